@@ -1,0 +1,142 @@
+//! The business a deployment answers for: name, hours, locations, phone lines.
+//!
+//! This is plain data, read from `config/business.yaml` by the application and handed to the
+//! engine, so that a second business needs new configuration, never new code.
+
+use jiff::civil::{Date, Time, Weekday};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Everything the engine and the scheduler know about one business.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Business {
+    /// Spoken name, e.g. "KC Comfort Air".
+    pub name: String,
+    /// Trade, e.g. "HVAC". Used in prompts only.
+    #[serde(default)]
+    pub trade: String,
+    /// IANA time zone that governs every date and time the callers say, e.g. "America/Chicago".
+    pub time_zone: String,
+    /// Service locations callers can choose between.
+    pub locations: Vec<Location>,
+    /// Opening hours, one entry per open weekday. Missing weekdays are closed.
+    pub hours: Vec<OpeningHours>,
+    /// Length of one visit in minutes. Visits start on multiples of this length from opening.
+    pub visit_minutes: u32,
+    /// How many visits may start at the same time at one location (technicians per location).
+    pub capacity_per_start: u32,
+    /// Phone numbers the agent transfers to, E.164.
+    pub phones: Phones,
+    /// The service call fee in whole dollars, spoken by prompts and knowledge answers.
+    #[serde(default)]
+    pub service_fee: Option<u32>,
+    /// How the agent presents itself.
+    #[serde(default)]
+    pub persona: Persona,
+}
+
+/// A place the business serves from.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// Short code stored with appointments, e.g. "DAL".
+    pub code: String,
+    /// Spoken name, e.g. "Dallas".
+    pub name: String,
+    /// Other ways callers say it ("ft worth", "big d").
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// Open from `open` to `close` on `day`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpeningHours {
+    /// Lowercase English weekday name: "monday" .. "sunday".
+    pub day: DayName,
+    /// Local opening time, "HH:MM".
+    #[schemars(with = "String")]
+    pub open: Time,
+    /// Local closing time, "HH:MM". The last visit ends at or before it.
+    #[schemars(with = "String")]
+    pub close: Time,
+}
+
+/// A weekday as written in configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DayName {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+impl DayName {
+    pub fn weekday(self) -> Weekday {
+        match self {
+            DayName::Monday => Weekday::Monday,
+            DayName::Tuesday => Weekday::Tuesday,
+            DayName::Wednesday => Weekday::Wednesday,
+            DayName::Thursday => Weekday::Thursday,
+            DayName::Friday => Weekday::Friday,
+            DayName::Saturday => Weekday::Saturday,
+            DayName::Sunday => Weekday::Sunday,
+        }
+    }
+}
+
+/// Phone lines the agent hands calls to.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Phones {
+    /// Where "talk to a person" goes.
+    pub human: String,
+    /// Where emergencies go.
+    pub emergency: String,
+    /// The business's own published number (what callers dial).
+    #[serde(default)]
+    pub main: Option<String>,
+}
+
+/// The agent's name and voice settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Persona {
+    /// The name the agent introduces itself with.
+    #[serde(default)]
+    pub agent_name: Option<String>,
+    /// Twilio `<Say>` voice, e.g. "Polly.Joanna-Neural".
+    #[serde(default)]
+    pub voice: Option<String>,
+    /// BCP-47 language tag, e.g. "en-US".
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+impl Business {
+    /// Parses a business file (YAML).
+    pub fn from_yaml(text: &str) -> Result<Business, serde_saphyr::Error> {
+        serde_saphyr::from_str(text)
+    }
+
+    /// Opening hours for a date, if the business is open that day.
+    pub fn hours_on(&self, date: Date) -> Option<(Time, Time)> {
+        let weekday = date.weekday();
+        self.hours
+            .iter()
+            .find(|h| h.day.weekday() == weekday)
+            .map(|h| (h.open, h.close))
+    }
+
+    /// The location with this code (case-insensitive).
+    pub fn location(&self, code: &str) -> Option<&Location> {
+        self.locations
+            .iter()
+            .find(|l| l.code.eq_ignore_ascii_case(code))
+    }
+}

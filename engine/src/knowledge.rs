@@ -1,0 +1,1 @@
+//! Knowledge retrieval (placeholder, being written)

@@ -1,0 +1,1 @@
+//! Speaking values naturally (placeholder, being written)
