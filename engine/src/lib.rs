@@ -5,6 +5,18 @@
 //! hands it file contents at load time and the current business-local time on every turn.
 
 pub mod business;
+pub mod diagram;
+pub mod engine;
 pub mod extract;
+pub mod flow;
+pub mod interpreter;
 pub mod knowledge;
+pub mod session;
 pub mod speak;
+pub mod templates;
+pub mod triggers;
+
+pub use engine::{Engine, Sources, ToolSpec};
+pub use flow::{LoadError, LoadErrors, SourceFile};
+pub use interpreter::StepError;
+pub use session::{CallInfo, Input, Output, Session};

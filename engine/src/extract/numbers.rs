@@ -1,1 +1,4 @@
-//! (placeholder, being written)
+//! TEMP shim
+pub fn extract_number(text: &str) -> Option<i64> {
+    text.split_whitespace().find_map(|w| w.parse().ok())
+}

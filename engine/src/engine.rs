@@ -1,0 +1,365 @@
+//! Loading: flows, prompts, knowledge and the business become one validated [`Engine`].
+
+use std::collections::BTreeMap;
+
+use crate::business::Business;
+use crate::extract::normalize::normalize;
+use crate::flow::model::{FlowDef, GlobalsDef, GlobalPattern, StateDef};
+use crate::flow::parse::{parse_flow, parse_globals};
+use crate::flow::validate::Validator;
+use crate::flow::{LoadError, LoadErrors, SourceFile};
+use crate::knowledge::KnowledgeBase;
+use crate::templates::{TemplateKind, Templates};
+use crate::triggers::{GlobalKind, Keyword, Meaning, TriggerIndex};
+
+/// A tool the runtime offers to flows, with the arguments it takes.
+#[derive(Debug, Clone)]
+pub struct ToolSpec {
+    pub name: String,
+    /// Arguments it understands.
+    pub args: Vec<String>,
+    /// Arguments it cannot do without.
+    pub required: Vec<String>,
+}
+
+impl ToolSpec {
+    pub fn new(name: &str, required: &[&str], optional: &[&str]) -> ToolSpec {
+        ToolSpec {
+            name: name.to_string(),
+            args: required.iter().chain(optional).map(|s| s.to_string()).collect(),
+            required: required.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// Everything the engine is built from, read by the application.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub business: Business,
+    /// `flows/global.yaml`.
+    pub globals: SourceFile,
+    /// Every other `flows/*.yaml`.
+    pub flows: Vec<SourceFile>,
+    /// Prompt templates by name (`booking/ask_when` for `prompts/booking/ask_when.j2`).
+    pub prompts: Vec<(String, SourceFile)>,
+    /// `knowledge/*.md`.
+    pub knowledge: Vec<SourceFile>,
+    /// The tools the runtime provides.
+    pub tools: Vec<ToolSpec>,
+}
+
+/// The loaded, validated engine. Built once, shared by every call.
+pub struct Engine {
+    pub(crate) business: Business,
+    pub(crate) globals: GlobalsDef,
+    pub(crate) flows: BTreeMap<String, FlowDef>,
+    pub(crate) templates: Templates,
+    pub(crate) triggers: TriggerIndex,
+    pub(crate) knowledge: KnowledgeBase,
+    pub(crate) tools: Vec<ToolSpec>,
+    prompt_names: Vec<String>,
+    /// `flow/slot` of slots whose value names a location, for hints.
+    pub(crate) location_hints: Vec<String>,
+    /// The business as templates see it (`business.name`, `business.locations`...).
+    pub(crate) business_context: serde_json::Value,
+}
+
+/// Names of the templates derived from flow files.
+pub(crate) mod names {
+    pub fn condition(flow: &str, state: &str, i: usize) -> String {
+        format!("@cond/{flow}/{state}/{i}")
+    }
+    pub fn arg(flow: &str, state: &str, key: &str) -> String {
+        format!("@arg/{flow}/{state}/{key}")
+    }
+    pub fn offers(flow: &str, state: &str) -> String {
+        format!("@offers/{flow}/{state}")
+    }
+    pub fn default(flow: &str, slot: &str) -> String {
+        format!("@default/{flow}/{slot}")
+    }
+    pub fn set(flow: &str, group: usize, key: &str) -> String {
+        format!("@set/{flow}/{group}/{key}")
+    }
+}
+
+impl Engine {
+    /// Parses and validates everything; on failure returns every error found, each with its
+    /// `file:line:column`.
+    pub fn load(sources: Sources) -> Result<Engine, LoadErrors> {
+        let mut errors: Vec<LoadError> = Vec::new();
+        let mut templates = Templates::new();
+
+        for (name, file) in &sources.prompts {
+            if let Err(e) = templates.add(name, &file.text, TemplateKind::Text) {
+                errors.push(LoadError {
+                    file: file.path.clone(),
+                    line: e.line().unwrap_or(1) as u64,
+                    column: 1,
+                    message: format!("template error: {}", template_message(&e)),
+                });
+            }
+        }
+
+        let globals = match parse_globals(&sources.globals) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
+
+        let mut flows: Vec<(FlowDef, &SourceFile)> = Vec::new();
+        for file in &sources.flows {
+            match parse_flow(file) {
+                Ok(flow) => flows.push((flow, file)),
+                Err(e) => errors.push(e),
+            }
+        }
+
+        for (flow, file) in &flows {
+            compile_flow_templates(flow, file, &mut templates, &mut errors);
+        }
+
+        let prompt_names: Vec<String> = sources.prompts.iter().map(|(n, _)| n.clone()).collect();
+        if let Some(globals) = &globals {
+            let validator = Validator {
+                templates: &templates,
+                tools: &sources.tools,
+                prompts: &prompt_names,
+                flows: &flows,
+            };
+            validator.check_globals(globals, &sources.globals, &mut errors);
+            for (flow, file) in &flows {
+                validator.check_flow(flow, file, &mut errors);
+            }
+        }
+
+        let knowledge = match KnowledgeBase::from_markdown(
+            &sources
+                .knowledge
+                .iter()
+                .map(|f| (f.path.clone(), f.text.clone()))
+                .collect::<Vec<_>>(),
+        ) {
+            Ok(kb) => Some(kb),
+            Err(e) => {
+                errors.push(LoadError::file("knowledge", e.to_string()));
+                None
+            }
+        };
+
+        let (Some(globals), Some(knowledge), true) = (globals, knowledge, errors.is_empty()) else {
+            errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+            errors.dedup();
+            return Err(LoadErrors(errors));
+        };
+
+        let triggers = match TriggerIndex::new(keywords(&globals, &flows)) {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(LoadErrors(vec![LoadError::file(
+                    &sources.globals.path,
+                    format!("keywords: {e}"),
+                )]));
+            }
+        };
+
+        let location_hints = sources
+            .business
+            .locations
+            .iter()
+            .map(|l| l.name.clone())
+            .collect();
+        let business_context = business_context(&sources.business);
+        Ok(Engine {
+            business_context,
+            business: sources.business,
+            globals,
+            flows: flows
+                .into_iter()
+                .map(|(f, _)| (f.flow.value.clone(), f))
+                .collect(),
+            templates,
+            triggers,
+            knowledge,
+            tools: sources.tools,
+            prompt_names,
+            location_hints,
+        })
+    }
+
+    pub fn business(&self) -> &Business {
+        &self.business
+    }
+
+    pub fn flow(&self, name: &str) -> Option<&FlowDef> {
+        self.flows.get(name)
+    }
+
+    pub fn flows(&self) -> impl Iterator<Item = &FlowDef> {
+        self.flows.values()
+    }
+
+    pub fn globals(&self) -> &GlobalsDef {
+        &self.globals
+    }
+
+    pub fn knowledge(&self) -> &KnowledgeBase {
+        &self.knowledge
+    }
+
+    pub fn tools(&self) -> &[ToolSpec] {
+        &self.tools
+    }
+
+    /// Names of all prompt templates.
+    pub fn prompt_names(&self) -> &[String] {
+        &self.prompt_names
+    }
+
+    pub(crate) fn state(&self, flow: &str, state: &str) -> Option<&StateDef> {
+        self.flows.get(flow)?.states.get(state)
+    }
+}
+
+fn business_context(b: &Business) -> serde_json::Value {
+    serde_json::json!({
+        "name": b.name,
+        "trade": b.trade,
+        "service_fee": b.service_fee,
+        "agent_name": b.persona.agent_name,
+        "phones": b.phones,
+        "locations": b.locations.iter().map(|l| serde_json::json!({"code": l.code, "name": l.name})).collect::<Vec<_>>(),
+        "location_names": b.locations.iter().map(|l| l.name.clone()).collect::<Vec<_>>(),
+    })
+}
+
+/// minijinja's message without its "(in template:line)" decoration.
+pub(crate) fn template_message(e: &minijinja::Error) -> String {
+    match e.detail() {
+        Some(detail) => format!("{}: {detail}", e.kind()),
+        None => e.kind().to_string(),
+    }
+}
+
+fn compile_flow_templates(
+    flow: &FlowDef,
+    file: &SourceFile,
+    templates: &mut Templates,
+    errors: &mut Vec<LoadError>,
+) {
+    let name = &flow.flow.value;
+    let mut add = |tname: String, source: &str, kind, at, what: &str| {
+        if let Err(e) = templates.add(&tname, source, kind) {
+            errors.push(LoadError::at(
+                &file.path,
+                at,
+                format!("{what} `{source}`: {}", template_message(&e)),
+            ));
+        }
+    };
+    for (slot_name, slot) in flow.slots.iter() {
+        if let Some(default) = &slot.default {
+            add(
+                names::default(name, &slot_name.value),
+                default,
+                TemplateKind::Value,
+                slot_name.referenced,
+                "slot default",
+            );
+        }
+    }
+    for (i, group) in flow.triggers.iter().enumerate() {
+        for (key, value) in &group.set {
+            add(
+                names::set(name, i, key),
+                value,
+                TemplateKind::Value,
+                flow.flow.referenced,
+                "trigger value",
+            );
+        }
+    }
+    for (state_name, state) in flow.states.iter() {
+        let s = &state_name.value;
+        for (i, t) in state.transitions.iter().enumerate() {
+            if let Some(cond) = &t.condition {
+                add(
+                    names::condition(name, s, i),
+                    &cond.value,
+                    TemplateKind::Condition,
+                    cond.referenced,
+                    "condition",
+                );
+            }
+        }
+        for (key, value) in &state.args {
+            add(
+                names::arg(name, s, key),
+                value,
+                TemplateKind::Value,
+                state_name.referenced,
+                "tool argument",
+            );
+        }
+        if let Some(offers) = &state.offers {
+            add(
+                names::offers(name, s),
+                offers,
+                TemplateKind::Value,
+                state_name.referenced,
+                "offers",
+            );
+        }
+    }
+}
+
+fn global_keywords(pattern: &GlobalPattern, kind: GlobalKind, priority: i32) -> Vec<Keyword> {
+    pattern
+        .keywords
+        .iter()
+        .map(|k| Keyword {
+            phrase: normalize(k),
+            meaning: Meaning::Global(kind),
+            priority,
+            requires_any: Vec::new(),
+        })
+        .filter(|k| !k.phrase.is_empty())
+        .collect()
+}
+
+/// Priority of "talk to a person": above every flow start, below emergencies.
+pub const HUMAN_PRIORITY: i32 = 90;
+/// Flow triggers at or above this interrupt an active flow.
+pub const INTERRUPT_PRIORITY: i32 = 50;
+
+fn keywords(globals: &GlobalsDef, flows: &[(FlowDef, &SourceFile)]) -> Vec<Keyword> {
+    let mut all = Vec::new();
+    all.extend(global_keywords(&globals.human, GlobalKind::Human, HUMAN_PRIORITY));
+    all.extend(global_keywords(&globals.cancel, GlobalKind::Cancel, 0));
+    all.extend(global_keywords(&globals.repeat, GlobalKind::Repeat, 0));
+    all.extend(global_keywords(&globals.goodbye, GlobalKind::Goodbye, 0));
+    all.extend(global_keywords(&globals.correction, GlobalKind::Correction, 0));
+    for (flow, _) in flows {
+        for (group_index, group) in flow.triggers.iter().enumerate() {
+            let requires: Vec<String> = group.requires_any.iter().map(|w| normalize(w)).collect();
+            for k in &group.keywords {
+                let phrase = normalize(k);
+                if phrase.is_empty() {
+                    continue;
+                }
+                all.push(Keyword {
+                    phrase,
+                    meaning: Meaning::Flow {
+                        flow: flow.flow.value.clone(),
+                        group: group_index,
+                    },
+                    priority: group.priority,
+                    requires_any: requires.clone(),
+                });
+            }
+        }
+    }
+    all
+}

@@ -1,0 +1,317 @@
+//! The flow language: what a flow file and the global patterns file may say.
+//!
+//! These types are both the YAML format (serde) and its JSON Schema (schemars). Names that the
+//! validator must point at carry their source position (`Spanned`).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use super::spanned_map::SpannedMap;
+
+/// A string with its position in the source file.
+pub type Name = Spanned<String>;
+
+/// One flow: a named state graph that collects slots, calls tools and ends with an outcome.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlowDef {
+    /// The flow's name, unique across the flows folder (e.g. `booking`).
+    #[schemars(with = "String")]
+    pub flow: Name,
+    /// One line for humans and diagrams.
+    pub description: String,
+    /// Keyword groups that start this flow when no flow is active (or that interrupt any flow,
+    /// for high-priority flows such as emergencies).
+    #[serde(default)]
+    pub triggers: Vec<TriggerGroup>,
+    /// The values this flow collects, by slot name.
+    #[serde(default)]
+    pub slots: SpannedMap<SlotDef>,
+    /// The state the flow starts in.
+    #[schemars(with = "String")]
+    pub initial: Name,
+    /// The states, by name.
+    pub states: SpannedMap<StateDef>,
+}
+
+/// A group of keywords that starts a flow.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerGroup {
+    /// Phrases matched anywhere in what the caller said (case-insensitive, whole words).
+    pub keywords: Vec<String>,
+    /// Higher wins when several flows match. Emergencies use 100 and interrupt any flow;
+    /// anything at or above 50 may interrupt an active flow.
+    #[serde(default)]
+    pub priority: i32,
+    /// When non-empty, the group only fires if one of these words is also said
+    /// ("no heat" is urgent only with "freezing", "infant", ...).
+    #[serde(default)]
+    pub requires_any: Vec<String>,
+    /// Variables set when the group fires, e.g. `{ hazard: gas }`.
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    /// Text slots filled with what the caller said when the group fires (a caller who opens with
+    /// "my AC is blowing warm air" has already described the issue).
+    #[serde(default)]
+    pub fill: Vec<String>,
+}
+
+/// The kinds of values a slot can hold; each has a rule-based extractor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SlotType {
+    /// Free text, taken only when this slot is asked for.
+    Text,
+    PersonName,
+    /// E.164 phone number; spoken digits are understood.
+    Phone,
+    /// One of the business's locations (by code).
+    Location,
+    /// A date and/or time in the business time zone.
+    Datetime,
+    YesNo,
+    Number,
+    /// One of `options`.
+    Choice,
+}
+
+/// A value the flow collects.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlotDef {
+    #[serde(rename = "type")]
+    pub kind: SlotType,
+    /// What the slot means, for tooling and LLM extraction.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// A template giving the value when the caller has not said one, e.g. `"{{ call.caller }}"`.
+    #[serde(default)]
+    pub default: Option<String>,
+    /// Validation rules applied to an extracted value before it is accepted.
+    #[serde(default)]
+    pub rules: Vec<SlotRule>,
+    /// Allowed values for `choice` slots.
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// Failed attempts before the call goes to a person (defaults to the global no-match limit).
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+}
+
+/// A check an extracted value must pass.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SlotRule {
+    /// Dates and times must not be in the past.
+    Future,
+    /// Text must have at least this many characters.
+    MinLength(usize),
+    /// Text must have at most this many characters.
+    MaxLength(usize),
+    /// Text must match this regular expression.
+    Pattern(String),
+    /// Numbers must be at least this.
+    Min(i64),
+    /// Numbers must be at most this.
+    Max(i64),
+}
+
+/// One state. A state may say something, collect a slot, call a tool, hand the call to a person
+/// or end the flow; then it moves on by `next` or the first matching `transitions` entry.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateDef {
+    /// Prompt template said when the state is entered (for `collect`, the question).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub say: Option<Name>,
+    /// Slot this state asks for. Passed through when the slot is already filled.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub collect: Option<Name>,
+    /// Prompt used instead of `say` when the answer was not understood.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub reprompt: Option<Name>,
+    /// Slots emptied when the state is entered (to ask again).
+    #[serde(default)]
+    pub clear: Vec<String>,
+    /// Datetimes offered to the caller (an expression giving a list of ISO strings); answers
+    /// such as "the first one" or "the 3 o'clock" pick from them.
+    #[serde(default)]
+    pub offers: Option<String>,
+    /// Tool the runtime runs; its result is `result` in later conditions and templates.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub tool: Option<Name>,
+    /// Tool arguments: templates rendered against the conversation.
+    #[serde(default)]
+    pub args: BTreeMap<String, String>,
+    /// Keep the tool result under this name in `vars` for later states.
+    #[serde(default)]
+    pub save: Option<String>,
+    /// Transfer the call to a person.
+    #[serde(default)]
+    pub handoff: Option<HandoffTarget>,
+    /// End the flow with this outcome.
+    #[serde(default)]
+    pub end: Option<Outcome>,
+    /// After `end`, hang up (default) or go back to asking how else to help.
+    #[serde(default)]
+    pub hangup: Option<bool>,
+    /// Whether the caller may talk over this state's prompt (safety instructions are not).
+    #[serde(default)]
+    pub interruptible: Option<bool>,
+    /// Where to go next when no transition applies.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub next: Option<Name>,
+    /// Conditional moves, tried in order; an entry without `if` always matches.
+    #[serde(default)]
+    pub transitions: Vec<Transition>,
+}
+
+/// A conditional move to another state.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    /// A Jinja expression, e.g. `result.available` or `slots.confirm`.
+    #[serde(default, rename = "if")]
+    #[schemars(with = "Option<String>")]
+    pub condition: Option<Name>,
+    /// The target state.
+    #[schemars(with = "String")]
+    pub to: Name,
+}
+
+/// Who a call is handed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffTarget {
+    /// The business's human line.
+    Human,
+    /// Emergency dispatch.
+    Emergency,
+}
+
+/// What a call achieved.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Booked,
+    Rescheduled,
+    Cancelled,
+    Transferred,
+    Emergency,
+    Answered,
+    Abandoned,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Booked => "booked",
+            Outcome::Rescheduled => "rescheduled",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Transferred => "transferred",
+            Outcome::Emergency => "emergency",
+            Outcome::Answered => "answered",
+            Outcome::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// The global patterns file (`flows/global.yaml`): what works in every state.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GlobalsDef {
+    /// Said when the call starts.
+    #[schemars(with = "String")]
+    pub greeting: Name,
+    /// Said when no flow is active and the agent waits for what the caller wants.
+    #[schemars(with = "String")]
+    pub menu: Name,
+    /// Said when an utterance starts nothing and answers nothing.
+    #[schemars(with = "String")]
+    pub not_understood: Name,
+    /// "Talk to a person" / keypad 0: starts this flow.
+    pub human: GlobalPattern,
+    /// "Never mind": leaves the current flow.
+    pub cancel: GlobalPattern,
+    /// "What?": says the last thing again.
+    pub repeat: GlobalPattern,
+    /// "Bye": ends the call.
+    pub goodbye: GlobalPattern,
+    /// Words that mark a correction ("actually make it Thursday"): filled slots may change.
+    pub correction: GlobalPattern,
+    /// Questions answered from the knowledge base, then the flow resumes.
+    pub questions: QuestionsDef,
+    /// What happens when the caller says nothing.
+    pub no_input: NoInputDef,
+    /// What happens when the caller's answer is not understood.
+    pub no_match: NoMatchDef,
+}
+
+/// Keywords (and optionally a keypad digit) for one global pattern.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GlobalPattern {
+    pub keywords: Vec<String>,
+    /// A keypad digit with the same meaning.
+    #[serde(default)]
+    pub dtmf: Option<String>,
+    /// Prompt said when the pattern fires.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub say: Option<Name>,
+    /// Flow started when the pattern fires.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub flow: Option<Name>,
+}
+
+/// Questions answered from `knowledge/`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionsDef {
+    /// Flow started for a question asked when no flow is active.
+    #[schemars(with = "String")]
+    pub flow: Name,
+    /// Prompt that reads an answer mid-flow (gets `answer`), before the flow's question again.
+    #[schemars(with = "String")]
+    pub answer: Name,
+}
+
+/// Silence handling.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoInputDef {
+    /// Prompts for the first, second, ... silence; the last one repeats.
+    #[schemars(with = "Vec<String>")]
+    pub prompts: Vec<Name>,
+    /// Silences in a row after which the agent says goodbye and hangs up.
+    pub hang_up_after: u32,
+    /// The goodbye said before hanging up.
+    #[schemars(with = "String")]
+    pub hang_up: Name,
+}
+
+/// Not-understood handling.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoMatchDef {
+    /// Prompt said before the question again.
+    #[schemars(with = "String")]
+    pub say: Name,
+    /// Failed attempts in one state after which the call goes to a person.
+    pub max_attempts: u32,
+    /// Flow started on escalation.
+    #[schemars(with = "String")]
+    pub escalate: Name,
+}

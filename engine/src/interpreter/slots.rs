@@ -1,0 +1,271 @@
+//! Filling slots from an utterance: every open slot of the active flow is offered the text,
+//! not only the one being asked; filled slots change only on a correction.
+
+use jiff::civil::{Date, DateTime, Time};
+use regex::Regex;
+use serde_json::{Value, json};
+
+use super::{StepError, Turn};
+use crate::engine::names;
+use crate::extract::choice::extract_choice;
+use crate::extract::datetime::{DateTimeMention, extract_datetime};
+use crate::extract::location::extract_location;
+use crate::extract::name::extract_person_name;
+use crate::extract::numbers::extract_number;
+use crate::extract::phone::extract_phone;
+use crate::extract::yes_no::extract_yes_no;
+use crate::flow::model::{FlowDef, SlotDef, SlotRule, SlotType, StateDef};
+use crate::session::Session;
+use crate::speak::speak_datetime;
+use crate::templates::parse_datetime;
+
+/// What one utterance did to the slots.
+#[derive(Debug, Default)]
+pub struct Extraction {
+    /// Empty slots that got a value.
+    pub filled: Vec<String>,
+    /// Filled slots whose value changed (corrections).
+    pub changed: Vec<String>,
+    /// A rule that refused the asked slot's value.
+    pub rejected: Option<String>,
+}
+
+/// Phrases that introduce a name when the name was not asked for.
+const NAME_INTRODUCTIONS: &[&str] = &["my name is", "this is", "name is", "names", "i am", "im"];
+
+impl Turn<'_> {
+    pub(crate) fn extract_into(
+        &mut self,
+        s: &mut Session,
+        flow: &FlowDef,
+        state: &StateDef,
+        text: &str,
+        norm: &str,
+        correction: bool,
+    ) -> Result<Extraction, StepError> {
+        let asked = state.collect.as_ref().map(|c| c.value.as_str());
+        let mut found = Extraction::default();
+        let state_name = s.state.clone().unwrap_or_default();
+        for (name, def) in flow.slots.iter() {
+            let name = name.value.as_str();
+            let is_asked = asked == Some(name);
+            let filled = s.slot(name).is_some();
+            if filled && !correction {
+                continue;
+            }
+            // Free text, yes/no, numbers and choices only make sense as an answer to their own
+            // question ("yes" to "is that all?" must not confirm a booking).
+            let only_when_asked = matches!(
+                def.kind,
+                SlotType::Text | SlotType::YesNo | SlotType::Number | SlotType::Choice
+            );
+            if only_when_asked && !is_asked {
+                continue;
+            }
+            let offered = if is_asked && state.offers.is_some() {
+                self.offered(s, &flow.flow.value, &state_name)?
+            } else {
+                Vec::new()
+            };
+            let value = if offered.is_empty() {
+                self.extract_value(s, def, text, norm, is_asked)
+            } else {
+                self.pick_offer(&offered, text, norm)
+                    .or_else(|| self.extract_value(s, def, text, norm, is_asked))
+            };
+            let Some(mut value) = value else { continue };
+            if let Some(rule) = self.broken_rule(def, &value) {
+                if is_asked {
+                    found.rejected = Some(rule);
+                }
+                continue;
+            }
+            if filled {
+                let old = s.slot(name).cloned().unwrap_or(Value::Null);
+                if def.kind == SlotType::Datetime {
+                    value = merge_datetime(&old, &value);
+                }
+                if old != value && !(is_asked && def.kind == SlotType::YesNo) {
+                    found.changed.push(name.to_string());
+                }
+            } else {
+                found.filled.push(name.to_string());
+            }
+            s.slots.insert(name.to_string(), value.clone());
+            self.event("slot_filled", json!({ "slot": name, "value": value }));
+        }
+        Ok(found)
+    }
+
+    fn extract_value(
+        &self,
+        s: &Session,
+        def: &SlotDef,
+        text: &str,
+        norm: &str,
+        asked: bool,
+    ) -> Option<Value> {
+        match def.kind {
+            SlotType::Text => {
+                let t = text.trim();
+                (!norm.is_empty()).then(|| json!(t))
+            }
+            SlotType::PersonName => {
+                if !asked && !NAME_INTRODUCTIONS.iter().any(|p| contains_words(norm, p)) {
+                    return None;
+                }
+                extract_person_name(text).map(Value::String)
+            }
+            SlotType::Phone => extract_phone(text, s.call.caller.as_deref()).map(Value::String),
+            SlotType::Location => extract_location(text, &self.engine.business.locations)
+                .map(|l| json!({ "code": l.code, "name": l.name })),
+            SlotType::Datetime => extract_datetime(text, self.now, asked).map(|m| mention_json(&m)),
+            SlotType::YesNo => extract_yes_no(norm).map(Value::Bool),
+            SlotType::Number => extract_number(text).map(|n| json!(n)),
+            SlotType::Choice => extract_choice(text, &def.options)
+                .and_then(|i| def.options.get(i))
+                .map(|o| json!(o)),
+        }
+    }
+
+    /// The datetimes the current state offered, as rendered from its `offers` expression.
+    fn offered(&self, s: &Session, flow: &str, state: &str) -> Result<Vec<DateTime>, StepError> {
+        let value = self.render_value(s, &names::offers(flow, state))?;
+        Ok(value
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().and_then(parse_datetime))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// "the first one", "yes that works", "the 3 o'clock", "tuesday" against what was offered.
+    fn pick_offer(&self, offered: &[DateTime], text: &str, norm: &str) -> Option<Value> {
+        let spoken: Vec<String> = offered.iter().map(|dt| speak_datetime(*dt)).collect();
+        let mention = extract_datetime(text, self.now, true);
+        let chosen = match &mention {
+            Some(m) if m.time.is_some() || m.date.is_some() => offered.iter().position(|dt| {
+                m.time.is_none_or(|t| t == dt.time()) && m.date.is_none_or(|d| d == dt.date())
+            }),
+            _ => None,
+        }
+        .or_else(|| extract_choice(text, &spoken))
+        .or_else(|| (extract_yes_no(norm) == Some(true)).then_some(0))?;
+        let dt = offered.get(chosen)?;
+        Some(datetime_json(dt.date(), Some(dt.time())))
+    }
+
+    fn broken_rule(&self, def: &SlotDef, value: &Value) -> Option<String> {
+        for rule in &def.rules {
+            let ok = match rule {
+                SlotRule::Future => datetime_is_future(value, self.now),
+                SlotRule::MinLength(n) => value.as_str().is_none_or(|t| t.chars().count() >= *n),
+                SlotRule::MaxLength(n) => value.as_str().is_none_or(|t| t.chars().count() <= *n),
+                SlotRule::Pattern(re) => match (Regex::new(re), value.as_str()) {
+                    (Ok(re), Some(t)) => re.is_match(t),
+                    _ => true,
+                },
+                SlotRule::Min(n) => value.as_i64().is_none_or(|v| v >= *n),
+                SlotRule::Max(n) => value.as_i64().is_none_or(|v| v <= *n),
+            };
+            if !ok {
+                return Some(rule_name(rule).to_string());
+            }
+        }
+        None
+    }
+}
+
+fn rule_name(rule: &SlotRule) -> &'static str {
+    match rule {
+        SlotRule::Future => "future",
+        SlotRule::MinLength(_) => "min_length",
+        SlotRule::MaxLength(_) => "max_length",
+        SlotRule::Pattern(_) => "pattern",
+        SlotRule::Min(_) => "min",
+        SlotRule::Max(_) => "max",
+    }
+}
+
+fn contains_words(norm: &str, phrase: &str) -> bool {
+    crate::triggers::contains_phrase(norm, phrase)
+}
+
+fn hhmm(t: Time) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
+fn datetime_json(date: Date, time: Option<Time>) -> Value {
+    json!({ "date": date.to_string(), "time": time.map(hhmm), "earliest": null, "latest": null })
+}
+
+/// The JSON form of a datetime slot: `{date, time, earliest, latest}`, each a string or null.
+pub fn mention_json(m: &DateTimeMention) -> Value {
+    json!({
+        "date": m.date.map(|d| d.to_string()),
+        "time": m.time.map(hhmm),
+        "earliest": m.earliest.map(hhmm),
+        "latest": m.latest.map(hhmm),
+    })
+}
+
+/// A correction keeps what it does not mention: "make it Thursday" keeps the time.
+fn merge_datetime(old: &Value, new: &Value) -> Value {
+    let mut merged = new.clone();
+    let has = |v: &Value, k: &str| v.get(k).is_some_and(|x| !x.is_null());
+    if let Some(obj) = merged.as_object_mut() {
+        if !has(new, "date") && has(old, "date") {
+            obj.insert("date".into(), old["date"].clone());
+        }
+        let new_has_clock = has(new, "time") || has(new, "earliest") || has(new, "latest");
+        if !new_has_clock {
+            for k in ["time", "earliest", "latest"] {
+                obj.insert(k.into(), old.get(k).cloned().unwrap_or(Value::Null));
+            }
+        }
+    }
+    merged
+}
+
+fn datetime_is_future(value: &Value, now: DateTime) -> bool {
+    let date = value
+        .get("date")
+        .and_then(Value::as_str)
+        .and_then(|d| d.parse::<Date>().ok());
+    let time = value
+        .get("time")
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse::<Time>().ok());
+    match (date, time) {
+        (Some(d), _) if d < now.date() => false,
+        (Some(d), Some(t)) if d == now.date() => t > now.time(),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrections_keep_what_they_do_not_mention() {
+        let old = json!({"date": "2026-06-02", "time": "14:00", "earliest": null, "latest": null});
+        let new = json!({"date": "2026-06-04", "time": null, "earliest": null, "latest": null});
+        assert_eq!(
+            merge_datetime(&old, &new),
+            json!({"date": "2026-06-04", "time": "14:00", "earliest": null, "latest": null})
+        );
+    }
+
+    #[test]
+    fn past_times_are_not_future() {
+        let now: DateTime = "2026-06-01T09:12".parse().unwrap();
+        assert!(!datetime_is_future(&json!({"date": "2026-05-31"}), now));
+        assert!(!datetime_is_future(&json!({"date": "2026-06-01", "time": "08:00"}), now));
+        assert!(datetime_is_future(&json!({"date": "2026-06-01", "time": "14:00"}), now));
+        assert!(datetime_is_future(&json!({"date": null, "time": "08:00"}), now));
+    }
+}

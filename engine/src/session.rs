@@ -1,0 +1,131 @@
+//! Per-call state, and what goes into and comes out of one engine turn.
+//!
+//! A [`Session`] is plain serde data so that it can live in a session store (memory, Redis)
+//! between webhook turns.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::flow::model::{Outcome, SlotType};
+
+/// Who is calling whom.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallInfo {
+    /// Twilio's CallSid, or any unique id.
+    pub id: String,
+    /// The caller's number (E.164) when known.
+    pub caller: Option<String>,
+    /// The number that was dialled.
+    pub called: Option<String>,
+}
+
+/// Everything the engine remembers about one call.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub call: CallInfo,
+    /// The active flow, if any.
+    pub flow: Option<String>,
+    /// The active state of that flow.
+    pub state: Option<String>,
+    /// Slot values of the active flow (JSON; `null` when empty).
+    pub slots: BTreeMap<String, Value>,
+    /// Values flows keep: trigger `set`s and saved tool results.
+    pub vars: BTreeMap<String, Value>,
+    /// The last tool result.
+    pub result: Value,
+    /// A tool call is out and its result awaited.
+    pub awaiting_tool: Option<String>,
+    /// Failed attempts in the current state.
+    pub attempts: u32,
+    /// Silences in a row.
+    pub silences: u32,
+    /// What the agent said on its last turn (for "what?").
+    pub last_said: Vec<String>,
+    /// What each finished flow achieved, in order.
+    pub outcomes: Vec<Outcome>,
+    /// Where the call was transferred, if it was.
+    pub transfer_to: Option<String>,
+    /// The call is over.
+    pub ended: bool,
+    /// Caller turns so far.
+    pub turns: u32,
+    /// What the caller said, in order (for prompts, tools and later for the LLM).
+    pub heard: Vec<String>,
+    /// What the agent was saying when the caller cut in, if it was.
+    pub interrupted: Option<String>,
+}
+
+impl Session {
+    pub fn new(call: CallInfo) -> Session {
+        Session {
+            call,
+            result: Value::Null,
+            ..Session::default()
+        }
+    }
+
+    /// The outcome of the call as a whole: the first thing it achieved that changed something,
+    /// else an answered question, else nothing.
+    pub fn outcome(&self) -> Outcome {
+        let decisive = self
+            .outcomes
+            .iter()
+            .find(|o| !matches!(o, Outcome::Answered | Outcome::Abandoned));
+        match decisive {
+            Some(o) => *o,
+            None if self.outcomes.contains(&Outcome::Answered) => Outcome::Answered,
+            None => Outcome::Abandoned,
+        }
+    }
+
+    pub fn slot(&self, name: &str) -> Option<&Value> {
+        self.slots.get(name).filter(|v| !v.is_null())
+    }
+}
+
+/// What happens on the line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Input {
+    /// The call was answered.
+    Start,
+    /// The caller said something (speech recognition text, with its confidence when known).
+    Said {
+        text: String,
+        #[serde(default)]
+        confidence: Option<f32>,
+    },
+    /// Keypad digits.
+    Digits { digits: String },
+    /// The caller said nothing within the timeout.
+    NoInput,
+    /// The result of a `CallTool` output.
+    ToolResult { value: Value },
+    /// The caller talked over the agent; `heard_so_far` is what was played before the cut.
+    Interrupted { heard_so_far: String },
+    /// The caller hung up.
+    Hangup,
+}
+
+/// What the engine asks the runtime to do, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Output {
+    /// Speak this text. Non-interruptible text must be played to the end.
+    Say { text: String, interruptible: bool },
+    /// Wait for the caller; `expecting` says what kind of answer, `hints` help recognition.
+    Listen {
+        expecting: Option<SlotType>,
+        hints: Vec<String>,
+    },
+    /// Run a tool and answer with `Input::ToolResult`.
+    CallTool { name: String, args: Value },
+    /// Transfer the call.
+    Transfer { to: String, reason: String },
+    /// End the call.
+    Hangup,
+    /// Something worth recording (flow started, slot filled, outcome...).
+    Event { kind: String, detail: Value },
+}
