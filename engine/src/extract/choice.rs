@@ -91,7 +91,10 @@ fn comparable(text: &str) -> Vec<String> {
 
 /// "the one at two" uses "one" as a pronoun; "at one", "one thirty", "one pm" as a number.
 fn one_is_number(words: &[String], i: usize) -> bool {
-    let prev = i.checked_sub(1).and_then(|j| words.get(j)).map(String::as_str);
+    let prev = i
+        .checked_sub(1)
+        .and_then(|j| words.get(j))
+        .map(String::as_str);
     let next = words.get(i + 1).map(String::as_str);
     matches!(prev, Some("at" | "around" | "about" | "by"))
         || matches!(
@@ -136,7 +139,9 @@ fn ordinal_choice(words: &[String], len: usize) -> Option<usize> {
             // "the earlier one" / "the later one" between two offers.
             "earlier" if next == Some("one") => Some(0),
             "later" if next == Some("one") => Some(last),
-            "number" | "option" | "choice" => next.and_then(cardinal).and_then(|n| n.checked_sub(1)),
+            "number" | "option" | "choice" => {
+                next.and_then(cardinal).and_then(|n| n.checked_sub(1))
+            }
             _ => ORDINALS
                 .iter()
                 .find(|(o, _)| *o == w)
@@ -187,9 +192,10 @@ fn content_choice(text: &str, options: &[String]) -> Option<usize> {
         })
         .collect();
     let matched_any = |i: usize| {
-        option_words
-            .get(i)
-            .is_some_and(|ow| ow.iter().any(|w| !STOPWORDS.contains(&w.as_str()) && matches(w)))
+        option_words.get(i).is_some_and(|ow| {
+            ow.iter()
+                .any(|w| !STOPWORDS.contains(&w.as_str()) && matches(w))
+        })
     };
     let (best, best_score) = scores
         .iter()

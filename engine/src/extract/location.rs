@@ -23,10 +23,7 @@ fn expand(word: &str) -> &str {
 }
 
 fn phrase_words(text: &str) -> Vec<String> {
-    tokens(text)
-        .iter()
-        .map(|w| expand(w).to_owned())
-        .collect()
+    tokens(text).iter().map(|w| expand(w).to_owned()).collect()
 }
 
 /// Edits allowed for a phrase of this many letters: none for short ones ("big d"), where one
@@ -87,8 +84,7 @@ pub fn extract_location<'a>(text: &str, locations: &'a [Location]) -> Option<&'a
                     // Fuzzy matches must keep the first letter (ASR rarely loses it, and "not worth"
                     // is not "fort worth") and not swallow an extra word ("in dallas").
                     let fuzzy_ok = edits == 0
-                        || (n <= phrase.len()
-                            && candidate.chars().next() == target.chars().next());
+                        || (n <= phrase.len() && candidate.chars().next() == target.chars().next());
                     if edits > allowed_edits(target.len()) || !fuzzy_ok {
                         continue;
                     }
@@ -131,7 +127,11 @@ mod tests {
             aliases: aliases.iter().map(|a| a.to_string()).collect(),
         };
         vec![
-            l("DAL", "Dallas", &["big d", "dallas texas", "downtown dallas"]),
+            l(
+                "DAL",
+                "Dallas",
+                &["big d", "dallas texas", "downtown dallas"],
+            ),
             l(
                 "FTW",
                 "Fort Worth",

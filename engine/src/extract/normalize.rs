@@ -5,7 +5,9 @@
 //! spaces, with the digit punctuation that carries meaning ("10:30", "3/14", "+1") kept.
 
 /// Hesitation sounds that carry no meaning and are dropped as whole words.
-const FILLERS: &[&str] = &["um", "uh", "uhh", "umm", "uhm", "er", "erm", "hmm", "mm", "hm"];
+const FILLERS: &[&str] = &[
+    "um", "uh", "uhh", "umm", "uhm", "er", "erm", "hmm", "mm", "hm",
+];
 
 /// Lowercase, fold to ASCII where obvious, drop apostrophes without a space ("it's" -> "its",
 /// "don't" -> "dont"), turn other punctuation into spaces (but keep "10:30", "3/14", "2.5" and
@@ -96,7 +98,10 @@ mod tests {
     #[test]
     fn apostrophes_join_words() {
         assert_eq!(normalize("It's fine, don't worry"), "its fine dont worry");
-        assert_eq!(normalize("I’m calling from O’Neil’s"), "im calling from oneils");
+        assert_eq!(
+            normalize("I’m calling from O’Neil’s"),
+            "im calling from oneils"
+        );
     }
 
     #[test]
@@ -112,7 +117,10 @@ mod tests {
 
     #[test]
     fn drops_fillers_as_whole_words_only() {
-        assert_eq!(normalize("Um, uh, yeah... umm I think so, er"), "yeah i think so");
+        assert_eq!(
+            normalize("Um, uh, yeah... umm I think so, er"),
+            "yeah i think so"
+        );
         assert_eq!(normalize("hmm mm the summer"), "the summer");
         assert_eq!(normalize("uhh hmm"), "");
     }

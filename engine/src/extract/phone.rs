@@ -48,7 +48,8 @@ pub fn extract_phone(text: &str, caller_id: Option<&str>) -> Option<String> {
     }
     // "555 0123 area code 214": the area code came after the local number.
     if let (Some(area), Some(local)) = (
-        runs.iter().find(|r| r.after_area_code && r.digits.len() == 3),
+        runs.iter()
+            .find(|r| r.after_area_code && r.digits.len() == 3),
         runs.iter().find(|r| r.digits.len() == 7),
     ) {
         let joined = Run {
@@ -168,7 +169,10 @@ fn digit_runs(words: &[String]) -> Vec<Run> {
     while let Some(w) = words.get(i) {
         let w = w.as_str();
         let next = words.get(i + 1).map(String::as_str);
-        let prev = i.checked_sub(1).and_then(|j| words.get(j)).map(String::as_str);
+        let prev = i
+            .checked_sub(1)
+            .and_then(|j| words.get(j))
+            .map(String::as_str);
         i += 1;
         if w == "code" && prev == Some("area") {
             // "area code" may start a new number or sit inside one.
@@ -187,15 +191,15 @@ fn digit_runs(words: &[String]) -> Vec<Run> {
             "triple" => 3,
             _ => 0,
         };
-        if repeat > 0 {
-            if let Some(d) = next.and_then(digit_word) {
-                start(&mut cur, &mut pending_plus, &mut area_code);
-                for _ in 0..repeat {
-                    cur.digits.push(char::from(b'0' + d));
-                }
-                i += 1;
-                continue;
+        if repeat > 0
+            && let Some(d) = next.and_then(digit_word)
+        {
+            start(&mut cur, &mut pending_plus, &mut area_code);
+            for _ in 0..repeat {
+                cur.digits.push(char::from(b'0' + d));
             }
+            i += 1;
+            continue;
         }
         if let Some((plus, digits)) = written_digits(w) {
             if plus && !cur.digits.is_empty() {
@@ -321,19 +325,28 @@ mod tests {
     fn spoken_words() {
         let want = Some("+12145550123".to_string());
         assert_eq!(p("two one four five five five zero one two three"), want);
-        assert_eq!(p("uh its two one four five five five oh one two three"), want);
+        assert_eq!(
+            p("uh its two one four five five five oh one two three"),
+            want
+        );
         assert_eq!(p("two one four double five five oh one two three"), want);
         assert_eq!(p("two one four triple five zero one two three"), want);
         assert_eq!(p("214 five five five 0123"), want);
         assert_eq!(p("two fourteen five five five oh one twenty three"), want);
-        assert_eq!(p("one two one four five five five zero one two three"), want);
+        assert_eq!(
+            p("one two one four five five five zero one two three"),
+            want
+        );
     }
 
     #[test]
     fn area_code_phrasing() {
         let want = Some("+12145550123".to_string());
         assert_eq!(p("area code 214 and then 555 0123"), want);
-        assert_eq!(p("its area code two one four, five five five, oh one two three"), want);
+        assert_eq!(
+            p("its area code two one four, five five five, oh one two three"),
+            want
+        );
         assert_eq!(p("555 0123 area code 214"), want);
         assert_eq!(
             p("eight hundred five five five one two one two"),
