@@ -17,116 +17,17 @@ const B: f32 = 0.75;
 pub const MIN_SCORE: f32 = 1.2;
 
 /// Words that carry no topic. Question words are here because every query has them.
-const STOPWORDS: &[&str] = &[
-    "a",
-    "about",
-    "am",
-    "an",
-    "and",
-    "any",
-    "are",
-    "as",
-    "at",
-    "be",
-    "been",
-    "but",
-    "by",
-    "can",
-    "could",
-    "did",
-    "do",
-    "does",
-    "doing",
-    "for",
-    "from",
-    "get",
-    "got",
-    "had",
-    "has",
-    "have",
-    "he",
-    "her",
-    "here",
-    "him",
-    "his",
-    "how",
-    "i",
-    "id",
-    "if",
-    "im",
-    "in",
-    "is",
-    "it",
-    "its",
-    "ive",
-    "just",
-    "know",
-    "like",
-    "me",
-    "might",
-    "my",
-    "of",
-    "on",
-    "or",
-    "our",
-    "please",
-    "question",
-    "she",
-    "should",
-    "so",
-    "some",
-    "that",
-    "thats",
-    "the",
-    "their",
-    "them",
-    "then",
-    "there",
-    "these",
-    "they",
-    "this",
-    "those",
-    "to",
-    "tell",
-    "us",
-    "was",
-    "we",
-    "were",
-    "what",
-    "whats",
-    "when",
-    "where",
-    "which",
-    "who",
-    "why",
-    "will",
-    "with",
-    "would",
-    "you",
-    "your",
-    "youre",
-    "yall",
-    "want",
-    "wondering",
-    "wanted",
-    "okay",
-    "ok",
-    "yeah",
-    "hi",
-    "hello",
-    "um",
-    "also",
-    "really",
-    "very",
-    "all",
-    "up",
-    "yes",
-    "no",
-    "guys",
-    "yall",
-    "thanks",
-    "thank",
-];
+const STOPWORDS: &str = "\
+a about am an and any are as at be been but by can could did do does doing for from get \
+got had has have he her here him his how i id if im in is it its ive just know like me \
+might my of on or our please question she should so some that thats the their them then \
+there these they this those to tell us was we were what whats when where which who why \
+will with would you your youre yall want wondering wanted okay ok yeah hi hello um also \
+really very all up yes no guys yall thanks thank";
+
+fn is_stopword(word: &str) -> bool {
+    STOPWORDS.split_whitespace().any(|s| s == word)
+}
 
 /// One spoken answer: a `## Heading` section of a knowledge file.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -430,7 +331,7 @@ fn terms(text: &str) -> Vec<String> {
             i += 1;
             continue;
         }
-        if !STOPWORDS.contains(&w) {
+        if !is_stopword(w) {
             out.push(stem(w));
         }
     }

@@ -4,6 +4,16 @@
 //! so everything is compared in one canonical form: lowercase ASCII words separated by single
 //! spaces, with the digit punctuation that carries meaning ("10:30", "3/14", "+1") kept.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// "a.m." / "P.M." as recognizers write them; without this they'd become "a m" / "p m".
+static AM_PM: LazyLock<Regex> = LazyLock::new(|| {
+    // A constant pattern: compiling it cannot fail on any input.
+    Regex::new(r"(?i)\b([ap])\.\s?m\b\.?").expect("valid a.m./p.m. pattern")
+});
+
 /// Hesitation sounds that carry no meaning and are dropped as whole words.
 const FILLERS: &[&str] = &[
     "um", "uh", "uhh", "umm", "uhm", "er", "erm", "hmm", "mm", "hm",
@@ -11,9 +21,10 @@ const FILLERS: &[&str] = &[
 
 /// Lowercase, fold to ASCII where obvious, drop apostrophes without a space ("it's" -> "its",
 /// "don't" -> "dont"), turn other punctuation into spaces (but keep "10:30", "3/14", "2.5" and
-/// "+1" digits intact), turn "&" into "and", drop fillers ("um", "uh", "uhh", "umm", "er",
+/// "+1" digits intact), turn "&" into "and", "a.m."/"p.m." into "am"/"pm", drop fillers ("um", "uh", "uhh", "umm", "er",
 /// "erm", "hmm", "mm"), collapse whitespace.
 pub fn normalize(text: &str) -> String {
+    let text = AM_PM.replace_all(text, "${1}m");
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     for (i, &c) in chars.iter().enumerate() {
@@ -113,6 +124,14 @@ mod tests {
         // A colon or slash next to words is just punctuation.
         assert_eq!(normalize("note: a/c broken"), "note a c broken");
         assert_eq!(normalize("a+1"), "a 1");
+    }
+
+    #[test]
+    fn am_pm_with_dots() {
+        assert_eq!(normalize("2 p.m. on Tuesday"), "2 pm on tuesday");
+        assert_eq!(normalize("at 10:30 A.M."), "at 10:30 am");
+        assert_eq!(normalize("9 a. m."), "9 am");
+        assert_eq!(normalize("a man"), "a man");
     }
 
     #[test]

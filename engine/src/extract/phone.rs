@@ -46,6 +46,10 @@ pub fn extract_phone(text: &str, caller_id: Option<&str>) -> Option<String> {
     if let Some(found) = runs.iter().find_map(validate) {
         return Some(found);
     }
+    // "214 555 0123 and 2 pm works": a valid number followed by an unrelated number.
+    if let Some(found) = runs.iter().find_map(valid_prefix) {
+        return Some(found);
+    }
     // "555 0123 area code 214": the area code came after the local number.
     if let (Some(area), Some(local)) = (
         runs.iter()
@@ -56,6 +60,7 @@ pub fn extract_phone(text: &str, caller_id: Option<&str>) -> Option<String> {
             digits: format!("{}{}", area.digits, local.digits),
             plus: false,
             after_area_code: true,
+            bounds: Vec::new(),
         };
         if let Some(found) = validate(&joined) {
             return Some(found);
@@ -68,6 +73,7 @@ pub fn extract_phone(text: &str, caller_id: Option<&str>) -> Option<String> {
             digits: runs.iter().map(|r| r.digits.as_str()).collect(),
             plus: runs.first().is_some_and(|r| r.plus),
             after_area_code: false,
+            bounds: Vec::new(),
         };
         if let Some(found) = validate(&joined) {
             return Some(found);
@@ -88,6 +94,8 @@ struct Run {
     digits: String,
     plus: bool,
     after_area_code: bool,
+    /// Digit counts at which a spoken word ended ("214 555" -> [3, 6]).
+    bounds: Vec<usize>,
 }
 
 fn digit_word(w: &str) -> Option<u8> {
@@ -168,6 +176,9 @@ fn digit_runs(words: &[String]) -> Vec<Run> {
     let mut i = 0;
     while let Some(w) = words.get(i) {
         let w = w.as_str();
+        if !cur.digits.is_empty() && cur.bounds.last() != Some(&cur.digits.len()) {
+            cur.bounds.push(cur.digits.len());
+        }
         let next = words.get(i + 1).map(String::as_str);
         let prev = i
             .checked_sub(1)
@@ -211,8 +222,10 @@ fn digit_runs(words: &[String]) -> Vec<Run> {
             continue;
         }
         if let Some(d) = digit_word(w) {
-            let near_digits =
-                !cur.digits.is_empty() || next.is_some_and(|n| is_numberish(n) || n == "oh");
+            // Only when more digits follow: "... one two three for the visit" ends the number;
+            // a final "oh" ("one two three oh") is a zero.
+            let near_digits = next.is_some_and(|n| is_numberish(n) || matches!(n, "oh" | "o"))
+                || (matches!(w, "oh" | "o") && !cur.digits.is_empty() && next.is_none());
             if !is_ambiguous(w) || near_digits {
                 start(&mut cur, &mut pending_plus, &mut area_code);
                 cur.digits.push(char::from(b'0' + d));
@@ -267,6 +280,21 @@ fn start(cur: &mut Run, pending_plus: &mut bool, area_code: &mut bool) {
     }
     *pending_plus = false;
     *area_code = false;
+}
+
+/// The run cut at a word boundary to 10 digits (or 11 starting with 1).
+fn valid_prefix(run: &Run) -> Option<String> {
+    run.bounds.iter().find_map(|&b| {
+        let prefix = run.digits.get(..b)?;
+        let fits = b == 10 || (b == 11 && prefix.starts_with('1'));
+        if !fits || run.plus {
+            return None;
+        }
+        validate(&Run {
+            digits: prefix.to_owned(),
+            ..Run::default()
+        })
+    })
 }
 
 fn validate(run: &Run) -> Option<String> {
@@ -397,6 +425,22 @@ mod tests {
             p("not this one, use 817 555 0199"),
             Some("+18175550199".into())
         );
+    }
+
+    #[test]
+    fn number_followed_by_other_talk() {
+        let want = Some("+12145550123".to_string());
+        assert_eq!(
+            p("two one four five five five zero one two three for the dallas visit"),
+            want
+        );
+        assert_eq!(p("its 214 555 0123 and 2 pm works"), want);
+        assert_eq!(
+            p("two one four five five five one two three oh"),
+            Some("+12145551230".into())
+        );
+        // A trailing exclamation after a complete number doesn't spoil it.
+        assert_eq!(p("214 555 0123 oh"), want);
     }
 
     #[test]
