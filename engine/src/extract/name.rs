@@ -35,6 +35,9 @@ const INTROS: &[&str] = &[
     "first name",
     "my full name is",
     "full name is",
+    "my last name is",
+    "last name is",
+    "last name",
     "thats",
     "that is",
 ];
@@ -42,226 +45,27 @@ const INTROS: &[&str] = &[
 /// Words that end a name ("john from arlington", "maria and my ac").
 const STOPS: &[&str] = &[
     "and", "but", "from", "calling", "call", "i", "im", "my", "with", "at", "speaking", "here",
-    "thanks", "thank", "please", "the", "in", "over", "on", "about", "for", "again", "thats",
-    "last", "and", "if", "so",
+    "thanks", "thank", "please", "the", "in", "over", "on", "about", "for", "again", "thats", "if",
+    "so", "not",
 ];
 
 /// Ordinary words that are not (first or last) names; any of them rejects the utterance.
 /// Words that are also common names ("may", "june", "will", "bill", "mark", "rose") stay out.
-const NOT_NAMES: &[&str] = &[
-    "yes",
-    "yeah",
-    "no",
-    "nope",
-    "ok",
-    "okay",
-    "sure",
-    "hello",
-    "hi",
-    "hey",
-    "thanks",
-    "thank",
-    "you",
-    "please",
-    "a",
-    "an",
-    "or",
-    "me",
-    "mine",
-    "we",
-    "our",
-    "us",
-    "it",
-    "its",
-    "is",
-    "are",
-    "was",
-    "be",
-    "to",
-    "of",
-    "by",
-    "this",
-    "that",
-    "there",
-    "what",
-    "when",
-    "where",
-    "who",
-    "why",
-    "how",
-    "which",
-    "do",
-    "does",
-    "did",
-    "dont",
-    "want",
-    "wanna",
-    "need",
-    "like",
-    "would",
-    "could",
-    "can",
-    "cant",
-    "have",
-    "has",
-    "had",
-    "get",
-    "got",
-    "book",
-    "booking",
-    "schedule",
-    "scheduling",
-    "appointment",
-    "visit",
-    "service",
-    "repair",
-    "fix",
-    "talk",
-    "someone",
-    "somebody",
-    "person",
-    "human",
-    "agent",
-    "representative",
-    "operator",
-    "today",
-    "tomorrow",
-    "tonight",
-    "morning",
-    "afternoon",
-    "evening",
-    "noon",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "week",
-    "weekend",
-    "next",
-    "time",
-    "am",
-    "pm",
-    "ac",
-    "air",
-    "conditioner",
-    "conditioning",
-    "heat",
-    "heater",
-    "heating",
-    "furnace",
-    "pump",
-    "cooling",
-    "cool",
-    "cold",
-    "hot",
-    "warm",
-    "broken",
-    "broke",
-    "working",
-    "work",
-    "works",
-    "not",
-    "unit",
-    "system",
-    "thermostat",
-    "hvac",
-    "leak",
-    "leaking",
-    "noise",
-    "emergency",
-    "gas",
-    "smell",
-    "help",
-    "problem",
-    "issue",
-    "fine",
-    "good",
-    "great",
-    "correct",
-    "wrong",
-    "sorry",
-    "wait",
-    "actually",
-    "just",
-    "none",
-    "nothing",
-    "number",
-    "phone",
-    "address",
-    "name",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "know",
-    "think",
-    "mean",
-    "guess",
-    "say",
-    "said",
-    "repeat",
-    "all",
-    "some",
-    "any",
-    "maybe",
-    "really",
-    "very",
-    "too",
-    "also",
-    "then",
-    "now",
-    "later",
-    "soon",
-    "cancel",
-    "reschedule",
-    "price",
-    "cost",
-    "much",
-    "many",
-    "hours",
-    "open",
-    "closed",
-    "customer",
-    "calling",
-    "home",
-    "house",
-    "here",
-    "there",
-    "hold",
-    "on",
-    "minute",
-    "second",
-    "bye",
-    "goodbye",
-    "again",
-    "not",
-    "sounds",
-    "perfect",
-    "alright",
-    "right",
-    "correct",
-    "going",
-    "stop",
-    "still",
-    "check",
-    "yet",
-    "off",
-    "out",
-    "up",
-    "down",
-    "new",
-    "old",
-    "set",
-];
+const NOT_NAMES: &str = "\
+yes yeah no nope ok okay sure hello hi hey thanks thank you please a an or me mine we our \
+us it its is are was be to of by this that there what when where who why how which do \
+does did dont want wanna need like would could can cant have has had get got book booking \
+schedule scheduling appointment visit service repair fix talk someone somebody person \
+human agent representative operator today tomorrow tonight morning afternoon evening noon \
+monday tuesday wednesday thursday friday saturday sunday week weekend next time am pm ac \
+air conditioner conditioning heat heater heating furnace pump cooling cool cold hot warm \
+broken broke working work works not unit system thermostat hvac leak leaking noise \
+emergency gas smell help problem issue fine good great correct wrong sorry wait actually \
+just none nothing number phone address name one two three four five six seven eight nine \
+ten know think mean guess say said repeat all some any maybe really very too also then \
+now later soon cancel reschedule price cost much many hours open closed customer calling \
+home house here hold on minute second bye goodbye again sounds perfect alright right \
+going stop still check yet off out up down new old set";
 
 /// Words ending a spelled-out stretch: "john spelled j o h n".
 const SPELL_MARKERS: &[&str] = &["spelled", "spelling", "spell", "thats"];
@@ -298,6 +102,11 @@ pub fn extract_person_name(text: &str) -> Option<String> {
             }
             continue;
         }
+        // "first name john last name smith": the second label just continues the name.
+        if key == "last" && iter.next_if(|n| n.key == "name").is_some() {
+            iter.next_if(|n| n.key == "is");
+            continue;
+        }
         if STOPS.contains(&key) {
             break;
         }
@@ -316,7 +125,7 @@ pub fn extract_person_name(text: &str) -> Option<String> {
         let letters = w.key.chars().all(|c| c.is_ascii_alphabetic());
         // Single letters only as middle initials ("john f kennedy").
         let long_enough = w.key.len() >= 2 || (i > 0 && i < last);
-        if !letters || !long_enough || NOT_NAMES.contains(&w.key.as_str()) {
+        if !letters || !long_enough || NOT_NAMES.split_whitespace().any(|x| x == w.key) {
             return None;
         }
     }
@@ -464,6 +273,12 @@ mod tests {
         );
         assert_eq!(n("hi im tom").as_deref(), Some("Tom"));
         assert_eq!(n("you can call me rick").as_deref(), Some("Rick"));
+        assert_eq!(n("my last name is smith").as_deref(), Some("Smith"));
+        assert_eq!(
+            n("first name john last name smith").as_deref(),
+            Some("John Smith")
+        );
+        assert_eq!(n("no its john not jon").as_deref(), Some("John"));
         assert_eq!(n("sure its José Peña").as_deref(), Some("José Peña"));
     }
 
