@@ -1,0 +1,57 @@
+//! The command line: argument parsing and dispatch to one module per command.
+
+mod extract;
+mod flows;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// Frontdesk answers the phone for service businesses.
+#[derive(Debug, Parser)]
+#[command(name = "frontdesk", version, about)]
+pub struct Cli {
+    /// Project folder holding flows/, prompts/, knowledge/ and config/.
+    #[arg(long, global = true, default_value = ".", env = "FRONTDESK_PROJECT")]
+    pub project: PathBuf,
+    /// Database URL: sqlite://PATH (created on first run) or postgres://...
+    #[arg(
+        long,
+        global = true,
+        default_value = "sqlite://.frontdesk/frontdesk.db",
+        env = "FRONTDESK_DATABASE_URL"
+    )]
+    pub database: String,
+    /// Log more (info level). RUST_LOG overrides.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Talk to the agent in the terminal.
+    Chat(crate::chat::ChatArgs),
+    /// Run caller scripts against the engine and an in-memory store.
+    Simulate(crate::simulate::SimulateArgs),
+    /// Run the slot extractors on text (for tooling and evaluation).
+    Extract(extract::ExtractArgs),
+    /// Check, describe and draw flows.
+    #[command(subcommand)]
+    Flows(flows::FlowsCommand),
+    /// Load demo appointments into the database.
+    Seed(crate::seed::SeedArgs),
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Chat(args) => crate::chat::run(&cli.project, &cli.database, args),
+        Command::Simulate(args) => crate::simulate::run(&cli.project, args),
+        Command::Extract(args) => extract::run(&cli.project, args),
+        Command::Flows(command) => flows::run(&cli.project, command),
+        Command::Seed(args) => crate::seed::run(&cli.project, &cli.database, args),
+    }
+}
