@@ -1,0 +1,531 @@
+//! Persistence: customers, appointments and call records, on SQLite (a file, the default) or
+//! PostgreSQL. Both backends share one schema shape, the same SQL where the dialects agree, and the
+//! same behaviour; the integration tests run one body against each.
+//!
+//! Time conventions (see also the migrations):
+//! - Appointment starts are business-local civil times stored as TEXT `YYYY-MM-DDTHH:MM`, which
+//!   sorts and compares correctly as text on both backends.
+//! - Call timestamps (`started_at`, `ended_at`) are business-local civil times too, stored as
+//!   `YYYY-MM-DDTHH:MM:SS`. The application hands in the business-local "now"; storage never reads
+//!   the clock, so tests and replays are deterministic.
+//!
+//! The application calls [`Storage::sync_business`] at start-up: booking reads each location's
+//! capacity from the `locations` table, inside the booking transaction.
+
+mod postgres;
+mod sqlite;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use frontdesk_engine::business::Business;
+use jiff::civil::DateTime;
+use serde::{Deserialize, Serialize};
+
+pub use postgres::PgStorage;
+pub use sqlite::SqliteStorage;
+
+/// Everything that can go wrong in storage, typed so that callers can answer the caller well.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The (location, start) already holds as many booked visits as the location has capacity.
+    #[error("no free place at {location} {start}")]
+    Full { location: String, start: DateTime },
+    /// The thing named does not exist ("appointment 7", "call CA12").
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The location code is not (or no longer) in the synced business configuration.
+    #[error("unknown location {0:?}")]
+    UnknownLocation(String),
+    /// The appointment is cancelled and cannot be changed any more.
+    #[error("appointment {0} is cancelled")]
+    Cancelled(i64),
+    /// The write clashes with existing data (e.g. a turn number used twice).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The storage URL or options are unusable.
+    #[error("storage configuration: {0}")]
+    Config(String),
+    /// A stored value could not be read back (hand-edited database, wrong schema).
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Whether a visit is still going to happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppointmentStatus {
+    Booked,
+    Cancelled,
+}
+
+impl AppointmentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppointmentStatus::Booked => "booked",
+            AppointmentStatus::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StorageError> {
+        match text {
+            "booked" => Ok(AppointmentStatus::Booked),
+            "cancelled" => Ok(AppointmentStatus::Cancelled),
+            other => Err(StorageError::Corrupt(format!(
+                "appointment status {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A visit, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appointment {
+    pub id: i64,
+    /// Location code, e.g. "DAL".
+    pub location: String,
+    /// Business-local start of the visit.
+    pub start: DateTime,
+    /// The name given for this visit.
+    pub name: String,
+    /// E.164 phone number.
+    pub phone: String,
+    pub issue: String,
+    pub status: AppointmentStatus,
+    /// The call that booked it (unique: one booking per call).
+    pub created_by_call: String,
+    /// The call that last rescheduled or cancelled it.
+    pub updated_by_call: Option<String>,
+}
+
+/// A booking request. `call_id` makes it idempotent: one call books at most one appointment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAppointment {
+    pub call_id: String,
+    pub location: String,
+    pub start: DateTime,
+    pub name: String,
+    pub phone: String,
+    pub issue: String,
+}
+
+/// A known caller, keyed by phone number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: i64,
+    pub phone: String,
+    pub name: String,
+}
+
+/// Who said a turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Speaker {
+    Caller,
+    Agent,
+}
+
+impl Speaker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Speaker::Caller => "caller",
+            Speaker::Agent => "agent",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StorageError> {
+        match text {
+            "caller" => Ok(Speaker::Caller),
+            "agent" => Ok(Speaker::Agent),
+            other => Err(StorageError::Corrupt(format!("speaker {other:?}"))),
+        }
+    }
+}
+
+/// One utterance in a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turn {
+    /// Order within the call, chosen by the caller of [`Storage::add_turn`]; unique per call.
+    pub seq: u32,
+    pub speaker: Speaker,
+    pub text: String,
+    /// The engine state after this turn (free-form, e.g. a flow step name).
+    pub state: Option<String>,
+}
+
+/// Something notable that happened during a call (a tool call, an error, a transfer...).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallEvent {
+    /// Increasing in insertion order.
+    pub id: i64,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+/// A call with everything recorded about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub call_id: String,
+    /// Who called (E.164 when known).
+    pub caller: String,
+    /// The number they dialled.
+    pub called: String,
+    pub started_at: DateTime,
+    pub ended_at: Option<DateTime>,
+    /// Free-form outcome chosen by the engine ("booked", "transferred", "hung_up"...).
+    pub outcome: Option<String>,
+    pub transfer_to: Option<String>,
+    pub turns: Vec<Turn>,
+    pub events: Vec<CallEvent>,
+}
+
+/// The storage operations the application needs. Object-safe: the app holds `Arc<dyn Storage>`.
+#[async_trait]
+pub trait Storage: Send + Sync {
+    /// "sqlite" or "postgres", for logs and diagnostics.
+    fn backend(&self) -> &'static str;
+
+    /// Makes `locations` (code, name, capacity) and `business_hours` reflect the configuration.
+    /// Locations missing from the configuration are deactivated, not deleted, because old
+    /// appointments still point at them; booking into them fails with `UnknownLocation`.
+    async fn sync_business(&self, business: &Business) -> Result<(), StorageError>;
+
+    /// Finds the customer with this phone number, creating it; the name is updated to `name`.
+    async fn upsert_customer(&self, phone: &str, name: &str) -> Result<Customer, StorageError>;
+
+    async fn find_customer(&self, phone: &str) -> Result<Option<Customer>, StorageError>;
+
+    /// Books a visit if the (location, start) is under capacity, atomically. Idempotent per call
+    /// id: if this call already booked, that appointment is returned unchanged (even if the new
+    /// request differs), so a retried request never books twice.
+    async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError>;
+
+    /// Booked visits per start in `[from, to)` at a location; starts with none are absent.
+    async fn booked_counts(
+        &self,
+        location: &str,
+        from: DateTime,
+        to: DateTime,
+    ) -> Result<BTreeMap<DateTime, u32>, StorageError>;
+
+    /// Booked visits for this phone starting at or after `now`, soonest first.
+    async fn find_upcoming_by_phone(
+        &self,
+        phone: &str,
+        now: DateTime,
+    ) -> Result<Vec<Appointment>, StorageError>;
+
+    /// Booked visits under this name (case- and spacing-insensitive) at or after `now`.
+    async fn find_upcoming_by_name(
+        &self,
+        name: &str,
+        now: DateTime,
+    ) -> Result<Vec<Appointment>, StorageError>;
+
+    async fn get_appointment(&self, id: i64) -> Result<Option<Appointment>, StorageError>;
+
+    /// Moves a booked visit to `new_start` at the same location under the same capacity rule,
+    /// atomically. Refuses cancelled visits (`Cancelled`). Moving to its own start is a no-op.
+    async fn reschedule(
+        &self,
+        id: i64,
+        new_start: DateTime,
+        call_id: &str,
+    ) -> Result<Appointment, StorageError>;
+
+    /// Cancels a visit. Cancelling a cancelled visit returns it unchanged.
+    async fn cancel(&self, id: i64, call_id: &str) -> Result<Appointment, StorageError>;
+
+    /// Every appointment, by start then id (tooling).
+    async fn list_appointments(&self) -> Result<Vec<Appointment>, StorageError>;
+
+    /// Appointments booked or last changed by this call, by start then id.
+    async fn appointments_for_call(&self, call_id: &str) -> Result<Vec<Appointment>, StorageError>;
+
+    /// Records the start of a call. Idempotent: a repeated start (webhook retry) is ignored.
+    async fn start_call(
+        &self,
+        call_id: &str,
+        caller: &str,
+        called: &str,
+        started_at: DateTime,
+    ) -> Result<(), StorageError>;
+
+    /// Appends a turn. `NotFound` if the call was not started, `Conflict` if `seq` is taken.
+    async fn add_turn(
+        &self,
+        call_id: &str,
+        seq: u32,
+        speaker: Speaker,
+        text: &str,
+        state: Option<&str>,
+    ) -> Result<(), StorageError>;
+
+    /// Appends an event with a JSON detail. `NotFound` if the call was not started.
+    async fn add_event(
+        &self,
+        call_id: &str,
+        kind: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), StorageError>;
+
+    /// Records how the call ended. `NotFound` if the call was not started.
+    async fn finish_call(
+        &self,
+        call_id: &str,
+        outcome: &str,
+        transfer_to: Option<&str>,
+        ended_at: DateTime,
+    ) -> Result<(), StorageError>;
+
+    /// The call with its turns (by seq) and events (in order), if it exists.
+    async fn get_call(&self, call_id: &str) -> Result<Option<CallRecord>, StorageError>;
+
+    /// Closes the pool (waits for connections in use to be returned).
+    async fn close(&self);
+}
+
+/// Opens storage from a URL and brings its schema up to date.
+///
+/// - `postgres://…` / `postgresql://…`: PostgreSQL (options such as `?options=-c search_path=x`
+///   are passed through).
+/// - `sqlite://path`, `sqlite:path` or a bare path: a SQLite file, created with its parent
+///   directory if missing. In-memory SQLite is refused: each pooled connection would get its own
+///   empty database.
+pub async fn open(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStorage::connect(url).await?))
+    } else if url.starts_with("sqlite:") || !url.contains("://") {
+        Ok(Arc::new(SqliteStorage::open(url).await?))
+    } else {
+        let scheme = url.split("://").next().unwrap_or_default();
+        Err(StorageError::Config(format!(
+            "unsupported storage URL scheme {scheme:?} (use sqlite:// or postgres://)"
+        )))
+    }
+}
+
+/// Masks a phone number for logs: only the last four digits survive.
+pub fn mask_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    let tail: String = digits[digits.len().saturating_sub(4)..].iter().collect();
+    format!("***{tail}")
+}
+
+// ---- shared helpers for the backends ----
+
+/// Names are matched case- and whitespace-insensitively; normalising in Rust (not SQL `lower`)
+/// gives the same Unicode-aware behaviour on both backends.
+fn name_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+const START_FORMAT: &str = "%Y-%m-%dT%H:%M";
+const STAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
+
+fn fmt_start(start: DateTime) -> String {
+    start.strftime(START_FORMAT).to_string()
+}
+
+fn fmt_stamp(at: DateTime) -> String {
+    at.strftime(STAMP_FORMAT).to_string()
+}
+
+fn parse_time(text: &str) -> Result<DateTime, StorageError> {
+    text.parse::<DateTime>()
+        .map_err(|e| StorageError::Corrupt(format!("date-time {text:?}: {e}")))
+}
+
+/// Columns of an appointment row, in the order of [`AppointmentRow`].
+macro_rules! appt_cols {
+    () => {
+        "id, location, start_at, name, phone, issue, status, created_by_call, updated_by_call"
+    };
+}
+
+type AppointmentRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+
+fn appointment_from_row(row: AppointmentRow) -> Result<Appointment, StorageError> {
+    let (id, location, start, name, phone, issue, status, created_by_call, updated_by_call) = row;
+    Ok(Appointment {
+        id,
+        location,
+        start: parse_time(&start)?,
+        name,
+        phone,
+        issue,
+        status: AppointmentStatus::parse(&status)?,
+        created_by_call,
+        updated_by_call,
+    })
+}
+
+fn appointments_from_rows(rows: Vec<AppointmentRow>) -> Result<Vec<Appointment>, StorageError> {
+    rows.into_iter().map(appointment_from_row).collect()
+}
+
+type CallRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn call_from_rows(
+    call: CallRow,
+    turns: Vec<(i64, String, String, Option<String>)>,
+    events: Vec<(i64, String, String)>,
+) -> Result<CallRecord, StorageError> {
+    let (call_id, caller, called, started_at, ended_at, outcome, transfer_to) = call;
+    let turns = turns
+        .into_iter()
+        .map(|(seq, speaker, text, state)| {
+            Ok(Turn {
+                seq: u32::try_from(seq)
+                    .map_err(|_| StorageError::Corrupt(format!("turn seq {seq}")))?,
+                speaker: Speaker::parse(&speaker)?,
+                text,
+                state,
+            })
+        })
+        .collect::<Result<_, StorageError>>()?;
+    let events = events
+        .into_iter()
+        .map(|(id, kind, detail)| {
+            let detail = serde_json::from_str(&detail)
+                .map_err(|e| StorageError::Corrupt(format!("event {id} detail: {e}")))?;
+            Ok(CallEvent { id, kind, detail })
+        })
+        .collect::<Result<_, StorageError>>()?;
+    Ok(CallRecord {
+        call_id,
+        caller,
+        called,
+        started_at: parse_time(&started_at)?,
+        ended_at: ended_at.as_deref().map(parse_time).transpose()?,
+        outcome,
+        transfer_to,
+        turns,
+        events,
+    })
+}
+
+fn count_to_u32(count: i64) -> u32 {
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_foreign_key_violation())
+}
+
+/// SQL shared verbatim by both backends (SQLite accepts `$n` placeholders too). Only locking,
+/// transactions and JSON columns differ, and those live in the backend files.
+mod sql {
+
+    pub const DEACTIVATE_LOCATIONS: &str = "UPDATE locations SET active = FALSE";
+    pub const UPSERT_LOCATION: &str = "INSERT INTO locations (code, name, capacity, active) \
+         VALUES ($1, $2, $3, TRUE) \
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, capacity = excluded.capacity, \
+         active = TRUE";
+    pub const DELETE_HOURS: &str = "DELETE FROM business_hours";
+    pub const INSERT_HOURS: &str =
+        "INSERT INTO business_hours (weekday, open_time, close_time) VALUES ($1, $2, $3)";
+
+    pub const UPSERT_CUSTOMER: &str = "INSERT INTO customers (phone, name) VALUES ($1, $2) \
+         ON CONFLICT (phone) DO UPDATE SET name = excluded.name RETURNING id, phone, name";
+    pub const CUSTOMER_BY_PHONE: &str = "SELECT id, phone, name FROM customers WHERE phone = $1";
+
+    pub const LOCATION_CAPACITY: &str = "SELECT capacity FROM locations WHERE code = $1 AND active";
+    /// Booked visits at (location, start), not counting appointment `$3` (0 when booking).
+    pub const SLOT_COUNT: &str = "SELECT COUNT(*) FROM appointments \
+         WHERE location = $1 AND start_at = $2 AND status = 'booked' AND id <> $3";
+    pub const BY_CREATING_CALL: &str = concat!(
+        "SELECT ",
+        appt_cols!(),
+        " FROM appointments WHERE created_by_call = $1"
+    );
+    pub const INSERT_APPOINTMENT: &str = concat!(
+        "INSERT INTO appointments (location, start_at, customer_id, name, name_key, phone, issue, \
+         status, created_by_call) VALUES ($1, $2, $3, $4, $5, $6, $7, 'booked', $8) RETURNING ",
+        appt_cols!()
+    );
+    pub const BOOKED_COUNTS: &str = "SELECT start_at, COUNT(*) FROM appointments \
+         WHERE location = $1 AND status = 'booked' AND start_at >= $2 AND start_at < $3 \
+         GROUP BY start_at ORDER BY start_at";
+    pub const UPCOMING_BY_PHONE: &str = concat!(
+        "SELECT ",
+        appt_cols!(),
+        " FROM appointments WHERE phone = $1 AND status = 'booked' AND start_at >= $2 \
+         ORDER BY start_at, id"
+    );
+    pub const UPCOMING_BY_NAME: &str = concat!(
+        "SELECT ",
+        appt_cols!(),
+        " FROM appointments WHERE name_key = $1 AND status = 'booked' AND start_at >= $2 \
+         ORDER BY start_at, id"
+    );
+    pub const BY_ID: &str = concat!("SELECT ", appt_cols!(), " FROM appointments WHERE id = $1");
+    /// PostgreSQL only (SQLite has no row locks; its write lock covers this).
+    pub const BY_ID_FOR_UPDATE: &str = concat!(
+        "SELECT ",
+        appt_cols!(),
+        " FROM appointments WHERE id = $1 FOR UPDATE"
+    );
+    pub const MOVE: &str = concat!(
+        "UPDATE appointments SET start_at = $2, updated_by_call = $3 WHERE id = $1 RETURNING ",
+        appt_cols!()
+    );
+    pub const CANCEL: &str = concat!(
+        "UPDATE appointments SET status = 'cancelled', updated_by_call = $2 \
+         WHERE id = $1 AND status = 'booked' RETURNING ",
+        appt_cols!()
+    );
+    pub const LIST: &str = concat!(
+        "SELECT ",
+        appt_cols!(),
+        " FROM appointments ORDER BY start_at, id"
+    );
+    pub const FOR_CALL: &str = concat!(
+        "SELECT ",
+        appt_cols!(),
+        " FROM appointments WHERE created_by_call = $1 OR updated_by_call = $1 \
+         ORDER BY start_at, id"
+    );
+
+    pub const START_CALL: &str = "INSERT INTO calls (id, caller, called, started_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
+    pub const ADD_TURN: &str = "INSERT INTO call_turns (call_id, seq, speaker, content, state) \
+         VALUES ($1, $2, $3, $4, $5)";
+    pub const FINISH_CALL: &str =
+        "UPDATE calls SET outcome = $2, transfer_to = $3, ended_at = $4 WHERE id = $1";
+    pub const GET_CALL: &str = "SELECT id, caller, called, started_at, ended_at, outcome, \
+         transfer_to FROM calls WHERE id = $1";
+    pub const TURNS: &str =
+        "SELECT seq, speaker, content, state FROM call_turns WHERE call_id = $1 ORDER BY seq";
+}

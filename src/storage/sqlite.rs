@@ -1,0 +1,426 @@
+//! SQLite backend: one file, WAL journal, a small pool.
+//!
+//! Races: every read-check-write sequence (book, reschedule, business sync) runs in a
+//! `BEGIN IMMEDIATE` transaction, which takes SQLite's single write lock *before* the capacity
+//! count is read. Two calls racing for the last place are therefore serialised: the second one
+//! waits (busy timeout) and then counts the first one's committed booking. A plain `BEGIN` would
+//! start as a reader, and in WAL mode the later upgrade to writer fails with `SQLITE_BUSY`
+//! instead of waiting.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use frontdesk_engine::business::Business;
+use jiff::civil::DateTime;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use super::{
+    Appointment, AppointmentRow, CallRecord, CallRow, Customer, NewAppointment, Speaker, Storage,
+    StorageError, appointment_from_row, appointments_from_rows, call_from_rows, count_to_u32,
+    fmt_stamp, fmt_start, is_foreign_key_violation, is_unique_violation, mask_phone, name_key,
+    parse_time, sql,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Enough connections for concurrent calls; writers queue on the write lock anyway.
+const MAX_CONNECTIONS: u32 = 10;
+/// How long a writer waits for the write lock before giving up with "database is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Storage in a SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStorage {
+    pool: SqlitePool,
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database named by `url` (`sqlite://path`, `sqlite:path` or
+    /// a bare path) and applies migrations.
+    pub async fn open(url: &str) -> Result<Self, StorageError> {
+        let path = file_path(url)?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            // Blocking, but this runs once at start-up.
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StorageError::Config(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        tracing::info!(path = %path.display(), "sqlite storage ready");
+        Ok(SqliteStorage { pool })
+    }
+
+    async fn begin_immediate(&self) -> Result<Transaction<'static, Sqlite>, StorageError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// The file path inside a SQLite URL; query parameters are not supported.
+fn file_path(url: &str) -> Result<PathBuf, StorageError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if rest.contains('?') {
+        return Err(StorageError::Config(format!(
+            "SQLite URL options are not supported: {url:?}"
+        )));
+    }
+    if rest.is_empty() || rest == ":memory:" {
+        return Err(StorageError::Config(
+            "SQLite storage needs a file path (in-memory databases are not shared)".into(),
+        ));
+    }
+    Ok(Path::new(rest).to_path_buf())
+}
+
+async fn slot_check(
+    tx: &mut Transaction<'static, Sqlite>,
+    location: &str,
+    start: DateTime,
+    except_id: i64,
+) -> Result<(), StorageError> {
+    let capacity: Option<i64> = sqlx::query_scalar(sql::LOCATION_CAPACITY)
+        .bind(location)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let capacity = capacity.ok_or_else(|| StorageError::UnknownLocation(location.to_owned()))?;
+    let taken: i64 = sqlx::query_scalar(sql::SLOT_COUNT)
+        .bind(location)
+        .bind(fmt_start(start))
+        .bind(except_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    if taken >= capacity {
+        return Err(StorageError::Full {
+            location: location.to_owned(),
+            start,
+        });
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn sync_business(&self, business: &Business) -> Result<(), StorageError> {
+        let mut tx = self.begin_immediate().await?;
+        sqlx::query(sql::DEACTIVATE_LOCATIONS)
+            .execute(&mut *tx)
+            .await?;
+        for location in &business.locations {
+            sqlx::query(sql::UPSERT_LOCATION)
+                .bind(&location.code)
+                .bind(&location.name)
+                .bind(i64::from(business.capacity_per_start))
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(sql::DELETE_HOURS).execute(&mut *tx).await?;
+        for hours in &business.hours {
+            sqlx::query(sql::INSERT_HOURS)
+                .bind(i64::from(hours.day.weekday().to_monday_one_offset()))
+                .bind(hours.open.strftime("%H:%M").to_string())
+                .bind(hours.close.strftime("%H:%M").to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match e {
+                    e if is_unique_violation(&e) => {
+                        StorageError::Conflict(format!("{:?} listed twice in hours", hours.day))
+                    }
+                    e => e.into(),
+                })?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn upsert_customer(&self, phone: &str, name: &str) -> Result<Customer, StorageError> {
+        let (id, phone, name): (i64, String, String) = sqlx::query_as(sql::UPSERT_CUSTOMER)
+            .bind(phone)
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Customer { id, phone, name })
+    }
+
+    async fn find_customer(&self, phone: &str) -> Result<Option<Customer>, StorageError> {
+        let row: Option<(i64, String, String)> = sqlx::query_as(sql::CUSTOMER_BY_PHONE)
+            .bind(phone)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(id, phone, name)| Customer { id, phone, name }))
+    }
+
+    async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {
+        let mut tx = self.begin_immediate().await?;
+        // Idempotency first: a retried booking must not be refused because of itself.
+        let existing: Option<AppointmentRow> = sqlx::query_as(sql::BY_CREATING_CALL)
+            .bind(&new.call_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = existing {
+            return appointment_from_row(row);
+        }
+        slot_check(&mut tx, &new.location, new.start, 0).await?;
+        let (customer_id, _, _): (i64, String, String) = sqlx::query_as(sql::UPSERT_CUSTOMER)
+            .bind(&new.phone)
+            .bind(&new.name)
+            .fetch_one(&mut *tx)
+            .await?;
+        let row: AppointmentRow = sqlx::query_as(sql::INSERT_APPOINTMENT)
+            .bind(&new.location)
+            .bind(fmt_start(new.start))
+            .bind(customer_id)
+            .bind(&new.name)
+            .bind(name_key(&new.name))
+            .bind(&new.phone)
+            .bind(&new.issue)
+            .bind(&new.call_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let appointment = appointment_from_row(row)?;
+        tracing::info!(id = appointment.id, location = %new.location, start = %new.start,
+            phone = %mask_phone(&new.phone), "booked");
+        Ok(appointment)
+    }
+
+    async fn booked_counts(
+        &self,
+        location: &str,
+        from: DateTime,
+        to: DateTime,
+    ) -> Result<BTreeMap<DateTime, u32>, StorageError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(sql::BOOKED_COUNTS)
+            .bind(location)
+            .bind(fmt_start(from))
+            .bind(fmt_start(to))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|(start, n)| Ok((parse_time(&start)?, count_to_u32(n))))
+            .collect()
+    }
+
+    async fn find_upcoming_by_phone(
+        &self,
+        phone: &str,
+        now: DateTime,
+    ) -> Result<Vec<Appointment>, StorageError> {
+        let rows = sqlx::query_as(sql::UPCOMING_BY_PHONE)
+            .bind(phone)
+            .bind(fmt_start(now))
+            .fetch_all(&self.pool)
+            .await?;
+        appointments_from_rows(rows)
+    }
+
+    async fn find_upcoming_by_name(
+        &self,
+        name: &str,
+        now: DateTime,
+    ) -> Result<Vec<Appointment>, StorageError> {
+        let rows = sqlx::query_as(sql::UPCOMING_BY_NAME)
+            .bind(name_key(name))
+            .bind(fmt_start(now))
+            .fetch_all(&self.pool)
+            .await?;
+        appointments_from_rows(rows)
+    }
+
+    async fn get_appointment(&self, id: i64) -> Result<Option<Appointment>, StorageError> {
+        let row: Option<AppointmentRow> = sqlx::query_as(sql::BY_ID)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(appointment_from_row).transpose()
+    }
+
+    async fn reschedule(
+        &self,
+        id: i64,
+        new_start: DateTime,
+        call_id: &str,
+    ) -> Result<Appointment, StorageError> {
+        let mut tx = self.begin_immediate().await?;
+        let row: Option<AppointmentRow> = sqlx::query_as(sql::BY_ID)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let current = row
+            .map(appointment_from_row)
+            .transpose()?
+            .ok_or_else(|| StorageError::NotFound(format!("appointment {id}")))?;
+        if current.status == super::AppointmentStatus::Cancelled {
+            return Err(StorageError::Cancelled(id));
+        }
+        if current.start == new_start {
+            return Ok(current);
+        }
+        slot_check(&mut tx, &current.location, new_start, id).await?;
+        let row: AppointmentRow = sqlx::query_as(sql::MOVE)
+            .bind(id)
+            .bind(fmt_start(new_start))
+            .bind(call_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        appointment_from_row(row)
+    }
+
+    async fn cancel(&self, id: i64, call_id: &str) -> Result<Appointment, StorageError> {
+        // One statement, so no explicit transaction: it either flips a booked row or nothing.
+        let row: Option<AppointmentRow> = sqlx::query_as(sql::CANCEL)
+            .bind(id)
+            .bind(call_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => appointment_from_row(row),
+            None => self
+                .get_appointment(id)
+                .await?
+                .ok_or_else(|| StorageError::NotFound(format!("appointment {id}"))),
+        }
+    }
+
+    async fn list_appointments(&self) -> Result<Vec<Appointment>, StorageError> {
+        let rows = sqlx::query_as(sql::LIST).fetch_all(&self.pool).await?;
+        appointments_from_rows(rows)
+    }
+
+    async fn appointments_for_call(&self, call_id: &str) -> Result<Vec<Appointment>, StorageError> {
+        let rows = sqlx::query_as(sql::FOR_CALL)
+            .bind(call_id)
+            .fetch_all(&self.pool)
+            .await?;
+        appointments_from_rows(rows)
+    }
+
+    async fn start_call(
+        &self,
+        call_id: &str,
+        caller: &str,
+        called: &str,
+        started_at: DateTime,
+    ) -> Result<(), StorageError> {
+        sqlx::query(sql::START_CALL)
+            .bind(call_id)
+            .bind(caller)
+            .bind(called)
+            .bind(fmt_stamp(started_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn add_turn(
+        &self,
+        call_id: &str,
+        seq: u32,
+        speaker: Speaker,
+        text: &str,
+        state: Option<&str>,
+    ) -> Result<(), StorageError> {
+        sqlx::query(sql::ADD_TURN)
+            .bind(call_id)
+            .bind(i64::from(seq))
+            .bind(speaker.as_str())
+            .bind(text)
+            .bind(state)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| call_write_error(e, call_id, Some(seq)))?;
+        Ok(())
+    }
+
+    async fn add_event(
+        &self,
+        call_id: &str,
+        kind: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), StorageError> {
+        sqlx::query("INSERT INTO call_events (call_id, kind, detail) VALUES ($1, $2, $3)")
+            .bind(call_id)
+            .bind(kind)
+            .bind(detail.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| call_write_error(e, call_id, None))?;
+        Ok(())
+    }
+
+    async fn finish_call(
+        &self,
+        call_id: &str,
+        outcome: &str,
+        transfer_to: Option<&str>,
+        ended_at: DateTime,
+    ) -> Result<(), StorageError> {
+        let done = sqlx::query(sql::FINISH_CALL)
+            .bind(call_id)
+            .bind(outcome)
+            .bind(transfer_to)
+            .bind(fmt_stamp(ended_at))
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound(format!("call {call_id}")));
+        }
+        Ok(())
+    }
+
+    async fn get_call(&self, call_id: &str) -> Result<Option<CallRecord>, StorageError> {
+        let call: Option<CallRow> = sqlx::query_as(sql::GET_CALL)
+            .bind(call_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(call) = call else {
+            return Ok(None);
+        };
+        let turns = sqlx::query_as(sql::TURNS)
+            .bind(call_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let events = sqlx::query_as(
+            "SELECT id, kind, detail FROM call_events WHERE call_id = $1 ORDER BY id",
+        )
+        .bind(call_id)
+        .fetch_all(&self.pool)
+        .await?;
+        call_from_rows(call, turns, events).map(Some)
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Maps constraint failures on call child rows to domain errors.
+fn call_write_error(err: sqlx::Error, call_id: &str, seq: Option<u32>) -> StorageError {
+    if is_foreign_key_violation(&err) {
+        StorageError::NotFound(format!("call {call_id}"))
+    } else if let (true, Some(seq)) = (is_unique_violation(&err), seq) {
+        StorageError::Conflict(format!("turn {seq} of call {call_id} already recorded"))
+    } else {
+        err.into()
+    }
+}

@@ -1,0 +1,4 @@
+//! The single integration-test crate (one binary links faster than many).
+
+mod storage;
+mod support;

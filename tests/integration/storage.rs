@@ -1,0 +1,499 @@
+//! Storage behaviour, one body per scenario run against SQLite and PostgreSQL.
+
+use std::sync::Arc;
+
+use frontdesk::storage::{self, AppointmentStatus, NewAppointment, Speaker, Storage, StorageError};
+use jiff::civil::{DateTime, date};
+use serde_json::json;
+
+use crate::both_backends;
+use crate::support::{business, with_sqlite};
+
+both_backends!(
+    reopen_keeps_data,
+    booking_and_lookup,
+    booking_is_idempotent_per_call,
+    concurrent_booking_respects_capacity,
+    concurrent_reschedule_respects_capacity,
+    reschedule_and_cancel,
+    sync_business_tracks_configuration,
+    call_records,
+);
+
+/// Far in the future so "upcoming" is stable; 2030-01-07 is a Monday.
+fn at(day: i8, hour: i8) -> DateTime {
+    date(2030, 1, day).at(hour, 0, 0, 0)
+}
+
+fn now() -> DateTime {
+    at(1, 9)
+}
+
+fn request(call: &str, location: &str, start: DateTime, name: &str, phone: &str) -> NewAppointment {
+    NewAppointment {
+        call_id: call.into(),
+        location: location.into(),
+        start,
+        name: name.into(),
+        phone: phone.into(),
+        issue: "AC blowing warm air".into(),
+    }
+}
+
+async fn reopen_keeps_data(store: Arc<dyn Storage>, url: String) {
+    let booked = store
+        .book(&request("c1", "DAL", at(7, 9), "Jane Doe", "+12145550001"))
+        .await
+        .unwrap();
+    store.close().await;
+    // Reopening runs the migrations again: they must be recognised as applied.
+    let again = storage::open(&url).await.unwrap();
+    assert_eq!(
+        again.get_appointment(booked.id).await.unwrap(),
+        Some(booked)
+    );
+    again.close().await;
+}
+
+async fn booking_and_lookup(store: Arc<dyn Storage>, _url: String) {
+    let jane = store
+        .book(&request("c1", "DAL", at(7, 9), "Jane Doe", "+12145550001"))
+        .await
+        .unwrap();
+    assert_eq!(jane.status, AppointmentStatus::Booked);
+    assert_eq!(jane.created_by_call, "c1");
+    assert_eq!(jane.updated_by_call, None);
+    assert_eq!((jane.location.as_str(), jane.start), ("DAL", at(7, 9)));
+    let later = store
+        .book(&request("c2", "FTW", at(8, 14), "Jane Doe", "+12145550001"))
+        .await
+        .unwrap();
+    store
+        .book(&request("c3", "DAL", at(7, 9), "Bob Roe", "+12145550002"))
+        .await
+        .unwrap();
+
+    let by_phone = store
+        .find_upcoming_by_phone("+12145550001", now())
+        .await
+        .unwrap();
+    assert_eq!(by_phone, vec![jane.clone(), later.clone()]);
+    // Visits before `now` are not upcoming.
+    let after_first = store
+        .find_upcoming_by_phone("+12145550001", at(7, 10))
+        .await
+        .unwrap();
+    assert_eq!(after_first, vec![later.clone()]);
+    let by_name = store
+        .find_upcoming_by_name("  jane   DOE ", now())
+        .await
+        .unwrap();
+    assert_eq!(by_name, vec![jane.clone(), later]);
+    assert!(
+        store
+            .find_upcoming_by_name("nobody", now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let counts = store
+        .booked_counts("DAL", at(7, 0), at(8, 0))
+        .await
+        .unwrap();
+    assert_eq!(counts.into_iter().collect::<Vec<_>>(), vec![(at(7, 9), 2)]);
+    // Full at capacity 2.
+    let third = store
+        .book(&request("c4", "DAL", at(7, 9), "Cy", "+12145550003"))
+        .await;
+    assert!(matches!(third, Err(StorageError::Full { .. })), "{third:?}");
+    // Other locations are counted separately.
+    store
+        .book(&request("c5", "ARL", at(7, 9), "Cy", "+12145550003"))
+        .await
+        .unwrap();
+
+    let unknown = store
+        .book(&request("c6", "XYZ", at(7, 9), "Cy", "+12145550003"))
+        .await;
+    assert!(
+        matches!(unknown, Err(StorageError::UnknownLocation(_))),
+        "{unknown:?}"
+    );
+
+    let customer = store.find_customer("+12145550001").await.unwrap().unwrap();
+    assert_eq!(customer.name, "Jane Doe");
+    let renamed = store
+        .upsert_customer("+12145550001", "Jane Smith")
+        .await
+        .unwrap();
+    assert_eq!(
+        (renamed.id, renamed.name.as_str()),
+        (customer.id, "Jane Smith")
+    );
+    assert_eq!(store.find_customer("+19999999999").await.unwrap(), None);
+
+    assert_eq!(store.list_appointments().await.unwrap().len(), 4);
+    assert_eq!(store.get_appointment(9999).await.unwrap(), None);
+}
+
+async fn booking_is_idempotent_per_call(store: Arc<dyn Storage>, _url: String) {
+    let first = store
+        .book(&request("dup", "DAL", at(7, 10), "Jane", "+12145550001"))
+        .await
+        .unwrap();
+    let again = store
+        .book(&request("dup", "DAL", at(7, 10), "Jane", "+12145550001"))
+        .await
+        .unwrap();
+    assert_eq!(first, again);
+
+    // Concurrent retries of one call, for the same and for different slots, all get the one
+    // appointment.
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .book(&request(
+                    "race",
+                    "FTW",
+                    at(8, 8 + i % 3),
+                    "Al",
+                    "+12145550009",
+                ))
+                .await
+        }));
+    }
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap().unwrap().id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(store.list_appointments().await.unwrap().len(), 2);
+    assert_eq!(store.appointments_for_call("race").await.unwrap().len(), 1);
+}
+
+/// Opens every pooled connection up front and returns a barrier for `n` racers, so the racing
+/// operations really overlap instead of queueing behind connection set-up.
+async fn start_line(store: &Arc<dyn Storage>, n: usize) -> Arc<tokio::sync::Barrier> {
+    let warm: Vec<_> = (0..n)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.booked_counts("DAL", at(1, 0), at(2, 0)).await })
+        })
+        .collect();
+    for task in warm {
+        task.await.unwrap().unwrap();
+    }
+    Arc::new(tokio::sync::Barrier::new(n))
+}
+
+async fn concurrent_booking_respects_capacity(store: Arc<dyn Storage>, _url: String) {
+    let barrier = start_line(&store, 10).await;
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let (store, barrier) = (store.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            let phone = format!("+1214555{i:04}");
+            barrier.wait().await;
+            store
+                .book(&request(
+                    &format!("call-{i}"),
+                    "DAL",
+                    at(9, 14),
+                    "Racer",
+                    &phone,
+                ))
+                .await
+        }));
+    }
+    let (mut won, mut full) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(StorageError::Full { .. }) => full += 1,
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!((won, full), (2, 8));
+    let counts = store
+        .booked_counts("DAL", at(9, 0), at(10, 0))
+        .await
+        .unwrap();
+    assert_eq!(counts.get(&at(9, 14)), Some(&2));
+}
+
+async fn concurrent_reschedule_respects_capacity(store: Arc<dyn Storage>, _url: String) {
+    // Ten visits spread over five starts (two each), all trying to move to 16:00.
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        let start = at(10, 8 + (i / 2) as i8);
+        let phone = format!("+1214556{i:04}");
+        let appt = store
+            .book(&request(&format!("b-{i}"), "ARL", start, "Mover", &phone))
+            .await
+            .unwrap();
+        ids.push(appt.id);
+    }
+    let barrier = start_line(&store, 10).await;
+    let mut tasks = Vec::new();
+    for (i, id) in ids.iter().copied().enumerate() {
+        let (store, barrier) = (store.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            store.reschedule(id, at(10, 16), &format!("r-{i}")).await
+        }));
+    }
+    let (mut won, mut full) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(a) => {
+                assert_eq!(a.start, at(10, 16));
+                won += 1;
+            }
+            Err(StorageError::Full { .. }) => full += 1,
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!((won, full), (2, 8));
+    let counts = store
+        .booked_counts("ARL", at(10, 0), at(11, 0))
+        .await
+        .unwrap();
+    assert_eq!(counts.get(&at(10, 16)), Some(&2));
+    assert_eq!(counts.values().sum::<u32>(), 10);
+}
+
+async fn reschedule_and_cancel(store: Arc<dyn Storage>, _url: String) {
+    let appt = store
+        .book(&request("c1", "DAL", at(7, 9), "Jane", "+12145550001"))
+        .await
+        .unwrap();
+    let moved = store.reschedule(appt.id, at(7, 11), "c2").await.unwrap();
+    assert_eq!(moved.start, at(7, 11));
+    assert_eq!(moved.updated_by_call.as_deref(), Some("c2"));
+    assert_eq!(moved.created_by_call, "c1");
+    assert_eq!(
+        store.appointments_for_call("c2").await.unwrap(),
+        vec![moved.clone()]
+    );
+    assert_eq!(
+        store.appointments_for_call("c1").await.unwrap(),
+        vec![moved.clone()]
+    );
+
+    // Moving to its own start is a no-op, even when that start is full.
+    store
+        .book(&request("c3", "DAL", at(7, 11), "Bob", "+12145550002"))
+        .await
+        .unwrap();
+    let same = store.reschedule(appt.id, at(7, 11), "c4").await.unwrap();
+    assert_eq!(same, moved);
+    // Into a full slot: refused.
+    store
+        .book(&request("c5", "DAL", at(7, 12), "Cy", "+12145550003"))
+        .await
+        .unwrap();
+    store
+        .book(&request("c6", "DAL", at(7, 12), "Di", "+12145550004"))
+        .await
+        .unwrap();
+    let refused = store.reschedule(appt.id, at(7, 12), "c7").await;
+    assert!(
+        matches!(refused, Err(StorageError::Full { .. })),
+        "{refused:?}"
+    );
+    let missing = store.reschedule(9999, at(7, 12), "c7").await;
+    assert!(
+        matches!(missing, Err(StorageError::NotFound(_))),
+        "{missing:?}"
+    );
+
+    let cancelled = store.cancel(appt.id, "c8").await.unwrap();
+    assert_eq!(cancelled.status, AppointmentStatus::Cancelled);
+    assert_eq!(cancelled.updated_by_call.as_deref(), Some("c8"));
+    // Idempotent: a second cancel returns it unchanged.
+    assert_eq!(store.cancel(appt.id, "c9").await.unwrap(), cancelled);
+    let again = store.reschedule(appt.id, at(7, 15), "c10").await;
+    assert!(
+        matches!(again, Err(StorageError::Cancelled(id)) if id == appt.id),
+        "{again:?}"
+    );
+    let missing = store.cancel(9999, "c11").await;
+    assert!(
+        matches!(missing, Err(StorageError::NotFound(_))),
+        "{missing:?}"
+    );
+
+    // Cancelling frees the place and hides it from lookups.
+    let counts = store
+        .booked_counts("DAL", at(7, 11), at(7, 12))
+        .await
+        .unwrap();
+    assert_eq!(counts.get(&at(7, 11)), Some(&1));
+    assert!(
+        store
+            .find_upcoming_by_phone("+12145550001", now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn sync_business_tracks_configuration(store: Arc<dyn Storage>, _url: String) {
+    // Syncing again is harmless.
+    store.sync_business(&business()).await.unwrap();
+    let mut smaller = business();
+    smaller.locations.retain(|l| l.code != "ARL");
+    smaller.capacity_per_start = 1;
+    store.sync_business(&smaller).await.unwrap();
+    let gone = store
+        .book(&request("c1", "ARL", at(7, 9), "Jane", "+12145550001"))
+        .await;
+    assert!(
+        matches!(gone, Err(StorageError::UnknownLocation(_))),
+        "{gone:?}"
+    );
+    store
+        .book(&request("c2", "DAL", at(7, 9), "Jane", "+12145550001"))
+        .await
+        .unwrap();
+    let full = store
+        .book(&request("c3", "DAL", at(7, 9), "Bob", "+12145550002"))
+        .await;
+    assert!(matches!(full, Err(StorageError::Full { .. })), "{full:?}");
+    // And back.
+    store.sync_business(&business()).await.unwrap();
+    store
+        .book(&request("c4", "ARL", at(7, 9), "Jane", "+12145550001"))
+        .await
+        .unwrap();
+}
+
+async fn call_records(store: Arc<dyn Storage>, _url: String) {
+    let started = at(7, 9);
+    store
+        .start_call("CA1", "+12145550001", "+12145550100", started)
+        .await
+        .unwrap();
+    // A webhook retry of the start is ignored.
+    store
+        .start_call("CA1", "+12145550001", "+12145550100", started)
+        .await
+        .unwrap();
+    store
+        .add_turn(
+            "CA1",
+            1,
+            Speaker::Agent,
+            "Thanks for calling!",
+            Some("greet"),
+        )
+        .await
+        .unwrap();
+    store
+        .add_turn("CA1", 2, Speaker::Caller, "My AC is broken", None)
+        .await
+        .unwrap();
+    let dup = store
+        .add_turn("CA1", 2, Speaker::Caller, "again", None)
+        .await;
+    assert!(matches!(dup, Err(StorageError::Conflict(_))), "{dup:?}");
+    let orphan = store.add_turn("nope", 1, Speaker::Caller, "hi", None).await;
+    assert!(
+        matches!(orphan, Err(StorageError::NotFound(_))),
+        "{orphan:?}"
+    );
+    let detail = json!({"tool": "book", "ok": true, "slot": {"location": "DAL", "n": 2}});
+    store.add_event("CA1", "booking", &detail).await.unwrap();
+    store
+        .add_event("CA1", "note", &json!("plain"))
+        .await
+        .unwrap();
+    let orphan = store.add_event("nope", "x", &json!(null)).await;
+    assert!(
+        matches!(orphan, Err(StorageError::NotFound(_))),
+        "{orphan:?}"
+    );
+    let ended = started
+        .checked_add(jiff::SignedDuration::from_secs(95))
+        .unwrap();
+    store
+        .finish_call("CA1", "transferred", Some("+12145550100"), ended)
+        .await
+        .unwrap();
+    let missing = store.finish_call("nope", "x", None, ended).await;
+    assert!(
+        matches!(missing, Err(StorageError::NotFound(_))),
+        "{missing:?}"
+    );
+
+    let call = store.get_call("CA1").await.unwrap().unwrap();
+    assert_eq!(call.caller, "+12145550001");
+    assert_eq!(call.called, "+12145550100");
+    assert_eq!(call.started_at, started);
+    assert_eq!(call.ended_at, Some(ended));
+    assert_eq!(call.outcome.as_deref(), Some("transferred"));
+    assert_eq!(call.transfer_to.as_deref(), Some("+12145550100"));
+    let turns: Vec<_> = call
+        .turns
+        .iter()
+        .map(|t| (t.seq, t.speaker, t.text.as_str(), t.state.as_deref()))
+        .collect();
+    assert_eq!(
+        turns,
+        vec![
+            (1, Speaker::Agent, "Thanks for calling!", Some("greet")),
+            (2, Speaker::Caller, "My AC is broken", None),
+        ]
+    );
+    let events: Vec<_> = call
+        .events
+        .iter()
+        .map(|e| (e.kind.as_str(), &e.detail))
+        .collect();
+    assert_eq!(
+        events,
+        vec![("booking", &detail), ("note", &json!("plain"))]
+    );
+    assert_eq!(store.get_call("nope").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn sqlite_file_is_created_on_first_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/deeper/fd.db");
+    assert!(!path.exists());
+    // A bare path works as well as a sqlite:// URL.
+    let store = storage::open(path.to_str().unwrap()).await.unwrap();
+    assert_eq!(store.backend(), "sqlite");
+    assert!(path.exists());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn open_rejects_unusable_urls() {
+    for url in [
+        "mysql://x/y",
+        "sqlite::memory:",
+        "sqlite://",
+        "sqlite://a.db?mode=ro",
+    ] {
+        let got = storage::open(url).await;
+        assert!(matches!(got, Err(StorageError::Config(_))), "{url}");
+    }
+}
+
+#[tokio::test]
+async fn postgres_reports_its_backend() {
+    crate::support::with_postgres(|store, _| async move {
+        assert_eq!(store.backend(), "postgres");
+    })
+    .await;
+    with_sqlite(|store, _| async move {
+        assert_eq!(store.backend(), "sqlite");
+    })
+    .await;
+}
