@@ -13,5 +13,5 @@ pub fn business_zone(business: &Business) -> Result<TimeZone> {
 
 /// Now, on the business's clock.
 pub fn business_now(business: &Business) -> Result<DateTime> {
-    Ok(jiff::Timestamp::now().to_zoned(business_zone(business)?).datetime())
+    Ok(business_zone(business)?.to_datetime(jiff::Timestamp::now()))
 }

@@ -1,12 +1,14 @@
 //! The Frontdesk application: configuration, storage, scheduling, the CLI and the runtime that
 //! carries calls to the engine.
 
+pub mod call;
 pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod logging;
 pub mod project;
 pub mod scheduling;
+pub mod script;
 pub mod seed;
 pub mod simulate;
 pub mod storage;

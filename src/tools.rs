@@ -1,11 +1,23 @@
 //! The tools flows can call, and their execution against storage and the scheduler.
+//!
+//! Tool results are JSON for the engine's conditions and templates. A tool never fails the call:
+//! problems become `ok: false` / `available: false` results with a `reason`, and the flows
+//! decide what to say.
+
+use std::sync::Arc;
 
 use frontdesk_engine::ToolSpec;
+use frontdesk_engine::business::Business;
+use jiff::civil::{Date, DateTime, Time};
+use serde_json::{Value, json};
+
+use crate::scheduling::{self, Availability, SlotRequest};
+use crate::storage::{Appointment, NewAppointment, Storage, StorageError};
 
 /// Every tool a flow may name, with its arguments. The flow validator checks against this.
 pub fn catalog() -> Vec<ToolSpec> {
     vec![
-        ToolSpec::new("check_availability", &["location", "when"], &["exclude"]),
+        ToolSpec::new("check_availability", &["location", "when"], &[]),
         ToolSpec::new(
             "book_appointment",
             &["location", "start", "name", "phone"],
@@ -15,4 +27,251 @@ pub fn catalog() -> Vec<ToolSpec> {
         ToolSpec::new("reschedule_appointment", &["appointment_id", "start"], &[]),
         ToolSpec::new("cancel_appointment", &["appointment_id"], &[]),
     ]
+}
+
+/// Runs tools for calls.
+#[derive(Clone)]
+pub struct Tools {
+    storage: Arc<dyn Storage>,
+    business: Arc<Business>,
+}
+
+impl Tools {
+    pub fn new(storage: Arc<dyn Storage>, business: Arc<Business>) -> Tools {
+        Tools { storage, business }
+    }
+
+    pub async fn run(&self, call_id: &str, name: &str, args: &Value, now: DateTime) -> Value {
+        let result = match name {
+            "check_availability" => self.check_availability(args, now).await,
+            "book_appointment" => self.book(call_id, args, now).await,
+            "find_appointment" => self.find(args, now).await,
+            "reschedule_appointment" => self.reschedule(call_id, args, now).await,
+            "cancel_appointment" => self.cancel(call_id, args).await,
+            other => Err(ToolError::Invalid(format!("unknown tool `{other}`"))),
+        };
+        match result {
+            Ok(value) => value,
+            Err(ToolError::Invalid(message)) => {
+                tracing::warn!(call_id, tool = name, %message, "tool got bad arguments");
+                json!({ "ok": false, "available": false, "found": false, "reason": "invalid", "message": message })
+            }
+            Err(ToolError::Storage(e)) => {
+                tracing::error!(call_id, tool = name, error = %e, "tool failed");
+                json!({ "ok": false, "available": false, "found": false, "reason": "error" })
+            }
+        }
+    }
+
+    async fn check_availability(&self, args: &Value, now: DateTime) -> Result<Value, ToolError> {
+        let location = str_arg(args, "location")?;
+        let request = slot_request(args.get("when").unwrap_or(&Value::Null))?;
+        let availability = self.availability(&location, &request, now).await?;
+        Ok(match availability {
+            Availability::Available { start } => {
+                json!({ "available": true, "start": iso(start), "location": location, "alternatives": [] })
+            }
+            Availability::Unavailable {
+                reason,
+                alternatives,
+            } => json!({
+                "available": false,
+                "reason": reason,
+                "location": location,
+                "alternatives": alternatives.into_iter().map(iso).collect::<Vec<_>>(),
+            }),
+        })
+    }
+
+    async fn availability(
+        &self,
+        location: &str,
+        request: &SlotRequest,
+        now: DateTime,
+    ) -> Result<Availability, ToolError> {
+        let (from, to) = scheduling::counts_range(request, now);
+        let counts = self.storage.booked_counts(location, from, to).await?;
+        scheduling::check(&self.business, location, request, now, |start| {
+            counts.get(&start).copied().unwrap_or(0)
+        })
+        .map_err(|e| ToolError::Invalid(e.to_string()))
+    }
+
+    /// Free starts near `start`, for when a booking lost a race for it.
+    async fn alternatives_near(
+        &self,
+        location: &str,
+        start: DateTime,
+        now: DateTime,
+    ) -> Result<Vec<String>, ToolError> {
+        let request = SlotRequest {
+            date: Some(start.date()),
+            time: Some(start.time()),
+            ..SlotRequest::default()
+        };
+        Ok(match self.availability(location, &request, now).await? {
+            Availability::Unavailable { alternatives, .. } => {
+                alternatives.into_iter().map(iso).collect()
+            }
+            Availability::Available { start } => vec![iso(start)],
+        })
+    }
+
+    async fn book(&self, call_id: &str, args: &Value, now: DateTime) -> Result<Value, ToolError> {
+        let new = NewAppointment {
+            call_id: call_id.to_string(),
+            location: str_arg(args, "location")?,
+            start: datetime_arg(args, "start")?,
+            name: str_arg(args, "name")?,
+            phone: str_arg(args, "phone")?,
+            issue: args
+                .get("issue")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        };
+        match self.storage.book(&new).await {
+            Ok(appointment) => Ok(json!({ "ok": true, "appointment": self.describe(&appointment) })),
+            Err(StorageError::Full { .. }) => {
+                let alternatives = self.alternatives_near(&new.location, new.start, now).await?;
+                Ok(json!({ "ok": false, "reason": "full", "alternatives": alternatives }))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn find(&self, args: &Value, now: DateTime) -> Result<Value, ToolError> {
+        let phone = opt_str(args, "phone");
+        let name = opt_str(args, "name");
+        let location = opt_str(args, "location");
+        let mut found = match (&phone, &name) {
+            (_, Some(name)) => self.storage.find_upcoming_by_name(name, now).await?,
+            (Some(phone), None) => self.storage.find_upcoming_by_phone(phone, now).await?,
+            (None, None) => Vec::new(),
+        };
+        if let Some(location) = &location {
+            found.retain(|a| a.location.eq_ignore_ascii_case(location));
+        }
+        found.sort_by_key(|a| a.start);
+        // By caller ID, the next visit is the one meant; by name alone, several are ambiguous.
+        let ambiguous = name.is_some() && found.len() > 1;
+        Ok(match found.first() {
+            Some(a) if !ambiguous => json!({
+                "found": true, "ambiguous": false, "count": found.len(),
+                "appointment": self.describe(a),
+            }),
+            _ => json!({ "found": false, "ambiguous": ambiguous, "count": found.len() }),
+        })
+    }
+
+    async fn reschedule(
+        &self,
+        call_id: &str,
+        args: &Value,
+        now: DateTime,
+    ) -> Result<Value, ToolError> {
+        let id = id_arg(args)?;
+        let start = datetime_arg(args, "start")?;
+        match self.storage.reschedule(id, start, call_id).await {
+            Ok(a) => Ok(json!({ "ok": true, "appointment": self.describe(&a) })),
+            Err(StorageError::Full { location, .. }) => {
+                let alternatives = self.alternatives_near(&location, start, now).await?;
+                Ok(json!({ "ok": false, "reason": "full", "alternatives": alternatives }))
+            }
+            Err(StorageError::NotFound(_) | StorageError::Cancelled(_)) => {
+                Ok(json!({ "ok": false, "reason": "not_found" }))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn cancel(&self, call_id: &str, args: &Value) -> Result<Value, ToolError> {
+        match self.storage.cancel(id_arg(args)?, call_id).await {
+            Ok(a) => Ok(json!({ "ok": true, "appointment": self.describe(&a) })),
+            Err(StorageError::NotFound(_)) => Ok(json!({ "ok": false, "reason": "not_found" })),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// An appointment as prompts and scripts see it.
+    pub fn describe(&self, a: &Appointment) -> Value {
+        describe_appointment(&self.business, a)
+    }
+}
+
+/// An appointment as JSON: location code and name, local start `YYYY-MM-DDTHH:MM`.
+pub fn describe_appointment(business: &Business, a: &Appointment) -> Value {
+    json!({
+        "id": a.id,
+        "location": a.location,
+        "location_name": business.location(&a.location).map(|l| l.name.clone()).unwrap_or_else(|| a.location.clone()),
+        "start": iso(a.start),
+        "name": a.name,
+        "phone": a.phone,
+        "issue": a.issue,
+        "status": a.status,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ToolError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// `YYYY-MM-DDTHH:MM`, the form every start takes in tool results.
+pub fn iso(dt: DateTime) -> String {
+    dt.strftime("%Y-%m-%dT%H:%M").to_string()
+}
+
+fn opt_str(args: &Value, key: &str) -> Option<String> {
+    args.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+fn str_arg(args: &Value, key: &str) -> Result<String, ToolError> {
+    opt_str(args, key).ok_or_else(|| ToolError::Invalid(format!("missing `{key}`")))
+}
+
+fn datetime_arg(args: &Value, key: &str) -> Result<DateTime, ToolError> {
+    let text = str_arg(args, key)?;
+    text.parse::<DateTime>()
+        .map_err(|e| ToolError::Invalid(format!("`{key}` = `{text}` is not a date and time: {e}")))
+}
+
+fn id_arg(args: &Value) -> Result<i64, ToolError> {
+    let value = args.get("appointment_id").unwrap_or(&Value::Null);
+    value
+        .as_i64()
+        .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+        .ok_or_else(|| ToolError::Invalid(format!("`appointment_id` = {value} is not an id")))
+}
+
+/// A datetime slot (`{date, time, earliest, latest}`) as a scheduling request.
+fn slot_request(when: &Value) -> Result<SlotRequest, ToolError> {
+    let field = |k: &str| when.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let time = |k: &str| -> Result<Option<Time>, ToolError> {
+        field(k)
+            .map(|t| {
+                t.parse::<Time>()
+                    .map_err(|e| ToolError::Invalid(format!("`when.{k}` = `{t}`: {e}")))
+            })
+            .transpose()
+    };
+    Ok(SlotRequest {
+        date: field("date")
+            .map(|d| {
+                d.parse::<Date>()
+                    .map_err(|e| ToolError::Invalid(format!("`when.date` = `{d}`: {e}")))
+            })
+            .transpose()?,
+        time: time("time")?,
+        earliest: time("earliest")?,
+        latest: time("latest")?,
+    })
 }

@@ -311,12 +311,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
     }
 }
 
-/// Masks a phone number for logs: only the last four digits survive.
-pub fn mask_phone(phone: &str) -> String {
-    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    let tail: String = digits[digits.len().saturating_sub(4)..].iter().collect();
-    format!("***{tail}")
-}
+pub use crate::logging::mask_phone;
 
 // ---- shared helpers for the backends ----
 

@@ -1,0 +1,197 @@
+//! Carrying one call: engine turns, tool calls between them, and the call record in storage.
+//!
+//! Every front end (terminal chat, caller scripts, Twilio) drives calls through [`CallDriver`],
+//! so they all behave the same.
+
+use std::sync::Arc;
+
+use frontdesk_engine::{CallInfo, Engine, Input, Output, Session};
+use jiff::civil::DateTime;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::logging::mask_phone;
+use crate::storage::{Speaker, Storage};
+use crate::tools::Tools;
+
+/// A call in progress: the engine session plus our record keeping. Serializable, so webhook
+/// front ends can keep it in a session store between turns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LiveCall {
+    pub session: Session,
+    /// Next turn number in the call record.
+    seq: u32,
+}
+
+/// What the agent did in one turn.
+#[derive(Debug, Clone, Default)]
+pub struct AgentTurn {
+    /// Lines spoken, with whether the caller may talk over them.
+    pub said: Vec<(String, bool)>,
+    /// What kind of answer the agent now waits for, with recognition hints.
+    pub listen: Option<(Option<frontdesk_engine::flow::model::SlotType>, Vec<String>)>,
+    pub transfer_to: Option<String>,
+    pub hangup: bool,
+    pub tool_calls: Vec<String>,
+}
+
+impl AgentTurn {
+    pub fn ended(&self) -> bool {
+        self.hangup || self.transfer_to.is_some()
+    }
+}
+
+#[derive(Clone)]
+pub struct CallDriver {
+    pub engine: Arc<Engine>,
+    pub storage: Arc<dyn Storage>,
+    pub tools: Tools,
+}
+
+/// Tool calls one turn may make before the driver stops it (a flow bug, not a caller's doing).
+const MAX_TOOL_CALLS_PER_TURN: usize = 16;
+
+impl CallDriver {
+    pub fn new(engine: Arc<Engine>, storage: Arc<dyn Storage>) -> CallDriver {
+        let business = Arc::new(engine.business().clone());
+        CallDriver {
+            tools: Tools::new(storage.clone(), business),
+            engine,
+            storage,
+        }
+    }
+
+    /// Answers the call: records it and runs the greeting.
+    pub async fn start(&self, call: CallInfo, now: DateTime) -> (LiveCall, AgentTurn) {
+        let caller = call.caller.clone().unwrap_or_default();
+        let called = call.called.clone().unwrap_or_default();
+        tracing::info!(call_id = %call.id, caller = %mask_phone(&caller), "call started");
+        if let Err(e) = self.storage.start_call(&call.id, &caller, &called, now).await {
+            tracing::error!(call_id = %call.id, error = %e, "could not record the call");
+        }
+        let mut live = LiveCall {
+            session: self.engine.start(call),
+            seq: 0,
+        };
+        let turn = self.input(&mut live, Input::Start, now).await;
+        (live, turn)
+    }
+
+    /// One caller input, with every tool call it leads to.
+    pub async fn input(&self, live: &mut LiveCall, input: Input, now: DateTime) -> AgentTurn {
+        let call_id = live.session.call.id.clone();
+        match &input {
+            Input::Said { text, .. } => self.record(live, Speaker::Caller, text).await,
+            Input::Digits { digits } => {
+                self.record(live, Speaker::Caller, &format!("[keypad {digits}]")).await
+            }
+            Input::NoInput => self.record(live, Speaker::Caller, "[silence]").await,
+            _ => {}
+        }
+        let mut turn = AgentTurn::default();
+        let mut next = Some(input);
+        let mut tool_calls = 0;
+        while let Some(input) = next.take() {
+            let outputs = match self.engine.step(&mut live.session, input, now) {
+                Ok(outputs) => outputs,
+                Err(error) => {
+                    tracing::error!(call_id = %call_id, %error, "engine turn failed; handing the call to a person");
+                    self.fallback(live, &mut turn);
+                    break;
+                }
+            };
+            for output in outputs {
+                match output {
+                    Output::Say {
+                        text,
+                        interruptible,
+                    } => turn.said.push((text, interruptible)),
+                    Output::Listen { expecting, hints } => turn.listen = Some((expecting, hints)),
+                    Output::CallTool { name, args } => {
+                        tool_calls += 1;
+                        if tool_calls > MAX_TOOL_CALLS_PER_TURN {
+                            tracing::error!(call_id = %call_id, tool = %name, "too many tool calls in one turn");
+                            self.fallback(live, &mut turn);
+                            break;
+                        }
+                        let value = self.tools.run(&call_id, &name, &args, now).await;
+                        self.event(&call_id, "tool", json!({ "tool": name, "args": args, "result": value })).await;
+                        turn.tool_calls.push(name);
+                        next = Some(Input::ToolResult { value });
+                    }
+                    Output::Transfer { to, .. } => turn.transfer_to = Some(to),
+                    Output::Hangup => turn.hangup = true,
+                    Output::Event { kind, detail } => self.event(&call_id, &kind, detail).await,
+                }
+            }
+        }
+        for (text, _) in turn.said.clone() {
+            self.record(live, Speaker::Agent, &text).await;
+        }
+        if turn.ended() {
+            self.finish(live, now).await;
+        }
+        turn
+    }
+
+    /// The caller hung up.
+    pub async fn hang_up(&self, live: &mut LiveCall, now: DateTime) {
+        if live.session.ended {
+            return;
+        }
+        let _ = self.engine.step(&mut live.session, Input::Hangup, now);
+        self.finish(live, now).await;
+    }
+
+    /// When the engine cannot go on, a person takes over: the caller never hears an error.
+    fn fallback(&self, live: &mut LiveCall, turn: &mut AgentTurn) {
+        let to = self.engine.business().phones.human.clone();
+        turn.said.push((
+            "I'm sorry, something went wrong on my end. Let me connect you with someone on our team."
+                .to_string(),
+            true,
+        ));
+        turn.transfer_to = Some(to.clone());
+        live.session.transfer_to = Some(to);
+        live.session
+            .outcomes
+            .push(frontdesk_engine::flow::model::Outcome::Transferred);
+        live.session.ended = true;
+    }
+
+    async fn finish(&self, live: &LiveCall, now: DateTime) {
+        let s = &live.session;
+        let outcome = s.outcome();
+        tracing::info!(call_id = %s.call.id, outcome = outcome.as_str(), "call ended");
+        if let Err(e) = self
+            .storage
+            .finish_call(&s.call.id, outcome.as_str(), s.transfer_to.as_deref(), now)
+            .await
+        {
+            tracing::error!(call_id = %s.call.id, error = %e, "could not close the call record");
+        }
+    }
+
+    async fn record(&self, live: &mut LiveCall, speaker: Speaker, text: &str) {
+        live.seq += 1;
+        let state = live
+            .session
+            .flow
+            .as_ref()
+            .zip(live.session.state.as_ref())
+            .map(|(f, s)| format!("{f}/{s}"));
+        if let Err(e) = self
+            .storage
+            .add_turn(&live.session.call.id, live.seq, speaker, text, state.as_deref())
+            .await
+        {
+            tracing::warn!(call_id = %live.session.call.id, error = %e, "could not record a turn");
+        }
+    }
+
+    async fn event(&self, call_id: &str, kind: &str, detail: serde_json::Value) {
+        if let Err(e) = self.storage.add_event(call_id, kind, &detail).await {
+            tracing::warn!(call_id, error = %e, "could not record an event");
+        }
+    }
+}

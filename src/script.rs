@@ -1,0 +1,121 @@
+//! Caller scripts: one YAML file is one simulated call (format in DESIGN.md and the README).
+
+use std::collections::BTreeMap;
+
+use jiff::civil::DateTime;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    pub name: String,
+    /// Business-local clock for the whole call.
+    pub now: DateTime,
+    /// Twilio's From.
+    #[serde(default)]
+    pub caller_id: Option<String>,
+    #[serde(default)]
+    pub given: Given,
+    /// What the caller does first, in order.
+    #[serde(default)]
+    pub turns: Vec<ScriptTurn>,
+    /// Then what the caller says whenever the agent asks for a slot, by slot name.
+    #[serde(default)]
+    pub answers: BTreeMap<String, Answer>,
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+/// Fixtures that exist before the call.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Given {
+    #[serde(default)]
+    pub appointments: Vec<GivenAppointment>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GivenAppointment {
+    pub name: String,
+    pub phone: String,
+    pub location: String,
+    pub start: DateTime,
+    #[serde(default)]
+    pub issue: String,
+}
+
+/// One thing the caller does.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum ScriptTurn {
+    Say { say: String },
+    Dtmf { dtmf: String },
+    /// `silence` or `hangup`.
+    Bare(BareTurn),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BareTurn {
+    Silence,
+    Hangup,
+}
+
+/// One answer, or one per ask (the last repeats).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Answer {
+    One(String),
+    Each(Vec<String>),
+}
+
+impl Answer {
+    /// The answer for the `n`th time the slot is asked (0-based).
+    pub fn nth(&self, n: usize) -> Option<&str> {
+        match self {
+            Answer::One(s) => Some(s),
+            Answer::Each(list) => list.get(n).or(list.last()).map(String::as_str),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default)]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub appointment: Option<ExpectedAppointment>,
+    #[serde(default)]
+    pub transfer_to: Option<String>,
+    /// Case-insensitive substrings, each of which some agent line must contain.
+    #[serde(default)]
+    pub said: Vec<String>,
+    /// Case-insensitive substrings, at least one of which some agent line must contain.
+    #[serde(default)]
+    pub said_any: Vec<String>,
+    /// Case-insensitive substrings no agent line may contain.
+    #[serde(default)]
+    pub not_said: Vec<String>,
+    #[serde(default)]
+    pub max_agent_turns: Option<usize>,
+}
+
+/// Fields an appointment the call created or changed must have (those given).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedAppointment {
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub start: Option<DateTime>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub issue: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}

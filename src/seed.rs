@@ -1,0 +1,77 @@
+//! `frontdesk seed`: demo appointments, so reschedule and cancel calls have something to find.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use jiff::ToSpan;
+use jiff::civil::{Date, Time};
+
+use crate::clock::business_now;
+use crate::project::{ProjectPaths, read_business};
+use crate::scheduling::open_starts;
+use crate::storage::{self, NewAppointment, StorageError};
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {}
+
+/// (name, phone, location, business days ahead, hour, issue)
+const DEMO: &[(&str, &str, &str, i32, i8, &str)] = &[
+    ("Maria Garcia", "+12145550188", "FTW", 2, 10, "furnace tune-up"),
+    ("James Lee", "+12145550142", "DAL", 1, 14, "AC not cooling"),
+    ("Priya Patel", "+18175550123", "ARL", 3, 9, "thermostat replacement"),
+    ("Tom Becker", "+14695550177", "DAL", 2, 11, "strange noise from the furnace"),
+];
+
+pub fn run(project: &Path, database: &str, _args: SeedArgs) -> Result<ExitCode> {
+    let business = read_business(&ProjectPaths::at_root(project).business)?;
+    let now = business_now(&business)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = storage::open(database).await?;
+        store.sync_business(&business).await?;
+        for (i, (name, phone, location, days, hour, issue)) in DEMO.iter().enumerate() {
+            let Some(date) = nth_open_day(&business, now.date(), *days) else {
+                continue;
+            };
+            let start = date.to_datetime(Time::new(*hour, 0, 0, 0)?);
+            if !open_starts(&business, date).contains(&start) {
+                continue;
+            }
+            let new = NewAppointment {
+                call_id: format!("seed-{}", i + 1),
+                location: location.to_string(),
+                start,
+                name: name.to_string(),
+                phone: phone.to_string(),
+                issue: issue.to_string(),
+            };
+            match store.book(&new).await {
+                Ok(a) => println!("{} at {} on {} ({})", a.name, a.location, a.start, a.phone),
+                Err(StorageError::Full { .. }) => println!("{name}: that start is full, skipped"),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The `n`th open day after `from` (1 = the next open day).
+fn nth_open_day(business: &frontdesk_engine::business::Business, from: Date, n: i32) -> Option<Date> {
+    let mut date = from;
+    let mut found = 0;
+    for _ in 0..31 {
+        date = date.checked_add(1.day()).ok()?;
+        if business.hours_on(date).is_some() {
+            found += 1;
+            if found == n {
+                return Some(date);
+            }
+        }
+    }
+    None
+}

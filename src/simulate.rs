@@ -1,0 +1,402 @@
+//! `frontdesk simulate`: caller scripts against the engine and a throwaway store.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use frontdesk_engine::{CallInfo, Engine, Input};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::call::{AgentTurn, CallDriver};
+use crate::project::{ProjectPaths, load_engine};
+use crate::script::{BareTurn, ExpectedAppointment, Script, ScriptTurn};
+use crate::storage::{self, NewAppointment};
+use crate::tools::{self, describe_appointment};
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Print one JSON array with a result object per script.
+    #[arg(long)]
+    json: bool,
+    /// Caller script files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+/// Caller turns after which a call that has not ended is cut off.
+const MAX_CALLER_TURNS: usize = 30;
+
+/// The result of one script. The JSON field names are a contract other tools read.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScriptReport {
+    pub name: String,
+    pub file: String,
+    pub passed: bool,
+    pub failures: Vec<String>,
+    pub outcome: String,
+    pub appointments: Vec<Value>,
+    pub transfer_to: Option<String>,
+    pub transcript: Vec<Line>,
+    /// After each agent turn: where the conversation stood.
+    pub trace: Vec<TraceStep>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub speaker: &'static str,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceStep {
+    pub turn: usize,
+    pub state: Option<String>,
+    pub slots: BTreeMap<String, Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<String>,
+}
+
+pub fn run(project: &Path, args: SimulateArgs) -> Result<ExitCode> {
+    let engine = Arc::new(load_engine(&ProjectPaths::at_root(project), tools::catalog())?);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut reports = Vec::new();
+    for file in &args.files {
+        let report = runtime.block_on(run_file(engine.clone(), file))?;
+        if !args.json {
+            print_report(&report);
+        }
+        reports.push(report);
+    }
+    let failed = reports.iter().filter(|r| !r.passed).count();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        println!("{} passed, {} failed", reports.len() - failed, failed);
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+pub fn read_script(file: &Path) -> Result<Script> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    serde_saphyr::from_str(&text).map_err(|e| {
+        let at = e
+            .location()
+            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .unwrap_or_default();
+        anyhow::anyhow!("{}{at}: {}", file.display(), e.without_snippet())
+    })
+}
+
+pub async fn run_file(engine: Arc<Engine>, file: &Path) -> Result<ScriptReport> {
+    let script = read_script(file)?;
+    run_script(engine, &script, &file.display().to_string()).await
+}
+
+/// Plays one script in a fresh SQLite store (a temporary file, gone afterwards).
+pub async fn run_script(engine: Arc<Engine>, script: &Script, file: &str) -> Result<ScriptReport> {
+    let dir = tempfile::tempdir().context("creating a temporary store")?;
+    let store = storage::open(&dir.path().join("simulate.db").to_string_lossy()).await?;
+    store.sync_business(engine.business()).await?;
+    for (i, given) in script.given.appointments.iter().enumerate() {
+        store
+            .book(&NewAppointment {
+                call_id: format!("given-{}", i + 1),
+                location: given.location.clone(),
+                start: given.start,
+                name: given.name.clone(),
+                phone: given.phone.clone(),
+                issue: given.issue.clone(),
+            })
+            .await
+            .with_context(|| format!("{file}: given appointment {}", i + 1))?;
+    }
+    let driver = CallDriver::new(engine.clone(), store.clone());
+    let call_id = format!("SIM-{}", slug(&script.name));
+    let call = CallInfo {
+        id: call_id.clone(),
+        caller: script.caller_id.clone(),
+        called: engine.business().phones.main.clone(),
+    };
+    let now = script.now;
+    let mut transcript = Vec::new();
+    let mut trace = Vec::new();
+    let mut asks: BTreeMap<String, usize> = BTreeMap::new();
+    let mut agent_turns = 0;
+
+    let (mut live, turn) = driver.start(call, now).await;
+    record_agent(&turn, &mut transcript, &mut agent_turns);
+    trace.push(trace_step(&engine, &live.session, agent_turns, &turn));
+    let mut scripted = script.turns.iter();
+    let mut caller_turns = 0;
+    while !live.session.ended && caller_turns < MAX_CALLER_TURNS {
+        caller_turns += 1;
+        let input = match scripted.next() {
+            Some(ScriptTurn::Say { say }) => Input::Said {
+                text: say.clone(),
+                confidence: None,
+            },
+            Some(ScriptTurn::Dtmf { dtmf }) => Input::Digits {
+                digits: dtmf.clone(),
+            },
+            Some(ScriptTurn::Bare(BareTurn::Silence)) => Input::NoInput,
+            Some(ScriptTurn::Bare(BareTurn::Hangup)) => {
+                transcript.push(Line {
+                    speaker: "caller",
+                    text: "(hangs up)".into(),
+                });
+                driver.hang_up(&mut live, now).await;
+                break;
+            }
+            None => {
+                let asked = asked_slot(&engine, &live.session);
+                let answer = asked.as_ref().and_then(|slot| {
+                    let n = asks.entry(slot.clone()).or_insert(0);
+                    let answer = script.answers.get(slot).and_then(|a| a.nth(*n));
+                    *n += 1;
+                    answer
+                });
+                match answer {
+                    Some(text) => Input::Said {
+                        text: text.to_string(),
+                        confidence: None,
+                    },
+                    None => Input::NoInput,
+                }
+            }
+        };
+        transcript.push(Line {
+            speaker: "caller",
+            text: match &input {
+                Input::Said { text, .. } => text.clone(),
+                Input::Digits { digits } => format!("(keypad {digits})"),
+                _ => "(silence)".into(),
+            },
+        });
+        let turn = driver.input(&mut live, input, now).await;
+        record_agent(&turn, &mut transcript, &mut agent_turns);
+        trace.push(trace_step(&engine, &live.session, agent_turns, &turn));
+    }
+
+    let appointments: Vec<Value> = store
+        .appointments_for_call(&call_id)
+        .await?
+        .iter()
+        .map(|a| describe_appointment(engine.business(), a))
+        .collect();
+    store.close().await;
+    let outcome = live.session.outcome().as_str().to_string();
+    let failures = check_expectations(
+        script,
+        &outcome,
+        &appointments,
+        live.session.transfer_to.as_deref(),
+        &transcript,
+        agent_turns,
+    );
+    Ok(ScriptReport {
+        name: script.name.clone(),
+        file: file.to_string(),
+        passed: failures.is_empty(),
+        failures,
+        outcome,
+        appointments,
+        transfer_to: live.session.transfer_to.clone(),
+        transcript,
+        trace,
+    })
+}
+
+/// The slot the agent is asking for right now, if any.
+fn asked_slot(engine: &Engine, s: &frontdesk_engine::Session) -> Option<String> {
+    let flow = engine.flow(s.flow.as_deref()?)?;
+    let state = flow.states.get(s.state.as_deref()?)?;
+    state.collect.as_ref().map(|c| c.value.clone())
+}
+
+fn record_agent(turn: &AgentTurn, transcript: &mut Vec<Line>, agent_turns: &mut usize) {
+    if turn.said.is_empty() && turn.transfer_to.is_none() {
+        return;
+    }
+    *agent_turns += 1;
+    for (text, _) in &turn.said {
+        transcript.push(Line {
+            speaker: "agent",
+            text: text.clone(),
+        });
+    }
+    if let Some(to) = &turn.transfer_to {
+        transcript.push(Line {
+            speaker: "agent",
+            text: format!("(transfers the call to {to})"),
+        });
+    } else if turn.hangup {
+        transcript.push(Line {
+            speaker: "agent",
+            text: "(hangs up)".into(),
+        });
+    }
+}
+
+fn trace_step(
+    engine: &Engine,
+    s: &frontdesk_engine::Session,
+    turn: usize,
+    agent: &AgentTurn,
+) -> TraceStep {
+    let _ = engine;
+    TraceStep {
+        turn,
+        state: s
+            .flow
+            .as_ref()
+            .zip(s.state.as_ref())
+            .map(|(f, st)| format!("{f}/{st}")),
+        slots: s
+            .slots
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        tools: agent.tool_calls.clone(),
+    }
+}
+
+fn check_expectations(
+    script: &Script,
+    outcome: &str,
+    appointments: &[Value],
+    transfer_to: Option<&str>,
+    transcript: &[Line],
+    agent_turns: usize,
+) -> Vec<String> {
+    let expect = &script.expect;
+    let mut failures = Vec::new();
+    if let Some(want) = &expect.outcome
+        && want != outcome
+    {
+        failures.push(format!("outcome: expected {want}, got {outcome}"));
+    }
+    if let Some(want) = &expect.transfer_to
+        && Some(want.as_str()) != transfer_to
+    {
+        failures.push(format!("transfer_to: expected {want}, got {transfer_to:?}"));
+    }
+    if let Some(want) = &expect.appointment
+        && !appointments.iter().any(|a| appointment_matches(want, a).is_empty())
+    {
+        let why = appointments
+            .iter()
+            .map(|a| appointment_matches(want, a).join(", "))
+            .collect::<Vec<_>>();
+        failures.push(if appointments.is_empty() {
+            "appointment: the call created or changed none".to_string()
+        } else {
+            format!("appointment: none matches ({})", why.join("; "))
+        });
+    }
+    let agent_text: Vec<String> = transcript
+        .iter()
+        .filter(|l| l.speaker == "agent")
+        .map(|l| l.text.to_lowercase())
+        .collect();
+    let said = |needle: &str| {
+        let needle = needle.to_lowercase();
+        agent_text.iter().any(|t| t.contains(&needle))
+    };
+    for want in &expect.said {
+        if !said(want) {
+            failures.push(format!("said: no agent line contains {want:?}"));
+        }
+    }
+    if !expect.said_any.is_empty() && !expect.said_any.iter().any(|w| said(w)) {
+        failures.push(format!(
+            "said_any: no agent line contains any of {:?}",
+            expect.said_any
+        ));
+    }
+    for unwanted in &expect.not_said {
+        if said(unwanted) {
+            failures.push(format!("not_said: an agent line contains {unwanted:?}"));
+        }
+    }
+    if let Some(max) = expect.max_agent_turns
+        && agent_turns > max
+    {
+        failures.push(format!("max_agent_turns: {agent_turns} > {max}"));
+    }
+    failures
+}
+
+/// The fields of `actual` that differ from `want` (empty when it matches).
+fn appointment_matches(want: &ExpectedAppointment, actual: &Value) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let field = |k: &str| actual.get(k).and_then(Value::as_str).unwrap_or_default();
+    let mut check = |k: &str, expected: Option<String>, case_insensitive: bool| {
+        if let Some(expected) = expected {
+            let got = field(k);
+            let same = if case_insensitive {
+                got.eq_ignore_ascii_case(&expected)
+            } else {
+                got == expected
+            };
+            if !same {
+                diffs.push(format!("{k} {got:?} != {expected:?}"));
+            }
+        }
+    };
+    check("location", want.location.clone(), true);
+    check("start", want.start.map(crate::tools::iso), false);
+    check("name", want.name.clone(), true);
+    check("phone", want.phone.clone(), false);
+    check("issue", want.issue.clone(), true);
+    check("status", want.status.clone(), true);
+    diffs
+}
+
+fn print_report(report: &ScriptReport) {
+    println!("== {} ({})", report.name, report.file);
+    for line in &report.transcript {
+        println!("  {:>6}: {}", line.speaker, line.text);
+    }
+    println!(
+        "  outcome: {}{}",
+        report.outcome,
+        report
+            .transfer_to
+            .as_ref()
+            .map(|t| format!(", transferred to {t}"))
+            .unwrap_or_default()
+    );
+    for a in &report.appointments {
+        println!("  appointment: {a}");
+    }
+    if report.passed {
+        println!("  PASS");
+    } else {
+        for f in &report.failures {
+            println!("  FAIL: {f}");
+        }
+    }
+    println!();
+}
+
+fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
