@@ -37,6 +37,9 @@ fn sgd_appointments_accuracy() {
     let text = corpus("sgd_appointments_dev.jsonl");
     let (mut dates, mut date_ok, mut times, mut time_ok) = (0u32, 0u32, 0u32, 0u32);
     let mut failures = Vec::new();
+    // Precision side: values produced on lines whose gold has none.
+    let (mut spurious_dates, mut spurious_times) = (0u32, 0u32);
+    let mut spurious = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -72,6 +75,15 @@ fn sgd_appointments_accuracy() {
                 bad = true;
             }
         }
+        let extra_date =
+            field(&v, "date").is_none() && got.as_ref().is_some_and(|m| m.date.is_some());
+        let extra_time =
+            field(&v, "time").is_none() && got.as_ref().is_some_and(|m| m.time.is_some());
+        spurious_dates += u32::from(extra_date);
+        spurious_times += u32::from(extra_time);
+        if extra_date || extra_time {
+            spurious.push(format!("  {utterance:?} -> {got:?}"));
+        }
         if bad {
             failures.push(format!(
                 "  {utterance:?}\n    gold date={:?} time={:?}\n    got  {:?}",
@@ -87,6 +99,12 @@ fn sgd_appointments_accuracy() {
     println!("SGD time accuracy: {time_ok}/{times} = {time_pct:.2} %");
     println!("{} failing lines; first 30:", failures.len());
     for f in failures.iter().take(30) {
+        println!("{f}");
+    }
+    println!(
+        "spurious values on lines without gold: {spurious_dates} dates, {spurious_times} times; first 15:"
+    );
+    for f in spurious.iter().take(15) {
         println!("{f}");
     }
     assert!(dates > 1000 && times > 1000, "corpus looks truncated");

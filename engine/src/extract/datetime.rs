@@ -4,6 +4,7 @@
 //! bounds ("after 3") and parts of day on what is left. Everything is civil time relative
 //! to the `now` the caller passes in.
 
+mod calendar;
 mod dates;
 mod times;
 mod tokens;
@@ -11,6 +12,7 @@ mod tokens;
 #[cfg(test)]
 mod tests;
 
+use crate::extract::numbers::{parse_ordinal, unit_word};
 use jiff::civil::{Date, DateTime, Time};
 use times::{Clock, Meridiem, clock_at, resolve_hour};
 
@@ -161,7 +163,11 @@ pub fn extract_datetime(text: &str, now: DateTime, asked: bool) -> Option<DateTi
         if let Some((d, span)) = dates::date_at(&t, i, today)
             && span.end > i
         {
-            date = Some(d);
+            // "trouble since the 3rd" describes the past, not a visit.
+            let since = i.checked_sub(1).and_then(|p| t.get(p)) == Some(&"since");
+            if !since {
+                date = Some(d);
+            }
             date_spans.push(span);
             mark(&mut used, span);
             i = span.end;
@@ -291,6 +297,20 @@ fn clock_priority(
     if c.strong {
         return Some(2);
     }
+    // Digit strings ("five five five one two", "1234 oak street") are not times.
+    let numberish = |w: Option<&str>| {
+        w.is_some_and(|w| unit_word(w).is_some() || w.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if numberish(prev) || numberish(next) {
+        return None;
+    }
+    if c.bare_digits
+        && c.span.end == c.span.start + 1
+        && t.get(s).is_some_and(|w| w.len() >= 3)
+        && next.is_some_and(|n| !BARE_FOLLOWERS.contains(&n) && !is_time_word(n))
+    {
+        return None;
+    }
     let near_part = parts.iter().any(|p| {
         p.at + 1 == s
             || p.at == e
@@ -303,7 +323,17 @@ fn clock_priority(
             || (d.end + 1 == s && matches!(t.get(d.end), Some(&"at" | &"around" | &"about")))
             || (e + 1 == d.start && matches!(t.get(e), Some(&"on")))
     });
-    let cued = prev.is_some_and(|p| TIME_CUES.contains(&p)) || near_part || near_date;
+    let prev_cue = prev.is_some_and(|p| TIME_CUES.contains(&p));
+    // "one" is mostly a pronoun ("book one on the 9th"): it needs "at"-like cue or a part of
+    // day, or must be the whole answer to "what time?".
+    if e == s + 1 && t.get(s) == Some(&"one") && !prev_cue && !near_part {
+        let whole_answer = prev.is_none()
+            && next.is_none_or(|n| {
+                matches!(n, "then" | "please" | "works" | "is" | "sounds" | "would")
+            });
+        return (asked && whole_answer).then_some(1);
+    }
+    let cued = prev_cue || near_part || near_date;
     if cued {
         return Some(2);
     }
@@ -311,7 +341,7 @@ fn clock_priority(
         return None;
     }
     // Asked "what time?": a bare number is a time, unless it reads as "that one".
-    if prev.is_some_and(|p| BARE_BLOCKERS.contains(&p)) {
+    if prev.is_some_and(|p| BARE_BLOCKERS.contains(&p) || parse_ordinal(&[p]).is_some()) {
         return None;
     }
     let single = e == s + 1;
@@ -319,6 +349,26 @@ fn clock_priority(
         return None;
     }
     Some(1)
+}
+
+/// Words that may follow a time: am/pm, parts of day, relative days, weekdays.
+fn is_time_word(w: &str) -> bool {
+    matches!(
+        w,
+        "am" | "pm"
+            | "oclock"
+            | "in"
+            | "on"
+            | "this"
+            | "tomorrow"
+            | "today"
+            | "tonight"
+            | "morning"
+            | "afternoon"
+            | "evening"
+            | "night"
+            | "next"
+    ) || dates::weekday(w, true).is_some()
 }
 
 fn parts_of_day(t: &[&str]) -> Vec<PartOfDay> {

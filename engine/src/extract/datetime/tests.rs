@@ -218,3 +218,51 @@ fn edge_cases() {
         None
     );
 }
+
+#[test]
+fn false_positives_stay_out() {
+    let n = |s: &str, asked| extract_datetime(s, now(), asked);
+    assert_eq!(n("book one on the 9th", true).and_then(|m| m.time), None);
+    assert_eq!(
+        n("on second thought make it friday", true).and_then(|m| m.date),
+        ymd(2019, 3, 8)
+    );
+    assert_eq!(n("i live at 1234 oak street", false), None);
+    assert_eq!(
+        n("call me at five five five one two three four", false),
+        None
+    );
+    assert_eq!(n("the second one", true), None);
+    assert_eq!(n("the unit is on the 7th floor", true), None);
+    assert_eq!(
+        n("i'm calling about the ac unit on 5th street", false),
+        None
+    );
+    assert_eq!(n("about 20 minutes", false), None);
+    assert_eq!(n("it's a 2 story house", false), None);
+    assert_eq!(
+        n("we've had trouble since the 3rd", false).and_then(|m| m.date),
+        None
+    );
+}
+
+#[test]
+fn more_phrasings() {
+    let w = |s: &str| ex(s).map(|m| (m.earliest, m.latest));
+    assert_eq!(w("from 9 to 11"), Some((hm(9, 0), hm(11, 0))));
+    // "can't ... until" is a lower bound.
+    assert_eq!(w("i can't go until 4:30"), Some((hm(16, 30), None)));
+    assert_eq!(tm("noonish"), hm(12, 0));
+    assert_eq!(tm("ten to five"), hm(16, 50));
+    assert_eq!(tm("seven o'clock at night"), hm(19, 0));
+    assert_eq!(tm("at 0800"), hm(8, 0));
+    assert_eq!(d("the eleventh of next month"), ymd(2019, 4, 11));
+    assert_eq!(d("two weeks from monday"), ymd(2019, 3, 18));
+    assert_eq!(d("in ten days"), ymd(2019, 3, 11));
+    let m = ex("in an hour");
+    assert_eq!(m.as_ref().and_then(|m| m.date), ymd(2019, 3, 1));
+    assert_eq!(m.and_then(|m| m.time), hm(11, 0));
+    let m = ex("12 noon tomorrow");
+    assert_eq!(m.as_ref().and_then(|m| m.date), ymd(2019, 3, 2));
+    assert_eq!(m.and_then(|m| m.time), hm(12, 0));
+}

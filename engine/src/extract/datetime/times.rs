@@ -192,6 +192,19 @@ fn relative_clock(t: &[&str], i: usize) -> Option<Clock> {
         }
         _ => return None,
     };
+    // "from 9 to 11" / "between 10 and 12" are ranges, not "9 minutes to 11".
+    let in_range = i
+        .checked_sub(1)
+        .and_then(|p| t.get(p))
+        .is_some_and(|p| matches!(*p, "from" | "between"));
+    if in_range
+        && !matches!(
+            *t.get(j - 1)?,
+            "half" | "quarter" | "minutes" | "minute" | "mins" | "min"
+        )
+    {
+        return None;
+    }
     if dir == "of" && mins != 15 {
         return None; // only "quarter of four" is idiomatic
     }

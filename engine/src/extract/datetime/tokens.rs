@@ -99,7 +99,13 @@ fn push_split(piece: &str, out: &mut Vec<String>) {
     }
     if let Some(stripped) = piece.strip_suffix("ish") {
         // "3ish", "150ish"
-        if !stripped.is_empty() && stripped.chars().all(|c| c.is_ascii_digit() || c == ':') {
+        // "3ish", "150ish", "noonish", "fiveish"
+        let word_ok = matches!(stripped, "noon" | "midday")
+            || super::super::numbers::unit_word(stripped).is_some()
+            || super::super::numbers::tens_word(stripped).is_some();
+        if !stripped.is_empty()
+            && (word_ok || stripped.chars().all(|c| c.is_ascii_digit() || c == ':'))
+        {
             out.push(stripped.to_string());
             return;
         }
