@@ -123,12 +123,19 @@ pub fn parse_cardinal(tokens: &[&str]) -> Option<(i64, usize)> {
             _ => None,
         };
     }
+    // "100k": thousands shorthand.
+    if let Some(v) = first.strip_suffix('k').and_then(digits) {
+        return Some((v.checked_mul(1_000)?, 1));
+    }
     if let Some(v) = digits(first) {
-        // "2 hundred", "5 thousand": digits may take a scale word.
+        // "2 hundred", "5 thousand", "2 dozen": digits may take a scale word.
         if let Some(next) = tokens.get(1)
             && let Some(scale) = scale_word(next)
         {
             return Some((v.checked_mul(scale)?, 2));
+        }
+        if matches!(tokens.get(1), Some(&"hundred")) {
+            return Some((v.checked_mul(100)?, 2));
         }
         return Some((v, 1));
     }
@@ -199,11 +206,6 @@ pub fn parse_cardinal(tokens: &[&str]) -> Option<(i64, usize)> {
             }
             i += 1;
             continue;
-        } else if tok == "dozen" && last != Last::Start {
-            current *= 12;
-            i += 1;
-            consumed = i;
-            break;
         } else {
             break;
         }
@@ -218,9 +220,10 @@ pub fn parse_cardinal(tokens: &[&str]) -> Option<(i64, usize)> {
 
 fn scale_word(word: &str) -> Option<i64> {
     match word {
-        "thousand" => Some(1_000),
-        "million" => Some(1_000_000),
-        "billion" => Some(1_000_000_000),
+        "thousand" | "thousands" => Some(1_000),
+        "million" | "millions" => Some(1_000_000),
+        "billion" | "billions" => Some(1_000_000_000),
+        "dozen" | "dozens" => Some(12),
         _ => None,
     }
 }
@@ -257,9 +260,15 @@ fn simple_tokens(text: &str) -> Vec<String> {
         let tok: String = raw
             .trim_matches(|c: char| !c.is_alphanumeric())
             .chars()
-            .filter(|c| c.is_alphanumeric() || *c == ',' || *c == '\'')
+            .filter(|c| c.is_alphanumeric() || matches!(c, ',' | '\'' | '.'))
             .collect();
-        let tok = tok.trim_end_matches(',').to_string();
+        let tok = tok.trim_end_matches([',', '.']);
+        // "100,000.0" is a whole number; "2.5" is not one and is kept as-is (never parsed).
+        let tok = match tok.split_once('.') {
+            Some((int, frac)) if !frac.is_empty() && frac.bytes().all(|b| b == b'0') => int,
+            _ => tok,
+        };
+        let tok = tok.to_string();
         if !tok.is_empty() {
             out.push(tok);
         }
@@ -278,9 +287,12 @@ pub fn extract_number(text: &str) -> Option<i64> {
         if let Some((v, _)) = parse_cardinal(rest) {
             return Some(v);
         }
-        // "a couple of" is how people say two.
-        if rest.len() >= 2 && rest.first() == Some(&"a") && rest.get(1) == Some(&"couple") {
-            return Some(2);
+        // Quantity idioms: "a couple of", "a pair", "a few".
+        match (rest.first().copied(), rest.get(1).copied()) {
+            (Some("a"), Some("couple" | "pair")) | (Some("couple"), Some("of")) => return Some(2),
+            (Some("a"), Some("few")) => return Some(3),
+            (Some("nought" | "naught"), _) => return Some(0),
+            _ => {}
         }
     }
     None
@@ -352,5 +364,14 @@ mod tests {
         assert_eq!(extract_number("twenty-five"), Some(25));
         assert_eq!(extract_number("no idea"), None);
         assert_eq!(extract_number("oh i don't know"), None);
+        assert_eq!(extract_number("100,000.0"), Some(100_000));
+        assert_eq!(extract_number("about 100k"), Some(100_000));
+        assert_eq!(extract_number("2 dozens"), Some(24));
+        assert_eq!(extract_number("a few"), Some(3));
+        assert_eq!(extract_number("three billions"), Some(3_000_000_000));
+        assert_eq!(
+            extract_number("seven hundred twenty-one thousand and twelve"),
+            Some(721_012)
+        );
     }
 }
