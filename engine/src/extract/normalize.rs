@@ -156,3 +156,44 @@ mod tests {
         assert!(tokens("...").is_empty());
     }
 }
+
+/// Words a caller opens with before getting to the point ("hi yeah so my ac ...").
+const LEAD_INS: &[&str] = &[
+    "hi", "hello", "hey", "yeah", "yes", "yep", "so", "well", "ok", "okay", "um", "uh", "oh",
+    "good", "morning", "afternoon", "evening", "there", "just", "like", "and", "basically",
+];
+
+/// Free text as a slot value: the caller's words without greetings and lead-ins, trimmed.
+/// "hi yeah so my AC is blowing warm air" -> "my AC is blowing warm air".
+pub fn free_text(text: &str) -> String {
+    let mut rest = text.trim();
+    loop {
+        let word_end = rest.find([' ', ',', '.', '!']).unwrap_or(rest.len());
+        let word = &rest[..word_end];
+        let bare: String = word
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+            .to_lowercase();
+        if word_end == rest.len() || !LEAD_INS.contains(&bare.as_str()) {
+            break;
+        }
+        rest = rest[word_end..].trim_start_matches([' ', ',', '.', '!']);
+    }
+    rest.trim_end_matches(['.', '!', ',']).trim().to_string()
+}
+
+#[cfg(test)]
+mod free_text_tests {
+    use super::free_text;
+
+    #[test]
+    fn drops_greetings_and_lead_ins() {
+        assert_eq!(
+            free_text("hi yeah so my AC is blowing warm air"),
+            "my AC is blowing warm air"
+        );
+        assert_eq!(free_text("Hello, the furnace won't start."), "the furnace won't start");
+        assert_eq!(free_text("okay"), "okay");
+    }
+}

@@ -12,7 +12,7 @@ use jiff::civil::DateTime;
 use serde_json::{Value, json};
 
 use crate::engine::{Engine, INTERRUPT_PRIORITY, names};
-use crate::extract::normalize::normalize;
+use crate::extract::normalize::{free_text, normalize};
 use crate::extract::yes_no::extract_yes_no;
 use crate::flow::model::{FlowDef, HandoffTarget, Outcome, SlotType, StateDef};
 use crate::knowledge::looks_like_question;
@@ -471,7 +471,7 @@ impl<'e> Turn<'e> {
                 s.vars.insert(key.clone(), value);
             }
             for slot in &group.fill {
-                s.slots.insert(slot.clone(), json!(text.trim()));
+                s.slots.insert(slot.clone(), json!(free_text(text)));
             }
         }
         for (name, def) in flow.slots.iter() {

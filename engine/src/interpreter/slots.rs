@@ -11,6 +11,7 @@ use crate::extract::choice::extract_choice;
 use crate::extract::datetime::{DateTimeMention, extract_datetime};
 use crate::extract::location::extract_location;
 use crate::extract::name::extract_person_name;
+use crate::extract::normalize::free_text;
 use crate::extract::numbers::extract_number;
 use crate::extract::phone::extract_phone;
 use crate::extract::yes_no::extract_yes_no;
@@ -106,10 +107,7 @@ impl Turn<'_> {
         asked: bool,
     ) -> Option<Value> {
         match def.kind {
-            SlotType::Text => {
-                let t = text.trim();
-                (!norm.is_empty()).then(|| json!(t))
-            }
+            SlotType::Text => (!norm.is_empty()).then(|| json!(free_text(text))),
             SlotType::PersonName => {
                 if !asked && !NAME_INTRODUCTIONS.iter().any(|p| contains_words(norm, p)) {
                     return None;
