@@ -1,4 +1,8 @@
 //! The single integration-test crate (one binary links faster than many).
 
+mod cli;
+mod flows_check;
+mod schema;
 mod storage;
 mod support;
+mod transcripts;

@@ -1,0 +1,161 @@
+//! The commands as a user runs them: real binary, real SQLite file, stdin and stdout.
+
+use std::io::Write;
+
+use std::process::{Command, Output, Stdio};
+
+fn frontdesk(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn a_booking_made_in_chat_is_stored_and_found_by_later_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("frontdesk.db").display());
+    let base = ["--database", db.as_str(), "chat", "--now", "2026-06-01T09:12", "--caller", "+12145550177"];
+
+    let booking = frontdesk(
+        &base,
+        "hi um my furnace is making a banging noise\nrosa diaz\nfort worth\nwednesday at ten\nyes please\n",
+    );
+    let out = text(&booking);
+    assert!(booking.status.success(), "{out}");
+    assert!(out.contains("(call ended: booked)"), "{out}");
+    assert!(dir.path().join("frontdesk.db").exists());
+
+    // A later call from the same number moves it.
+    let reschedule = frontdesk(
+        &base,
+        "i need to reschedule my appointment\nyes that's the one\nthursday at 3 pm\nyes\n",
+    );
+    let out = text(&reschedule);
+    assert!(out.contains("Rosa Diaz"), "{out}");
+    assert!(out.contains("(call ended: rescheduled)"), "{out}");
+    assert!(out.contains("Thursday, June 4th at 3 PM"), "{out}");
+
+    // And a third call cancels it.
+    let cancel = frontdesk(&base, "i want to cancel my appointment\nyes\n");
+    let out = text(&cancel);
+    assert!(out.contains("Thursday, June 4th at 3 PM"), "{out}");
+    assert!(out.contains("(call ended: cancelled)"), "{out}");
+
+    // A fourth call finds nothing left to cancel under that number.
+    let again = frontdesk(&base, "cancel my appointment please\nrosa diaz\n");
+    assert!(text(&again).contains("(call ended: transferred)"), "{}", text(&again));
+}
+
+#[test]
+fn simulate_json_has_the_contract_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("call.yaml");
+    std::fs::write(
+        &script,
+        r#"name: quick booking
+now: 2026-06-01T09:12:00
+caller_id: "+12145550123"
+turns:
+  - say: "hi yeah my ac is blowing warm air"
+answers:
+  name: "john smith"
+  location: "dallas"
+  when: "tomorrow at two"
+  confirm: "yeah that works"
+expect:
+  outcome: booked
+  appointment: { location: DAL, start: 2026-06-02T14:00, name: John Smith }
+"#,
+    )
+    .unwrap();
+    let output = frontdesk(&["simulate", "--json", script.to_str().unwrap()], "");
+    assert!(output.status.success(), "{}", text(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = &json[0];
+    for field in ["name", "passed", "failures", "outcome", "appointments", "transfer_to", "transcript"] {
+        assert!(report.get(field).is_some(), "missing {field} in {report}");
+    }
+    assert_eq!(report["passed"], true);
+    assert_eq!(report["outcome"], "booked");
+    let appointment = &report["appointments"][0];
+    for (field, value) in [
+        ("location", "DAL"),
+        ("start", "2026-06-02T14:00"),
+        ("name", "John Smith"),
+        ("phone", "+12145550123"),
+        ("issue", "my ac is blowing warm air"),
+        ("status", "booked"),
+    ] {
+        assert_eq!(appointment[field], value, "{appointment}");
+    }
+    assert_eq!(report["transcript"][0]["speaker"], "agent");
+    assert_eq!(report["transcript"][1]["speaker"], "caller");
+
+    // A failing expectation makes the command fail and says why.
+    let failing = std::fs::read_to_string(&script)
+        .unwrap()
+        .replace("location: DAL", "location: FTW");
+    std::fs::write(&script, failing).unwrap();
+    let output = frontdesk(&["simulate", script.to_str().unwrap()], "");
+    assert!(!output.status.success());
+    assert!(text(&output).contains("FAIL: appointment"), "{}", text(&output));
+}
+
+#[test]
+fn extract_prints_date_and_time() {
+    let output = frontdesk(&["extract", "--now", "2019-03-01T10:00:00", "half past 3 tomorrow"], "");
+    assert!(output.status.success(), "{}", text(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["date"], "2019-03-02");
+    assert_eq!(json["time"], "15:30");
+
+    let lines = "{\"id\":\"a\",\"now\":\"2019-03-01T10:00:00\",\"text\":\"the 7th at 4 pm\"}\n{\"id\":\"b\",\"now\":\"2019-03-01T10:00:00\",\"text\":\"my number is two one four five five five zero one two three\"}\n";
+    let output = frontdesk(&["extract", "--jsonl"], lines);
+    assert!(output.status.success(), "{}", text(&output));
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["id"], "a");
+    assert_eq!(rows[0]["date"], "2019-03-07");
+    assert_eq!(rows[0]["time"], "16:00");
+    assert_eq!(rows[1]["phone"], "+12145550123");
+    assert_eq!(rows[1]["date"], serde_json::Value::Null);
+
+    let bad = frontdesk(&["extract", "--jsonl"], "not json\n");
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("line 1"), "{}", text(&bad));
+}
+
+#[test]
+fn graph_draws_a_mermaid_diagram() {
+    let output = frontdesk(&["flows", "graph", "booking"], "");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(out.starts_with("stateDiagram-v2"), "{out}");
+    assert!(out.contains("check --> confirm : result.available"), "{out}");
+    assert!(out.contains("booked --> [*] : booked"), "{out}");
+    let missing = frontdesk(&["flows", "graph", "nope"], "");
+    assert!(!missing.status.success());
+    assert!(text(&missing).contains("no flow named `nope`"));
+}
+

@@ -1,0 +1,159 @@
+//! `frontdesk flows check` on the shipped flows and on a copy with planted errors: every error
+//! is reported, each at the right line and column, and the command fails.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use frontdesk::project::{ProjectError, ProjectPaths, load_engine};
+use frontdesk::tools;
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn project_copy() -> tempfile::TempDir {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    for part in ["flows", "prompts", "knowledge", "config"] {
+        copy_dir(&root.join(part), &dir.path().join(part));
+    }
+    dir
+}
+
+#[test]
+fn shipped_flows_are_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .args(["flows", "check"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.starts_with("ok: 6 flows"), "{stdout}");
+}
+
+const BROKEN_FLOW: &str = r#"# yaml-language-server: $schema=../schema/flow.schema.json
+flow: broken
+description: A flow with one of every mistake
+slots:
+  name: { type: person_name }
+  choice: { type: choice }
+initial: ask_name
+states:
+  ask_name:
+    collect: nmae
+    say: common/ask_name
+    next: check
+  check:
+    tool: book_everything
+    transitions:
+      - if: "result.ok and"
+        to: done
+      - to: nowhere
+  done:
+    say: broken/missing_prompt
+    end: booked
+  orphan:
+    say: common/ask_name
+    next: loop_a
+  loop_a:
+    say: "{{ slots.nope }}"
+    next: loop_b
+  loop_b:
+    next: loop_a
+  unknown_key_here:
+    sya: hello
+    end: booked
+"#;
+
+#[test]
+fn planted_errors_are_all_reported_with_positions() {
+    let dir = project_copy();
+    fs::write(dir.path().join("flows/broken.yaml"), BROKEN_FLOW).unwrap();
+    // A second broken file: a template syntax error in a prompt.
+    fs::write(
+        dir.path().join("prompts/common/broken.j2"),
+        "Hello {{ business.name \n",
+    )
+    .unwrap();
+
+    // The unknown key stops that file's parse, so it is reported alone; fix it and check the rest.
+    let paths = ProjectPaths::at_root(dir.path());
+    let Err(ProjectError::Invalid(errors)) = load_engine(&paths, tools::catalog()) else {
+        panic!("expected load errors");
+    };
+    let lines: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
+    let has = |needle: &str| lines.iter().any(|l| l.contains(needle));
+    assert!(has("prompts/common/broken.j2:1:1: template error"), "{lines:#?}");
+    assert!(
+        has("flows/broken.yaml:31:5: unknown field `sya`"),
+        "{lines:#?}"
+    );
+
+    let fixed = BROKEN_FLOW.replace("    sya: hello\n", "    say: common/ask_name\n");
+    fs::write(dir.path().join("flows/broken.yaml"), fixed).unwrap();
+    fs::remove_file(dir.path().join("prompts/common/broken.j2")).unwrap();
+    let Err(ProjectError::Invalid(errors)) = load_engine(&paths, tools::catalog()) else {
+        panic!("expected load errors");
+    };
+    let lines: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
+    let expected = [
+        "flows/broken.yaml:6:3: choice slot `choice` needs `options`",
+        "flows/broken.yaml:10:14: slot `nmae` is not defined in `slots`",
+        "flows/broken.yaml:14:11: tool `book_everything` does not exist",
+        "flows/broken.yaml:16:13: condition `result.ok and`: syntax error",
+        "flows/broken.yaml:18:13: state `nowhere` does not exist",
+        "flows/broken.yaml:20:10: prompt `broken/missing_prompt` does not exist",
+        "flows/broken.yaml:22:3: state `orphan` cannot be reached from `ask_name`",
+        "flows/broken.yaml:25:3: state `loop_a` cannot be reached",
+        "flows/broken.yaml:26:10: prompt `{{ slots.nope }}` does not exist",
+        "flows/broken.yaml:28:3: state `loop_b` cannot be reached",
+        "flows/broken.yaml:30:3: state `unknown_key_here` cannot be reached",
+    ];
+    for want in expected {
+        assert!(
+            lines.iter().any(|l| l.contains(want)),
+            "missing {want:?} in:\n{}",
+            lines.join("\n")
+        );
+    }
+
+    // The command prints the same lines and exits non-zero.
+    let output = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .args(["flows", "check"])
+        .arg(dir.path().join("flows"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("broken.yaml:18:13: state `nowhere` does not exist"), "{stdout}");
+}
+
+#[test]
+fn states_that_cannot_end_are_reported() {
+    let dir = project_copy();
+    fs::write(
+        dir.path().join("flows/stuck.yaml"),
+        "flow: stuck\ndescription: never ends\ninitial: a\nstates:\n  a:\n    say: common/ask_name\n    next: b\n  b:\n    say: common/ask_name\n    next: a\n",
+    )
+    .unwrap();
+    let Err(ProjectError::Invalid(errors)) =
+        load_engine(&ProjectPaths::at_root(dir.path()), tools::catalog())
+    else {
+        panic!("expected load errors");
+    };
+    let lines: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
+    assert!(lines.iter().any(|l| l.ends_with("stuck.yaml:5:3: no end can be reached from state `a`")), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.ends_with("stuck.yaml:8:3: no end can be reached from state `b`")), "{lines:#?}");
+}
