@@ -61,7 +61,7 @@ pub struct Engine {
     /// `flow/slot` of slots whose value names a location, for hints.
     pub(crate) location_hints: Vec<String>,
     /// The business as templates see it (`business.name`, `business.locations`...).
-    pub(crate) business_context: serde_json::Value,
+    pub(crate) business_context: minijinja::Value,
 }
 
 /// Names of the templates derived from flow files.
@@ -171,7 +171,8 @@ impl Engine {
             .iter()
             .map(|l| l.name.clone())
             .collect();
-        let business_context = business_context(&sources.business);
+        let business_context =
+            minijinja::Value::from(minijinja::value::Serde(business_context(&sources.business)));
         Ok(Engine {
             business_context,
             business: sources.business,

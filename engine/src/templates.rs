@@ -207,17 +207,24 @@ fn filter_speak_datetimes(items: Vec<String>) -> Result<String, minijinja::Error
             None => days.push((dt.date(), vec![dt.time()])),
         }
     }
-    let parts: Vec<Value> = days
+    // A day with several times already has an "or" inside; a comma keeps the days apart.
+    let nested = days.iter().any(|(_, times)| times.len() > 1);
+    let parts: Vec<String> = days
         .into_iter()
         .map(|(date, times)| {
             let times: Vec<Value> = times
                 .into_iter()
                 .map(|t| Value::from(speak::speak_time(t)))
                 .collect();
-            Value::from(format!("{} at {}", speak::speak_date(date), join_list(times, "or")))
+            format!("{} at {}", speak::speak_date(date), join_list(times, "or"))
         })
         .collect();
-    Ok(join_list(parts, "or"))
+    Ok(match parts.split_last() {
+        Some((last, rest)) if !rest.is_empty() && (nested || rest.len() > 1) => {
+            format!("{}, or {last}", rest.join(", "))
+        }
+        _ => join_list(parts.into_iter().map(Value::from).collect(), "or"),
+    })
 }
 
 fn join_list(items: Vec<Value>, word: &str) -> String {

@@ -114,8 +114,15 @@ impl TriggerIndex {
                 priority: keyword.priority,
                 phrase: keyword.phrase.clone(),
             };
-            if !hits.iter().any(|(h, _)| h.meaning == hit.meaning) {
-                hits.push((hit, start));
+            // One hit per meaning: the longest phrase is the most telling ("say that again"
+            // rather than "sorry").
+            match hits.iter_mut().find(|(h, _)| h.meaning == hit.meaning) {
+                Some((existing, at)) if hit.phrase.len() > existing.phrase.len() => {
+                    *existing = hit;
+                    *at = start;
+                }
+                Some(_) => {}
+                None => hits.push((hit, start)),
             }
         }
         hits.sort_by(|(a, a_start), (b, b_start)| {

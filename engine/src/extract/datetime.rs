@@ -128,7 +128,7 @@ const COUNT_NOUNS: &[&str] = &[
 const BARE_FOLLOWERS: &[&str] = &[
     "or", "and", "then", "works", "work", "would", "is", "sounds", "maybe", "please", "ok", "okay",
     "thanks", "thank", "sharp", "good", "fine", "on", "tomorrow", "today", "if", "should", "that",
-    "this", "next", "is", "for", "at", "in",
+    "this", "next", "is", "for", "at", "in", "instead",
 ];
 
 /// Words before a bare number that make it a determiner phrase ("that one", "the two").
@@ -261,7 +261,14 @@ pub fn extract_datetime(text: &str, now: DateTime, asked: bool) -> Option<DateTi
         }
     }
     if date.is_none() && clock.is_none() && earliest.is_none() && latest.is_none() {
-        return None;
+        // "as soon as possible", "whenever": a mention with nothing fixed, i.e. the first
+        // opening.
+        return soonest(&t, asked).then_some(DateTimeMention {
+            date: None,
+            time: None,
+            earliest: None,
+            latest: None,
+        });
     }
     Some(DateTimeMention {
         date,
@@ -269,6 +276,41 @@ pub fn extract_datetime(text: &str, now: DateTime, asked: bool) -> Option<DateTi
         earliest,
         latest,
     })
+}
+
+/// Phrases asking for the first opening. Always meant as a time for the visit. ("the first
+/// available" is left out: with offers on the table it picks the first of them.)
+const SOONEST: &[&[&str]] = &[
+    &["as", "soon", "as", "possible"],
+    &["as", "soon", "as", "you", "can"],
+    &["as", "early", "as", "possible"],
+    &["asap"],
+    &["a", "s", "a", "p"],
+    &["soonest"],
+    &["next", "available"],
+    &["earliest", "available"],
+    &["next", "opening"],
+    &["earliest", "opening"],
+    &["right", "away"],
+];
+/// Only as the answer to "when?": "whenever", "anytime", "earliest you have".
+const SOONEST_WHEN_ASKED: &[&[&str]] = &[
+    &["whenever"],
+    &["anytime"],
+    &["any", "time"],
+    &["earliest"],
+    &["any", "day"],
+    &["doesnt", "matter"],
+    &["dont", "care"],
+    &["whatever", "works"],
+    &["whatever", "you", "have"],
+    &["whatevers"],
+];
+
+/// Does the caller ask for the first opening rather than a particular time?
+fn soonest(t: &[&str], asked: bool) -> bool {
+    let has = |p: &[&str]| t.windows(p.len()).any(|w| w == p);
+    SOONEST.iter().any(|p| has(p)) || (asked && SOONEST_WHEN_ASKED.iter().any(|p| has(p)))
 }
 
 /// How sure we are that a clock candidate is a time: 2 = cued, 1 = bare but asked.
@@ -323,7 +365,10 @@ fn clock_priority(
             || (d.end + 1 == s && matches!(t.get(d.end), Some(&"at" | &"around" | &"about")))
             || (e + 1 == d.start && matches!(t.get(e), Some(&"on")))
     });
-    let prev_cue = prev.is_some_and(|p| TIME_CUES.contains(&p));
+    // "make it three", "how about ten": a time offered in place of another.
+    let prev2 = s.checked_sub(2).and_then(|p| t.get(p)).copied();
+    let prev_cue = prev.is_some_and(|p| TIME_CUES.contains(&p))
+        || (prev == Some("it") && prev2 == Some("make"));
     // "one" is mostly a pronoun ("book one on the 9th"): it needs "at"-like cue or a part of
     // day, or must be the whole answer to "what time?".
     if e == s + 1 && t.get(s) == Some(&"one") && !prev_cue && !near_part {
@@ -384,6 +429,14 @@ fn parts_of_day(t: &[&str]) -> Vec<PartOfDay> {
             "pm" if i > 0 && t.get(i - 1) == Some(&"the") => (Some(Meridiem::Pm), (12, 17)),
             _ => continue,
         };
+        // "last night", "yesterday morning", "since this morning": when the trouble started,
+        // not when the visit should be.
+        let before = |k: usize| i.checked_sub(k).and_then(|p| t.get(p)).copied();
+        if matches!(before(1), Some("last" | "yesterday" | "since" | "past"))
+            || (before(1) == Some("this") && before(2) == Some("since"))
+        {
+            continue;
+        }
         // "early morning" / "late afternoon": the first or second half of the window.
         let mid = (window.0 + window.1) / 2;
         let window = match i.checked_sub(1).and_then(|p| t.get(p)) {

@@ -40,6 +40,24 @@ const INTROS: &[&str] = &[
     "last name",
     "thats",
     "that is",
+    "under the name of",
+    "under the name",
+    "its under",
+    "under",
+    "booked under",
+    "should be under",
+];
+
+/// Introductions that may come after some other talk ("sorry about that, it's ray thomas").
+const LATE_INTROS: &[&str] = &[
+    "my name is",
+    "my names",
+    "this is",
+    "its",
+    "im",
+    "i am",
+    "the name is",
+    "under the name",
 ];
 
 /// Words that end a name ("john from arlington", "maria and my ac").
@@ -50,7 +68,8 @@ const STOPS: &[&str] = &[
 ];
 
 /// Ordinary words that are not (first or last) names; any of them rejects the utterance.
-/// Words that are also common names ("may", "june", "will", "bill", "mark", "rose") stay out.
+/// Words that are also common names ("may", "june", "will", "bill", "mark", "rose", "price")
+/// stay out.
 const NOT_NAMES: &str = "\
 yes yeah no nope ok okay sure hello hi hey thanks thank you please a an or me mine we our \
 us it its is are was be to of by this that there what when where who why how which do \
@@ -63,7 +82,7 @@ broken broke working work works not unit system thermostat hvac leak leaking noi
 emergency gas smell help problem issue fine good great correct wrong sorry wait actually \
 just none nothing number phone address name one two three four five six seven eight nine \
 ten know think mean guess say said repeat all some any maybe really very too also then \
-now later soon cancel reschedule price cost much many hours open closed customer calling \
+now later soon cancel reschedule cost much many hours open closed customer calling \
 home house here hold on minute second bye goodbye again sounds perfect alright right \
 going stop still check yet off out up down new old set";
 
@@ -86,7 +105,22 @@ struct Word {
 /// broken"). Returns Title Case.
 pub fn extract_person_name(text: &str) -> Option<String> {
     let words = join_spelled(split_words(text));
-    let (words, introduced) = strip_lead(&words);
+    name_from(&words).or_else(|| {
+        // "sorry about that its ray thomas": try again from the last introduction.
+        (1..words.len()).rev().find_map(|i| {
+            let rest = &words[i..];
+            let intro = LATE_INTROS.iter().any(|p| {
+                let parts: Vec<&str> = p.split(' ').collect();
+                parts.len() < rest.len()
+                    && parts.iter().zip(rest).all(|(a, b)| *a == b.key.as_str())
+            });
+            if intro { name_from(rest) } else { None }
+        })
+    })
+}
+
+fn name_from(words: &[Word]) -> Option<String> {
+    let (words, introduced) = strip_lead(words);
     let mut name: Vec<Word> = Vec::new();
     let mut iter = words.iter().peekable();
     while let Some(w) = iter.next() {
@@ -280,6 +314,19 @@ mod tests {
         );
         assert_eq!(n("no its john not jon").as_deref(), Some("John"));
         assert_eq!(n("sure its José Peña").as_deref(), Some("José Peña"));
+        assert_eq!(
+            n("it's under maria garcia").as_deref(),
+            Some("Maria Garcia")
+        );
+        assert_eq!(
+            n("sorry about that it's ray thomas").as_deref(),
+            Some("Ray Thomas")
+        );
+        assert_eq!(
+            n("hold on sorry my name is ann lee").as_deref(),
+            Some("Ann Lee")
+        );
+        assert_eq!(n("dan price").as_deref(), Some("Dan Price"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::session::{CallInfo, Session};
 
 #[derive(Serialize)]
 struct Context<'a> {
-    business: &'a Value,
+    business: &'a minijinja::Value,
     call: &'a CallInfo,
     slots: &'a BTreeMap<String, Value>,
     vars: &'a BTreeMap<String, Value>,

@@ -19,6 +19,7 @@ use crate::knowledge::looks_like_question;
 use crate::session::{CallInfo, Input, Output, Session};
 use crate::triggers::{GlobalKind, Hit, Meaning};
 
+pub(crate) use slots::Correcting;
 pub use slots::Extraction;
 
 /// Why a turn could not be completed. The runtime answers these by handing the call to a person.
@@ -167,10 +168,7 @@ impl<'e> Turn<'e> {
             return Ok(false);
         }
         let word_count = norm.split_whitespace().count();
-        let repeat = hits.iter().any(|h| {
-            matches!(h.meaning, Meaning::Global(GlobalKind::Repeat))
-                && (word_count <= 2 || (h.phrase.contains(' ') && word_count <= REPEAT_MAX_WORDS))
-        });
+        let repeat = has(GlobalKind::Repeat) && self.asks_to_repeat(&norm, word_count);
         if repeat {
             for text in s.last_said.clone() {
                 self.out.push(Output::Say {
@@ -200,17 +198,20 @@ impl<'e> Turn<'e> {
         // A clear request ("book", "reschedule") starts its flow; a question that merely
         // mentions a symptom or a product ("do you service heat pumps?") is answered.
         if let Some((flow, group, priority)) = &flow_hit
-            && (*priority >= INTENT_PRIORITY || !looks_like_question(&norm))
+            && ((*priority >= INTENT_PRIORITY && !self.asks_for_information(&norm))
+                || !is_question(&norm))
         {
             self.start_flow(s, flow, Some(*group), text, &norm)?;
             return Ok(false);
         }
-        if looks_like_question(&norm) || word_count > 2 {
+        if is_question(&norm) || word_count > 2 {
             let answer = self.best_answer(&norm);
-            if answer.is_some() || looks_like_question(&norm) {
+            if answer.is_some() || is_question(&norm) {
                 s.vars.insert("question".into(), json!(text));
-                s.vars
-                    .insert("answer".into(), answer.map(Value::String).unwrap_or(Value::Null));
+                s.vars.insert(
+                    "answer".into(),
+                    answer.map(Value::String).unwrap_or(Value::Null),
+                );
                 let flow = self.engine.globals.questions.flow.value.clone();
                 self.start_flow(s, &flow, None, text, &norm)?;
                 return Ok(false);
@@ -247,18 +248,36 @@ impl<'e> Turn<'e> {
             return Ok(());
         }
         let is_text_answer = asked_kind == Some(SlotType::Text);
-        if has(GlobalKind::Goodbye) && !is_text_answer && asked_kind != Some(SlotType::YesNo) {
+        // While free text or a yes/no is asked, "thats all" or "no thanks" may be the answer;
+        // a goodbye that closes the utterance ("i'll call back later, bye") still ends the call.
+        let closing_goodbye = self.engine.triggers.keywords().iter().any(|k| {
+            matches!(k.meaning, Meaning::Global(GlobalKind::Goodbye))
+                && matches!(
+                    k.phrase.as_str(),
+                    "bye" | "goodbye" | "good bye" | "bye bye"
+                )
+                && (norm == k.phrase || norm.ends_with(&format!(" {}", k.phrase)))
+        });
+        if has(GlobalKind::Goodbye)
+            && (closing_goodbye || (!is_text_answer && asked_kind != Some(SlotType::YesNo)))
+        {
             self.goodbye(s)?;
             return Ok(());
         }
         // A question about the business while a text slot is asked is answered, not taken as
         // the answer ("how much is a visit?" is not the issue description).
-        if is_text_answer && looks_like_question(norm) && self.answer_question(s, norm)? {
+        if is_text_answer && is_question(norm) && self.answer_question(s, norm)? {
             return Ok(());
         }
 
-        let correction = has(GlobalKind::Correction) || asked_kind == Some(SlotType::YesNo);
-        let found = self.extract_into(s, flow, state, text, norm, correction)?;
+        let explicit = has(GlobalKind::Correction);
+        let correction = explicit || asked_kind == Some(SlotType::YesNo);
+        let mode = match (correction, explicit) {
+            (false, _) => Correcting::No,
+            (true, false) => Correcting::Implicit,
+            (true, true) => Correcting::Explicit,
+        };
+        let found = self.extract_into(s, flow, state, text, norm, mode)?;
         if let Some(first_changed) = found.changed.first() {
             // A correction: clear confirmations and resume at the state that collects the
             // changed slot, so everything after it (availability, read-back) runs again.
@@ -273,6 +292,17 @@ impl<'e> Turn<'e> {
                 .iter()
                 .find(|(_, st)| st.collect.as_ref().map(|c| &c.value) == Some(first_changed))
                 .map(|(n, _)| n.value.clone());
+            let current = s.state.clone().unwrap_or_default();
+            // The changed slot is collected further along than where we are, and the question
+            // on the table is still open ("actually make it thursday" while asked for the
+            // location): nothing after it has run yet, so stay and ask the open question again.
+            let still_asking = asked.as_ref().is_some_and(|a| s.slot(a).is_none());
+            let ahead = target
+                .as_deref()
+                .is_some_and(|t| reaches(flow, &current, t) && !reaches(flow, t, &current));
+            if still_asking && ahead {
+                return self.run(s);
+            }
             match target {
                 Some(target) => self.goto(s, &target)?,
                 None => self.goto(s, &flow.initial.value.clone())?,
@@ -387,6 +417,8 @@ impl<'e> Turn<'e> {
 
     fn escalate(&mut self, s: &mut Session) -> Result<(), StepError> {
         self.event("escalated", json!({ "attempts": s.attempts }));
+        // Prompts may tell a caller we could not understand from one who asked for a person.
+        s.vars.insert("escalated".into(), json!(true));
         let flow = self.engine.globals.no_match.escalate.value.clone();
         self.start_flow(s, &flow, None, "", "")
     }
@@ -417,7 +449,7 @@ impl<'e> Turn<'e> {
 
     /// Answers a question from the knowledge base mid-flow, then asks the flow's question again.
     fn answer_question(&mut self, s: &mut Session, norm: &str) -> Result<bool, StepError> {
-        if !looks_like_question(norm) {
+        if !is_question(norm) {
             return Ok(false);
         }
         let Some(answer) = self.best_answer(norm) else {
@@ -470,8 +502,25 @@ impl<'e> Turn<'e> {
                 let value = self.render_value(s, &names::set(flow_name, group_index, key))?;
                 s.vars.insert(key.clone(), value);
             }
-            for slot in &group.fill {
-                s.slots.insert(slot.clone(), json!(free_text(text)));
+        }
+        if group.is_some() && !norm.is_empty() {
+            // Every trigger group of this flow the opening matched may fill slots: "book a
+            // visit, my ac is not cooling" starts on "book" but has told us the issue too.
+            let mut groups: Vec<usize> = group.into_iter().collect();
+            for hit in self.engine.triggers.find(norm) {
+                if let Meaning::Flow { flow: f, group: g } = hit.meaning
+                    && f == flow_name
+                    && !groups.contains(&g)
+                {
+                    groups.push(g);
+                }
+            }
+            for g in groups {
+                if let Some(group) = flow.triggers.get(g) {
+                    for slot in &group.fill {
+                        s.slots.insert(slot.clone(), json!(free_text(text)));
+                    }
+                }
             }
         }
         for (name, def) in flow.slots.iter() {
@@ -485,7 +534,7 @@ impl<'e> Turn<'e> {
         if !norm.is_empty() {
             let initial = flow.initial.value.clone();
             s.state = Some(initial.clone());
-            let state = flow
+            let mut state = flow
                 .states
                 .get(&initial)
                 .ok_or_else(|| StepError::UnknownState {
@@ -493,7 +542,11 @@ impl<'e> Turn<'e> {
                     state: initial.clone(),
                 })?
                 .clone();
-            self.extract_into(s, flow, &state, text, norm, false)?;
+            // The opening was not an answer to the initial question: "i need some help
+            // scheduling" is not the issue, and "john" in passing is not a name.
+            state.collect = None;
+            state.offers = None;
+            self.extract_into(s, flow, &state, text, norm, Correcting::No)?;
         }
         self.goto(s, &flow.initial.value.clone())?;
         self.run(s)
@@ -508,13 +561,13 @@ impl<'e> Turn<'e> {
 
     fn goto(&mut self, s: &mut Session, state_name: &str) -> Result<(), StepError> {
         let flow_name = s.flow.clone().unwrap_or_default();
-        let state = self
-            .engine
-            .state(&flow_name, state_name)
-            .ok_or_else(|| StepError::UnknownState {
-                flow: flow_name.clone(),
-                state: state_name.to_string(),
-            })?;
+        let state =
+            self.engine
+                .state(&flow_name, state_name)
+                .ok_or_else(|| StepError::UnknownState {
+                    flow: flow_name.clone(),
+                    state: state_name.to_string(),
+                })?;
         if s.state.as_deref() != Some(state_name) {
             s.attempts = 0;
         }
@@ -535,7 +588,8 @@ impl<'e> Turn<'e> {
             if let Some(tool) = &state.tool {
                 let mut args = serde_json::Map::new();
                 for key in state.args.keys() {
-                    let value = self.render_value(s, &names::arg(&flow.flow.value, &state_name, key))?;
+                    let value =
+                        self.render_value(s, &names::arg(&flow.flow.value, &state_name, key))?;
                     args.insert(key.clone(), value);
                 }
                 if let Some(say) = &state.say {
@@ -569,7 +623,10 @@ impl<'e> Turn<'e> {
             }
             if let Some(outcome) = state.end {
                 s.outcomes.push(outcome);
-                self.event("outcome", json!({ "flow": flow.flow.value, "outcome": outcome.as_str() }));
+                self.event(
+                    "outcome",
+                    json!({ "flow": flow.flow.value, "outcome": outcome.as_str() }),
+                );
                 self.leave_flow(s);
                 if state.hangup.unwrap_or(true) {
                     self.hang_up(s);
@@ -622,7 +679,10 @@ impl<'e> Turn<'e> {
         };
         s.outcomes.push(outcome);
         let reason = s.flow.clone().unwrap_or_else(|| "request".to_string());
-        self.event("outcome", json!({ "flow": reason, "outcome": outcome.as_str() }));
+        self.event(
+            "outcome",
+            json!({ "flow": reason, "outcome": outcome.as_str() }),
+        );
         s.transfer_to = Some(to.clone());
         self.leave_flow(s);
         s.ended = true;
@@ -645,7 +705,10 @@ impl<'e> Turn<'e> {
     /// changing the session while holding them.
     fn current(&self, s: &Session) -> Result<(&'e FlowDef, &'e StateDef), StepError> {
         let engine: &'e Engine = self.engine;
-        let flow_name = s.flow.as_deref().ok_or(StepError::UnknownFlow(String::new()))?;
+        let flow_name = s
+            .flow
+            .as_deref()
+            .ok_or(StepError::UnknownFlow(String::new()))?;
         let flow = engine
             .flows
             .get(flow_name)
@@ -684,15 +747,11 @@ impl<'e> Turn<'e> {
     }
 
     fn expectation(&self, s: &Session) -> (Option<SlotType>, Vec<String>) {
-        let kind = s
-            .flow
-            .as_ref()
-            .zip(s.state.as_ref())
-            .and_then(|(f, st)| {
-                let flow = self.engine.flows.get(f)?;
-                let slot = flow.states.get(st)?.collect.as_ref()?;
-                flow.slots.get(&slot.value).map(|d| d.kind)
-            });
+        let kind = s.flow.as_ref().zip(s.state.as_ref()).and_then(|(f, st)| {
+            let flow = self.engine.flows.get(f)?;
+            let slot = flow.states.get(st)?.collect.as_ref()?;
+            flow.slots.get(&slot.value).map(|d| d.kind)
+        });
         let hints = match kind {
             Some(SlotType::Location) => self.engine.location_hints.clone(),
             Some(SlotType::YesNo) => vec!["yes".into(), "no".into()],
@@ -748,5 +807,130 @@ fn template_error(name: &str, e: &minijinja::Error) -> StepError {
     StepError::Template {
         name: name.to_string(),
         message: crate::engine::template_message(e),
+    }
+}
+
+/// Words callers put in front of a question ("oh wait, how much is it?", "ok so what are your
+/// hours").
+const DISCOURSE_LEAD_INS: &[&str] = &[
+    "wait", "oh", "ok", "okay", "so", "and", "well", "hey", "hi", "hello", "yeah", "yes", "sorry",
+    "actually", "alright", "also", "but", "just", "real", "quick", "one", "more", "thing", "hold",
+    "on", "then", "um", "uh", "right", "cool", "great", "thanks", "thank", "you", "no",
+];
+
+/// [`looks_like_question`] after the caller's lead-in words ("wait how much is it").
+fn is_question(norm: &str) -> bool {
+    if looks_like_question(norm) {
+        return true;
+    }
+    let words: Vec<&str> = norm.split_whitespace().collect();
+    let start = words
+        .iter()
+        .position(|w| !DISCOURSE_LEAD_INS.contains(w))
+        .unwrap_or(words.len());
+    // "thank you" alone, or the whole utterance lead-ins: not a question.
+    start > 0 && start < words.len() && looks_like_question(&words[start..].join(" "))
+}
+
+/// Is `from` connected to `to` by the flow's transitions?
+fn reaches(flow: &FlowDef, from: &str, to: &str) -> bool {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut queue: Vec<&str> = vec![from];
+    while let Some(name) = queue.pop() {
+        let Some(state) = flow.states.get(name) else {
+            continue;
+        };
+        let next = state
+            .transitions
+            .iter()
+            .map(|t| t.to.value.as_str())
+            .chain(state.next.as_ref().map(|n| n.value.as_str()));
+        for n in next {
+            if n == to {
+                return true;
+            }
+            if !seen.contains(&n) {
+                seen.push(n);
+                queue.push(n);
+            }
+        }
+    }
+    false
+}
+
+impl Turn<'_> {
+    /// "what?", "huh", "say that again", "sorry can you repeat that": a short utterance that is
+    /// only a request to hear the last prompt again. A single repeat word ("sorry", "what")
+    /// counts only in a very short utterance; a phrase ("say that again") in a short one.
+    fn asks_to_repeat(&self, norm: &str, word_count: usize) -> bool {
+        if word_count <= 2 {
+            return true;
+        }
+        word_count <= REPEAT_MAX_WORDS
+            && self.engine.triggers.keywords().iter().any(|k| {
+                matches!(k.meaning, Meaning::Global(GlobalKind::Repeat))
+                    && k.phrase.contains(' ')
+                    && crate::triggers::contains_phrase(norm, &k.phrase)
+            })
+    }
+
+    /// A question asking for information ("how much do you charge to come out", "what are your
+    /// hours") rather than a request phrased as one ("can someone come out tomorrow"); one that
+    /// names a time to book ("do you have anything tomorrow") is a request.
+    fn asks_for_information(&self, norm: &str) -> bool {
+        let words: Vec<&str> = norm.split_whitespace().collect();
+        let start = words
+            .iter()
+            .position(|w| !DISCOURSE_LEAD_INS.contains(w))
+            .unwrap_or(words.len());
+        let mut rest = &words[start..];
+        // "i was wondering how much ...", "quick question what are ...".
+        const ASKING: &[&[&str]] = &[
+            &["i", "was", "wondering"],
+            &["im", "wondering"],
+            &["i", "have", "a", "question"],
+            &["quick", "question"],
+            &["question"],
+            &["i", "wanted", "to", "know"],
+            &["i", "want", "to", "know"],
+            &["id", "like", "to", "know"],
+            &["can", "you", "tell", "me"],
+            &["could", "you", "tell", "me"],
+            &["do", "you", "know"],
+        ];
+        for lead in ASKING {
+            if rest.starts_with(lead)
+                && rest.get(lead.len()).is_some_and(|w| {
+                    matches!(
+                        *w,
+                        "how" | "hows" | "what" | "whats" | "which" | "where" | "who" | "why"
+                    )
+                })
+            {
+                rest = &rest[lead.len()..];
+                break;
+            }
+        }
+        let info = match rest {
+            // Polite requests: "how do i book", "is it possible to get someone out", "are
+            // you able to come today".
+            ["how", "do" | "can" | "would" | "should", "i" | "we", ..] => false,
+            ["is", "it", "possible", ..] | ["is", "there", "any", "way", ..] => false,
+            [
+                "is",
+                "there",
+                "anyone" | "anybody" | "someone" | "somebody",
+                ..,
+            ] => false,
+            ["are", "you", "able", ..] | ["are", "you" | "yall", "guys", "able", ..] => false,
+            [
+                "how" | "hows" | "what" | "whats" | "which" | "where" | "wheres" | "who" | "why",
+                ..,
+            ] => true,
+            ["do" | "does", "you" | "yall" | "your" | "it", ..] => true,
+            ["are" | "is", "you" | "yall" | "it" | "there" | "that", ..] => true,
+            _ => false,
+        };
+        info && crate::extract::datetime::extract_datetime(norm, self.now, false).is_none()
     }
 }

@@ -31,6 +31,18 @@ pub struct Extraction {
     pub rejected: Option<String>,
 }
 
+/// Whether an utterance may change slots that are already filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Correcting {
+    /// Only empty slots are filled.
+    No,
+    /// Filled slots may change (the caller is answering a yes/no read-back).
+    Implicit,
+    /// The caller said "actually", "make it", "instead": filled slots may change, and a bare
+    /// number for a filled date and time is the new hour ("no, make it three instead").
+    Explicit,
+}
+
 /// Phrases that introduce a name when the name was not asked for.
 const NAME_INTRODUCTIONS: &[&str] = &["my name is", "this is", "name is", "names", "i am", "im"];
 
@@ -42,8 +54,9 @@ impl Turn<'_> {
         state: &StateDef,
         text: &str,
         norm: &str,
-        correction: bool,
+        mode: Correcting,
     ) -> Result<Extraction, StepError> {
+        let correction = mode != Correcting::No;
         let asked = state.collect.as_ref().map(|c| c.value.as_str());
         let mut found = Extraction::default();
         let state_name = s.state.clone().unwrap_or_default();
@@ -68,11 +81,14 @@ impl Turn<'_> {
             } else {
                 Vec::new()
             };
+            // Correcting a time already given: a bare hour is a time, as if it had been asked.
+            let as_asked = is_asked
+                || (filled && mode == Correcting::Explicit && def.kind == SlotType::Datetime);
             let value = if offered.is_empty() {
-                self.extract_value(s, def, text, norm, is_asked)
+                self.extract_value(s, def, text, norm, as_asked)
             } else {
                 self.pick_offer(&offered, text, norm)
-                    .or_else(|| self.extract_value(s, def, text, norm, is_asked))
+                    .or_else(|| self.extract_value(s, def, text, norm, as_asked))
             };
             let Some(mut value) = value else { continue };
             if let Some(rule) = self.broken_rule(def, &value) {
@@ -262,8 +278,17 @@ mod tests {
     fn past_times_are_not_future() {
         let now: DateTime = "2026-06-01T09:12".parse().unwrap();
         assert!(!datetime_is_future(&json!({"date": "2026-05-31"}), now));
-        assert!(!datetime_is_future(&json!({"date": "2026-06-01", "time": "08:00"}), now));
-        assert!(datetime_is_future(&json!({"date": "2026-06-01", "time": "14:00"}), now));
-        assert!(datetime_is_future(&json!({"date": null, "time": "08:00"}), now));
+        assert!(!datetime_is_future(
+            &json!({"date": "2026-06-01", "time": "08:00"}),
+            now
+        ));
+        assert!(datetime_is_future(
+            &json!({"date": "2026-06-01", "time": "14:00"}),
+            now
+        ));
+        assert!(datetime_is_future(
+            &json!({"date": null, "time": "08:00"}),
+            now
+        ));
     }
 }

@@ -266,3 +266,47 @@ fn more_phrasings() {
     assert_eq!(m.as_ref().and_then(|m| m.date), ymd(2019, 3, 2));
     assert_eq!(m.and_then(|m| m.time), hm(12, 0));
 }
+
+#[test]
+fn past_parts_of_day_are_not_a_visit_time() {
+    for s in [
+        "my ac quit working last night",
+        "it started making noise yesterday morning",
+        "its been blowing warm since this morning",
+    ] {
+        assert_eq!(extract_datetime(s, now(), false), None, "{s}");
+    }
+    // A part of day for the visit still counts.
+    assert!(extract_datetime("can someone come tomorrow morning", now(), false).is_some());
+}
+
+#[test]
+fn make_it_cues_a_time() {
+    assert_eq!(
+        extract_datetime("no make it three instead", now(), false).and_then(|m| m.time),
+        hm(15, 0)
+    );
+    assert_eq!(tm("three instead"), hm(15, 0));
+}
+
+#[test]
+fn soonest_is_a_mention_with_nothing_fixed() {
+    let open = Some(DateTimeMention {
+        date: None,
+        time: None,
+        earliest: None,
+        latest: None,
+    });
+    assert_eq!(ex("as soon as possible"), open);
+    assert_eq!(ex("uh whenever you guys can"), open);
+    assert_eq!(ex("whatevers soonest"), open);
+    assert_eq!(
+        extract_datetime("i need someone out asap", now(), false),
+        open
+    );
+    // Not asked, "whenever" describes the trouble, not the visit.
+    assert_eq!(
+        extract_datetime("whenever i turn it on it rattles", now(), false),
+        None
+    );
+}
