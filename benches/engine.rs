@@ -54,7 +54,11 @@ fn benches(c: &mut Criterion) {
     c.bench_function("turn_opening_utterance_starts_booking", |b| {
         b.iter_batched(
             || greeted.clone(),
-            |mut s| engine.step(&mut s, said("hi yeah my ac is blowing warm air"), now).unwrap(),
+            |mut s| {
+                engine
+                    .step(&mut s, said("hi yeah my ac is blowing warm air"), now)
+                    .unwrap()
+            },
             BatchSize::SmallInput,
         )
     });
@@ -63,7 +67,11 @@ fn benches(c: &mut Criterion) {
     c.bench_function("turn_answer_name_slot", |b| {
         b.iter_batched(
             || at_name.clone(),
-            |mut s| engine.step(&mut s, said("uh yeah it's john smith"), now).unwrap(),
+            |mut s| {
+                engine
+                    .step(&mut s, said("uh yeah it's john smith"), now)
+                    .unwrap()
+            },
             BatchSize::SmallInput,
         )
     });

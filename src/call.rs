@@ -66,7 +66,11 @@ impl CallDriver {
         let caller = call.caller.clone().unwrap_or_default();
         let called = call.called.clone().unwrap_or_default();
         tracing::info!(call_id = %call.id, caller = %mask_phone(&caller), "call started");
-        if let Err(e) = self.storage.start_call(&call.id, &caller, &called, now).await {
+        if let Err(e) = self
+            .storage
+            .start_call(&call.id, &caller, &called, now)
+            .await
+        {
             tracing::error!(call_id = %call.id, error = %e, "could not record the call");
         }
         let mut live = LiveCall {
@@ -83,7 +87,8 @@ impl CallDriver {
         match &input {
             Input::Said { text, .. } => self.record(live, Speaker::Caller, text).await,
             Input::Digits { digits } => {
-                self.record(live, Speaker::Caller, &format!("[keypad {digits}]")).await
+                self.record(live, Speaker::Caller, &format!("[keypad {digits}]"))
+                    .await
             }
             Input::NoInput => self.record(live, Speaker::Caller, "[silence]").await,
             _ => {}
@@ -115,7 +120,12 @@ impl CallDriver {
                             break;
                         }
                         let value = self.tools.run(&call_id, &name, &args, now).await;
-                        self.event(&call_id, "tool", json!({ "tool": name, "args": args, "result": value })).await;
+                        self.event(
+                            &call_id,
+                            "tool",
+                            json!({ "tool": name, "args": args, "result": value }),
+                        )
+                        .await;
                         turn.tool_calls.push(name);
                         next = Some(Input::ToolResult { value });
                     }
@@ -182,7 +192,13 @@ impl CallDriver {
             .map(|(f, s)| format!("{f}/{s}"));
         if let Err(e) = self
             .storage
-            .add_turn(&live.session.call.id, live.seq, speaker, text, state.as_deref())
+            .add_turn(
+                &live.session.call.id,
+                live.seq,
+                speaker,
+                text,
+                state.as_deref(),
+            )
             .await
         {
             tracing::warn!(call_id = %live.session.call.id, error = %e, "could not record a turn");

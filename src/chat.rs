@@ -33,7 +33,10 @@ pub struct ChatArgs {
 }
 
 pub fn run(project: &Path, database: &str, args: ChatArgs) -> Result<ExitCode> {
-    let engine = Arc::new(load_engine(&ProjectPaths::at_root(project), tools::catalog())?);
+    let engine = Arc::new(load_engine(
+        &ProjectPaths::at_root(project),
+        tools::catalog(),
+    )?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -113,7 +116,10 @@ fn show(turn: &AgentTurn, live: &LiveCall, trace: bool) {
             .filter(|(_, v)| !v.is_null())
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        println!("  [trace] {state} slots={}", serde_json::Value::Object(slots));
+        println!(
+            "  [trace] {state} slots={}",
+            serde_json::Value::Object(slots)
+        );
         for tool in &turn.tool_calls {
             println!("  [trace] tool {tool}");
         }

@@ -7,8 +7,12 @@ use jiff::tz::TimeZone;
 
 /// The business's time zone, from configuration.
 pub fn business_zone(business: &Business) -> Result<TimeZone> {
-    TimeZone::get(&business.time_zone)
-        .with_context(|| format!("unknown time zone `{}` in the business config", business.time_zone))
+    TimeZone::get(&business.time_zone).with_context(|| {
+        format!(
+            "unknown time zone `{}` in the business config",
+            business.time_zone
+        )
+    })
 }
 
 /// Now, on the business's clock.

@@ -49,8 +49,12 @@ pub struct GivenAppointment {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum ScriptTurn {
-    Say { say: String },
-    Dtmf { dtmf: String },
+    Say {
+        say: String,
+    },
+    Dtmf {
+        dtmf: String,
+    },
     /// `silence` or `hangup`.
     Bare(BareTurn),
 }

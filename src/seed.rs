@@ -18,10 +18,31 @@ pub struct SeedArgs {}
 
 /// (name, phone, location, business days ahead, hour, issue)
 const DEMO: &[(&str, &str, &str, i32, i8, &str)] = &[
-    ("Maria Garcia", "+12145550188", "FTW", 2, 10, "furnace tune-up"),
+    (
+        "Maria Garcia",
+        "+12145550188",
+        "FTW",
+        2,
+        10,
+        "furnace tune-up",
+    ),
     ("James Lee", "+12145550142", "DAL", 1, 14, "AC not cooling"),
-    ("Priya Patel", "+18175550123", "ARL", 3, 9, "thermostat replacement"),
-    ("Tom Becker", "+14695550177", "DAL", 2, 11, "strange noise from the furnace"),
+    (
+        "Priya Patel",
+        "+18175550123",
+        "ARL",
+        3,
+        9,
+        "thermostat replacement",
+    ),
+    (
+        "Tom Becker",
+        "+14695550177",
+        "DAL",
+        2,
+        11,
+        "strange noise from the furnace",
+    ),
 ];
 
 pub fn run(project: &Path, database: &str, _args: SeedArgs) -> Result<ExitCode> {
@@ -61,7 +82,11 @@ pub fn run(project: &Path, database: &str, _args: SeedArgs) -> Result<ExitCode> 
 }
 
 /// The `n`th open day after `from` (1 = the next open day).
-fn nth_open_day(business: &frontdesk_engine::business::Business, from: Date, n: i32) -> Option<Date> {
+fn nth_open_day(
+    business: &frontdesk_engine::business::Business,
+    from: Date,
+    n: i32,
+) -> Option<Date> {
     let mut date = from;
     let mut found = 0;
     for _ in 0..31 {

@@ -61,7 +61,10 @@ pub struct TraceStep {
 }
 
 pub fn run(project: &Path, args: SimulateArgs) -> Result<ExitCode> {
-    let engine = Arc::new(load_engine(&ProjectPaths::at_root(project), tools::catalog())?);
+    let engine = Arc::new(load_engine(
+        &ProjectPaths::at_root(project),
+        tools::catalog(),
+    )?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -293,7 +296,9 @@ fn check_expectations(
         failures.push(format!("transfer_to: expected {want}, got {transfer_to:?}"));
     }
     if let Some(want) = &expect.appointment
-        && !appointments.iter().any(|a| appointment_matches(want, a).is_empty())
+        && !appointments
+            .iter()
+            .any(|a| appointment_matches(want, a).is_empty())
     {
         let why = appointments
             .iter()
@@ -393,7 +398,13 @@ fn print_report(report: &ScriptReport) {
 
 fn slug(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect::<String>()
         .split('-')
         .filter(|p| !p.is_empty())

@@ -131,9 +131,13 @@ impl Tools {
                 .to_string(),
         };
         match self.storage.book(&new).await {
-            Ok(appointment) => Ok(json!({ "ok": true, "appointment": self.describe(&appointment) })),
+            Ok(appointment) => {
+                Ok(json!({ "ok": true, "appointment": self.describe(&appointment) }))
+            }
             Err(StorageError::Full { .. }) => {
-                let alternatives = self.alternatives_near(&new.location, new.start, now).await?;
+                let alternatives = self
+                    .alternatives_near(&new.location, new.start, now)
+                    .await?;
                 Ok(json!({ "ok": false, "reason": "full", "alternatives": alternatives }))
             }
             Err(e) => Err(e.into()),
@@ -254,7 +258,11 @@ fn id_arg(args: &Value) -> Result<i64, ToolError> {
 
 /// A datetime slot (`{date, time, earliest, latest}`) as a scheduling request.
 fn slot_request(when: &Value) -> Result<SlotRequest, ToolError> {
-    let field = |k: &str| when.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let field = |k: &str| {
+        when.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     let time = |k: &str| -> Result<Option<Time>, ToolError> {
         field(k)
             .map(|t| {

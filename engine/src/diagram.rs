@@ -5,7 +5,10 @@ use crate::flow::model::{FlowDef, HandoffTarget};
 /// A Mermaid `stateDiagram-v2` of one flow: states, transitions with their conditions, ends.
 pub fn mermaid(flow: &FlowDef) -> String {
     let mut out = String::from("stateDiagram-v2\n");
-    out.push_str(&format!("    %% {}: {}\n", flow.flow.value, flow.description));
+    out.push_str(&format!(
+        "    %% {}: {}\n",
+        flow.flow.value, flow.description
+    ));
     out.push_str(&format!("    [*] --> {}\n", id(&flow.initial.value)));
     for (name, state) in flow.states.iter() {
         let sid = id(&name.value);
@@ -33,7 +36,11 @@ pub fn mermaid(flow: &FlowDef) -> String {
             }
         }
         if let Some(next) = &state.next {
-            let label = if state.transitions.is_empty() { "" } else { " : otherwise" };
+            let label = if state.transitions.is_empty() {
+                ""
+            } else {
+                " : otherwise"
+            };
             out.push_str(&format!("    {sid} --> {}{label}\n", id(&next.value)));
         }
         if let Some(outcome) = state.end {
@@ -53,11 +60,20 @@ pub fn mermaid(flow: &FlowDef) -> String {
 /// Mermaid ids may not contain some characters; state names are snake_case already.
 fn id(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 /// Mermaid labels cannot contain a colon or a semicolon unescaped.
 fn escape(label: &str) -> String {
-    label.replace(':', "#58;").replace(';', "#59;").replace('"', "#quot;")
+    label
+        .replace(':', "#58;")
+        .replace(';', "#59;")
+        .replace('"', "#quot;")
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::business::Business;
 use crate::extract::normalize::normalize;
-use crate::flow::model::{FlowDef, GlobalsDef, GlobalPattern, StateDef};
+use crate::flow::model::{FlowDef, GlobalPattern, GlobalsDef, StateDef};
 use crate::flow::parse::{parse_flow, parse_globals};
 use crate::flow::validate::Validator;
 use crate::flow::{LoadError, LoadErrors, SourceFile};
@@ -26,7 +26,11 @@ impl ToolSpec {
     pub fn new(name: &str, required: &[&str], optional: &[&str]) -> ToolSpec {
         ToolSpec {
             name: name.to_string(),
-            args: required.iter().chain(optional).map(|s| s.to_string()).collect(),
+            args: required
+                .iter()
+                .chain(optional)
+                .map(|s| s.to_string())
+                .collect(),
             required: required.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -337,11 +341,19 @@ pub const INTERRUPT_PRIORITY: i32 = 50;
 
 fn keywords(globals: &GlobalsDef, flows: &[(FlowDef, &SourceFile)]) -> Vec<Keyword> {
     let mut all = Vec::new();
-    all.extend(global_keywords(&globals.human, GlobalKind::Human, HUMAN_PRIORITY));
+    all.extend(global_keywords(
+        &globals.human,
+        GlobalKind::Human,
+        HUMAN_PRIORITY,
+    ));
     all.extend(global_keywords(&globals.cancel, GlobalKind::Cancel, 0));
     all.extend(global_keywords(&globals.repeat, GlobalKind::Repeat, 0));
     all.extend(global_keywords(&globals.goodbye, GlobalKind::Goodbye, 0));
-    all.extend(global_keywords(&globals.correction, GlobalKind::Correction, 0));
+    all.extend(global_keywords(
+        &globals.correction,
+        GlobalKind::Correction,
+        0,
+    ));
     for (flow, _) in flows {
         for (group_index, group) in flow.triggers.iter().enumerate() {
             let requires: Vec<String> = group.requires_any.iter().map(|w| normalize(w)).collect();

@@ -253,7 +253,8 @@ mod tests {
     fn lone_expressions_keep_structure() {
         let mut t = Templates::new();
         t.add("a", "{{ slots.when }}", TemplateKind::Value).unwrap();
-        t.add("b", "call {{ call.id }}", TemplateKind::Value).unwrap();
+        t.add("b", "call {{ call.id }}", TemplateKind::Value)
+            .unwrap();
         let ctx = Value::from(minijinja::value::Serde(serde_json::json!({
             "slots": {"when": {"date": "2026-06-02"}}, "call": {"id": "CA1"}
         })));
@@ -261,7 +262,10 @@ mod tests {
             t.render_value("a", &ctx).unwrap(),
             serde_json::json!({"date": "2026-06-02"})
         );
-        assert_eq!(t.render_value("b", &ctx).unwrap(), serde_json::json!("call CA1"));
+        assert_eq!(
+            t.render_value("b", &ctx).unwrap(),
+            serde_json::json!("call CA1")
+        );
     }
 
     #[test]
@@ -269,8 +273,12 @@ mod tests {
         let mut t = Templates::new();
         t.add("c", "result.available", TemplateKind::Condition)
             .unwrap();
-        let yes = Value::from(minijinja::value::Serde(serde_json::json!({"result": {"available": true}})));
-        let no = Value::from(minijinja::value::Serde(serde_json::json!({"result": {"available": false}})));
+        let yes = Value::from(minijinja::value::Serde(
+            serde_json::json!({"result": {"available": true}}),
+        ));
+        let no = Value::from(minijinja::value::Serde(
+            serde_json::json!({"result": {"available": false}}),
+        ));
         assert!(t.render_condition("c", &yes).unwrap());
         assert!(!t.render_condition("c", &no).unwrap());
         let missing = Value::from(minijinja::value::Serde(serde_json::json!({})));
@@ -279,7 +287,11 @@ mod tests {
 
     #[test]
     fn lists_read_naturally() {
-        let items = vec![Value::from("2 PM"), Value::from("3 PM"), Value::from("4 PM")];
+        let items = vec![
+            Value::from("2 PM"),
+            Value::from("3 PM"),
+            Value::from("4 PM"),
+        ];
         assert_eq!(filter_or_list(items), "2 PM, 3 PM, or 4 PM");
         assert_eq!(filter_or_list(vec![Value::from("a")]), "a");
         let grouped = filter_speak_datetimes(vec![

@@ -195,7 +195,12 @@ mod tests {
         TriggerIndex::new(vec![
             kw("gas leak", "emergency", 100, &[]),
             kw("smell gas", "emergency", 100, &[]),
-            kw("no heat", "emergency", 100, &["freezing", "infant", "elderly", "pipes"]),
+            kw(
+                "no heat",
+                "emergency",
+                100,
+                &["freezing", "infant", "elderly", "pipes"],
+            ),
             kw("no heat", "booking", 10, &[]),
             kw("isnt cooling", "booking", 10, &[]),
             kw("schedule", "booking", 10, &[]),
@@ -242,7 +247,10 @@ mod tests {
     #[test]
     fn whole_words_only() {
         assert!(index().find("rescheduled").is_empty());
-        assert_eq!(flows(&index().find("can i talk to a person")), vec!["Human"]);
+        assert_eq!(
+            flows(&index().find("can i talk to a person")),
+            vec!["Human"]
+        );
         assert!(index().find("i dont want a person").is_empty());
     }
 }

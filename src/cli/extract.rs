@@ -56,8 +56,9 @@ pub fn run(project: &Path, args: ExtractArgs) -> Result<ExitCode> {
             if line.trim().is_empty() {
                 continue;
             }
-            let input: Line = serde_json::from_str(&line)
-                .with_context(|| format!("line {}: expected {{\"id\",\"now\",\"text\"}}", number + 1))?;
+            let input: Line = serde_json::from_str(&line).with_context(|| {
+                format!("line {}: expected {{\"id\",\"now\",\"text\"}}", number + 1)
+            })?;
             let now = match &input.now {
                 Some(n) => parse_now(n).with_context(|| format!("line {}", number + 1))?,
                 None => default_now,
@@ -89,7 +90,10 @@ pub fn extract_all(business: &Business, text: &str, now: DateTime) -> Map<String
     let date = mention.as_ref().and_then(|m| m.date).map(|d| d.to_string());
     let hhmm = |t: jiff::civil::Time| format!("{:02}:{:02}", t.hour(), t.minute());
     out.insert("date".into(), json!(date));
-    out.insert("time".into(), json!(mention.as_ref().and_then(|m| m.time).map(hhmm)));
+    out.insert(
+        "time".into(),
+        json!(mention.as_ref().and_then(|m| m.time).map(hhmm)),
+    );
     if let Some(m) = &mention {
         if let Some(t) = m.earliest {
             out.insert("earliest".into(), json!(hhmm(t)));

@@ -34,7 +34,15 @@ fn text(output: &Output) -> String {
 fn a_booking_made_in_chat_is_stored_and_found_by_later_calls() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("frontdesk.db").display());
-    let base = ["--database", db.as_str(), "chat", "--now", "2026-06-01T09:12", "--caller", "+12145550177"];
+    let base = [
+        "--database",
+        db.as_str(),
+        "chat",
+        "--now",
+        "2026-06-01T09:12",
+        "--caller",
+        "+12145550177",
+    ];
 
     let booking = frontdesk(
         &base,
@@ -63,7 +71,11 @@ fn a_booking_made_in_chat_is_stored_and_found_by_later_calls() {
 
     // A fourth call finds nothing left to cancel under that number.
     let again = frontdesk(&base, "cancel my appointment please\nrosa diaz\n");
-    assert!(text(&again).contains("(call ended: transferred)"), "{}", text(&again));
+    assert!(
+        text(&again).contains("(call ended: transferred)"),
+        "{}",
+        text(&again)
+    );
 }
 
 #[test]
@@ -92,7 +104,15 @@ expect:
     assert!(output.status.success(), "{}", text(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let report = &json[0];
-    for field in ["name", "passed", "failures", "outcome", "appointments", "transfer_to", "transcript"] {
+    for field in [
+        "name",
+        "passed",
+        "failures",
+        "outcome",
+        "appointments",
+        "transfer_to",
+        "transcript",
+    ] {
         assert!(report.get(field).is_some(), "missing {field} in {report}");
     }
     assert_eq!(report["passed"], true);
@@ -118,12 +138,24 @@ expect:
     std::fs::write(&script, failing).unwrap();
     let output = frontdesk(&["simulate", script.to_str().unwrap()], "");
     assert!(!output.status.success());
-    assert!(text(&output).contains("FAIL: appointment"), "{}", text(&output));
+    assert!(
+        text(&output).contains("FAIL: appointment"),
+        "{}",
+        text(&output)
+    );
 }
 
 #[test]
 fn extract_prints_date_and_time() {
-    let output = frontdesk(&["extract", "--now", "2019-03-01T10:00:00", "half past 3 tomorrow"], "");
+    let output = frontdesk(
+        &[
+            "extract",
+            "--now",
+            "2019-03-01T10:00:00",
+            "half past 3 tomorrow",
+        ],
+        "",
+    );
     assert!(output.status.success(), "{}", text(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["date"], "2019-03-02");
@@ -152,10 +184,12 @@ fn graph_draws_a_mermaid_diagram() {
     let output = frontdesk(&["flows", "graph", "booking"], "");
     let out = String::from_utf8_lossy(&output.stdout);
     assert!(out.starts_with("stateDiagram-v2"), "{out}");
-    assert!(out.contains("check --> confirm : result.available"), "{out}");
+    assert!(
+        out.contains("check --> confirm : result.available"),
+        "{out}"
+    );
     assert!(out.contains("booked --> [*] : booked"), "{out}");
     let missing = frontdesk(&["flows", "graph", "nope"], "");
     assert!(!missing.status.success());
     assert!(text(&missing).contains("no flow named `nope`"));
 }
-

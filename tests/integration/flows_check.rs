@@ -39,7 +39,11 @@ fn shipped_flows_are_valid() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.starts_with("ok: 6 flows"), "{stdout}");
 }
 
@@ -95,7 +99,10 @@ fn planted_errors_are_all_reported_with_positions() {
     };
     let lines: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
     let has = |needle: &str| lines.iter().any(|l| l.contains(needle));
-    assert!(has("prompts/common/broken.j2:1:1: template error"), "{lines:#?}");
+    assert!(
+        has("prompts/common/broken.j2:1:1: template error"),
+        "{lines:#?}"
+    );
     assert!(
         has("flows/broken.yaml:31:5: unknown field `sya`"),
         "{lines:#?}"
@@ -137,7 +144,10 @@ fn planted_errors_are_all_reported_with_positions() {
         .unwrap();
     assert!(!output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("broken.yaml:18:13: state `nowhere` does not exist"), "{stdout}");
+    assert!(
+        stdout.contains("broken.yaml:18:13: state `nowhere` does not exist"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -154,6 +164,16 @@ fn states_that_cannot_end_are_reported() {
         panic!("expected load errors");
     };
     let lines: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
-    assert!(lines.iter().any(|l| l.ends_with("stuck.yaml:5:3: no end can be reached from state `a`")), "{lines:#?}");
-    assert!(lines.iter().any(|l| l.ends_with("stuck.yaml:8:3: no end can be reached from state `b`")), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("stuck.yaml:5:3: no end can be reached from state `a`")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("stuck.yaml:8:3: no end can be reached from state `b`")),
+        "{lines:#?}"
+    );
 }

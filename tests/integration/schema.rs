@@ -10,7 +10,9 @@ fn generated<T: schemars::JsonSchema>() -> serde_json::Value {
 }
 
 fn committed(name: &str) -> serde_json::Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schema")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap();
     serde_json::from_str(&text).unwrap()
 }
@@ -39,15 +41,28 @@ fn every_flow_validates_against_the_schema_and_names_it() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         let is_global = path.file_stem().is_some_and(|s| s == "global");
-        let wanted = if is_global { "global.schema.json" } else { "flow.schema.json" };
+        let wanted = if is_global {
+            "global.schema.json"
+        } else {
+            "flow.schema.json"
+        };
         assert!(
-            text.lines().next().is_some_and(|l| l.starts_with("# yaml-language-server: $schema=../schema/") && l.ends_with(wanted)),
+            text.lines().next().is_some_and(|l| l
+                .starts_with("# yaml-language-server: $schema=../schema/")
+                && l.ends_with(wanted)),
             "{} lacks the yaml-language-server modeline for {wanted}",
             path.display()
         );
         let value: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
-        let validator = if is_global { &global_schema } else { &flow_schema };
-        let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+        let validator = if is_global {
+            &global_schema
+        } else {
+            &flow_schema
+        };
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
         checked += 1;
     }

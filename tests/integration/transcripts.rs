@@ -24,7 +24,11 @@ async fn caller_scripts_pass_and_match_their_snapshots() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let engine = Arc::new(load_engine(&ProjectPaths::at_root(root), tools::catalog()).unwrap());
     let files = scripts();
-    assert!(files.len() >= 40, "expected at least 40 caller scripts, found {}", files.len());
+    assert!(
+        files.len() >= 40,
+        "expected at least 40 caller scripts, found {}",
+        files.len()
+    );
     let mut failed = Vec::new();
     for file in &files {
         let report = run_file(engine.clone(), file).await.unwrap();

@@ -159,8 +159,28 @@ mod tests {
 
 /// Words a caller opens with before getting to the point ("hi yeah so my ac ...").
 const LEAD_INS: &[&str] = &[
-    "hi", "hello", "hey", "yeah", "yes", "yep", "so", "well", "ok", "okay", "um", "uh", "oh",
-    "good", "morning", "afternoon", "evening", "there", "just", "like", "and", "basically",
+    "hi",
+    "hello",
+    "hey",
+    "yeah",
+    "yes",
+    "yep",
+    "so",
+    "well",
+    "ok",
+    "okay",
+    "um",
+    "uh",
+    "oh",
+    "good",
+    "morning",
+    "afternoon",
+    "evening",
+    "there",
+    "just",
+    "like",
+    "and",
+    "basically",
 ];
 
 /// Free text as a slot value: the caller's words without greetings and lead-ins, trimmed.
@@ -193,7 +213,10 @@ mod free_text_tests {
             free_text("hi yeah so my AC is blowing warm air"),
             "my AC is blowing warm air"
         );
-        assert_eq!(free_text("Hello, the furnace won't start."), "the furnace won't start");
+        assert_eq!(
+            free_text("Hello, the furnace won't start."),
+            "the furnace won't start"
+        );
         assert_eq!(free_text("okay"), "okay");
     }
 }

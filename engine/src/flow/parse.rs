@@ -59,7 +59,11 @@ mod tests {
             "flow: x\ndescription: d\ninitial: a\nstates:\n  a:\n    next: b\n  b:\n    end: booked\n",
         );
         let flow = parse_flow(&file).unwrap();
-        let lines: Vec<u64> = flow.states.iter().map(|(k, _)| k.referenced.line()).collect();
+        let lines: Vec<u64> = flow
+            .states
+            .iter()
+            .map(|(k, _)| k.referenced.line())
+            .collect();
         assert_eq!(lines, vec![5, 7]);
     }
 }

@@ -95,7 +95,14 @@ impl Validator<'_> {
         self.check_slots(flow, path, errors);
         self.check_triggers(flow, path, errors);
         for (state_name, state) in flow.states.iter() {
-            self.check_state(flow, path, &state_name.value, state_name.referenced, state, errors);
+            self.check_state(
+                flow,
+                path,
+                &state_name.value,
+                state_name.referenced,
+                state,
+                errors,
+            );
         }
         check_graph(flow, path, errors);
     }
@@ -123,7 +130,10 @@ impl Validator<'_> {
                     errors.push(LoadError::at(
                         path,
                         slot_name.referenced,
-                        format!("slot `{}`: rule `future` needs a datetime slot", slot_name.value),
+                        format!(
+                            "slot `{}`: rule `future` needs a datetime slot",
+                            slot_name.value
+                        ),
                     ));
                 }
             }
@@ -258,11 +268,17 @@ impl Validator<'_> {
             errors.push(LoadError::at(
                 path,
                 at,
-                format!("state `{state_name}` both calls a tool and collects a slot; split it in two"),
+                format!(
+                    "state `{state_name}` both calls a tool and collects a slot; split it in two"
+                ),
             ));
         }
         if state.hangup.is_some() && state.end.is_none() {
-            errors.push(LoadError::at(path, at, "`hangup` only applies to `end` states"));
+            errors.push(LoadError::at(
+                path,
+                at,
+                "`hangup` only applies to `end` states",
+            ));
         }
         let targets = state
             .next
@@ -322,7 +338,10 @@ pub fn slot_references(source: &str) -> BTreeSet<String> {
         let start = from + pos;
         let after = start + "slots".len();
         from = after;
-        let preceded_ok = start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_' || bytes[start - 1] == b'.');
+        let preceded_ok = start == 0
+            || !(bytes[start - 1].is_ascii_alphanumeric()
+                || bytes[start - 1] == b'_'
+                || bytes[start - 1] == b'.');
         if !preceded_ok {
             continue;
         }
@@ -414,7 +433,10 @@ fn check_graph(flow: &FlowDef, path: &str, errors: &mut Vec<LoadError>) {
             errors.push(LoadError::at(
                 path,
                 name.referenced,
-                format!("state `{}` cannot be reached from `{}`", name.value, flow.initial.value),
+                format!(
+                    "state `{}` cannot be reached from `{}`",
+                    name.value, flow.initial.value
+                ),
             ));
         } else if !can_end[i] {
             errors.push(LoadError::at(
@@ -432,7 +454,8 @@ mod tests {
 
     #[test]
     fn finds_slot_references() {
-        let refs = slot_references("{{ slots.when.date }} {% if slots['name'] %}x{% endif %} myslots.x");
+        let refs =
+            slot_references("{{ slots.when.date }} {% if slots['name'] %}x{% endif %} myslots.x");
         assert_eq!(refs.into_iter().collect::<Vec<_>>(), vec!["name", "when"]);
     }
 }

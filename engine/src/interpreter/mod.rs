@@ -6,6 +6,9 @@
 //! flow starts, and finally the not-understood reprompt that escalates instead of looping.
 
 mod context;
+mod globals;
+use globals::is_question;
+mod output;
 mod slots;
 
 use jiff::civil::DateTime;
@@ -14,8 +17,7 @@ use serde_json::{Value, json};
 use crate::engine::{Engine, INTERRUPT_PRIORITY, names};
 use crate::extract::normalize::{free_text, normalize};
 use crate::extract::yes_no::extract_yes_no;
-use crate::flow::model::{FlowDef, HandoffTarget, Outcome, SlotType, StateDef};
-use crate::knowledge::looks_like_question;
+use crate::flow::model::{FlowDef, HandoffTarget, SlotType, StateDef};
 use crate::session::{CallInfo, Input, Output, Session};
 use crate::triggers::{GlobalKind, Hit, Meaning};
 
@@ -44,7 +46,7 @@ const MAX_HOPS: usize = 64;
 /// Flow triggers at or above this are requests, below it mere mentions (symptoms, products).
 const INTENT_PRIORITY: i32 = 10;
 /// Longest utterance read as a plain "what?" rather than an answer that mentions repeating.
-const REPEAT_MAX_WORDS: usize = 7;
+pub(crate) const REPEAT_MAX_WORDS: usize = 7;
 
 /// The working set of one turn.
 pub(crate) struct Turn<'e> {
@@ -350,127 +352,6 @@ impl<'e> Turn<'e> {
         self.not_understood(s)
     }
 
-    fn on_silence(&mut self, s: &mut Session) -> Result<(), StepError> {
-        s.silences += 1;
-        let g = &self.engine.globals.no_input;
-        if s.silences >= g.hang_up_after {
-            let hang_up = g.hang_up.value.clone();
-            self.say(s, &hang_up, true, None)?;
-            self.hang_up(s);
-            return Ok(());
-        }
-        let index = (s.silences as usize - 1).min(g.prompts.len().saturating_sub(1));
-        if let Some(prompt) = g.prompts.get(index).map(|p| p.value.clone()) {
-            self.say(s, &prompt, true, None)?;
-        }
-        self.ask_again(s, false)
-    }
-
-    /// Says the current question again (or the menu prompt when no flow is active).
-    fn ask_again(&mut self, s: &mut Session, reprompt: bool) -> Result<(), StepError> {
-        if s.flow.is_some() && s.awaiting_tool.is_none() {
-            let (_, state) = self.current(s)?;
-            let prompt = if reprompt {
-                state.reprompt.as_ref().or(state.say.as_ref())
-            } else {
-                state.say.as_ref()
-            };
-            if let Some(prompt) = prompt.map(|p| p.value.clone()) {
-                self.say(s, &prompt, state.interruptible.unwrap_or(true), None)?;
-            }
-        } else if s.flow.is_none() {
-            let menu = self.engine.globals.menu.value.clone();
-            self.say(s, &menu, true, None)?;
-        }
-        self.listen(s);
-        Ok(())
-    }
-
-    fn no_match(&mut self, s: &mut Session) -> Result<(), StepError> {
-        s.attempts += 1;
-        let (flow, state) = self.current(s)?;
-        let max = state
-            .collect
-            .as_ref()
-            .and_then(|c| flow.slots.get(&c.value))
-            .and_then(|d| d.max_attempts)
-            .unwrap_or(self.engine.globals.no_match.max_attempts);
-        if s.attempts >= max {
-            return self.escalate(s);
-        }
-        let say = self.engine.globals.no_match.say.value.clone();
-        self.say(s, &say, true, None)?;
-        s.vars.remove("rejected");
-        self.ask_again(s, true)
-    }
-
-    fn not_understood(&mut self, s: &mut Session) -> Result<(), StepError> {
-        s.attempts += 1;
-        if s.attempts >= self.engine.globals.no_match.max_attempts {
-            return self.escalate(s);
-        }
-        let prompt = self.engine.globals.not_understood.value.clone();
-        self.say(s, &prompt, true, None)?;
-        self.listen(s);
-        Ok(())
-    }
-
-    fn escalate(&mut self, s: &mut Session) -> Result<(), StepError> {
-        self.event("escalated", json!({ "attempts": s.attempts }));
-        // Prompts may tell a caller we could not understand from one who asked for a person.
-        s.vars.insert("escalated".into(), json!(true));
-        let flow = self.engine.globals.no_match.escalate.value.clone();
-        self.start_flow(s, &flow, None, "", "")
-    }
-
-    fn human(&mut self, s: &mut Session) -> Result<(), StepError> {
-        let g = &self.engine.globals.human;
-        if let Some(say) = g.say.clone() {
-            self.say(s, &say.value, true, None)?;
-        }
-        match g.flow.clone() {
-            Some(flow) => self.start_flow(s, &flow.value, None, "", ""),
-            None => {
-                let to = self.engine.business.phones.human.clone();
-                self.transfer(s, HandoffTarget::Human, to);
-                Ok(())
-            }
-        }
-    }
-
-    fn goodbye(&mut self, s: &mut Session) -> Result<(), StepError> {
-        if let Some(say) = self.engine.globals.goodbye.say.clone() {
-            self.say(s, &say.value, true, None)?;
-        }
-        self.leave_flow(s);
-        self.hang_up(s);
-        Ok(())
-    }
-
-    /// Answers a question from the knowledge base mid-flow, then asks the flow's question again.
-    fn answer_question(&mut self, s: &mut Session, norm: &str) -> Result<bool, StepError> {
-        if !is_question(norm) {
-            return Ok(false);
-        }
-        let Some(answer) = self.best_answer(norm) else {
-            return Ok(false);
-        };
-        let prompt = self.engine.globals.questions.answer.value.clone();
-        self.say(s, &prompt, true, Some(json!({ "answer": answer })))?;
-        s.outcomes.push(Outcome::Answered);
-        self.event("question_answered", json!({ "answer": answer }));
-        self.ask_again(s, false)?;
-        Ok(true)
-    }
-
-    fn best_answer(&self, norm: &str) -> Option<String> {
-        self.engine
-            .knowledge
-            .search(norm, 1)
-            .first()
-            .map(|(entry, _)| entry.text.clone())
-    }
-
     pub(crate) fn start_flow(
         &mut self,
         s: &mut Session,
@@ -671,165 +552,6 @@ impl<'e> Turn<'e> {
                 state: state_name.to_string(),
             })
     }
-
-    fn transfer(&mut self, s: &mut Session, target: HandoffTarget, to: String) {
-        let outcome = match target {
-            HandoffTarget::Human => Outcome::Transferred,
-            HandoffTarget::Emergency => Outcome::Emergency,
-        };
-        s.outcomes.push(outcome);
-        let reason = s.flow.clone().unwrap_or_else(|| "request".to_string());
-        self.event(
-            "outcome",
-            json!({ "flow": reason, "outcome": outcome.as_str() }),
-        );
-        s.transfer_to = Some(to.clone());
-        self.leave_flow(s);
-        s.ended = true;
-        self.out.push(Output::Transfer { to, reason });
-    }
-
-    fn hang_up(&mut self, s: &mut Session) {
-        s.ended = true;
-        self.out.push(Output::Hangup);
-    }
-
-    fn event(&mut self, kind: &str, detail: Value) {
-        self.out.push(Output::Event {
-            kind: kind.to_string(),
-            detail,
-        });
-    }
-
-    /// The active flow and state. They borrow the engine, not the turn, so the turn can go on
-    /// changing the session while holding them.
-    fn current(&self, s: &Session) -> Result<(&'e FlowDef, &'e StateDef), StepError> {
-        let engine: &'e Engine = self.engine;
-        let flow_name = s
-            .flow
-            .as_deref()
-            .ok_or(StepError::UnknownFlow(String::new()))?;
-        let flow = engine
-            .flows
-            .get(flow_name)
-            .ok_or_else(|| StepError::UnknownFlow(flow_name.to_string()))?;
-        let state_name = s.state.as_deref().unwrap_or_default();
-        let state = flow
-            .states
-            .get(state_name)
-            .ok_or_else(|| StepError::UnknownState {
-                flow: flow_name.to_string(),
-                state: state_name.to_string(),
-            })?;
-        Ok((flow, state))
-    }
-
-    fn say(
-        &mut self,
-        s: &Session,
-        prompt: &str,
-        interruptible: bool,
-        extra: Option<Value>,
-    ) -> Result<(), StepError> {
-        let text = self.render_text(s, prompt, extra)?;
-        if !text.is_empty() {
-            self.out.push(Output::Say {
-                text,
-                interruptible,
-            });
-        }
-        Ok(())
-    }
-
-    fn listen(&mut self, s: &Session) {
-        let (expecting, hints) = self.expectation(s);
-        self.out.push(Output::Listen { expecting, hints });
-    }
-
-    fn expectation(&self, s: &Session) -> (Option<SlotType>, Vec<String>) {
-        let kind = s.flow.as_ref().zip(s.state.as_ref()).and_then(|(f, st)| {
-            let flow = self.engine.flows.get(f)?;
-            let slot = flow.states.get(st)?.collect.as_ref()?;
-            flow.slots.get(&slot.value).map(|d| d.kind)
-        });
-        let hints = match kind {
-            Some(SlotType::Location) => self.engine.location_hints.clone(),
-            Some(SlotType::YesNo) => vec!["yes".into(), "no".into()],
-            Some(SlotType::Datetime) => ["today", "tomorrow", "morning", "afternoon"]
-                .map(String::from)
-                .to_vec(),
-            Some(SlotType::Choice) => s
-                .flow
-                .as_ref()
-                .zip(s.state.as_ref())
-                .and_then(|(f, st)| {
-                    let flow = self.engine.flows.get(f)?;
-                    let slot = flow.states.get(st)?.collect.as_ref()?;
-                    flow.slots.get(&slot.value).map(|d| d.options.clone())
-                })
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        (kind, hints)
-    }
-
-    fn render_text(
-        &self,
-        s: &Session,
-        name: &str,
-        extra: Option<Value>,
-    ) -> Result<String, StepError> {
-        let ctx = self.context(s, extra);
-        self.engine
-            .templates
-            .render_text(name, &ctx)
-            .map_err(|e| template_error(name, &e))
-    }
-
-    fn render_value(&self, s: &Session, name: &str) -> Result<Value, StepError> {
-        let ctx = self.context(s, None);
-        self.engine
-            .templates
-            .render_value(name, &ctx)
-            .map_err(|e| template_error(name, &e))
-    }
-
-    fn render_condition(&self, s: &Session, name: &str) -> Result<bool, StepError> {
-        let ctx = self.context(s, None);
-        self.engine
-            .templates
-            .render_condition(name, &ctx)
-            .map_err(|e| template_error(name, &e))
-    }
-}
-
-fn template_error(name: &str, e: &minijinja::Error) -> StepError {
-    StepError::Template {
-        name: name.to_string(),
-        message: crate::engine::template_message(e),
-    }
-}
-
-/// Words callers put in front of a question ("oh wait, how much is it?", "ok so what are your
-/// hours").
-const DISCOURSE_LEAD_INS: &[&str] = &[
-    "wait", "oh", "ok", "okay", "so", "and", "well", "hey", "hi", "hello", "yeah", "yes", "sorry",
-    "actually", "alright", "also", "but", "just", "real", "quick", "one", "more", "thing", "hold",
-    "on", "then", "um", "uh", "right", "cool", "great", "thanks", "thank", "you", "no",
-];
-
-/// [`looks_like_question`] after the caller's lead-in words ("wait how much is it").
-fn is_question(norm: &str) -> bool {
-    if looks_like_question(norm) {
-        return true;
-    }
-    let words: Vec<&str> = norm.split_whitespace().collect();
-    let start = words
-        .iter()
-        .position(|w| !DISCOURSE_LEAD_INS.contains(w))
-        .unwrap_or(words.len());
-    // "thank you" alone, or the whole utterance lead-ins: not a question.
-    start > 0 && start < words.len() && looks_like_question(&words[start..].join(" "))
 }
 
 /// Is `from` connected to `to` by the flow's transitions?
@@ -856,81 +578,4 @@ fn reaches(flow: &FlowDef, from: &str, to: &str) -> bool {
         }
     }
     false
-}
-
-impl Turn<'_> {
-    /// "what?", "huh", "say that again", "sorry can you repeat that": a short utterance that is
-    /// only a request to hear the last prompt again. A single repeat word ("sorry", "what")
-    /// counts only in a very short utterance; a phrase ("say that again") in a short one.
-    fn asks_to_repeat(&self, norm: &str, word_count: usize) -> bool {
-        if word_count <= 2 {
-            return true;
-        }
-        word_count <= REPEAT_MAX_WORDS
-            && self.engine.triggers.keywords().iter().any(|k| {
-                matches!(k.meaning, Meaning::Global(GlobalKind::Repeat))
-                    && k.phrase.contains(' ')
-                    && crate::triggers::contains_phrase(norm, &k.phrase)
-            })
-    }
-
-    /// A question asking for information ("how much do you charge to come out", "what are your
-    /// hours") rather than a request phrased as one ("can someone come out tomorrow"); one that
-    /// names a time to book ("do you have anything tomorrow") is a request.
-    fn asks_for_information(&self, norm: &str) -> bool {
-        let words: Vec<&str> = norm.split_whitespace().collect();
-        let start = words
-            .iter()
-            .position(|w| !DISCOURSE_LEAD_INS.contains(w))
-            .unwrap_or(words.len());
-        let mut rest = &words[start..];
-        // "i was wondering how much ...", "quick question what are ...".
-        const ASKING: &[&[&str]] = &[
-            &["i", "was", "wondering"],
-            &["im", "wondering"],
-            &["i", "have", "a", "question"],
-            &["quick", "question"],
-            &["question"],
-            &["i", "wanted", "to", "know"],
-            &["i", "want", "to", "know"],
-            &["id", "like", "to", "know"],
-            &["can", "you", "tell", "me"],
-            &["could", "you", "tell", "me"],
-            &["do", "you", "know"],
-        ];
-        for lead in ASKING {
-            if rest.starts_with(lead)
-                && rest.get(lead.len()).is_some_and(|w| {
-                    matches!(
-                        *w,
-                        "how" | "hows" | "what" | "whats" | "which" | "where" | "who" | "why"
-                    )
-                })
-            {
-                rest = &rest[lead.len()..];
-                break;
-            }
-        }
-        let info = match rest {
-            // Polite requests: "how do i book", "is it possible to get someone out", "are
-            // you able to come today".
-            ["how", "do" | "can" | "would" | "should", "i" | "we", ..] => false,
-            ["is", "it", "possible", ..] | ["is", "there", "any", "way", ..] => false,
-            [
-                "is",
-                "there",
-                "anyone" | "anybody" | "someone" | "somebody",
-                ..,
-            ] => false,
-            ["are", "you", "able", ..] | ["are", "you" | "yall", "guys", "able", ..] => false,
-            [
-                "how" | "hows" | "what" | "whats" | "which" | "where" | "wheres" | "who" | "why",
-                ..,
-            ] => true,
-            ["do" | "does", "you" | "yall" | "your" | "it", ..] => true,
-            ["are" | "is", "you" | "yall" | "it" | "there" | "that", ..] => true,
-            _ => false,
-        };
-        info && crate::extract::datetime::extract_datetime(norm, self.now, false).is_none()
-    }
 }

@@ -1,0 +1,236 @@
+//! The patterns that work in every state: silence, not understood, a person, goodbye,
+//! questions from the knowledge base, repeat.
+
+use serde_json::json;
+
+use super::{REPEAT_MAX_WORDS, StepError, Turn};
+use crate::flow::model::{HandoffTarget, Outcome};
+use crate::knowledge::looks_like_question;
+use crate::session::Session;
+use crate::triggers::{GlobalKind, Meaning};
+
+impl<'e> Turn<'e> {
+    pub(crate) fn on_silence(&mut self, s: &mut Session) -> Result<(), StepError> {
+        s.silences += 1;
+        let g = &self.engine.globals.no_input;
+        if s.silences >= g.hang_up_after {
+            let hang_up = g.hang_up.value.clone();
+            self.say(s, &hang_up, true, None)?;
+            self.hang_up(s);
+            return Ok(());
+        }
+        let index = (s.silences as usize - 1).min(g.prompts.len().saturating_sub(1));
+        if let Some(prompt) = g.prompts.get(index).map(|p| p.value.clone()) {
+            self.say(s, &prompt, true, None)?;
+        }
+        self.ask_again(s, false)
+    }
+
+    /// Says the current question again (or the menu prompt when no flow is active).
+    pub(crate) fn ask_again(&mut self, s: &mut Session, reprompt: bool) -> Result<(), StepError> {
+        if s.flow.is_some() && s.awaiting_tool.is_none() {
+            let (_, state) = self.current(s)?;
+            let prompt = if reprompt {
+                state.reprompt.as_ref().or(state.say.as_ref())
+            } else {
+                state.say.as_ref()
+            };
+            if let Some(prompt) = prompt.map(|p| p.value.clone()) {
+                self.say(s, &prompt, state.interruptible.unwrap_or(true), None)?;
+            }
+        } else if s.flow.is_none() {
+            let menu = self.engine.globals.menu.value.clone();
+            self.say(s, &menu, true, None)?;
+        }
+        self.listen(s);
+        Ok(())
+    }
+
+    pub(crate) fn no_match(&mut self, s: &mut Session) -> Result<(), StepError> {
+        s.attempts += 1;
+        let (flow, state) = self.current(s)?;
+        let max = state
+            .collect
+            .as_ref()
+            .and_then(|c| flow.slots.get(&c.value))
+            .and_then(|d| d.max_attempts)
+            .unwrap_or(self.engine.globals.no_match.max_attempts);
+        if s.attempts >= max {
+            return self.escalate(s);
+        }
+        let say = self.engine.globals.no_match.say.value.clone();
+        self.say(s, &say, true, None)?;
+        s.vars.remove("rejected");
+        self.ask_again(s, true)
+    }
+
+    pub(crate) fn not_understood(&mut self, s: &mut Session) -> Result<(), StepError> {
+        s.attempts += 1;
+        if s.attempts >= self.engine.globals.no_match.max_attempts {
+            return self.escalate(s);
+        }
+        let prompt = self.engine.globals.not_understood.value.clone();
+        self.say(s, &prompt, true, None)?;
+        self.listen(s);
+        Ok(())
+    }
+
+    pub(crate) fn escalate(&mut self, s: &mut Session) -> Result<(), StepError> {
+        self.event("escalated", json!({ "attempts": s.attempts }));
+        // Prompts may tell a caller we could not understand from one who asked for a person.
+        s.vars.insert("escalated".into(), json!(true));
+        let flow = self.engine.globals.no_match.escalate.value.clone();
+        self.start_flow(s, &flow, None, "", "")
+    }
+
+    pub(crate) fn human(&mut self, s: &mut Session) -> Result<(), StepError> {
+        let g = &self.engine.globals.human;
+        if let Some(say) = g.say.clone() {
+            self.say(s, &say.value, true, None)?;
+        }
+        match g.flow.clone() {
+            Some(flow) => self.start_flow(s, &flow.value, None, "", ""),
+            None => {
+                let to = self.engine.business.phones.human.clone();
+                self.transfer(s, HandoffTarget::Human, to);
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn goodbye(&mut self, s: &mut Session) -> Result<(), StepError> {
+        if let Some(say) = self.engine.globals.goodbye.say.clone() {
+            self.say(s, &say.value, true, None)?;
+        }
+        self.leave_flow(s);
+        self.hang_up(s);
+        Ok(())
+    }
+
+    /// Answers a question from the knowledge base mid-flow, then asks the flow's question again.
+    pub(crate) fn answer_question(
+        &mut self,
+        s: &mut Session,
+        norm: &str,
+    ) -> Result<bool, StepError> {
+        if !is_question(norm) {
+            return Ok(false);
+        }
+        let Some(answer) = self.best_answer(norm) else {
+            return Ok(false);
+        };
+        let prompt = self.engine.globals.questions.answer.value.clone();
+        self.say(s, &prompt, true, Some(json!({ "answer": answer })))?;
+        s.outcomes.push(Outcome::Answered);
+        self.event("question_answered", json!({ "answer": answer }));
+        self.ask_again(s, false)?;
+        Ok(true)
+    }
+
+    pub(crate) fn best_answer(&self, norm: &str) -> Option<String> {
+        self.engine
+            .knowledge
+            .search(norm, 1)
+            .first()
+            .map(|(entry, _)| entry.text.clone())
+    }
+}
+
+/// Words callers put in front of a question ("oh wait, how much is it?", "ok so what are your
+/// hours").
+const DISCOURSE_LEAD_INS: &[&str] = &[
+    "wait", "oh", "ok", "okay", "so", "and", "well", "hey", "hi", "hello", "yeah", "yes", "sorry",
+    "actually", "alright", "also", "but", "just", "real", "quick", "one", "more", "thing", "hold",
+    "on", "then", "um", "uh", "right", "cool", "great", "thanks", "thank", "you", "no",
+];
+
+/// [`looks_like_question`] after the caller's lead-in words ("wait how much is it").
+pub(crate) fn is_question(norm: &str) -> bool {
+    if looks_like_question(norm) {
+        return true;
+    }
+    let words: Vec<&str> = norm.split_whitespace().collect();
+    let start = words
+        .iter()
+        .position(|w| !DISCOURSE_LEAD_INS.contains(w))
+        .unwrap_or(words.len());
+    // "thank you" alone, or the whole utterance lead-ins: not a question.
+    start > 0 && start < words.len() && looks_like_question(&words[start..].join(" "))
+}
+
+impl Turn<'_> {
+    /// "what?", "huh", "say that again", "sorry can you repeat that": a short utterance that is
+    /// only a request to hear the last prompt again. A single repeat word ("sorry", "what")
+    /// counts only in a very short utterance; a phrase ("say that again") in a short one.
+    pub(crate) fn asks_to_repeat(&self, norm: &str, word_count: usize) -> bool {
+        if word_count <= 2 {
+            return true;
+        }
+        word_count <= REPEAT_MAX_WORDS
+            && self.engine.triggers.keywords().iter().any(|k| {
+                matches!(k.meaning, Meaning::Global(GlobalKind::Repeat))
+                    && k.phrase.contains(' ')
+                    && crate::triggers::contains_phrase(norm, &k.phrase)
+            })
+    }
+
+    /// A question asking for information ("how much do you charge to come out", "what are your
+    /// hours") rather than a request phrased as one ("can someone come out tomorrow"); one that
+    /// names a time to book ("do you have anything tomorrow") is a request.
+    pub(crate) fn asks_for_information(&self, norm: &str) -> bool {
+        let words: Vec<&str> = norm.split_whitespace().collect();
+        let start = words
+            .iter()
+            .position(|w| !DISCOURSE_LEAD_INS.contains(w))
+            .unwrap_or(words.len());
+        let mut rest = &words[start..];
+        // "i was wondering how much ...", "quick question what are ...".
+        const ASKING: &[&[&str]] = &[
+            &["i", "was", "wondering"],
+            &["im", "wondering"],
+            &["i", "have", "a", "question"],
+            &["quick", "question"],
+            &["question"],
+            &["i", "wanted", "to", "know"],
+            &["i", "want", "to", "know"],
+            &["id", "like", "to", "know"],
+            &["can", "you", "tell", "me"],
+            &["could", "you", "tell", "me"],
+            &["do", "you", "know"],
+        ];
+        for lead in ASKING {
+            if rest.starts_with(lead)
+                && rest.get(lead.len()).is_some_and(|w| {
+                    matches!(
+                        *w,
+                        "how" | "hows" | "what" | "whats" | "which" | "where" | "who" | "why"
+                    )
+                })
+            {
+                rest = &rest[lead.len()..];
+                break;
+            }
+        }
+        let info = match rest {
+            // Polite requests: "how do i book", "is it possible to get someone out", "are
+            // you able to come today".
+            ["how", "do" | "can" | "would" | "should", "i" | "we", ..] => false,
+            ["is", "it", "possible", ..] | ["is", "there", "any", "way", ..] => false,
+            [
+                "is",
+                "there",
+                "anyone" | "anybody" | "someone" | "somebody",
+                ..,
+            ] => false,
+            ["are", "you", "able", ..] | ["are", "you" | "yall", "guys", "able", ..] => false,
+            [
+                "how" | "hows" | "what" | "whats" | "which" | "where" | "wheres" | "who" | "why",
+                ..,
+            ] => true,
+            ["do" | "does", "you" | "yall" | "your" | "it", ..] => true,
+            ["are" | "is", "you" | "yall" | "it" | "there" | "that", ..] => true,
+            _ => false,
+        };
+        info && crate::extract::datetime::extract_datetime(norm, self.now, false).is_none()
+    }
+}
