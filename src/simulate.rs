@@ -139,7 +139,7 @@ pub async fn run_script(engine: Arc<Engine>, script: &Script, file: &str) -> Res
 
     let (mut live, turn) = driver.start(call, now).await;
     record_agent(&turn, &mut transcript, &mut agent_turns);
-    trace.push(trace_step(&engine, &live.session, agent_turns, &turn));
+    trace.push(trace_step(&live.session, agent_turns, &turn));
     let mut scripted = script.turns.iter();
     let mut caller_turns = 0;
     while !live.session.ended && caller_turns < MAX_CALLER_TURNS {
@@ -188,7 +188,7 @@ pub async fn run_script(engine: Arc<Engine>, script: &Script, file: &str) -> Res
         });
         let turn = driver.input(&mut live, input, now).await;
         record_agent(&turn, &mut transcript, &mut agent_turns);
-        trace.push(trace_step(&engine, &live.session, agent_turns, &turn));
+        trace.push(trace_step(&live.session, agent_turns, &turn));
     }
 
     let appointments: Vec<Value> = store
@@ -251,13 +251,7 @@ fn record_agent(turn: &AgentTurn, transcript: &mut Vec<Line>, agent_turns: &mut 
     }
 }
 
-fn trace_step(
-    engine: &Engine,
-    s: &frontdesk_engine::Session,
-    turn: usize,
-    agent: &AgentTurn,
-) -> TraceStep {
-    let _ = engine;
+fn trace_step(s: &frontdesk_engine::Session, turn: usize, agent: &AgentTurn) -> TraceStep {
     TraceStep {
         turn,
         state: s

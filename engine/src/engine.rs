@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::business::Business;
 use crate::extract::normalize::normalize;
-use crate::flow::model::{FlowDef, GlobalPattern, GlobalsDef, StateDef};
+use crate::flow::model::{FlowDef, GlobalPattern, GlobalsDef, SlotRule, StateDef};
 use crate::flow::parse::{parse_flow, parse_globals};
 use crate::flow::validate::Validator;
 use crate::flow::{LoadError, LoadErrors, SourceFile};
@@ -64,6 +64,8 @@ pub struct Engine {
     prompt_names: Vec<String>,
     /// `flow/slot` of slots whose value names a location, for hints.
     pub(crate) location_hints: Vec<String>,
+    /// Compiled `pattern` rules of every slot, by source (compiled once, not per utterance).
+    pub(crate) patterns: BTreeMap<String, regex::Regex>,
     /// The business as templates see it (`business.name`, `business.locations`...).
     pub(crate) business_context: minijinja::Value,
 }
@@ -177,7 +179,18 @@ impl Engine {
             .collect();
         let business_context =
             minijinja::Value::from(minijinja::value::Serde(business_context(&sources.business)));
+        let patterns = flows
+            .iter()
+            .flat_map(|(f, _)| f.slots.iter().flat_map(|(_, slot)| slot.rules.iter()))
+            .filter_map(|rule| match rule {
+                SlotRule::Pattern(source) => regex::Regex::new(source)
+                    .ok()
+                    .map(|re| (source.clone(), re)),
+                _ => None,
+            })
+            .collect();
         Ok(Engine {
+            patterns,
             business_context,
             business: sources.business,
             globals,

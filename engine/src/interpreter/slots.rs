@@ -2,7 +2,6 @@
 //! not only the one being asked; filled slots change only on a correction.
 
 use jiff::civil::{Date, DateTime, Time};
-use regex::Regex;
 use serde_json::{Value, json};
 
 use super::{StepError, Turn};
@@ -178,10 +177,13 @@ impl Turn<'_> {
                 SlotRule::Future => datetime_is_future(value, self.now),
                 SlotRule::MinLength(n) => value.as_str().is_none_or(|t| t.chars().count() >= *n),
                 SlotRule::MaxLength(n) => value.as_str().is_none_or(|t| t.chars().count() <= *n),
-                SlotRule::Pattern(re) => match (Regex::new(re), value.as_str()) {
-                    (Ok(re), Some(t)) => re.is_match(t),
-                    _ => true,
-                },
+                // The validator refuses flows whose patterns do not compile.
+                SlotRule::Pattern(source) => {
+                    match (self.engine.patterns.get(source), value.as_str()) {
+                        (Some(re), Some(t)) => re.is_match(t),
+                        _ => true,
+                    }
+                }
                 SlotRule::Min(n) => value.as_i64().is_none_or(|v| v >= *n),
                 SlotRule::Max(n) => value.as_i64().is_none_or(|v| v <= *n),
             };

@@ -346,30 +346,8 @@ pub(crate) fn date_at(t: &[&str], i: usize, today: Date) -> Option<(Date, Span)>
         return None; // "on the 7th" is matched starting at "the".
     }
     if let Some((d, n)) = day_number(t, j, false) {
-        if let Some((off, k)) = of_relative_month(t, j + n) {
-            let month_start = add_months(today.first_of_month(), off)?;
-            let date = Date::new(
-                month_start.year(),
-                month_start.month(),
-                i8::try_from(d).ok()?,
-            )
-            .ok()?;
-            return Some((
-                date,
-                Span {
-                    start: i,
-                    end: j + n + k,
-                },
-            ));
-        }
-        if let Some((m, year, k)) = of_month(t, j + n) {
-            return Some((
-                resolve_md(today, m, d, year, None)?,
-                Span {
-                    start: i,
-                    end: j + n + k,
-                },
-            ));
+        if let Some(found) = day_of_named_month(t, today, d, i, j + n) {
+            return found;
         }
         let digit_form = t
             .get(j)
@@ -393,30 +371,8 @@ pub(crate) fn date_at(t: &[&str], i: usize, today: Date) -> Option<(Date, Span)>
         && t.get(j + n) == Some(&"of")
     {
         let d = u32::try_from(v).ok()?;
-        if let Some((m, year, k)) = of_month(t, j + n) {
-            return Some((
-                resolve_md(today, m, d, year, None)?,
-                Span {
-                    start: i,
-                    end: j + n + k,
-                },
-            ));
-        }
-        if let Some((off, k)) = of_relative_month(t, j + n) {
-            let month_start = add_months(today.first_of_month(), off)?;
-            let date = Date::new(
-                month_start.year(),
-                month_start.month(),
-                i8::try_from(d).ok()?,
-            )
-            .ok()?;
-            return Some((
-                date,
-                Span {
-                    start: i,
-                    end: j + n + k,
-                },
-            ));
+        if let Some(found) = day_of_named_month(t, today, d, i, j + n) {
+            return found;
         }
     }
     if tok.contains(['/', '-', '.']) {
@@ -505,4 +461,25 @@ fn nth_weekday_of(t: &[&str], i: usize, today: Date) -> Option<(Date, usize)> {
         return Some((later, end - i));
     }
     Some((d, end - i))
+}
+
+/// Day `d` followed by "of this month" / "of next month" / "of march" starting at `at`; the
+/// phrase began at token `start`. `None` when no month phrase follows; `Some(None)` when one
+/// does but the day does not exist in that month (the whole phrase is then not a date).
+fn day_of_named_month(
+    t: &[&str],
+    today: Date,
+    d: u32,
+    start: usize,
+    at: usize,
+) -> Option<Option<(Date, Span)>> {
+    if let Some((off, k)) = of_relative_month(t, at) {
+        let date = add_months(today.first_of_month(), off).and_then(|month_start| {
+            let day = i8::try_from(d).ok()?;
+            Date::new(month_start.year(), month_start.month(), day).ok()
+        });
+        return Some(date.map(|date| (date, Span { start, end: at + k })));
+    }
+    let (m, year, k) = of_month(t, at)?;
+    Some(resolve_md(today, m, d, year, None).map(|date| (date, Span { start, end: at + k })))
 }
