@@ -1,6 +1,7 @@
 //! The Frontdesk application: configuration, storage, scheduling, the CLI and the runtime that
 //! carries calls to the engine.
 
+pub mod audio;
 pub mod call;
 pub mod chat;
 pub mod cli;
@@ -11,5 +12,8 @@ pub mod scheduling;
 pub mod script;
 pub mod seed;
 pub mod simulate;
+pub mod speech;
 pub mod storage;
+pub mod testkit;
 pub mod tools;
+pub mod twilio;
