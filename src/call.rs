@@ -35,6 +35,16 @@ pub struct AgentTurn {
     pub tool_calls: Vec<String>,
 }
 
+impl LiveCall {
+    /// The slot the agent is asking for right now, if any.
+    pub fn asked_slot(&self, engine: &Engine) -> Option<String> {
+        let s = &self.session;
+        let flow = engine.flow(s.flow.as_deref()?)?;
+        let state = flow.states.get(s.state.as_deref()?)?;
+        state.collect.as_ref().map(|c| c.value.clone())
+    }
+}
+
 impl AgentTurn {
     pub fn ended(&self) -> bool {
         self.hangup || self.transfer_to.is_some()

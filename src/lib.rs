@@ -11,6 +11,7 @@ pub mod project;
 pub mod scheduling;
 pub mod script;
 pub mod seed;
+pub mod server;
 pub mod simulate;
 pub mod speech;
 pub mod storage;

@@ -123,3 +123,55 @@ pub struct ExpectedAppointment {
     #[serde(default)]
     pub status: Option<String>,
 }
+
+/// What a caller does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallerAction {
+    Say(String),
+    Dtmf(String),
+    Silence,
+    Hangup,
+}
+
+/// Plays a script's caller side: the scripted turns first, then answers by the slot the agent
+/// asks for. Every front end that replays scripts (simulate, the local softphone) uses this, so
+/// they make the same choices.
+#[derive(Debug, Clone)]
+pub struct ScriptCursor<'a> {
+    script: &'a Script,
+    next_turn: usize,
+    asks: BTreeMap<String, usize>,
+}
+
+impl<'a> ScriptCursor<'a> {
+    pub fn new(script: &'a Script) -> ScriptCursor<'a> {
+        ScriptCursor {
+            script,
+            next_turn: 0,
+            asks: BTreeMap::new(),
+        }
+    }
+
+    /// The caller's next move, given the slot the agent is asking for (if known).
+    pub fn next(&mut self, asked_slot: Option<&str>) -> CallerAction {
+        if let Some(turn) = self.script.turns.get(self.next_turn) {
+            self.next_turn += 1;
+            return match turn {
+                ScriptTurn::Say { say } => CallerAction::Say(say.clone()),
+                ScriptTurn::Dtmf { dtmf } => CallerAction::Dtmf(dtmf.clone()),
+                ScriptTurn::Bare(BareTurn::Silence) => CallerAction::Silence,
+                ScriptTurn::Bare(BareTurn::Hangup) => CallerAction::Hangup,
+            };
+        }
+        let answer = asked_slot.and_then(|slot| {
+            let n = self.asks.entry(slot.to_string()).or_insert(0);
+            let answer = self.script.answers.get(slot).and_then(|a| a.nth(*n));
+            *n += 1;
+            answer
+        });
+        match answer {
+            Some(text) => CallerAction::Say(text.to_string()),
+            None => CallerAction::Silence,
+        }
+    }
+}

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::call::{AgentTurn, CallDriver};
 use crate::project::{ProjectPaths, load_engine};
-use crate::script::{BareTurn, ExpectedAppointment, Script, ScriptTurn};
+use crate::script::{CallerAction, ExpectedAppointment, Script, ScriptCursor};
 use crate::storage::{self, NewAppointment};
 use crate::tools::{self, describe_appointment};
 
@@ -134,48 +134,29 @@ pub async fn run_script(engine: Arc<Engine>, script: &Script, file: &str) -> Res
     let now = script.now;
     let mut transcript = Vec::new();
     let mut trace = Vec::new();
-    let mut asks: BTreeMap<String, usize> = BTreeMap::new();
     let mut agent_turns = 0;
 
     let (mut live, turn) = driver.start(call, now).await;
     record_agent(&turn, &mut transcript, &mut agent_turns);
     trace.push(trace_step(&live.session, agent_turns, &turn));
-    let mut scripted = script.turns.iter();
+    let mut cursor = ScriptCursor::new(script);
     let mut caller_turns = 0;
     while !live.session.ended && caller_turns < MAX_CALLER_TURNS {
         caller_turns += 1;
-        let input = match scripted.next() {
-            Some(ScriptTurn::Say { say }) => Input::Said {
-                text: say.clone(),
+        let input = match cursor.next(live.asked_slot(&engine).as_deref()) {
+            CallerAction::Say(text) => Input::Said {
+                text,
                 confidence: None,
             },
-            Some(ScriptTurn::Dtmf { dtmf }) => Input::Digits {
-                digits: dtmf.clone(),
-            },
-            Some(ScriptTurn::Bare(BareTurn::Silence)) => Input::NoInput,
-            Some(ScriptTurn::Bare(BareTurn::Hangup)) => {
+            CallerAction::Dtmf(digits) => Input::Digits { digits },
+            CallerAction::Silence => Input::NoInput,
+            CallerAction::Hangup => {
                 transcript.push(Line {
                     speaker: "caller",
                     text: "(hangs up)".into(),
                 });
                 driver.hang_up(&mut live, now).await;
                 break;
-            }
-            None => {
-                let asked = asked_slot(&engine, &live.session);
-                let answer = asked.as_ref().and_then(|slot| {
-                    let n = asks.entry(slot.clone()).or_insert(0);
-                    let answer = script.answers.get(slot).and_then(|a| a.nth(*n));
-                    *n += 1;
-                    answer
-                });
-                match answer {
-                    Some(text) => Input::Said {
-                        text: text.to_string(),
-                        confidence: None,
-                    },
-                    None => Input::NoInput,
-                }
             }
         };
         transcript.push(Line {
@@ -218,13 +199,6 @@ pub async fn run_script(engine: Arc<Engine>, script: &Script, file: &str) -> Res
         transcript,
         trace,
     })
-}
-
-/// The slot the agent is asking for right now, if any.
-fn asked_slot(engine: &Engine, s: &frontdesk_engine::Session) -> Option<String> {
-    let flow = engine.flow(s.flow.as_deref()?)?;
-    let state = flow.states.get(s.state.as_deref()?)?;
-    state.collect.as_ref().map(|c| c.value.clone())
 }
 
 fn record_agent(turn: &AgentTurn, transcript: &mut Vec<Line>, agent_turns: &mut usize) {

@@ -1,5 +1,6 @@
 //! The command line: argument parsing and dispatch to one module per command.
 
+pub mod call;
 mod extract;
 mod flows;
 
@@ -44,6 +45,10 @@ pub enum Command {
     Flows(flows::FlowsCommand),
     /// Load demo appointments into the database.
     Seed(crate::seed::SeedArgs),
+    /// Answer Twilio calls: webhooks (gather mode) or Media Streams (stream mode).
+    Serve(crate::server::config::ServeArgs),
+    /// A local softphone playing Twilio against a running server; also a load generator.
+    Call(call::CallArgs),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -53,5 +58,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Extract(args) => extract::run(&cli.project, args),
         Command::Flows(command) => flows::run(&cli.project, command),
         Command::Seed(args) => crate::seed::run(&cli.project, &cli.database, args),
+        Command::Serve(args) => crate::server::serve_command(&cli.project, &cli.database, args),
+        Command::Call(args) => call::run(args),
     }
 }

@@ -180,6 +180,10 @@ pub struct CallRecord {
     /// Free-form outcome chosen by the engine ("booked", "transferred", "hung_up"...).
     pub outcome: Option<String>,
     pub transfer_to: Option<String>,
+    /// Twilio's final `CallStatus` ("completed", "busy", "failed", ...).
+    pub carrier_status: Option<String>,
+    /// Twilio's `CallDuration`, in whole seconds.
+    pub duration_seconds: Option<i64>,
     pub turns: Vec<Turn>,
     pub events: Vec<CallEvent>,
 }
@@ -286,6 +290,15 @@ pub trait Storage: Send + Sync {
     /// The call with its turns (by seq) and events (in order), if it exists.
     async fn get_call(&self, call_id: &str) -> Result<Option<CallRecord>, StorageError>;
 
+    /// Records the carrier's final status and duration, closing the call if still open.
+    async fn record_carrier_status(
+        &self,
+        call_id: &str,
+        status: &str,
+        duration_seconds: Option<i64>,
+        ended_at: DateTime,
+    ) -> Result<(), StorageError>;
+
     /// Closes the pool (waits for connections in use to be returned).
     async fn close(&self);
 }
@@ -386,6 +399,8 @@ type CallRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
+    Option<i64>,
 );
 
 fn call_from_rows(
@@ -393,7 +408,17 @@ fn call_from_rows(
     turns: Vec<(i64, String, String, Option<String>)>,
     events: Vec<(i64, String, String)>,
 ) -> Result<CallRecord, StorageError> {
-    let (call_id, caller, called, started_at, ended_at, outcome, transfer_to) = call;
+    let (
+        call_id,
+        caller,
+        called,
+        started_at,
+        ended_at,
+        outcome,
+        transfer_to,
+        carrier_status,
+        duration_seconds,
+    ) = call;
     let turns = turns
         .into_iter()
         .map(|(seq, speaker, text, state)| {
@@ -422,6 +447,8 @@ fn call_from_rows(
         ended_at: ended_at.as_deref().map(parse_time).transpose()?,
         outcome,
         transfer_to,
+        carrier_status,
+        duration_seconds,
         turns,
         events,
     })
@@ -520,7 +547,12 @@ mod sql {
     pub const FINISH_CALL: &str =
         "UPDATE calls SET outcome = $2, transfer_to = $3, ended_at = $4 WHERE id = $1";
     pub const GET_CALL: &str = "SELECT id, caller, called, started_at, ended_at, outcome, \
-         transfer_to FROM calls WHERE id = $1";
+         transfer_to, carrier_status, duration_seconds FROM calls WHERE id = $1";
+    /// The carrier's last word on a call. A call the engine never closed (the caller hung up
+    /// mid-sentence, the server restarted) is closed here.
+    pub const CARRIER_STATUS: &str = "UPDATE calls SET carrier_status = $2, \
+         duration_seconds = $3, ended_at = COALESCE(ended_at, $4), \
+         outcome = COALESCE(outcome, 'hung_up') WHERE id = $1";
     pub const TURNS: &str =
         "SELECT seq, speaker, content, state FROM call_turns WHERE call_id = $1 ORDER BY seq";
 }

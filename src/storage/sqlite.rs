@@ -388,6 +388,26 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
+    async fn record_carrier_status(
+        &self,
+        call_id: &str,
+        status: &str,
+        duration_seconds: Option<i64>,
+        ended_at: DateTime,
+    ) -> Result<(), StorageError> {
+        let done = sqlx::query(sql::CARRIER_STATUS)
+            .bind(call_id)
+            .bind(status)
+            .bind(duration_seconds)
+            .bind(fmt_stamp(ended_at))
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound(format!("call {call_id}")));
+        }
+        Ok(())
+    }
+
     async fn get_call(&self, call_id: &str) -> Result<Option<CallRecord>, StorageError> {
         let call: Option<CallRow> = sqlx::query_as(sql::GET_CALL)
             .bind(call_id)

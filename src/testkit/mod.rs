@@ -5,3 +5,4 @@
 
 pub mod fake_deepgram;
 pub mod fake_twilio_rest;
+pub mod phone;

@@ -314,4 +314,12 @@ pub struct NoMatchDef {
     /// Flow started on escalation.
     #[schemars(with = "String")]
     pub escalate: Name,
+    /// Speech recognized with less confidence than this (0 to 1) counts as not understood,
+    /// unless it names an emergency or asks for a person: those are never ignored.
+    #[serde(default = "default_min_confidence")]
+    pub min_confidence: f32,
+}
+
+fn default_min_confidence() -> f32 {
+    0.3
 }

@@ -107,11 +107,11 @@ impl<'e> Turn<'e> {
                 self.say(s, &g.greeting.value, true, None)?;
                 self.listen(s);
             }
-            Input::Said { text, .. } => {
+            Input::Said { text, confidence } => {
                 s.turns += 1;
                 s.silences = 0;
                 s.heard.push(text.clone());
-                return self.on_said(s, &text);
+                return self.on_said(s, &text, confidence);
             }
             Input::Digits { digits } => {
                 s.turns += 1;
@@ -145,7 +145,12 @@ impl<'e> Turn<'e> {
         Ok(false)
     }
 
-    fn on_said(&mut self, s: &mut Session, text: &str) -> Result<bool, StepError> {
+    fn on_said(
+        &mut self,
+        s: &mut Session,
+        text: &str,
+        confidence: Option<f32>,
+    ) -> Result<bool, StepError> {
         let norm = normalize(text);
         let hits = self.engine.triggers.find(&norm);
         let has = |kind: GlobalKind| {
@@ -167,6 +172,16 @@ impl<'e> Turn<'e> {
             return Ok(false);
         }
         if s.awaiting_tool.is_some() {
+            return Ok(false);
+        }
+        if confidence.is_some_and(|c| c < self.engine.globals.no_match.min_confidence) {
+            // A guess from the recognizer is worse than asking again.
+            self.event("low_confidence", json!({ "confidence": confidence }));
+            if s.flow.is_some() {
+                self.no_match(s)?;
+            } else {
+                self.not_understood(s)?;
+            }
             return Ok(false);
         }
         let word_count = norm.split_whitespace().count();

@@ -1,0 +1,381 @@
+//! `frontdesk call`: a local softphone that plays Twilio against a running `frontdesk serve`.
+//! With `--calls`/`--concurrency` it is a load generator with a latency summary.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::Semaphore;
+
+use crate::script::{CallerAction, Script, ScriptCursor};
+use crate::simulate::read_script;
+use crate::testkit::fake_deepgram::{FakeDeepgram, FakeDeepgramOptions};
+use crate::testkit::fake_twilio_rest::FakeTwilioRest;
+use crate::testkit::phone::{
+    Caller, CallerVoice, PhoneEnding, PhoneLine, PhoneReport, Speaker, StreamKit, gather_call,
+    http_client, new_call_sid, stream_call,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PhoneMode {
+    Gather,
+    Stream,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Voice {
+    Tone,
+    Espeak,
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The server's public URL (as given to `serve --public-url`).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// Must match the server's mode.
+    #[arg(long, value_enum, default_value_t = PhoneMode::Gather)]
+    mode: PhoneMode,
+    /// Caller scripts to play (cycled through for --calls); without one, type the caller's lines.
+    #[arg(long)]
+    script: Vec<PathBuf>,
+    /// Calls to place in total.
+    #[arg(long, default_value_t = 1)]
+    calls: usize,
+    /// Calls in progress at once.
+    #[arg(long, default_value_t = 1)]
+    concurrency: usize,
+    /// The same auth token the server checks signatures with.
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    auth_token: String,
+    #[arg(
+        long,
+        env = "TWILIO_ACCOUNT_SID",
+        default_value = "AC00000000000000000000000000000000"
+    )]
+    account_sid: String,
+    /// Caller ID (overridden by a script's caller_id).
+    #[arg(long, default_value = "+12145550123")]
+    from: String,
+    /// The business number dialled.
+    #[arg(long, default_value = "+12145550100")]
+    to: String,
+    /// Stream mode: how the caller's words become audio.
+    #[arg(long, value_enum, default_value_t = Voice::Espeak)]
+    voice: Voice,
+    /// Stream mode: where to run the fake Deepgram the server must use
+    /// (serve --deepgram-stt-url ws://ADDR/v1/listen).
+    #[arg(long, default_value = "127.0.0.1:8091")]
+    fake_deepgram: SocketAddr,
+    /// Stream mode: where to run the fake Twilio REST API the server must use
+    /// (serve --twilio-api-url http://ADDR).
+    #[arg(long, default_value = "127.0.0.1:8092")]
+    fake_twilio_api: SocketAddr,
+    /// Longest a single call may run, in seconds.
+    #[arg(long, default_value_t = 300)]
+    limit: u64,
+}
+
+pub fn run(args: CallArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: CallArgs) -> Result<ExitCode> {
+    let scripts = args
+        .script
+        .iter()
+        .map(|file| read_script(file))
+        .collect::<Result<Vec<Script>>>()?;
+    if scripts.is_empty() && (args.calls > 1 || args.concurrency > 1) {
+        bail!("load runs need at least one --script");
+    }
+    let line = PhoneLine {
+        server: args.server.trim_end_matches('/').to_string(),
+        auth_token: args.auth_token.clone(),
+        account_sid: args.account_sid.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+    };
+    let kit = match args.mode {
+        PhoneMode::Gather => None,
+        PhoneMode::Stream => Some(start_fakes(&args).await?),
+    };
+    if scripts.is_empty() {
+        return interactive(&line, kit.as_ref()).await;
+    }
+    load(&args, line, kit, scripts).await
+}
+
+async fn start_fakes(args: &CallArgs) -> Result<StreamKit> {
+    let deepgram = FakeDeepgram::start(FakeDeepgramOptions {
+        bind: Some(args.fake_deepgram),
+        ..FakeDeepgramOptions::default()
+    })
+    .with_context(|| format!("starting the fake Deepgram on {}", args.fake_deepgram))?;
+    let rest = FakeTwilioRest::start_on(args.fake_twilio_api, &args.account_sid, &args.auth_token)
+        .await
+        .with_context(|| format!("starting the fake Twilio API on {}", args.fake_twilio_api))?;
+    eprintln!(
+        "(fake Deepgram on {}, fake Twilio API on {}: start the server with\n  frontdesk serve --mode stream --deepgram-stt-url {} --tts deepgram --deepgram-tts-url {} --twilio-api-url {} --twilio-account-sid {})",
+        args.fake_deepgram,
+        args.fake_twilio_api,
+        deepgram.stt_url(),
+        deepgram.tts_url(),
+        rest.base_url(),
+        args.account_sid,
+    );
+    Ok(StreamKit {
+        deepgram: Some(Arc::new(deepgram)),
+        rest: Some(Arc::new(rest)),
+        voice: match args.voice {
+            Voice::Tone => CallerVoice::Tone,
+            Voice::Espeak => CallerVoice::Espeak,
+        },
+        limit: Duration::from_secs(args.limit),
+    })
+}
+
+/// One call, the caller's lines typed in the terminal.
+async fn interactive(line: &PhoneLine, kit: Option<&StreamKit>) -> Result<ExitCode> {
+    let http = http_client();
+    let call_sid = new_call_sid();
+    let mut caller = Typist;
+    println!("(calling {} as {}; empty line = silence, #0 = keypad 0, /hangup to end)", line.server, line.from);
+    let report = match kit {
+        None => gather_call(&http, line, &mut caller, &call_sid).await,
+        Some(kit) => stream_call(&http, line, &mut caller, &call_sid, kit, None).await,
+    };
+    print_transcript(&report);
+    Ok(if matches!(report.ending, PhoneEnding::Failed(_)) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The caller's lines from the terminal. Gather mode prints the agent's words as they come;
+/// in stream mode the agent speaks audio, so only the turn boundary shows.
+struct Typist;
+
+impl Caller for Typist {
+    fn next(&mut self, asked_slot: Option<&str>) -> CallerAction {
+        match asked_slot {
+            Some(slot) => print!("caller ({slot})> "),
+            None => print!("caller> "),
+        }
+        let _ = std::io::stdout().flush();
+        let mut text = String::new();
+        // Blocking is fine: one call, and a real caller also takes a moment to answer.
+        let read = tokio::task::block_in_place(|| std::io::stdin().read_line(&mut text));
+        match read {
+            Ok(0) | Err(_) => CallerAction::Hangup,
+            Ok(_) => {
+                let text = text.trim();
+                if text == "/hangup" {
+                    CallerAction::Hangup
+                } else if let Some(digits) = text.strip_prefix('#') {
+                    CallerAction::Dtmf(digits.to_string())
+                } else if text.is_empty() {
+                    CallerAction::Silence
+                } else {
+                    CallerAction::Say(text.to_string())
+                }
+            }
+        }
+    }
+}
+
+fn print_transcript(report: &PhoneReport) {
+    for (i, (speaker, text)) in report.transcript.iter().enumerate() {
+        let who = match speaker {
+            Speaker::Agent => "agent",
+            Speaker::Caller => "caller",
+        };
+        println!("{who}: {text}");
+        let _ = i;
+    }
+    let latencies: Vec<String> = report
+        .turn_latencies
+        .iter()
+        .map(|d| format!("{:.1}", d.as_secs_f64() * 1000.0))
+        .collect();
+    println!("turn latencies (ms): {}", latencies.join(", "));
+    println!("ended: {:?}", report.ending);
+}
+
+/// Many calls from scripts, `concurrency` at a time, with a summary.
+async fn load(
+    args: &CallArgs,
+    line: PhoneLine,
+    kit: Option<StreamKit>,
+    scripts: Vec<Script>,
+) -> Result<ExitCode> {
+    let scripts = Arc::new(scripts);
+    let http = http_client();
+    let limit = Arc::new(Semaphore::new(args.concurrency.max(1)));
+    let progress = ProgressBar::new(args.calls as u64);
+    progress.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} calls {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let began = Instant::now();
+    let mut tasks = Vec::with_capacity(args.calls);
+    for i in 0..args.calls {
+        let permit = limit.clone().acquire_owned().await?;
+        let (scripts, http, kit, progress) = (scripts.clone(), http.clone(), kit.clone(), progress.clone());
+        let mut line = line.clone();
+        tasks.push(tokio::spawn(async move {
+            let script = &scripts[i % scripts.len()];
+            if let Some(from) = &script.caller_id {
+                line.from = from.clone();
+            }
+            let mut cursor = ScriptCursor::new(script);
+            let call_sid = new_call_sid();
+            let report = match &kit {
+                None => gather_call(&http, &line, &mut cursor, &call_sid).await,
+                Some(kit) => stream_call(&http, &line, &mut cursor, &call_sid, kit, None).await,
+            };
+            drop(permit);
+            progress.inc(1);
+            report
+        }));
+    }
+    let mut reports = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        reports.push(task.await?);
+    }
+    progress.finish();
+    let elapsed = began.elapsed();
+    let summary = Summary::of(&reports, elapsed);
+    summary.print(args.mode);
+    Ok(if summary.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Latency and outcome totals over a load run.
+pub struct Summary {
+    pub calls: usize,
+    pub failed: usize,
+    pub turns: usize,
+    pub elapsed: Duration,
+    pub turn_latency: Percentiles,
+    pub barge_in: Percentiles,
+    pub late_frames: u64,
+    pub frames_sent: u64,
+    pub failures: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Percentiles {
+    pub count: usize,
+    pub p50: Duration,
+    pub p95: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+}
+
+impl Percentiles {
+    pub fn of(mut samples: Vec<Duration>) -> Percentiles {
+        if samples.is_empty() {
+            return Percentiles::default();
+        }
+        samples.sort();
+        let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+        Percentiles {
+            count: samples.len(),
+            p50: at(0.50),
+            p95: at(0.95),
+            p99: at(0.99),
+            max: at(1.0),
+        }
+    }
+
+    fn line(&self) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        format!(
+            "n={} p50={:.2} ms p95={:.2} ms p99={:.2} ms max={:.2} ms",
+            self.count,
+            ms(self.p50),
+            ms(self.p95),
+            ms(self.p99),
+            ms(self.max)
+        )
+    }
+}
+
+impl Summary {
+    pub fn of(reports: &[PhoneReport], elapsed: Duration) -> Summary {
+        let failures: Vec<String> = reports
+            .iter()
+            .filter_map(|r| match &r.ending {
+                PhoneEnding::Failed(why) => Some(format!("{}: {why}", r.call_sid)),
+                PhoneEnding::TimedOut => Some(format!("{}: timed out", r.call_sid)),
+                _ => None,
+            })
+            .collect();
+        Summary {
+            calls: reports.len(),
+            failed: failures.len(),
+            turns: reports.iter().map(|r| r.turn_latencies.len()).sum(),
+            elapsed,
+            turn_latency: Percentiles::of(
+                reports.iter().flat_map(|r| r.turn_latencies.clone()).collect(),
+            ),
+            barge_in: Percentiles::of(
+                reports
+                    .iter()
+                    .flat_map(|r| r.barge_in_latencies.clone())
+                    .collect(),
+            ),
+            late_frames: reports.iter().map(|r| r.late_frames).sum(),
+            frames_sent: reports.iter().map(|r| r.frames_sent).sum(),
+            failures,
+        }
+    }
+
+    pub fn print(&self, mode: PhoneMode) {
+        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        println!(
+            "{} calls ({} failed) in {:.1} s",
+            self.calls, self.failed, secs
+        );
+        match mode {
+            PhoneMode::Gather => {
+                println!(
+                    "webhook turns: {} ({:.0}/s); latency {}",
+                    self.turns,
+                    self.turns as f64 / secs,
+                    self.turn_latency.line()
+                );
+            }
+            PhoneMode::Stream => {
+                println!(
+                    "final transcript -> first agent audio: {}",
+                    self.turn_latency.line()
+                );
+                if self.barge_in.count > 0 {
+                    println!("speech cue -> clear: {}", self.barge_in.line());
+                }
+                println!(
+                    "frames sent: {}; late frames: {}",
+                    self.frames_sent, self.late_frames
+                );
+            }
+        }
+        for failure in self.failures.iter().take(10) {
+            println!("failed: {failure}");
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! Gather mode: one webhook per caller turn, answered with TwiML. Twilio does the speech
+//! recognition (`<Gather input="speech dtmf">`) and the voice (`<Say>`).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use frontdesk_engine::{CallInfo, Input};
+
+use super::{AppState, signature};
+use crate::call::{AgentTurn, LiveCall};
+use crate::logging::mask_phone;
+use crate::twilio::twiml::{self, Dial, Gather, Say, Stream, Verb};
+
+/// A Twilio webhook's form fields, in the order received (signatures need them all).
+pub(super) struct Webhook {
+    params: Vec<(String, String)>,
+}
+
+impl Webhook {
+    /// Parses and authenticates a webhook, or answers it with 400/403.
+    pub(super) fn read(
+        state: &AppState,
+        headers: &HeaderMap,
+        uri: &Uri,
+        body: &Bytes,
+    ) -> Result<Webhook, Response> {
+        let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+            .map_err(|e| bad_request(&format!("the form body could not be read: {e}")))?;
+        signature::check_form(state, headers, uri, &params)?;
+        Ok(Webhook { params })
+    }
+
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn call_sid(&self) -> Result<&str, Response> {
+        self.get("CallSid")
+            .ok_or_else(|| bad_request("CallSid is missing"))
+    }
+}
+
+fn bad_request(why: &str) -> Response {
+    (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response()
+}
+
+fn xml(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+}
+
+/// `POST /twilio/voice`: a call comes in.
+pub(super) async fn voice(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let hook = match Webhook::read(&state, &headers, &uri, &body) {
+        Ok(hook) => hook,
+        Err(response) => return response,
+    };
+    let sid = match hook.call_sid() {
+        Ok(sid) => sid.to_string(),
+        Err(response) => return response,
+    };
+    if state.inner.calls.draining() {
+        // Twilio then tries the number's fallback URL (another server, or a voicemail).
+        tracing::info!(call_id = %sid, "refusing a new call while shutting down");
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    let call = CallInfo {
+        id: sid.clone(),
+        caller: hook.get("From").map(str::to_string),
+        called: hook.get("To").map(str::to_string),
+    };
+    if state.config().mode == super::Mode::Stream {
+        tracing::info!(call_id = %sid, caller = %mask_phone(call.caller.as_deref().unwrap_or("")), "connecting a media stream");
+        let mut parameters = vec![("CallSid".to_string(), sid.clone())];
+        for (name, value) in [("From", &call.caller), ("To", &call.called)] {
+            if let Some(value) = value {
+                parameters.push((name.to_string(), value.clone()));
+            }
+        }
+        return xml(twiml::render(&[Verb::Connect(Stream {
+            url: state.config().stream_url(),
+            name: Some("frontdesk".into()),
+            status_callback: None,
+            parameters,
+        })]));
+    }
+
+    let sessions = &state.inner.sessions;
+    match sessions.load(&sid).await {
+        Ok(Some(live)) => {
+            // Twilio retried the first webhook: ask again instead of starting a second call.
+            let turn = AgentTurn {
+                said: live.session.last_said.iter().map(|t| (t.clone(), true)).collect(),
+                ..AgentTurn::default()
+            };
+            return xml(render_turn(&state, &live, &turn));
+        }
+        Ok(None) => {}
+        Err(error) => tracing::error!(call_id = %sid, %error, "session store unavailable"),
+    }
+    let (live, turn) = state.driver().start(call, state.now()).await;
+    state.inner.calls.begin(&sid);
+    finish_turn(&state, &sid, &live, &turn).await;
+    xml(render_turn(&state, &live, &turn))
+}
+
+/// `POST /twilio/gather`: what the caller said or pressed.
+pub(super) async fn gather(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let hook = match Webhook::read(&state, &headers, &uri, &body) {
+        Ok(hook) => hook,
+        Err(response) => return response,
+    };
+    let sid = match hook.call_sid() {
+        Ok(sid) => sid.to_string(),
+        Err(response) => return response,
+    };
+    let mut live = match state.inner.sessions.load(&sid).await {
+        Ok(Some(live)) => live,
+        Ok(None) | Err(_) => {
+            // The conversation is gone (expired, or the server restarted with memory
+            // sessions). A person can pick up from here; the caller must not start over blind.
+            tracing::warn!(call_id = %sid, "no session for this call; handing it to a person");
+            return xml(lost_call(&state));
+        }
+    };
+    let input = caller_input(&hook);
+    let turn = state.driver().input(&mut live, input, state.now()).await;
+    finish_turn(&state, &sid, &live, &turn).await;
+    xml(render_turn(&state, &live, &turn))
+}
+
+/// What the caller did, from Gather's fields.
+fn caller_input(hook: &Webhook) -> Input {
+    if let Some(digits) = hook.get("Digits") {
+        return Input::Digits {
+            digits: digits.to_string(),
+        };
+    }
+    match hook.get("SpeechResult").map(str::trim).filter(|t| !t.is_empty()) {
+        Some(text) => Input::Said {
+            text: text.to_string(),
+            confidence: hook.get("Confidence").and_then(|c| c.parse().ok()),
+        },
+        None => Input::NoInput,
+    }
+}
+
+/// Saves or forgets the session after a turn.
+async fn finish_turn(state: &AppState, sid: &str, live: &LiveCall, turn: &AgentTurn) {
+    let sessions = &state.inner.sessions;
+    let result = if turn.ended() {
+        state.inner.calls.end(sid);
+        sessions.remove(sid).await
+    } else {
+        sessions.save(sid, live).await
+    };
+    if let Err(error) = result {
+        tracing::error!(call_id = %sid, %error, "could not save the call session");
+    }
+}
+
+/// `POST /twilio/dial-done`: how the transfer went.
+pub(super) async fn dial_done(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let hook = match Webhook::read(&state, &headers, &uri, &body) {
+        Ok(hook) => hook,
+        Err(response) => return response,
+    };
+    let sid = hook.get("CallSid").unwrap_or_default().to_string();
+    let status = hook.get("DialCallStatus").unwrap_or("failed");
+    if matches!(status, "completed" | "answered") {
+        return xml(twiml::render(&[Verb::Hangup]));
+    }
+    tracing::warn!(call_id = %sid, status, "the transfer did not connect");
+    let detail = serde_json::json!({ "dial_status": status });
+    if let Err(error) = state
+        .driver()
+        .storage
+        .add_event(&sid, "transfer_failed", &detail)
+        .await
+    {
+        tracing::warn!(call_id = %sid, %error, "could not record the failed transfer");
+    }
+    let business = state.driver().engine.business();
+    let sorry = format!(
+        "I'm sorry, nobody at {} could pick up right now. We have your number and will call you back as soon as we can. Goodbye.",
+        business.name
+    );
+    xml(twiml::render(&[say(&state, &sorry), Verb::Hangup]))
+}
+
+/// `POST /twilio/status`: the call's final status; closes the call record.
+pub(super) async fn status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let hook = match Webhook::read(&state, &headers, &uri, &body) {
+        Ok(hook) => hook,
+        Err(response) => return response,
+    };
+    let sid = match hook.call_sid() {
+        Ok(sid) => sid.to_string(),
+        Err(response) => return response,
+    };
+    let status = hook.get("CallStatus").unwrap_or("completed");
+    if !matches!(
+        status,
+        "completed" | "busy" | "failed" | "no-answer" | "canceled"
+    ) {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let now = state.now();
+    if let Ok(Some(mut live)) = state.inner.sessions.load(&sid).await {
+        // The caller hung up while the agent was waiting for an answer.
+        state.driver().hang_up(&mut live, now).await;
+        let _ = state.inner.sessions.remove(&sid).await;
+    }
+    state.inner.calls.end(&sid);
+    let duration = hook.get("CallDuration").and_then(|d| d.parse().ok());
+    match state
+        .driver()
+        .storage
+        .record_carrier_status(&sid, status, duration, now)
+        .await
+    {
+        Ok(()) => tracing::info!(call_id = %sid, status, duration, "call closed"),
+        Err(error) => tracing::warn!(call_id = %sid, %error, "could not record the call status"),
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+fn say(state: &AppState, text: &str) -> Verb {
+    let persona = &state.driver().engine.business().persona;
+    Verb::Say(Say {
+        text: text.to_string(),
+        voice: persona.voice.clone(),
+        language: persona.language.clone(),
+    })
+}
+
+/// The TwiML for one agent turn.
+fn render_turn(state: &AppState, live: &LiveCall, turn: &AgentTurn) -> String {
+    let public = &state.config().public_url;
+    let mut verbs = Vec::new();
+    if let Some(to) = &turn.transfer_to {
+        verbs.extend(turn.said.iter().map(|(text, _)| say(state, text)));
+        verbs.push(Verb::Dial(Dial {
+            number: to.clone(),
+            action: Some(format!("{public}/twilio/dial-done")),
+            timeout: Some(25),
+            caller_id: None,
+        }));
+        return twiml::render(&verbs);
+    }
+    if turn.hangup || live.session.ended {
+        verbs.extend(turn.said.iter().map(|(text, _)| say(state, text)));
+        verbs.push(Verb::Hangup);
+        return twiml::render(&verbs);
+    }
+    // Lines the caller must hear in full (safety instructions) go before the Gather, where
+    // speech cannot cut them off; the rest is the Gather's interruptible prompt.
+    let keep = turn
+        .said
+        .iter()
+        .rposition(|(_, interruptible)| !interruptible)
+        .map_or(0, |i| i + 1);
+    verbs.extend(turn.said[..keep].iter().map(|(text, _)| say(state, text)));
+    let prompts = turn.said[keep..]
+        .iter()
+        .filter_map(|(text, _)| match say(state, text) {
+            Verb::Say(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let engine = &state.driver().engine;
+    let action = match live.asked_slot(engine) {
+        // The slot rides along for logs and tools reading the webhook; the session decides.
+        Some(slot) => format!("{public}/twilio/gather?slot={slot}"),
+        None => format!("{public}/twilio/gather"),
+    };
+    let hints = turn
+        .listen
+        .as_ref()
+        .map(|(_, hints)| hints.clone())
+        .unwrap_or_default();
+    let language = engine.business().persona.language.clone();
+    verbs.push(Verb::Gather(Gather {
+        action: action.clone(),
+        input: "speech dtmf".into(),
+        speech_timeout: "auto".into(),
+        timeout: Some(6),
+        language,
+        hints,
+        speech_model: Some("phone_call".into()),
+        action_on_empty_result: true,
+        num_digits: None,
+        prompts,
+    }));
+    // Older accounts ignore actionOnEmptyResult: silence then falls through to here.
+    verbs.push(Verb::Redirect { url: action });
+    twiml::render(&verbs)
+}
+
+/// A webhook for a call we no longer know: apologize and hand it to a person.
+fn lost_call(state: &AppState) -> String {
+    let business = state.driver().engine.business();
+    let public = &state.config().public_url;
+    twiml::render(&[
+        say(
+            state,
+            "I'm sorry, I lost track of our conversation. Let me connect you with someone on our team.",
+        ),
+        Verb::Dial(Dial {
+            number: business.phones.human.clone(),
+            action: Some(format!("{public}/twilio/dial-done")),
+            timeout: Some(25),
+            caller_id: None,
+        }),
+    ])
+}

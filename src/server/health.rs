@@ -1,0 +1,48 @@
+//! `GET /health` (the process answers) and `GET /health/detailed` (every dependency answers).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::AppState;
+
+pub(super) async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let storage = &state.driver().storage;
+    // A lookup of a call that cannot exist: proves the database answers queries.
+    let database = match storage.get_call("health-check").await {
+        Ok(_) => json!({ "ok": true, "backend": storage.backend() }),
+        Err(e) => json!({ "ok": false, "backend": storage.backend(), "error": e.to_string() }),
+    };
+    let sessions = &state.inner.sessions;
+    let session_store = match sessions.ping().await {
+        Ok(()) => json!({ "ok": true, "backend": sessions.name() }),
+        Err(e) => json!({ "ok": false, "backend": sessions.name(), "error": e.to_string() }),
+    };
+    let mut providers = Vec::new();
+    if let Some(stream) = &state.inner.stream {
+        providers = stream.health().await;
+    }
+    let providers_ok = providers.iter().all(|p| p.ok);
+    let ok = database["ok"] == true && session_store["ok"] == true && providers_ok;
+    let body = json!({
+        "status": if ok { "ok" } else { "degraded" },
+        "mode": state.config().mode.as_str(),
+        "live_calls": state.live_calls(),
+        "draining": state.inner.calls.draining(),
+        "signatures": state.config().auth_token.is_some(),
+        "database": database,
+        "sessions": session_store,
+        "providers": providers,
+    });
+    let code = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body))
+}

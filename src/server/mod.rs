@@ -1,0 +1,283 @@
+//! `frontdesk serve`: the HTTP and WebSocket server Twilio talks to.
+//!
+//! Gather mode answers each caller turn as a webhook with TwiML; stream mode holds a Media
+//! Stream WebSocket per call with streaming speech recognition and synthesis. Both carry calls
+//! through the same [`CallDriver`](crate::call::CallDriver) as `frontdesk chat`.
+
+pub mod config;
+mod gather;
+mod health;
+pub mod sessions;
+mod signature;
+pub mod stream;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::routing::{get, post};
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::call::CallDriver;
+pub use config::{Mode, ServerConfig};
+use sessions::SessionStore;
+use stream::StreamServices;
+
+/// Everything a handler needs, passed explicitly as axum state.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    driver: CallDriver,
+    sessions: Arc<dyn SessionStore>,
+    config: ServerConfig,
+    zone: TimeZone,
+    stream: Option<StreamServices>,
+    calls: LiveCalls,
+}
+
+impl AppState {
+    pub fn new(
+        driver: CallDriver,
+        sessions: Arc<dyn SessionStore>,
+        config: ServerConfig,
+        stream: Option<StreamServices>,
+    ) -> Result<AppState> {
+        let zone = crate::clock::business_zone(driver.engine.business())?;
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                driver,
+                sessions,
+                config,
+                zone,
+                stream,
+                calls: LiveCalls::default(),
+            }),
+        })
+    }
+
+    pub fn driver(&self) -> &CallDriver {
+        &self.inner.driver
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    /// Business-local now: the configured fixed time (demos, tests), else the wall clock.
+    pub fn now(&self) -> DateTime {
+        match self.inner.config.fixed_now {
+            Some(now) => now,
+            None => self.inner.zone.to_datetime(jiff::Timestamp::now()),
+        }
+    }
+
+    pub fn live_calls(&self) -> usize {
+        self.inner.calls.count()
+    }
+}
+
+/// Calls in progress on this server, so a shutdown can wait for them.
+#[derive(Default)]
+struct LiveCalls {
+    sids: Mutex<HashSet<String>>,
+    changed: Notify,
+    draining: AtomicBool,
+}
+
+impl LiveCalls {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.sids.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn begin(&self, sid: &str) {
+        self.lock().insert(sid.to_string());
+    }
+
+    fn end(&self, sid: &str) {
+        if self.lock().remove(sid) {
+            self.changed.notify_waiters();
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn is_live(&self, sid: &str) -> bool {
+        self.lock().contains(sid)
+    }
+
+    fn draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    /// Waits until no call is left or `limit` passes.
+    async fn drained(&self, limit: Duration) {
+        let wait = async {
+            loop {
+                let changed = self.changed.notified();
+                if self.count() == 0 {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        let _ = tokio::time::timeout(limit, wait).await;
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/health/detailed", get(health::detailed))
+        .route("/twilio/voice", post(gather::voice))
+        .route("/twilio/gather", post(gather::gather))
+        .route("/twilio/dial-done", post(gather::dial_done))
+        .route("/twilio/status", post(gather::status))
+        .route("/twilio/stream", get(stream::upgrade))
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .with_state(state)
+}
+
+/// A server running in this process (tests, `frontdesk call --serve`).
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Starts serving on `listener` until [`RunningServer::shutdown`] or the returned handle
+    /// is dropped.
+    pub fn start(listener: TcpListener, state: AppState) -> Result<RunningServer> {
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(serve_until(listener, state.clone(), stopped));
+        Ok(RunningServer {
+            addr,
+            state,
+            stop,
+            task,
+        })
+    }
+
+    /// Refuses new calls, lets live ones finish (up to the drain limit), then stops.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn serve_until(listener: TcpListener, state: AppState, mut stopped: watch::Receiver<bool>) {
+    let app = router(state.clone());
+    let drain_limit = state.inner.config.drain_limit;
+    let shutdown = async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+        state.inner.calls.draining.store(true, Ordering::Relaxed);
+        let live = state.inner.calls.count();
+        if live > 0 {
+            tracing::info!(live, "shutting down: waiting for live calls to finish");
+        }
+        state.inner.calls.drained(drain_limit).await;
+    };
+    let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown);
+    if let Err(error) = serve.await {
+        tracing::error!(%error, "server stopped with an error");
+    }
+}
+
+/// `frontdesk serve`: builds everything from configuration and serves until Ctrl-C / SIGTERM.
+pub async fn run(config: ServerConfig, driver: CallDriver) -> Result<()> {
+    config.warn_about_insecure_settings();
+    let sessions = sessions::open(&config.sessions)
+        .await
+        .context("opening the session store")?;
+    let stream = match config.mode {
+        Mode::Stream => Some(StreamServices::from_config(&config, driver.engine.business()).await?),
+        Mode::Gather => None,
+    };
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let state = AppState::new(driver, sessions, config.clone(), stream)?;
+    if let Some(stream) = &state.inner.stream {
+        stream.warm(state.driver(), state.now()).await;
+    }
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        public_url = %config.public_url,
+        mode = ?config.mode,
+        "frontdesk is answering calls"
+    );
+    eprintln!(
+        "frontdesk: {} mode on http://{} (public URL {}); point your Twilio number's voice webhook at {}/twilio/voice",
+        config.mode.as_str(),
+        listener.local_addr()?,
+        config.public_url,
+        config.public_url
+    );
+    let server = RunningServer::start(listener, state)?;
+    shutdown_signal().await;
+    eprintln!("frontdesk: shutting down; live calls may finish first");
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// The `serve` command: project files and database from the global options.
+pub fn serve_command(
+    project: &std::path::Path,
+    database: &str,
+    args: config::ServeArgs,
+) -> Result<std::process::ExitCode> {
+    let config = ServerConfig::from_args(args)?;
+    let engine = Arc::new(crate::project::load_engine(
+        &crate::project::ProjectPaths::at_root(project),
+        crate::tools::catalog(),
+    )?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let storage = crate::storage::open(database)
+            .await
+            .with_context(|| format!("opening the database {database}"))?;
+        storage.sync_business(engine.business()).await?;
+        let driver = CallDriver::new(engine, storage.clone());
+        run(config, driver).await?;
+        storage.close().await;
+        Ok(std::process::ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,481 @@
+//! One Media Stream call: Twilio frames in, caller audio to recognition, engine turns, agent
+//! lines to synthesis, audio and marks back to Twilio, barge-in, and the end of the call.
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use frontdesk_engine::{CallInfo, Input};
+use tokio::time::{Instant, sleep_until, timeout};
+
+use super::StreamServices;
+use super::messages::{self, Incoming, Start};
+use super::playback::{Action, MarkEcho, Playback};
+use crate::call::{AgentTurn, LiveCall};
+use crate::logging::mask_phone;
+use crate::server::AppState;
+use crate::speech::{
+    SttCommand, SttEvent, SttOptions, SttSession, TtsCommand, TtsEvent, TtsOptions, TtsSession,
+};
+use crate::twilio::twiml::{self, Dial, Say, Verb};
+
+/// Twilio sends `connected` and `start` right after the upgrade.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// Keypad digits pressed within this gap are one entry ("1", "2", "3" → "123").
+const DIGIT_GAP: Duration = Duration::from_millis(1200);
+
+type Sink = SplitSink<WebSocket, Message>;
+
+pub(super) async fn run(socket: WebSocket, state: AppState, services: StreamServices) {
+    let (sink, mut frames) = socket.split();
+    let Some(start) = wait_for_start(&mut frames).await else {
+        tracing::warn!("media stream closed before a valid `start`");
+        return;
+    };
+    let call_sid = start.call_sid.clone();
+    let caller = start.custom_parameters.get("From").cloned();
+    tracing::info!(call_id = %call_sid, caller = %mask_phone(caller.as_deref().unwrap_or("")), "media stream started");
+    state.inner.calls.begin(&call_sid);
+
+    let stt_options = SttOptions {
+        call_sid: call_sid.clone(),
+        language: services.language.clone(),
+        keyterms: services.keyterms.clone(),
+    };
+    let tts_options = TtsOptions {
+        call_sid: call_sid.clone(),
+        ..services.tts_options.clone()
+    };
+    let (stt, tts) = tokio::join!(services.stt.open(&stt_options), services.tts.open(&tts_options));
+    let info = CallInfo {
+        id: call_sid.clone(),
+        caller,
+        called: start.custom_parameters.get("To").cloned(),
+    };
+    let (live, turn) = state.driver().start(info, state.now()).await;
+    let mut call = StreamCall {
+        state: state.clone(),
+        services,
+        sink,
+        stream_sid: start.stream_sid,
+        call_sid: call_sid.clone(),
+        live,
+        playback: Playback::new(),
+        heard: String::new(),
+        confidence: None,
+        digits: String::new(),
+        digits_due: None,
+        no_input_due: None,
+        ending: None,
+        turns: 0,
+        finished: false,
+    };
+    match (stt, tts) {
+        (Ok(stt), Ok(tts)) => {
+            call.speak(&turn, &tts.commands).await;
+            call.run(frames, stt, tts).await;
+        }
+        (stt, tts) => {
+            let why = [stt.err().map(|e| e.to_string()), tts.err().map(|e| e.to_string())]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; ");
+            tracing::error!(call_id = %call_sid, why, "speech providers unavailable; handing the call to a person");
+            call.hand_to_person().await;
+        }
+    }
+    if !call.live.session.ended {
+        state.driver().hang_up(&mut call.live, state.now()).await;
+    }
+    state.inner.calls.end(&call_sid);
+    tracing::info!(call_id = %call_sid, "media stream ended");
+}
+
+/// Reads frames until `start`. Anything before it other than `connected` is out of order and
+/// ignored.
+async fn wait_for_start(frames: &mut SplitStream<WebSocket>) -> Option<Start> {
+    let read = async {
+        while let Some(Ok(frame)) = frames.next().await {
+            match frame {
+                Message::Text(text) => match messages::parse(&text) {
+                    Ok(Incoming::Start { start }) => return Some(start),
+                    Ok(Incoming::Stop) => return None,
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "bad frame before start"),
+                },
+                Message::Close(_) => return None,
+                _ => {}
+            }
+        }
+        None
+    };
+    timeout(START_TIMEOUT, read).await.ok().flatten()
+}
+
+enum Ending {
+    Transfer(String),
+    Hangup,
+}
+
+struct StreamCall {
+    state: AppState,
+    services: StreamServices,
+    sink: Sink,
+    stream_sid: String,
+    call_sid: String,
+    live: LiveCall,
+    playback: Playback,
+    /// Final transcripts of the caller's current turn, joined.
+    heard: String,
+    /// Lowest confidence among them.
+    confidence: Option<f32>,
+    digits: String,
+    digits_due: Option<Instant>,
+    /// When silence counts as "no input" (set once the agent finished speaking).
+    no_input_due: Option<Instant>,
+    /// How the call ends once the agent's last words have played.
+    ending: Option<Ending>,
+    turns: u32,
+    finished: bool,
+}
+
+impl StreamCall {
+    async fn run(&mut self, mut frames: SplitStream<WebSocket>, stt: SttSession, tts: TtsSession) {
+        let SttSession {
+            commands: stt_commands,
+            events: mut stt_events,
+        } = stt;
+        let TtsSession {
+            commands: tts_commands,
+            events: mut tts_events,
+        } = tts;
+        while !self.finished {
+            let due = [self.no_input_due, self.digits_due].into_iter().flatten().min();
+            tokio::select! {
+                // Recognition first: a barge-in must not wait behind audio frames.
+                biased;
+                event = stt_events.recv() => match event {
+                    Some(event) => self.on_stt(event, &tts_commands).await,
+                    None => self.on_stt(SttEvent::Closed { error: Some("recognition stopped".into()) }, &tts_commands).await,
+                },
+                frame = frames.next() => match frame {
+                    Some(Ok(Message::Text(text))) => self.on_twilio(&text, &stt_commands, &tts_commands).await,
+                    Some(Ok(Message::Binary(_))) => {
+                        tracing::warn!(call_id = %self.call_sid, "ignoring a binary frame: Media Streams frames are JSON text");
+                    }
+                    Some(Ok(Message::Close(_))) | None => break,
+                    Some(Ok(_)) => {}
+                    Some(Err(error)) => {
+                        tracing::warn!(call_id = %self.call_sid, %error, "media stream broke");
+                        break;
+                    }
+                },
+                event = tts_events.recv() => match event {
+                    Some(event) => self.on_tts(event).await,
+                    None => self.on_tts(TtsEvent::Closed { error: Some("synthesis stopped".into()) }).await,
+                },
+                () = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                    self.on_timer(&tts_commands).await;
+                }
+            }
+        }
+        let _ = stt_commands.try_send(SttCommand::Close);
+        let _ = tts_commands.try_send(TtsCommand::Close);
+        let _ = self.sink.close().await;
+    }
+
+    async fn on_twilio(
+        &mut self,
+        text: &str,
+        stt: &tokio::sync::mpsc::Sender<SttCommand>,
+        tts: &tokio::sync::mpsc::Sender<TtsCommand>,
+    ) {
+        let message = match messages::parse(text) {
+            Ok(message) => message,
+            Err(error) => {
+                tracing::warn!(call_id = %self.call_sid, %error, "ignoring a frame");
+                return;
+            }
+        };
+        match message {
+            Incoming::Media { media } => match messages::decode_audio(&media.payload) {
+                // Dropped rather than queued when recognition lags: stale audio is worthless
+                // and waiting here would delay barge-in.
+                Ok(audio) => {
+                    let _ = stt.try_send(SttCommand::Audio(audio));
+                }
+                Err(error) => tracing::warn!(call_id = %self.call_sid, %error, "bad media frame"),
+            },
+            Incoming::Dtmf { dtmf } => {
+                self.no_input_due = None;
+                if dtmf.digit == "#" {
+                    self.digits_due = Some(Instant::now());
+                } else {
+                    self.digits.push_str(&dtmf.digit);
+                    self.digits_due = Some(Instant::now() + DIGIT_GAP);
+                }
+            }
+            Incoming::Mark { mark } => {
+                if let MarkEcho::TurnEnded(_) = self.playback.mark(&mark.name)
+                    && self.ending.is_none()
+                {
+                    self.no_input_due = Some(Instant::now() + self.state.config().stream_no_input);
+                }
+                if self.ending.is_some() && self.playback.idle() {
+                    self.end_call().await;
+                }
+            }
+            Incoming::Stop => {
+                tracing::info!(call_id = %self.call_sid, "twilio stopped the stream");
+                self.finished = true;
+            }
+            Incoming::Connected | Incoming::Start { .. } => {}
+        }
+        let _ = tts;
+    }
+
+    async fn on_stt(&mut self, event: SttEvent, tts: &tokio::sync::mpsc::Sender<TtsCommand>) {
+        match event {
+            SttEvent::SpeechStarted => self.caller_speaking(tts).await,
+            SttEvent::Interim { text } if !text.trim().is_empty() => {
+                self.caller_speaking(tts).await
+            }
+            SttEvent::Interim { .. } => {}
+            SttEvent::Final {
+                text,
+                confidence,
+                end_of_turn,
+            } => {
+                let text = text.trim();
+                if !text.is_empty() {
+                    self.no_input_due = None;
+                    if !self.heard.is_empty() {
+                        self.heard.push(' ');
+                    }
+                    self.heard.push_str(text);
+                    self.confidence = Some(self.confidence.map_or(confidence, |c| c.min(confidence)));
+                }
+                if end_of_turn {
+                    self.caller_done(tts).await;
+                }
+            }
+            SttEvent::UtteranceEnd => self.caller_done(tts).await,
+            SttEvent::Closed { error } => {
+                if self.live.session.ended {
+                    return;
+                }
+                tracing::error!(call_id = %self.call_sid, error = ?error, "lost speech recognition; handing the call to a person");
+                self.hand_to_person().await;
+            }
+        }
+    }
+
+    /// The caller started talking: cut the agent off if allowed.
+    async fn caller_speaking(&mut self, tts: &tokio::sync::mpsc::Sender<TtsCommand>) {
+        self.no_input_due = None;
+        let mut out = Vec::new();
+        if let Some(heard_so_far) = self.playback.barge_in(&mut out) {
+            self.perform(out, tts).await;
+            tracing::debug!(call_id = %self.call_sid, "barge-in");
+            if !self.live.session.ended {
+                let input = Input::Interrupted { heard_so_far };
+                let _ = self.state.driver().input(&mut self.live, input, self.state.now()).await;
+            }
+        }
+    }
+
+    /// The caller finished a turn (endpointing or utterance end).
+    async fn caller_done(&mut self, tts: &tokio::sync::mpsc::Sender<TtsCommand>) {
+        if self.heard.is_empty() {
+            return;
+        }
+        let text = std::mem::take(&mut self.heard);
+        let confidence = self.confidence.take();
+        self.take_turn(Input::Said { text, confidence }, tts).await;
+    }
+
+    async fn on_timer(&mut self, tts: &tokio::sync::mpsc::Sender<TtsCommand>) {
+        let now = Instant::now();
+        if self.digits_due.is_some_and(|due| due <= now) {
+            self.digits_due = None;
+            let digits = std::mem::take(&mut self.digits);
+            if !digits.is_empty() {
+                self.take_turn(Input::Digits { digits }, tts).await;
+            }
+        }
+        if self.no_input_due.is_some_and(|due| due <= now) {
+            self.no_input_due = None;
+            if self.heard.is_empty() && !self.playback.speaking() {
+                self.take_turn(Input::NoInput, tts).await;
+            }
+        }
+    }
+
+    async fn take_turn(&mut self, input: Input, tts: &tokio::sync::mpsc::Sender<TtsCommand>) {
+        if self.live.session.ended || self.ending.is_some() {
+            return;
+        }
+        let turn = self
+            .state
+            .driver()
+            .input(&mut self.live, input, self.state.now())
+            .await;
+        self.speak(&turn, tts).await;
+    }
+
+    /// Queues an agent turn for playback and notes how the call ends, if it does.
+    async fn speak(&mut self, turn: &AgentTurn, tts: &tokio::sync::mpsc::Sender<TtsCommand>) {
+        self.turns += 1;
+        let slot = self
+            .live
+            .asked_slot(&self.state.driver().engine)
+            .unwrap_or_else(|| "-".into());
+        // The turn-end mark names the slot asked for, for logs and the local softphone.
+        let turn_end = format!("t{}:{slot}", self.turns);
+        let mut out = Vec::new();
+        self.playback
+            .say(&turn.said, turn_end, &self.services.cache, &mut out);
+        self.perform(out, tts).await;
+        if let Some(to) = &turn.transfer_to {
+            self.ending = Some(Ending::Transfer(to.clone()));
+        } else if turn.hangup || self.live.session.ended {
+            self.ending = Some(Ending::Hangup);
+        }
+        if self.ending.is_some() && self.playback.idle() {
+            self.end_call().await;
+        }
+    }
+
+    async fn on_tts(&mut self, event: TtsEvent) {
+        let mut out = Vec::new();
+        match event {
+            TtsEvent::Audio(audio) => self.playback.tts_audio(audio, &mut out),
+            TtsEvent::Flushed => self.playback.tts_flushed(&self.services.cache, &mut out),
+            TtsEvent::Cleared => self.playback.tts_cleared(),
+            TtsEvent::Closed { error } => {
+                if self.live.session.ended && self.ending.is_none() {
+                    return;
+                }
+                tracing::error!(call_id = %self.call_sid, error = ?error, "lost speech synthesis; handing the call to a person");
+                self.hand_to_person().await;
+                return;
+            }
+        }
+        // TTS actions never ask for more synthesis, so no TTS sender is needed here.
+        self.send_to_twilio(out).await;
+    }
+
+    async fn perform(&mut self, actions: Vec<Action>, tts: &tokio::sync::mpsc::Sender<TtsCommand>) {
+        let mut to_twilio = Vec::with_capacity(actions.len());
+        for action in actions {
+            match action {
+                Action::Synthesize(text) => {
+                    if tts.send(TtsCommand::Speak(text)).await.is_err()
+                        || tts.send(TtsCommand::Flush).await.is_err()
+                    {
+                        tracing::warn!(call_id = %self.call_sid, "synthesis session is gone");
+                    }
+                }
+                Action::ClearTts => {
+                    let _ = tts.send(TtsCommand::Clear).await;
+                }
+                other => to_twilio.push(other),
+            }
+        }
+        self.send_to_twilio(to_twilio).await;
+    }
+
+    /// Writes media, marks and clears to Twilio in order, with one flush.
+    async fn send_to_twilio(&mut self, actions: Vec<Action>) {
+        if actions.is_empty() {
+            return;
+        }
+        let sid = &self.stream_sid;
+        let mut frames = Vec::new();
+        for action in actions {
+            match action {
+                Action::Media(audio) => {
+                    for chunk in audio.chunks(crate::audio::mulaw::FRAME_BYTES) {
+                        frames.push(messages::media(sid, chunk));
+                    }
+                }
+                Action::Mark(name) => frames.push(messages::mark(sid, &name)),
+                Action::Clear => frames.push(messages::clear(sid)),
+                Action::Synthesize(_) | Action::ClearTts => {}
+            }
+        }
+        for frame in frames {
+            if self.sink.feed(Message::Text(frame.into())).await.is_err() {
+                self.finished = true;
+                return;
+            }
+        }
+        if self.sink.flush().await.is_err() {
+            self.finished = true;
+        }
+    }
+
+    /// The agent's last words have played: transfer or hang up through Twilio's REST API.
+    async fn end_call(&mut self) {
+        let Some(ending) = self.ending.take() else {
+            return;
+        };
+        let rest = &self.services.rest;
+        let result = match &ending {
+            Ending::Transfer(to) => {
+                let twiml = twiml::render(&[Verb::Dial(self.dial(to))]);
+                rest.update_call_twiml(&self.call_sid, &twiml).await
+            }
+            Ending::Hangup => rest.hang_up(&self.call_sid).await,
+        };
+        if let Err(error) = result {
+            // Closing the stream still ends this leg of the call.
+            tracing::error!(call_id = %self.call_sid, %error, "Twilio REST update failed; closing the stream");
+        }
+        self.finished = true;
+    }
+
+    fn dial(&self, to: &str) -> Dial {
+        Dial {
+            number: to.to_string(),
+            action: Some(format!(
+                "{}/twilio/dial-done",
+                self.state.config().public_url
+            )),
+            timeout: Some(25),
+            caller_id: None,
+        }
+    }
+
+    /// Something we depend on failed: apologize in Twilio's own voice and transfer.
+    async fn hand_to_person(&mut self) {
+        let business = self.state.driver().engine.business();
+        let human = business.phones.human.clone();
+        let persona = &business.persona;
+        let twiml = twiml::render(&[
+            Verb::Say(Say {
+                text: "I'm sorry, I'm having trouble on my end. Let me connect you with someone on our team.".into(),
+                voice: persona.voice.clone(),
+                language: persona.language.clone(),
+            }),
+            Verb::Dial(self.dial(&human)),
+        ]);
+        if let Err(error) = self
+            .services
+            .rest
+            .update_call_twiml(&self.call_sid, &twiml)
+            .await
+        {
+            tracing::error!(call_id = %self.call_sid, %error, "could not hand the call to a person");
+        }
+        self.live.session.transfer_to = Some(human);
+        self.live
+            .session
+            .outcomes
+            .push(frontdesk_engine::flow::model::Outcome::Transferred);
+        self.state.driver().hang_up(&mut self.live, self.state.now()).await;
+        self.finished = true;
+    }
+}

@@ -1,0 +1,180 @@
+//! A fake Twilio that places calls against a running Frontdesk server, the way Twilio would:
+//! signed webhooks in gather mode, a real-time Media Stream in stream mode. The caller's side
+//! comes from a [`Caller`] (a caller script, or lines typed in a terminal).
+
+mod gather;
+mod stream;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub use gather::gather_call;
+pub use stream::{BargeIn, CallerVoice, StreamKit, stream_call};
+
+use crate::script::{CallerAction, ScriptCursor};
+use crate::twilio::signature;
+
+/// How to reach the server, and who is calling.
+#[derive(Debug, Clone)]
+pub struct PhoneLine {
+    /// The server's public base URL (what it signs against), e.g. `http://127.0.0.1:8080`.
+    pub server: String,
+    pub auth_token: String,
+    pub account_sid: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// The caller's side of a call.
+pub trait Caller: Send {
+    /// The agent finished a turn and waits; `asked_slot` is the slot it asked for, if known.
+    fn next(&mut self, asked_slot: Option<&str>) -> CallerAction;
+}
+
+impl Caller for ScriptCursor<'_> {
+    fn next(&mut self, asked_slot: Option<&str>) -> CallerAction {
+        ScriptCursor::next(self, asked_slot)
+    }
+}
+
+/// How a call ended, from the phone's side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhoneEnding {
+    /// The server dialled this number.
+    Transferred(String),
+    AgentHungUp,
+    CallerHungUp,
+    /// The call went on past the phone's limit.
+    TimedOut,
+    /// The server misbehaved (bad status, bad TwiML, broken stream).
+    Failed(String),
+}
+
+/// Who said a transcript line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speaker {
+    Agent,
+    Caller,
+}
+
+/// What one call looked like from the phone.
+#[derive(Debug, Clone)]
+pub struct PhoneReport {
+    pub call_sid: String,
+    /// Gather mode has both sides; stream mode only the caller's (the agent's is audio).
+    pub transcript: Vec<(Speaker, String)>,
+    pub ending: PhoneEnding,
+    /// Gather: webhook round trips. Stream: the recognizer's final transcript to the first
+    /// agent audio frame back.
+    pub turn_latencies: Vec<Duration>,
+    /// Stream: the recognizer's first speech cue to the `clear` that cut the agent off.
+    pub barge_in_latencies: Vec<Duration>,
+    /// Stream: `clear` messages received.
+    pub clears: u32,
+    /// Stream: 20 ms ticks where the phone could not send on time, or the agent's audio ran
+    /// dry in the middle of a line.
+    pub late_frames: u64,
+    pub frames_sent: u64,
+}
+
+impl PhoneReport {
+    fn new(call_sid: &str) -> PhoneReport {
+        PhoneReport {
+            call_sid: call_sid.to_string(),
+            transcript: Vec::new(),
+            ending: PhoneEnding::TimedOut,
+            turn_latencies: Vec::new(),
+            barge_in_latencies: Vec::new(),
+            clears: 0,
+            late_frames: 0,
+            frames_sent: 0,
+        }
+    }
+}
+
+/// A fresh call SID: `CA` and 32 hex digits, unique within this process and across runs.
+pub fn new_call_sid() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let stamp = jiff::Timestamp::now().as_nanosecond() as u64;
+    format!("CA{stamp:016x}{:08x}{n:08x}", std::process::id())
+}
+
+/// A stream SID: `MZ` and 32 hex digits.
+fn stream_sid_for(call_sid: &str) -> String {
+    format!("MZ{}", call_sid.trim_start_matches("CA"))
+}
+
+/// The fields Twilio puts on every voice webhook.
+fn base_params(line: &PhoneLine, call_sid: &str, status: &str) -> Vec<(String, String)> {
+    [
+        ("AccountSid", line.account_sid.as_str()),
+        ("ApiVersion", "2010-04-01"),
+        ("CallSid", call_sid),
+        ("CallStatus", status),
+        ("Called", line.to.as_str()),
+        ("Caller", line.from.as_str()),
+        ("Direction", "inbound"),
+        ("From", line.from.as_str()),
+        ("To", line.to.as_str()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// POSTs a signed webhook and returns the body. Non-200 answers are errors.
+async fn post_signed(
+    http: &reqwest::Client,
+    line: &PhoneLine,
+    url: &str,
+    params: &[(String, String)],
+) -> Result<String, String> {
+    let signature = signature::compute(&line.auth_token, url, params);
+    let response = http
+        .post(url)
+        .header("X-Twilio-Signature", signature)
+        .form(params)
+        .send()
+        .await
+        .map_err(|e| format!("POST {url}: {e}"))?;
+    let status = response.status();
+    let body = response
+        .text()
+        .await
+        .map_err(|e| format!("POST {url}: {e}"))?;
+    if !status.is_success() {
+        return Err(format!("POST {url}: {status}: {}", body.trim()));
+    }
+    Ok(body)
+}
+
+/// Tells the server the call is over, as Twilio's status callback does.
+async fn post_completed(http: &reqwest::Client, line: &PhoneLine, call_sid: &str, seconds: u64) {
+    let mut params = base_params(line, call_sid, "completed");
+    params.push(("CallDuration".into(), seconds.to_string()));
+    let url = format!("{}/twilio/status", line.server);
+    if let Err(error) = post_signed(http, line, &url, &params).await {
+        tracing::warn!(call_id = call_sid, error, "status callback failed");
+    }
+}
+
+/// An HTTP client for the phone: no proxies, loopback is the point.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(1024)
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// The `slot` query parameter of a Gather action URL, if any.
+fn slot_of(action: &str) -> Option<String> {
+    let query = action.split_once('?')?.1;
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "slot")
+        .map(|(_, v)| v)
+}

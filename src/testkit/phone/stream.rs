@@ -1,0 +1,528 @@
+//! Stream mode from Twilio's side: open the Media Stream with a signed upgrade, send the
+//! caller's audio in real-time 20 ms frames, play the agent's audio at real time, echo marks
+//! when their audio has played, honour `clear`, and end the stream when the server updates the
+//! call over REST.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio::time::{MissedTickBehavior, interval};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use super::{
+    Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, post_completed,
+    post_signed, stream_sid_for,
+};
+use crate::audio::mulaw::{FRAME_BYTES, SILENCE};
+use crate::script::CallerAction;
+use crate::testkit::fake_deepgram::{FakeDeepgram, FakeSttKind, speech_audio};
+use crate::testkit::fake_twilio_rest::FakeTwilioRest;
+use crate::twilio::signature;
+use crate::twilio::twiml::{self, Verb};
+
+/// How the phone turns the caller's words into audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerVoice {
+    /// A tone as long as the words would take to say: cheap, for load and tests with the fake
+    /// recognizer (which hears energy, not words).
+    Tone,
+    /// Real speech from espeak-ng.
+    Espeak,
+}
+
+/// The fakes a stream call talks to besides the server.
+#[derive(Clone)]
+pub struct StreamKit {
+    /// The fake recognizer the server uses: told what the caller is about to say.
+    pub deepgram: Option<Arc<FakeDeepgram>>,
+    /// The fake REST API the server uses for transfers and hang-ups.
+    pub rest: Option<Arc<FakeTwilioRest>>,
+    pub voice: CallerVoice,
+    /// A call still going after this long is cut off.
+    pub limit: Duration,
+}
+
+/// Talk over the agent: on agent turn `on_turn` (1 = the greeting), `after` its first audio
+/// arrived, say `text`.
+#[derive(Debug, Clone)]
+pub struct BargeIn {
+    pub on_turn: u32,
+    pub after: Duration,
+    pub text: String,
+}
+
+enum Queued {
+    Audio(Vec<u8>),
+    Mark(String),
+}
+
+/// What the phone is playing (the agent's audio, at real time) and what it is sending.
+struct Line {
+    stream_sid: String,
+    seq: u64,
+    chunk: u64,
+    /// Caller audio waiting to go out, 20 ms at a time.
+    mic: VecDeque<u8>,
+    /// Agent audio and marks, in arrival order.
+    speaker: VecDeque<Queued>,
+    /// Bytes of the head audio chunk already played.
+    head_played: usize,
+    /// The last thing played was audio with no mark after it yet: an empty queue now means
+    /// the agent's audio arrived late.
+    mid_line: bool,
+    starved: bool,
+}
+
+impl Line {
+    fn message(&mut self, event: &str, body: Value) -> Message {
+        self.seq += 1;
+        let mut message = json!({
+            "event": event,
+            "sequenceNumber": self.seq.to_string(),
+            "streamSid": self.stream_sid,
+        });
+        if let (Some(map), Some(extra)) = (message.as_object_mut(), body.as_object()) {
+            for (k, v) in extra {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        Message::Text(message.to_string().into())
+    }
+
+    fn media_frame(&mut self) -> Message {
+        let mut frame = [SILENCE; FRAME_BYTES];
+        for byte in frame.iter_mut() {
+            match self.mic.pop_front() {
+                Some(b) => *byte = b,
+                None => break,
+            }
+        }
+        self.chunk += 1;
+        let timestamp = self.chunk * 20;
+        let chunk = self.chunk;
+        self.message(
+            "media",
+            json!({ "media": {
+                "track": "inbound",
+                "chunk": chunk.to_string(),
+                "timestamp": timestamp.to_string(),
+                "payload": BASE64.encode(frame),
+            }}),
+        )
+    }
+
+    /// Plays 20 ms of agent audio; returns the marks whose audio has now all played.
+    fn play_frame(&mut self) -> Vec<String> {
+        let mut marks = Vec::new();
+        let mut need = FRAME_BYTES;
+        while let Some(head) = self.speaker.front() {
+            match head {
+                Queued::Mark(_) => {
+                    if let Some(Queued::Mark(name)) = self.speaker.pop_front() {
+                        marks.push(name);
+                    }
+                    self.mid_line = false;
+                }
+                Queued::Audio(audio) => {
+                    if need == 0 {
+                        break;
+                    }
+                    let left = audio.len() - self.head_played;
+                    let take = left.min(need);
+                    self.head_played += take;
+                    need -= take;
+                    self.mid_line = true;
+                    if self.head_played == audio.len() {
+                        self.speaker.pop_front();
+                        self.head_played = 0;
+                    }
+                }
+            }
+        }
+        if need > 0 && self.mid_line && self.speaker.is_empty() {
+            self.starved = true;
+        }
+        marks
+    }
+
+    /// `clear`: drop queued audio; every pending mark comes back at once.
+    fn clear(&mut self) -> Vec<String> {
+        self.head_played = 0;
+        self.mid_line = false;
+        self.starved = false;
+        self.speaker
+            .drain(..)
+            .filter_map(|q| match q {
+                Queued::Mark(name) => Some(name),
+                Queued::Audio(_) => None,
+            })
+            .collect()
+    }
+
+    fn playing(&self) -> bool {
+        self.speaker.iter().any(|q| matches!(q, Queued::Audio(_)))
+    }
+}
+
+/// Places one call in stream mode and plays `caller` until the call ends.
+pub async fn stream_call(
+    http: &reqwest::Client,
+    line: &PhoneLine,
+    caller: &mut dyn Caller,
+    call_sid: &str,
+    kit: &StreamKit,
+    barge_in: Option<BargeIn>,
+) -> PhoneReport {
+    let began = Instant::now();
+    let mut report = PhoneReport::new(call_sid);
+    let result = run_stream(http, line, caller, call_sid, kit, barge_in, &mut report).await;
+    if let Err(error) = result {
+        report.ending = PhoneEnding::Failed(error);
+    }
+    let seconds = began.elapsed().max(Duration::from_secs(1)).as_secs();
+    post_completed(http, line, call_sid, seconds).await;
+    report
+}
+
+async fn run_stream(
+    http: &reqwest::Client,
+    phone: &PhoneLine,
+    caller: &mut dyn Caller,
+    call_sid: &str,
+    kit: &StreamKit,
+    mut barge_in: Option<BargeIn>,
+    report: &mut PhoneReport,
+) -> Result<(), String> {
+    let voice_url = format!("{}/twilio/voice", phone.server);
+    let body = post_signed(http, phone, &voice_url, &base_params(phone, call_sid, "ringing")).await?;
+    let verbs = twiml::parse(&body).map_err(|e| format!("bad TwiML: {e}"))?;
+    let Some(stream) = verbs.into_iter().find_map(|v| match v {
+        Verb::Connect(stream) => Some(stream),
+        _ => None,
+    }) else {
+        return Err("the server did not connect a media stream: it runs in gather mode".into());
+    };
+
+    let mut request = stream
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| format!("stream URL {}: {e}", stream.url))?;
+    let signed = signature::compute(&phone.auth_token, &stream.url, &[]);
+    request.headers_mut().insert(
+        "X-Twilio-Signature",
+        signed.parse().map_err(|_| "signature header".to_string())?,
+    );
+    let (socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| format!("opening {}: {e}", stream.url))?;
+    let (mut sink, mut frames) = socket.split();
+
+    let mut updates = match &kit.rest {
+        Some(rest) => rest.subscribe(call_sid),
+        None => mpsc::unbounded_channel().1,
+    };
+    let mut heard = match &kit.deepgram {
+        Some(deepgram) => deepgram.events_for(call_sid),
+        None => mpsc::unbounded_channel().1,
+    };
+
+    let stream_sid = stream_sid_for(call_sid);
+    let mut line = Line {
+        stream_sid: stream_sid.clone(),
+        seq: 0,
+        chunk: 0,
+        mic: VecDeque::new(),
+        speaker: VecDeque::new(),
+        head_played: 0,
+        mid_line: false,
+        starved: false,
+    };
+    let custom: serde_json::Map<String, Value> = stream
+        .parameters
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let send = |sink_result: Result<(), tokio_tungstenite::tungstenite::Error>| {
+        sink_result.map_err(|e| format!("sending on the media stream: {e}"))
+    };
+    send(
+        sink.send(Message::Text(
+            json!({"event":"connected","protocol":"Call","version":"1.0.0"})
+                .to_string()
+                .into(),
+        ))
+        .await,
+    )?;
+    let start = line.message(
+        "start",
+        json!({ "start": {
+            "accountSid": phone.account_sid,
+            "streamSid": stream_sid,
+            "callSid": call_sid,
+            "tracks": ["inbound"],
+            "mediaFormat": { "encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1 },
+            "customParameters": custom,
+        }}),
+    );
+    send(sink.send(start).await)?;
+
+    let deadline = tokio::time::Instant::now() + kit.limit;
+    let mut ticker = interval(Duration::from_millis(20));
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let mut next_tick = tokio::time::Instant::now();
+    // Agent turns seen (turn-end marks received) and when the current one's audio began.
+    let mut turns_received = 0u32;
+    let mut turn_audio_began: Option<Instant> = None;
+    let mut barge_at: Option<Instant> = None;
+    let mut caller_speaking_since: Option<Instant> = None;
+    let mut cue_at: Option<Instant> = None;
+    let mut final_at: Option<Instant> = None;
+
+    loop {
+        tokio::select! {
+            tick = ticker.tick() => {
+                // Ticks that fire well after their slot mean this phone (or the machine)
+                // could not keep real time.
+                if tick.duration_since(next_tick) > Duration::from_millis(20) {
+                    report.late_frames += 1;
+                }
+                next_tick = tick + Duration::from_millis(20);
+                if tokio::time::Instant::now() > deadline {
+                    report.ending = PhoneEnding::TimedOut;
+                    break;
+                }
+                let frame = line.media_frame();
+                send(sink.feed(frame).await)?;
+                report.frames_sent += 1;
+                if line.mic.is_empty() {
+                    caller_speaking_since = None;
+                }
+                for name in line.play_frame() {
+                    let echo = line.message("mark", json!({ "mark": { "name": name } }));
+                    send(sink.feed(echo).await)?;
+                    if is_turn_end(&name) {
+                        // The agent finished and waits: the caller answers.
+                        match caller.next(slot_of_mark(&name)) {
+                            CallerAction::Hangup => {
+                                report.transcript.push((Speaker::Caller, "(hangs up)".into()));
+                                report.ending = PhoneEnding::CallerHungUp;
+                                let stop = line.message("stop", json!({ "stop": {
+                                    "accountSid": phone.account_sid, "callSid": call_sid }}));
+                                let _ = sink.send(stop).await;
+                                let _ = sink.close().await;
+                                return Ok(());
+                            }
+                            action => {
+                                for message in act(action, &mut line, kit, call_sid, report).await {
+                                    send(sink.feed(message).await)?;
+                                }
+                                caller_speaking_since = (!line.mic.is_empty()).then(Instant::now);
+                                cue_at = None;
+                            }
+                        }
+                    }
+                }
+                if line.starved {
+                    line.starved = false;
+                    report.late_frames += 1;
+                }
+                if let Some(at) = barge_at
+                    && Instant::now() >= at
+                    && let Some(plan) = barge_in.take()
+                {
+                    barge_at = None;
+                    let messages = act(CallerAction::Say(plan.text), &mut line, kit, call_sid, report).await;
+                    for message in messages {
+                        send(sink.feed(message).await)?;
+                    }
+                    caller_speaking_since = Some(Instant::now());
+                    cue_at = None;
+                }
+                send(sink.flush().await)?;
+            }
+            frame = frames.next() => {
+                let text = match frame {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Close(_))) | None => {
+                        if matches!(report.ending, PhoneEnding::TimedOut) {
+                            report.ending = PhoneEnding::Failed("the server closed the stream".into());
+                        }
+                        break;
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        return Err("the server sent a binary frame (Twilio warning 31950)".into());
+                    }
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Err(format!("media stream: {e}")),
+                };
+                let message: Value = serde_json::from_str(&text)
+                    .map_err(|e| format!("the server sent invalid JSON (Twilio error 31924): {e}"))?;
+                if message["streamSid"] != stream_sid.as_str() {
+                    return Err(format!("message for another stream: {text}"));
+                }
+                match message["event"].as_str() {
+                    Some("media") => {
+                        let payload = message["media"]["payload"].as_str().unwrap_or_default();
+                        let audio = BASE64.decode(payload).map_err(|e| format!("media payload: {e}"))?;
+                        if let Some(at) = final_at.take() {
+                            report.turn_latencies.push(at.elapsed());
+                        }
+                        if turn_audio_began.is_none() {
+                            turn_audio_began = Some(Instant::now());
+                            if let Some(plan) = &barge_in
+                                && plan.on_turn == turns_received + 1
+                            {
+                                barge_at = Some(Instant::now() + plan.after);
+                            }
+                        }
+                        line.speaker.push_back(Queued::Audio(audio));
+                    }
+                    Some("mark") => {
+                        let Some(name) = message["mark"]["name"].as_str() else {
+                            return Err("a mark without a name (Twilio error 31924)".into());
+                        };
+                        if is_turn_end(name) {
+                            turns_received += 1;
+                            turn_audio_began = None;
+                        }
+                        line.speaker.push_back(Queued::Mark(name.to_string()));
+                    }
+                    Some("clear") => {
+                        report.clears += 1;
+                        if let Some(at) = cue_at.take() {
+                            report.barge_in_latencies.push(at.elapsed());
+                        }
+                        for name in line.clear() {
+                            let echo = line.message("mark", json!({ "mark": { "name": name } }));
+                            send(sink.feed(echo).await)?;
+                        }
+                        send(sink.flush().await)?;
+                    }
+                    other => return Err(format!("unknown event {other:?} (Twilio error 31924)")),
+                }
+            }
+            event = heard.recv(), if kit.deepgram.is_some() => {
+                let Some(event) = event else { continue };
+                match event.kind {
+                    FakeSttKind::SpeechStarted | FakeSttKind::Interim => {
+                        if cue_at.is_none() && caller_speaking_since.is_some() && line.playing() {
+                            cue_at = Some(event.at);
+                        }
+                    }
+                    FakeSttKind::Final => {
+                        if !event.text.is_empty() {
+                            final_at = Some(event.at);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            update = updates.recv(), if kit.rest.is_some() => {
+                let Some(update) = update else { continue };
+                report.ending = ending_of(&update.twiml, update.status.as_deref());
+                // Updating a call ends its <Connect><Stream>: Twilio stops and closes.
+                let stop = line.message("stop", json!({ "stop": {
+                    "accountSid": phone.account_sid, "callSid": call_sid }}));
+                let _ = sink.send(stop).await;
+                let _ = sink.close().await;
+                return Ok(());
+            }
+        }
+    }
+    let _ = sink.close().await;
+    Ok(())
+}
+
+/// Turns a caller action into audio on the mic (and the recognizer's script) or keypad
+/// messages.
+async fn act(
+    action: CallerAction,
+    line: &mut Line,
+    kit: &StreamKit,
+    call_sid: &str,
+    report: &mut PhoneReport,
+) -> Vec<Message> {
+    match action {
+        CallerAction::Say(text) => {
+            report.transcript.push((Speaker::Caller, text.clone()));
+            if let Some(deepgram) = &kit.deepgram {
+                deepgram.say(call_sid, &text);
+            }
+            let audio = match kit.voice {
+                CallerVoice::Espeak => crate::audio::espeak::synthesize(&text, "en-us", 170)
+                    .await
+                    .unwrap_or_else(|error| {
+                        tracing::warn!(%error, "espeak-ng failed; the caller speaks a tone");
+                        speech_audio(tone_ms(&text))
+                    }),
+                CallerVoice::Tone => speech_audio(tone_ms(&text)),
+            };
+            line.mic.extend(audio);
+            Vec::new()
+        }
+        CallerAction::Dtmf(digits) => {
+            report
+                .transcript
+                .push((Speaker::Caller, format!("(keypad {digits})")));
+            digits
+                .chars()
+                .map(|digit| {
+                    line.message(
+                        "dtmf",
+                        json!({ "dtmf": { "track": "inbound_track", "digit": digit.to_string() }}),
+                    )
+                })
+                .collect()
+        }
+        CallerAction::Silence => {
+            report.transcript.push((Speaker::Caller, "(silence)".into()));
+            Vec::new()
+        }
+        CallerAction::Hangup => Vec::new(),
+    }
+}
+
+/// About how long saying `text` takes (60 ms a character), within reason.
+fn tone_ms(text: &str) -> u32 {
+    (text.chars().count() as u32 * 60).clamp(400, 6000)
+}
+
+/// Turn-end marks are named `t<turn>:<slot>` by the server.
+fn is_turn_end(name: &str) -> bool {
+    name.starts_with('t') && name.contains(':')
+}
+
+fn slot_of_mark(name: &str) -> Option<&str> {
+    name.split_once(':')
+        .map(|(_, slot)| slot)
+        .filter(|slot| *slot != "-")
+}
+
+/// What a REST update did to the call.
+fn ending_of(twiml_text: &Option<String>, status: Option<&str>) -> PhoneEnding {
+    if let Some(text) = twiml_text {
+        match twiml::parse(text) {
+            Ok(verbs) => {
+                for verb in verbs {
+                    if let Verb::Dial(dial) = verb {
+                        return PhoneEnding::Transferred(dial.number);
+                    }
+                }
+                return PhoneEnding::AgentHungUp;
+            }
+            Err(error) => return PhoneEnding::Failed(format!("bad TwiML in a REST update: {error}")),
+        }
+    }
+    match status {
+        Some("completed") | Some("canceled") => PhoneEnding::AgentHungUp,
+        other => PhoneEnding::Failed(format!("unexpected REST update status {other:?}")),
+    }
+}
