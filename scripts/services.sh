@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Makes sure the services the tests talk to are up: PostgreSQL on 127.0.0.1:5432 with trust
-# auth and a database named `test`. Installs it from Debian's packages if it is missing.
+# auth and a database named `test`. Installs it from Debian's packages if it is missing, and
+# installs espeak-ng, the local text-to-speech voice, the same way.
 set -euo pipefail
+
+if ! command -v espeak-ng >/dev/null 2>&1; then
+  echo "installing espeak-ng..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq espeak-ng >/dev/null
+fi
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 
