@@ -460,3 +460,380 @@ fn truncate(s: &str, max: usize) -> &str {
     }
     &s[..end]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::mulaw::FRAME_BYTES;
+    use crate::testkit::fake_deepgram::{
+        FakeDeepgram, FakeDeepgramOptions, silence_audio, speech_audio,
+    };
+
+    const KEY: &str = "test-key";
+
+    fn fake(options: FakeDeepgramOptions) -> FakeDeepgram {
+        FakeDeepgram::start(FakeDeepgramOptions {
+            api_key: Some(KEY.to_string()),
+            ..options
+        })
+        .expect("fake deepgram starts")
+    }
+
+    fn client(fake: &FakeDeepgram, config: DeepgramSttConfig) -> DeepgramStt {
+        DeepgramStt::new(DeepgramSttConfig {
+            url: fake.stt_url(),
+            api_key: KEY.to_string(),
+            ..config
+        })
+    }
+
+    fn call(sid: &str) -> SttOptions {
+        SttOptions {
+            call_sid: sid.to_string(),
+            language: "en-US".to_string(),
+            keyterms: vec!["Friday".to_string(), "A&B Plumbing".to_string()],
+        }
+    }
+
+    /// Sends audio in 20 ms frames, as a Media Stream would (faster than real time).
+    async fn send_audio(session: &SttSession, audio: &[u8]) {
+        for frame in audio.chunks(FRAME_BYTES) {
+            session
+                .commands
+                .send(SttCommand::Audio(frame.to_vec()))
+                .await
+                .expect("session accepts audio");
+        }
+    }
+
+    /// Closes the session and returns every event up to and including `Closed`.
+    async fn close_and_collect(mut session: SttSession) -> Vec<SttEvent> {
+        session.commands.send(SttCommand::Close).await.unwrap();
+        let mut events = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(event) = session.events.recv().await {
+                let closed = matches!(event, SttEvent::Closed { .. });
+                events.push(event);
+                if closed {
+                    break;
+                }
+            }
+        })
+        .await
+        .expect("session closes");
+        events
+    }
+
+    #[tokio::test]
+    async fn hears_a_scripted_utterance_with_interims_final_and_utterance_end() {
+        let fake = fake(FakeDeepgramOptions::default());
+        let stt = client(
+            &fake,
+            DeepgramSttConfig {
+                utterance_end_ms: 500,
+                ..Default::default()
+            },
+        );
+        let session = stt.open(&call("CA100")).await.unwrap();
+        let text = "I need a repair on Friday";
+        fake.say("CA100", text);
+        send_audio(&session, &speech_audio(1000)).await;
+        send_audio(&session, &silence_audio(600)).await;
+        let events = close_and_collect(session).await;
+
+        assert_eq!(events.first(), Some(&SttEvent::SpeechStarted), "{events:?}");
+        let interims: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                SttEvent::Interim { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(!interims.is_empty(), "{events:?}");
+        for interim in &interims {
+            assert!(text.starts_with(interim), "{interim:?} is not a prefix");
+        }
+        let final_at = events
+            .iter()
+            .position(|e| {
+                matches!(e, SttEvent::Final { text: t, end_of_turn: true, confidence }
+                    if t == text && *confidence > 0.9)
+            })
+            .unwrap_or_else(|| panic!("no final: {events:?}"));
+        let utterance_end_at = events
+            .iter()
+            .position(|e| *e == SttEvent::UtteranceEnd)
+            .unwrap_or_else(|| panic!("no UtteranceEnd: {events:?}"));
+        assert!(final_at < utterance_end_at);
+        assert!(
+            events[1..final_at]
+                .iter()
+                .all(|e| matches!(e, SttEvent::Interim { .. }))
+        );
+        assert_eq!(events.last(), Some(&SttEvent::Closed { error: None }));
+
+        let connection = fake.last_connection("/v1/listen").unwrap();
+        assert_eq!(connection.authorization.as_deref(), Some("Token test-key"));
+        let query = connection.query_map();
+        for (key, value) in [
+            ("tag", "CA100"),
+            ("model", "nova-3"),
+            ("language", "en-US"),
+            ("encoding", "mulaw"),
+            ("sample_rate", "8000"),
+            ("channels", "1"),
+            ("interim_results", "true"),
+            ("endpointing", "300"),
+            ("utterance_end_ms", "500"),
+            ("vad_events", "true"),
+            ("smart_format", "true"),
+            ("punctuate", "true"),
+        ] {
+            assert_eq!(query.get(key).map(String::as_str), Some(value), "{key}");
+        }
+        assert_eq!(
+            connection.query_all("keyterm"),
+            ["Friday", "A&B Plumbing"],
+            "keyterms are percent-encoded and arrive intact"
+        );
+        let stats = fake.stats();
+        assert_eq!(stats.stt_audio_bytes, 1600 * 8);
+        assert_eq!(stats.stt_finals_sent, 1);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_api_key_fails_to_connect() {
+        let fake = fake(FakeDeepgramOptions::default());
+        let stt = DeepgramStt::new(DeepgramSttConfig {
+            url: fake.stt_url(),
+            api_key: "wrong".to_string(),
+            ..Default::default()
+        });
+        match stt.open(&call("CA101")).await {
+            Err(SpeechError::Connect { provider, detail }) => {
+                assert_eq!(provider, "deepgram");
+                assert!(detail.contains("401"), "{detail}");
+            }
+            Err(other) => panic!("wrong error: {other}"),
+            Ok(_) => panic!("connected with a wrong key"),
+        }
+        assert_eq!(fake.stats().auth_rejected, 1);
+        assert_eq!(fake.stats().stt_connections_total, 0);
+    }
+
+    #[tokio::test]
+    async fn silence_gives_no_events() {
+        let fake = fake(FakeDeepgramOptions::default());
+        let stt = client(&fake, DeepgramSttConfig::default());
+        let session = stt.open(&call("CA102")).await.unwrap();
+        fake.say("CA102", "never spoken");
+        send_audio(&session, &silence_audio(2000)).await;
+        let events = close_and_collect(session).await;
+        assert_eq!(events, [SttEvent::Closed { error: None }]);
+        assert_eq!(fake.stats().stt_finals_sent, 0);
+    }
+
+    /// Noise with nothing scripted: the fake sends `SpeechStarted` and an empty final; the
+    /// client forwards `SpeechStarted` (a barge-in cue) but drops the empty final, so no caller
+    /// utterance surfaces.
+    #[tokio::test]
+    async fn unscripted_noise_is_not_a_caller_utterance() {
+        let fake = fake(FakeDeepgramOptions::default());
+        let stt = client(&fake, DeepgramSttConfig::default());
+        let session = stt.open(&call("CA103")).await.unwrap();
+        send_audio(&session, &speech_audio(500)).await;
+        send_audio(&session, &silence_audio(600)).await;
+        let events = close_and_collect(session).await;
+        assert_eq!(
+            events,
+            [SttEvent::SpeechStarted, SttEvent::Closed { error: None }]
+        );
+        assert_eq!(fake.stats().stt_finals_sent, 1, "the fake did send a final");
+    }
+
+    #[tokio::test]
+    async fn finalize_flushes_pending_speech_without_ending_the_turn() {
+        let fake = fake(FakeDeepgramOptions::default());
+        let stt = client(&fake, DeepgramSttConfig::default());
+        let mut session = stt.open(&call("CA104")).await.unwrap();
+        fake.say("CA104", "Two people.");
+        send_audio(&session, &speech_audio(400)).await;
+        session.commands.send(SttCommand::Finalize).await.unwrap();
+        let event = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match session.events.recv().await {
+                    Some(SttEvent::Final {
+                        text, end_of_turn, ..
+                    }) => break (text, end_of_turn),
+                    Some(_) => {}
+                    None => panic!("session ended"),
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(event, ("Two people.".to_string(), false));
+        assert_eq!(fake.stats().stt_finalizes, 1);
+    }
+
+    #[tokio::test]
+    async fn dropping_the_sender_closes_the_socket_cleanly() {
+        let fake = fake(FakeDeepgramOptions::default());
+        let stt = client(&fake, DeepgramSttConfig::default());
+        let SttSession {
+            commands,
+            mut events,
+        } = stt.open(&call("CA105")).await.unwrap();
+        drop(commands);
+        let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+            .await
+            .unwrap();
+        assert_eq!(event, Some(SttEvent::Closed { error: None }));
+        // The fake notices the close too.
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while fake.stats().stt_connections_open > 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the fake sees the connection closed");
+    }
+
+    #[tokio::test]
+    async fn keepalives_hold_an_idle_connection_open() {
+        let fake = fake(FakeDeepgramOptions {
+            idle_timeout: Duration::from_millis(200),
+            ..Default::default()
+        });
+
+        // Without keepalives the fake closes the idle socket (NET-0001).
+        let quiet = client(
+            &fake,
+            DeepgramSttConfig {
+                keepalive_every: Duration::from_secs(60),
+                ..Default::default()
+            },
+        );
+        let mut session = quiet.open(&call("CA106")).await.unwrap();
+        let event = tokio::time::timeout(Duration::from_secs(5), session.events.recv())
+            .await
+            .expect("the fake closes an idle connection");
+        match event {
+            Some(SttEvent::Closed { error: Some(error) }) => {
+                assert!(error.contains("NET-0001"), "{error}")
+            }
+            other => panic!("expected an error close, got {other:?}"),
+        }
+
+        // With keepalives well inside the timeout it stays open for several timeouts.
+        let chatty = client(
+            &fake,
+            DeepgramSttConfig {
+                keepalive_every: Duration::from_millis(40),
+                ..Default::default()
+            },
+        );
+        let mut session = chatty.open(&call("CA107")).await.unwrap();
+        let idle = tokio::time::timeout(Duration::from_millis(700), session.events.recv()).await;
+        assert!(idle.is_err(), "no event while idle: {idle:?}");
+        assert!(fake.stats().stt_keepalives >= 3);
+        assert_eq!(fake.stats().stt_idle_closes, 1);
+        let events = close_and_collect(session).await;
+        assert_eq!(events, [SttEvent::Closed { error: None }]);
+    }
+
+    #[tokio::test]
+    async fn health_does_not_dial_out() {
+        let unconfigured = DeepgramStt::new(DeepgramSttConfig::default());
+        assert!(!unconfigured.health().await.ok);
+        let keyed = DeepgramStt::new(DeepgramSttConfig {
+            api_key: "k".to_string(),
+            ..Default::default()
+        });
+        assert!(keyed.health().await.ok);
+        let local = DeepgramStt::new(DeepgramSttConfig {
+            url: "ws://127.0.0.1:9/v1/listen".to_string(),
+            ..Default::default()
+        });
+        assert!(local.health().await.ok);
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        let stt = DeepgramStt::new(DeepgramSttConfig::default());
+        let url = stt.listen_url(&SttOptions {
+            call_sid: "CA1".to_string(),
+            language: String::new(),
+            keyterms: vec!["Bob's A&B=1 café".to_string()],
+        });
+        assert!(url.starts_with("wss://api.deepgram.com/v1/listen?model=nova-3&language=en-US&"));
+        assert!(
+            url.ends_with("&tag=CA1&keyterm=Bob%27s%20A%26B%3D1%20caf%C3%A9"),
+            "{url}"
+        );
+    }
+
+    #[test]
+    fn server_frames_become_events() {
+        let mut turn = TurnState::default();
+        let mut parse = |s: &str| parse_server_message(s, &mut turn);
+        let results = |text: &str, is_final: bool, speech_final: Option<bool>| {
+            let mut v = serde_json::json!({
+                "type": "Results", "is_final": is_final, "start": 0.0, "duration": 1.0,
+                "channel": {"alternatives": [{"transcript": text, "confidence": 0.9, "words": []}]}
+            });
+            if let Some(sf) = speech_final {
+                v["speech_final"] = sf.into();
+            }
+            v.to_string()
+        };
+        assert_eq!(
+            parse(r#"{"type":"SpeechStarted","channel":[0,1],"timestamp":1.2}"#),
+            Some(SttEvent::SpeechStarted)
+        );
+        assert_eq!(parse(&results("", false, None)), None);
+        assert_eq!(
+            parse(&results("book a", false, None)),
+            Some(SttEvent::Interim {
+                text: "book a".to_string()
+            })
+        );
+        // speech_final missing means false.
+        assert_eq!(
+            parse(&results("Book a table.", true, None)),
+            Some(SttEvent::Final {
+                text: "Book a table.".to_string(),
+                confidence: 0.9,
+                end_of_turn: false
+            })
+        );
+        // An empty speech_final closes the pending turn...
+        assert_eq!(
+            parse(&results("", true, Some(true))),
+            Some(SttEvent::Final {
+                text: String::new(),
+                confidence: 0.0,
+                end_of_turn: true
+            })
+        );
+        // ...but with nothing pending it is noise.
+        assert_eq!(parse(&results("", true, Some(true))), None);
+        assert_eq!(
+            parse(r#"{"type":"UtteranceEnd","channel":[0,1],"last_word_end":4.52}"#),
+            Some(SttEvent::UtteranceEnd)
+        );
+        for junk in [
+            "",
+            "not json",
+            "[1,2]",
+            r#"{"no":"type"}"#,
+            r#"{"type":"Results","is_final":"yes"}"#,
+            r#"{"type":"Results","channel":[0,1]}"#,
+            r#"{"type":"Metadata","request_id":"x"}"#,
+            r#"{"type":"Error","variant":"x","description":"y","message":"z"}"#,
+            r#"{"type":"SomethingNew","x":1}"#,
+        ] {
+            assert_eq!(parse(junk), None, "{junk}");
+        }
+    }
+}

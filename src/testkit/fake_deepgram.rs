@@ -1040,6 +1040,18 @@ fn voice_chunk(offset: usize, len: usize) -> Bytes {
     }
 }
 
+/// `duration_ms` of the fake's synthetic voice (μ-law 8 kHz), loud enough to count as speech:
+/// what a test or the softphone sends as a caller's words after [`FakeDeepgram::say`].
+pub fn speech_audio(duration_ms: u32) -> Vec<u8> {
+    let len = duration_ms as usize * SAMPLE_RATE as usize / 1000;
+    voice_chunk(0, len).to_vec()
+}
+
+/// `duration_ms` of μ-law digital silence.
+pub fn silence_audio(duration_ms: u32) -> Vec<u8> {
+    vec![mulaw::SILENCE; duration_ms as usize * SAMPLE_RATE as usize / 1000]
+}
+
 /// Audio being generated for one `Flush` (or the final flush of `Close`).
 struct Generation {
     remaining: usize,
