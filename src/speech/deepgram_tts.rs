@@ -290,3 +290,181 @@ async fn read_loop(mut stream: Stream, events: mpsc::Sender<TtsEvent>, shared: A
     let _ = events.send(TtsEvent::Closed { error }).await;
     shared.reader_done.notify_one();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::mulaw::{FRAME_BYTES, SPEECH_RMS, rms};
+    use crate::testkit::fake_deepgram::{FakeDeepgram, FakeDeepgramOptions};
+
+    const KEY: &str = "tts-key";
+
+    fn fake(options: FakeDeepgramOptions) -> FakeDeepgram {
+        FakeDeepgram::start(FakeDeepgramOptions {
+            api_key: Some(KEY.to_string()),
+            ..options
+        })
+        .expect("fake deepgram starts")
+    }
+
+    fn client(fake: &FakeDeepgram) -> DeepgramTts {
+        DeepgramTts::new(DeepgramTtsConfig {
+            url: fake.tts_url(),
+            api_key: KEY.to_string(),
+            ..Default::default()
+        })
+    }
+
+    async fn next(session: &mut TtsSession) -> TtsEvent {
+        tokio::time::timeout(Duration::from_secs(10), session.events.recv())
+            .await
+            .expect("an event arrives")
+            .expect("the session is open")
+    }
+
+    #[tokio::test]
+    async fn speak_and_flush_give_audio_then_flushed() {
+        let fake = fake(FakeDeepgramOptions::default());
+        let tts = client(&fake);
+        let mut session = tts.open(&TtsOptions::default()).await.unwrap();
+        let text = "Your table for two is booked for 7 pm.";
+        session
+            .commands
+            .send(TtsCommand::Speak(text.to_string()))
+            .await
+            .unwrap();
+        session.commands.send(TtsCommand::Flush).await.unwrap();
+        let mut audio = Vec::new();
+        loop {
+            match next(&mut session).await {
+                TtsEvent::Audio(bytes) => audio.extend_from_slice(&bytes),
+                TtsEvent::Flushed => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        let expected = (text.chars().count() * 60 * 8) as f64;
+        let got = audio.len() as f64;
+        assert!(
+            (got - expected).abs() <= expected * 0.2,
+            "{got} bytes, expected about {expected}"
+        );
+        assert!(
+            audio.chunks(FRAME_BYTES).all(|f| rms(f) > SPEECH_RMS),
+            "every frame sounds like speech"
+        );
+        session.commands.send(TtsCommand::Close).await.unwrap();
+        assert_eq!(next(&mut session).await, TtsEvent::Closed { error: None });
+
+        let connection = fake.last_connection("/v1/speak").unwrap();
+        assert_eq!(connection.authorization.as_deref(), Some("Token tts-key"));
+        let query = connection.query_map();
+        assert_eq!(query["model"], "aura-2-thalia-en");
+        assert_eq!(query["encoding"], "mulaw");
+        assert_eq!(query["sample_rate"], "8000");
+        let stats = fake.stats();
+        assert_eq!((stats.tts_speaks, stats.tts_flushes), (1, 1));
+    }
+
+    async fn clear_right_after_flush(options: FakeDeepgramOptions) {
+        let fake = fake(options);
+        let tts = client(&fake);
+        let mut session = tts.open(&TtsOptions::default()).await.unwrap();
+        let long = "This is a long answer that the caller will interrupt. ".repeat(10);
+        for command in [
+            TtsCommand::Speak(long),
+            TtsCommand::Flush,
+            TtsCommand::Clear,
+        ] {
+            session.commands.send(command).await.unwrap();
+        }
+        loop {
+            match next(&mut session).await {
+                TtsEvent::Cleared => break,
+                TtsEvent::Audio(_) | TtsEvent::Flushed => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        // New speech after the clear is served; nothing from before it follows `Cleared`.
+        for command in [
+            TtsCommand::Speak("Sure.".to_string()),
+            TtsCommand::Flush,
+            TtsCommand::Close,
+        ] {
+            session.commands.send(command).await.unwrap();
+        }
+        let mut after = 0;
+        loop {
+            match next(&mut session).await {
+                TtsEvent::Audio(bytes) => after += bytes.len(),
+                TtsEvent::Flushed => {}
+                TtsEvent::Closed { error } => {
+                    assert_eq!(error, None);
+                    break;
+                }
+                TtsEvent::Cleared => panic!("a second Cleared"),
+            }
+        }
+        assert_eq!(after, "Sure.".len() * 60 * 8, "only the new line's audio");
+        assert_eq!(fake.stats().tts_clears, 1);
+    }
+
+    #[tokio::test]
+    async fn clear_stops_audio_from_before_it() {
+        clear_right_after_flush(FakeDeepgramOptions::default()).await;
+    }
+
+    #[tokio::test]
+    async fn clear_interrupts_paced_synthesis() {
+        clear_right_after_flush(FakeDeepgramOptions {
+            tts_realtime_factor: Some(20.0),
+            ..Default::default()
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn synthesize_returns_the_whole_line() {
+        let fake = fake(FakeDeepgramOptions {
+            tts_chunk_bytes: 1000,
+            ..Default::default()
+        });
+        let tts = client(&fake);
+        let options = TtsOptions {
+            call_sid: String::new(),
+            voice: "aura-2-helena-en".to_string(),
+        };
+        let audio = tts.synthesize("Hello there.", &options).await.unwrap();
+        assert_eq!(audio.len(), 12 * 60 * 8);
+        assert_eq!(fake.last_tts_query().unwrap()["model"], "aura-2-helena-en");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_key_fails_to_connect() {
+        let fake = fake(FakeDeepgramOptions::default());
+        let tts = DeepgramTts::new(DeepgramTtsConfig {
+            url: fake.tts_url(),
+            api_key: "nope".to_string(),
+            ..Default::default()
+        });
+        let error = tts
+            .synthesize("Hi", &TtsOptions::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, SpeechError::Connect { .. }), "{error}");
+    }
+
+    #[tokio::test]
+    async fn health_reports_configuration() {
+        assert!(
+            !DeepgramTts::new(DeepgramTtsConfig::default())
+                .health()
+                .await
+                .ok
+        );
+        let local = DeepgramTts::new(DeepgramTtsConfig {
+            url: "ws://127.0.0.1:9/v1/speak".to_string(),
+            ..Default::default()
+        });
+        assert!(local.health().await.ok);
+    }
+}
