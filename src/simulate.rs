@@ -101,15 +101,14 @@ pub fn read_script(file: &Path) -> Result<Script> {
     })
 }
 
-pub async fn run_file(engine: Arc<Engine>, file: &Path) -> Result<ScriptReport> {
-    let script = read_script(file)?;
-    run_script(engine, &script, &file.display().to_string()).await
-}
-
-/// Plays one script in a fresh SQLite store (a temporary file, gone afterwards).
-pub async fn run_script(engine: Arc<Engine>, script: &Script, file: &str) -> Result<ScriptReport> {
-    let dir = tempfile::tempdir().context("creating a temporary store")?;
-    let store = storage::open(&dir.path().join("simulate.db").to_string_lossy()).await?;
+/// A fresh SQLite store in `dir` holding the script's `given` appointments.
+pub async fn open_script_store(
+    engine: &Engine,
+    script: &Script,
+    dir: &Path,
+    file: &str,
+) -> Result<Arc<dyn storage::Storage>> {
+    let store = storage::open(&dir.join("simulate.db").to_string_lossy()).await?;
     store.sync_business(engine.business()).await?;
     for (i, given) in script.given.appointments.iter().enumerate() {
         store
@@ -124,6 +123,18 @@ pub async fn run_script(engine: Arc<Engine>, script: &Script, file: &str) -> Res
             .await
             .with_context(|| format!("{file}: given appointment {}", i + 1))?;
     }
+    Ok(store)
+}
+
+pub async fn run_file(engine: Arc<Engine>, file: &Path) -> Result<ScriptReport> {
+    let script = read_script(file)?;
+    run_script(engine, &script, &file.display().to_string()).await
+}
+
+/// Plays one script in a fresh SQLite store (a temporary file, gone afterwards).
+pub async fn run_script(engine: Arc<Engine>, script: &Script, file: &str) -> Result<ScriptReport> {
+    let dir = tempfile::tempdir().context("creating a temporary store")?;
+    let store = open_script_store(&engine, script, dir.path(), file).await?;
     let driver = CallDriver::new(engine.clone(), store.clone());
     let call_id = format!("SIM-{}", slug(&script.name));
     let call = CallInfo {

@@ -307,7 +307,7 @@ fn render_turn(state: &AppState, live: &LiveCall, turn: &AgentTurn) -> String {
     verbs.push(Verb::Gather(Gather {
         action: action.clone(),
         input: "speech dtmf".into(),
-        speech_timeout: "auto".into(),
+        speech_timeout: Some("auto".into()),
         timeout: Some(6),
         language,
         hints,

@@ -186,6 +186,8 @@ struct Shared {
     connections: Mutex<VecDeque<FakeConnection>>,
     counters: Counters,
     events: broadcast::Sender<FakeSttEvent>,
+    /// Per-call subscribers (by `tag`): a phone among hundreds hears only its own call.
+    listeners: Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<FakeSttEvent>>>,
     request_counter: AtomicU64,
 }
 
@@ -265,6 +267,7 @@ impl FakeDeepgram {
             connections: Mutex::new(VecDeque::new()),
             counters: Counters::default(),
             events,
+            listeners: Mutex::new(HashMap::new()),
             request_counter: AtomicU64::new(0),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -380,6 +383,18 @@ impl FakeDeepgram {
     /// Every STT message as it is written to its socket. Costs nothing while nobody subscribes.
     pub fn on_event(&self) -> broadcast::Receiver<FakeSttEvent> {
         self.shared.events.subscribe()
+    }
+
+    /// STT events of one call (connections carrying `tag=<tag>`), from now on. Dropping the
+    /// receiver unsubscribes.
+    pub fn events_for(&self, tag: &str) -> tokio::sync::mpsc::UnboundedReceiver<FakeSttEvent> {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        self.shared
+            .listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(tag.to_string(), sender);
+        receiver
     }
 
     /// Stops serving and closes open connections (same as dropping).
@@ -970,14 +985,23 @@ async fn send_stt(
                 FakeSttKind::Final => &counters.stt_finals,
                 FakeSttKind::UtteranceEnd => &counters.stt_utterance_ends,
             });
+            let event = FakeSttEvent {
+                tag: tag.to_string(),
+                kind,
+                text: outgoing.text,
+                audio_time: outgoing.audio_time,
+                at,
+            };
+            {
+                let mut listeners = shared.listeners.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(listener) = listeners.get(tag)
+                    && listener.send(event.clone()).is_err()
+                {
+                    listeners.remove(tag);
+                }
+            }
             if shared.events.receiver_count() > 0 {
-                let _ = shared.events.send(FakeSttEvent {
-                    tag: tag.to_string(),
-                    kind,
-                    text: outgoing.text,
-                    audio_time: outgoing.audio_time,
-                    at,
-                });
+                let _ = shared.events.send(event);
             }
         }
     }

@@ -86,7 +86,18 @@ impl FakeTwilioRest {
     /// Starts the fake on `127.0.0.1` on a free port. It accepts requests authenticated as
     /// `account_sid:auth_token` for that account.
     pub async fn start(account_sid: &str, auth_token: &str) -> std::io::Result<FakeTwilioRest> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        FakeTwilioRest::start_on(any_port, account_sid, auth_token).await
+    }
+
+    /// Starts the fake on a given address (the local softphone uses a fixed port, so a server
+    /// started separately can be pointed at it).
+    pub async fn start_on(
+        addr: SocketAddr,
+        account_sid: &str,
+        auth_token: &str,
+    ) -> std::io::Result<FakeTwilioRest> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             account_sid: account_sid.to_string(),

@@ -205,13 +205,14 @@ impl Playback {
         }
         while let Some(sent) = self.playing.pop_front() {
             let this = sent.mark == name;
-            if !sent.interrupted {
-                if let Some(text) = sent.text {
-                    self.heard.push(text);
-                }
+            let turn_end = sent.text.is_none();
+            if !sent.interrupted
+                && let Some(text) = sent.text
+            {
+                self.heard.push(text);
             }
             if this {
-                return match (sent.interrupted, sent.text.is_none()) {
+                return match (sent.interrupted, turn_end) {
                     (true, _) => MarkEcho::Dropped,
                     (false, true) => MarkEcho::TurnEnded(sent.mark),
                     (false, false) => MarkEcho::Played,
