@@ -1633,6 +1633,29 @@ mod tests {
         assert_eq!((bytes, flushed["type"].as_str()), (0, Some("Flushed")));
     }
 
+    #[tokio::test]
+    async fn dropping_the_fake_closes_its_connections_and_port() {
+        let fake = FakeDeepgram::start(FakeDeepgramOptions::default()).unwrap();
+        let url = fake.stt_url();
+        let mut ws = connect(&url, None).await.unwrap();
+        ws.send(Ws::binary(silence_audio(20))).await.unwrap();
+        drop(fake);
+        assert_eq!(
+            next(&mut ws).await,
+            Err((1001, "shutting down".to_string()))
+        );
+        let refused = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if connect(&url, None).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        assert!(refused.is_ok(), "the listener stops");
+    }
+
     #[test]
     fn speech_audio_is_speech_and_silence_is_not() {
         let speech = speech_audio(2000);
