@@ -141,6 +141,7 @@ async fn start_fakes(args: &CallArgs) -> Result<StreamKit> {
             Voice::Espeak => CallerVoice::Espeak,
         },
         limit: Duration::from_secs(args.limit),
+        ms_per_char: 60,
     })
 }
 

@@ -113,10 +113,6 @@ impl LiveCalls {
         self.lock().len()
     }
 
-    fn is_live(&self, sid: &str) -> bool {
-        self.lock().contains(sid)
-    }
-
     fn draining(&self) -> bool {
         self.draining.load(Ordering::Relaxed)
     }

@@ -6,3 +6,4 @@
 pub mod fake_deepgram;
 pub mod fake_twilio_rest;
 pub mod phone;
+pub mod replay;

@@ -47,6 +47,8 @@ pub struct StreamKit {
     pub voice: CallerVoice,
     /// A call still going after this long is cut off.
     pub limit: Duration,
+    /// Length of the caller's speech per character (a real voice takes about 60 ms).
+    pub ms_per_char: u32,
 }
 
 /// Talk over the agent: on agent turn `on_turn` (1 = the greeting), `after` its first audio
@@ -461,9 +463,9 @@ async fn act(
                     .await
                     .unwrap_or_else(|error| {
                         tracing::warn!(%error, "espeak-ng failed; the caller speaks a tone");
-                        speech_audio(tone_ms(&text))
+                        speech_audio(tone_ms(&text, kit.ms_per_char))
                     }),
-                CallerVoice::Tone => speech_audio(tone_ms(&text)),
+                CallerVoice::Tone => speech_audio(tone_ms(&text, kit.ms_per_char)),
             };
             line.mic.extend(audio);
             Vec::new()
@@ -490,9 +492,9 @@ async fn act(
     }
 }
 
-/// About how long saying `text` takes (60 ms a character), within reason.
-fn tone_ms(text: &str) -> u32 {
-    (text.chars().count() as u32 * 60).clamp(400, 6000)
+/// About how long saying `text` takes, within reason.
+fn tone_ms(text: &str, ms_per_char: u32) -> u32 {
+    (text.chars().count() as u32 * ms_per_char).clamp(200, 6000)
 }
 
 /// Turn-end marks are named `t<turn>:<slot>` by the server.
