@@ -214,9 +214,32 @@ fn twilio_error(status: StatusCode, code: u32, message: &str) -> Response {
     response
 }
 
+/// An error answer, kept small until it becomes a response.
+struct ApiError {
+    status: StatusCode,
+    code: u32,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        twilio_error(self.status, self.code, &self.message)
+    }
+}
+
 /// The checks every request gets, in Twilio's order: credentials, then the account in the path,
 /// then injected outages.
-fn check_request(shared: &Shared, headers: &HeaderMap, account_sid: &str) -> Result<(), Response> {
+fn check_request(shared: &Shared, headers: &HeaderMap, account_sid: &str) -> Result<(), ApiError> {
     let authorized = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -231,14 +254,14 @@ fn check_request(shared: &Shared, headers: &HeaderMap, account_sid: &str) -> Res
             pair.split_once(':') == Some((shared.account_sid.as_str(), shared.auth_token.as_str()))
         });
     if !authorized {
-        return Err(twilio_error(
+        return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             20003,
             "Authenticate",
         ));
     }
     if account_sid != shared.account_sid {
-        return Err(twilio_error(
+        return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             20404,
             "The requested resource was not found",
@@ -247,7 +270,7 @@ fn check_request(shared: &Shared, headers: &HeaderMap, account_sid: &str) -> Res
     let mut inner = shared.lock();
     if inner.failures_to_inject > 0 {
         inner.failures_to_inject -= 1;
-        return Err(twilio_error(
+        return Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             20500,
             "Internal Server Error",
@@ -294,12 +317,12 @@ fn field(form: &[(String, String)], name: &str) -> Option<String> {
 
 fn form_or_error(
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Result<Vec<(String, String)>, Response> {
+) -> Result<Vec<(String, String)>, ApiError> {
     form.map(|Form(fields)| fields).map_err(|e| {
-        twilio_error(
+        ApiError::new(
             StatusCode::BAD_REQUEST,
             20001,
-            &format!("Invalid form body: {e}"),
+            format!("Invalid form body: {e}"),
         )
     })
 }
@@ -310,8 +333,8 @@ async fn update_call(
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    if let Err(response) = check_request(&shared, &headers, &account_sid) {
-        return response;
+    if let Err(error) = check_request(&shared, &headers, &account_sid) {
+        return error.into_response();
     }
     let call_sid = match call_file.strip_suffix(".json") {
         Some(sid) if is_call_sid(sid) => sid.to_string(),
@@ -325,7 +348,7 @@ async fn update_call(
     };
     let form = match form_or_error(form) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let twiml = field(&form, "Twiml");
     let url = field(&form, "Url");
@@ -392,12 +415,12 @@ async fn create_call(
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    if let Err(response) = check_request(&shared, &headers, &account_sid) {
-        return response;
+    if let Err(error) = check_request(&shared, &headers, &account_sid) {
+        return error.into_response();
     }
     let form = match form_or_error(form) {
         Ok(form) => form,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let (Some(to), Some(from)) = (field(&form, "To"), field(&form, "From")) else {
         return twilio_error(StatusCode::BAD_REQUEST, 21201, "To and From are required");
@@ -517,83 +540,60 @@ mod tests {
         fake.shutdown().await;
     }
 
+    async fn expect_error(
+        fake: &FakeTwilioRest,
+        (path, user, pass): (&str, &str, &str),
+        form: &[(&str, &str)],
+        status: u16,
+        code: u64,
+    ) {
+        let (got_status, body) = post(fake, path, user, pass, form).await;
+        let context = format!("{path} {user}:{pass} {form:?}: {body}");
+        assert_eq!(
+            (got_status, body["code"].as_u64()),
+            (status, Some(code)),
+            "{context}"
+        );
+        assert_eq!(
+            body["status"].as_u64(),
+            Some(u64::from(status)),
+            "{context}"
+        );
+        let more_info = body["more_info"].as_str().unwrap_or_default();
+        assert!(more_info.ends_with(&code.to_string()), "{context}");
+    }
+
     #[tokio::test]
     async fn rejects_what_twilio_rejects() {
         let fake = fake().await;
         let path = call_path(ACCOUNT, CALL);
-        let cases: Vec<(String, &str, &str, Vec<(&str, &str)>, u16, u64)> = vec![
-            (
-                path.clone(),
-                ACCOUNT,
-                "bad",
-                vec![("Status", "completed")],
-                401,
-                20003,
-            ),
-            (
-                path.clone(),
-                "ACother",
-                TOKEN,
-                vec![("Status", "completed")],
-                401,
-                20003,
-            ),
-            (
-                call_path("AC11111111111111111111111111111111", CALL),
-                ACCOUNT,
-                TOKEN,
-                vec![("Status", "completed")],
-                404,
-                20404,
-            ),
-            (
-                call_path(ACCOUNT, "CAnothex"),
-                ACCOUNT,
-                TOKEN,
-                vec![("Status", "completed")],
-                404,
-                20404,
-            ),
-            (path.clone(), ACCOUNT, TOKEN, vec![], 400, 21218),
-            (
-                path.clone(),
-                ACCOUNT,
-                TOKEN,
-                vec![("Twiml", "<Response/>"), ("Url", "https://x")],
-                400,
-                21218,
-            ),
-            (
-                path.clone(),
-                ACCOUNT,
-                TOKEN,
-                vec![("Status", "busy")],
-                400,
-                20001,
-            ),
-            (
-                "/2010-04-01/Accounts/x/Messages.json".to_string(),
-                ACCOUNT,
-                TOKEN,
-                vec![],
-                404,
-                20404,
-            ),
-        ];
-        for (path, user, pass, form, status, code) in cases {
-            let (got_status, body) = post(&fake, &path, user, pass, &form).await;
-            assert_eq!(
-                (got_status, body["code"].as_u64()),
-                (status, Some(code)),
-                "{path} {user}:{pass} {form:?}: {body}"
-            );
-            assert_eq!(body["status"].as_u64(), Some(u64::from(status)));
-            assert!(
-                body["more_info"]
-                    .as_str()
-                    .is_some_and(|m| m.ends_with(&code.to_string()))
-            );
-        }
+        let hang_up = [("Status", "completed")];
+        expect_error(&fake, (&path, ACCOUNT, "bad"), &hang_up, 401, 20003).await;
+        expect_error(&fake, (&path, "ACother", TOKEN), &hang_up, 401, 20003).await;
+        let other_account = call_path("AC11111111111111111111111111111111", CALL);
+        expect_error(
+            &fake,
+            (&other_account, ACCOUNT, TOKEN),
+            &hang_up,
+            404,
+            20404,
+        )
+        .await;
+        let bad_sid = call_path(ACCOUNT, "CAnothex");
+        expect_error(&fake, (&bad_sid, ACCOUNT, TOKEN), &hang_up, 404, 20404).await;
+        expect_error(&fake, (&path, ACCOUNT, TOKEN), &[], 400, 21218).await;
+        let both = [("Twiml", "<Response/>"), ("Url", "https://x")];
+        expect_error(&fake, (&path, ACCOUNT, TOKEN), &both, 400, 21218).await;
+        expect_error(
+            &fake,
+            (&path, ACCOUNT, TOKEN),
+            &[("Status", "busy")],
+            400,
+            20001,
+        )
+        .await;
+        let messages = "/2010-04-01/Accounts/x/Messages.json";
+        expect_error(&fake, (messages, ACCOUNT, TOKEN), &[], 404, 20404).await;
         assert!(fake.updates().is_empty());
     }
 

@@ -536,32 +536,38 @@ fn push_text(parent: Option<&mut Element>, text: &str) -> Result<(), TwimlError>
     }
 }
 
+/// Closes an element: into its parent, or as the root.
+fn attach(
+    stack: &mut [Element],
+    root: &mut Option<Element>,
+    element: Element,
+) -> Result<(), TwimlError> {
+    match stack.last_mut() {
+        Some(parent) => parent.children.push(Node::Element(element)),
+        None if root.is_none() => *root = Some(element),
+        None => return Err(TwimlError::Xml("more than one root element".to_string())),
+    }
+    Ok(())
+}
+
 fn parse_tree(xml: &str) -> Result<Element, TwimlError> {
     let mut reader = Reader::from_str(xml);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     // Closes an element: into its parent, or as the root.
-    let mut attach = |stack: &mut Vec<Element>, element: Element| -> Result<(), TwimlError> {
-        match stack.last_mut() {
-            Some(parent) => parent.children.push(Node::Element(element)),
-            None if root.is_none() => root = Some(element),
-            None => return Err(TwimlError::Xml("more than one root element".to_string())),
-        }
-        Ok(())
-    };
     loop {
         match reader.read_event().map_err(xml_err)? {
             Event::Start(start) => stack.push(start_element(&start)?),
             Event::Empty(start) => {
                 let element = start_element(&start)?;
-                attach(&mut stack, element)?;
+                attach(&mut stack, &mut root, element)?;
             }
             Event::End(_) => {
                 // quick-xml checks that end names match their start tags.
                 let element = stack
                     .pop()
                     .ok_or_else(|| TwimlError::Xml("unbalanced end tag".to_string()))?;
-                attach(&mut stack, element)?;
+                attach(&mut stack, &mut root, element)?;
             }
             Event::Text(text) => push_text(stack.last_mut(), &text.decode().map_err(xml_err)?)?,
             Event::CData(data) => push_text(stack.last_mut(), &data.decode().map_err(xml_err)?)?,
@@ -581,7 +587,6 @@ fn parse_tree(xml: &str) -> Result<Element, TwimlError> {
             Event::Eof => break,
         }
     }
-    drop(attach);
     if let Some(open) = stack.last() {
         return Err(TwimlError::Xml(format!("<{}> is never closed", open.name)));
     }
