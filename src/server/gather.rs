@@ -75,7 +75,7 @@ pub(super) async fn voice(
     }
     let call = CallInfo {
         id: sid.clone(),
-        caller: hook.get("From").map(str::to_string),
+        caller: hook.get("From").and_then(caller_id),
         called: hook.get("To").map(str::to_string),
     };
     if state.config().mode == super::Mode::Stream {
@@ -141,6 +141,17 @@ pub(super) async fn gather(
     let turn = state.driver().input(&mut live, input, state.now()).await;
     finish_turn(&state, &sid, &live, &turn).await;
     xml(render_turn(&state, &live, &turn))
+}
+
+/// A usable caller ID. Withheld numbers reach Twilio as words or as Twilio's placeholder
+/// number, and must not be offered back to the caller as "the number you're calling from".
+pub(super) fn caller_id(from: &str) -> Option<String> {
+    let withheld = ["anonymous", "restricted", "unknown", "private", "unavailable"];
+    if withheld.contains(&from.to_ascii_lowercase().as_str()) || from == "+266696687" {
+        None
+    } else {
+        Some(from.to_string())
+    }
 }
 
 /// What the caller did, from Gather's fields.

@@ -5,7 +5,7 @@
 //! through the same [`CallDriver`](crate::call::CallDriver) as `frontdesk chat`.
 
 pub mod config;
-mod gather;
+pub(crate) mod gather;
 mod health;
 pub mod sessions;
 mod signature;

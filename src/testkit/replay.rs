@@ -77,6 +77,7 @@ impl TestServer {
         config.mode = mode;
         config.fixed_now = Some(script.now);
         config.stream_no_input = pace.no_input;
+        config.drain_limit = Duration::from_secs(1);
         config.account_sid = ACCOUNT_SID.to_string();
         let driver = CallDriver::new(engine.clone(), storage.clone());
         let (stream, kit) = match mode {
@@ -90,10 +91,8 @@ impl TestServer {
             server: config.public_url.clone(),
             auth_token: AUTH_TOKEN.into(),
             account_sid: ACCOUNT_SID.into(),
-            from: script
-                .caller_id
-                .clone()
-                .unwrap_or_else(|| "+12145550123".into()),
+            // No caller ID in the script: the caller withheld it.
+            from: script.caller_id.clone().unwrap_or_default(),
             to: engine.business().phones.main.clone().unwrap_or_default(),
         };
         let state = AppState::new(driver, Arc::new(MemorySessions::new()), config, stream)?;

@@ -34,7 +34,10 @@ pub(super) async fn run(socket: WebSocket, state: AppState, services: StreamServ
         return;
     };
     let call_sid = start.call_sid.clone();
-    let caller = start.custom_parameters.get("From").cloned();
+    let caller = start
+        .custom_parameters
+        .get("From")
+        .and_then(|from| crate::server::gather::caller_id(from));
     tracing::info!(call_id = %call_sid, caller = %mask_phone(caller.as_deref().unwrap_or("")), "media stream started");
     state.inner.calls.begin(&call_sid);
 

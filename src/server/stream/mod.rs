@@ -20,6 +20,7 @@ use super::{AppState, ServerConfig, signature};
 use crate::call::CallDriver;
 use crate::speech::deepgram_stt::{DeepgramStt, DeepgramSttConfig};
 use crate::speech::deepgram_tts::{DeepgramTts, DeepgramTtsConfig};
+use crate::speech::local_tts::LocalTts;
 use crate::speech::{ProviderHealth, SpeechToText, TextToSpeech, TtsOptions};
 use crate::twilio::rest::{TwilioRest, TwilioRestConfig};
 use prompt_cache::PromptCache;
@@ -93,7 +94,7 @@ impl StreamServices {
             ..DeepgramSttConfig::default()
         });
         let (tts, voice): (Arc<dyn TextToSpeech>, String) = match config.tts {
-            TtsChoice::Espeak => bail!("TEMP: local voice not merged yet"),
+            TtsChoice::Espeak => (Arc::new(LocalTts::default()), "en-us".to_string()),
             TtsChoice::Deepgram => (
                 Arc::new(DeepgramTts::new(DeepgramTtsConfig {
                     url: config.deepgram_tts_url.clone(),

@@ -119,6 +119,8 @@ fn base_params(line: &PhoneLine, call_sid: &str, status: &str) -> Vec<(String, S
         ("To", line.to.as_str()),
     ]
     .into_iter()
+    // A withheld caller ID leaves From and Caller out.
+    .filter(|(_, v)| !v.is_empty())
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect()
 }

@@ -1,0 +1,303 @@
+//! Gather mode end to end: a real server on loopback, the fake Twilio phone posting signed
+//! webhooks, a real SQLite file behind it.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::Arc;
+
+use frontdesk::project::{ProjectPaths, load_engine};
+use frontdesk::script::{CallerAction, Script};
+use frontdesk::server::Mode;
+use frontdesk::simulate::{read_script, run_script};
+use frontdesk::testkit::phone::{
+    Caller, PhoneEnding, Speaker, gather_call, http_client, new_call_sid,
+};
+use frontdesk::testkit::replay::{AUTH_TOKEN, ReplayPace, TestServer};
+use frontdesk::tools;
+use frontdesk::twilio::signature;
+use frontdesk_engine::Engine;
+
+pub fn engine() -> Arc<Engine> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    Arc::new(load_engine(&ProjectPaths::at_root(root), tools::catalog()).unwrap())
+}
+
+pub fn scripts() -> Vec<(String, Script)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let stem = f.file_stem().unwrap().to_string_lossy().to_string();
+            (stem, read_script(f).unwrap())
+        })
+        .collect()
+}
+
+pub fn script(stem: &str) -> Script {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/transcripts")
+        .join(format!("{stem}.yaml"));
+    read_script(&path).unwrap()
+}
+
+/// A caller that does exactly these things, then hangs up.
+pub struct Steps(pub VecDeque<CallerAction>);
+
+impl Caller for Steps {
+    fn next(&mut self, _asked_slot: Option<&str>) -> CallerAction {
+        self.0.pop_front().unwrap_or(CallerAction::Hangup)
+    }
+}
+
+pub fn steps(actions: &[CallerAction]) -> Steps {
+    Steps(actions.iter().cloned().collect())
+}
+
+/// Replays every script through a server in `mode` and compares what the server stored with
+/// what `simulate` decides for the same script.
+pub async fn replay_all(mode: Mode, parallel: usize) {
+    let engine = engine();
+    let all = scripts();
+    assert!(all.len() >= 40, "expected the caller scripts, found {}", all.len());
+    let pace = ReplayPace::default();
+    let mut mismatches = Vec::new();
+    for chunk in all.chunks(parallel) {
+        let mut tasks = Vec::new();
+        for (stem, script) in chunk.iter().cloned() {
+            let (engine, pace) = (engine.clone(), pace.clone());
+            tasks.push(tokio::spawn(async move {
+                let expected = run_script(engine.clone(), &script, &stem).await.unwrap();
+                let server = TestServer::start(engine, &script, mode, &pace).await.unwrap();
+                let report = server.call(&script, None).await;
+                let stored = server.stored(&report.call_sid).await;
+                server.shutdown().await;
+                let mut problems = Vec::new();
+                if let PhoneEnding::Failed(why) = &report.ending {
+                    problems.push(format!("the phone failed: {why}"));
+                }
+                match stored {
+                    Err(e) => problems.push(format!("nothing stored: {e:#}")),
+                    Ok(stored) => {
+                        if stored.outcome != expected.outcome {
+                            problems.push(format!(
+                                "outcome {} (simulate: {})",
+                                stored.outcome, expected.outcome
+                            ));
+                        }
+                        if stored.transfer_to != expected.transfer_to {
+                            problems.push(format!(
+                                "transfer {:?} (simulate: {:?})",
+                                stored.transfer_to, expected.transfer_to
+                            ));
+                        }
+                        if stored.appointments != expected.appointments {
+                            problems.push(format!(
+                                "appointments {:?} (simulate: {:?})",
+                                stored.appointments, expected.appointments
+                            ));
+                        }
+                        if stored.carrier_status.as_deref() != Some("completed") {
+                            problems.push(format!(
+                                "status callback not recorded: {:?}",
+                                stored.carrier_status
+                            ));
+                        }
+                    }
+                }
+                (stem, problems)
+            }));
+        }
+        for task in tasks {
+            let (stem, problems) = task.await.unwrap();
+            if !problems.is_empty() {
+                mismatches.push(format!("{stem}: {}", problems.join("; ")));
+            }
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} scripts differ from simulate in {} mode:\n{}",
+        mismatches.len(),
+        all.len(),
+        mode.as_str(),
+        mismatches.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_caller_script_ends_the_same_through_gather_webhooks() {
+    replay_all(Mode::Gather, 8).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_or_missing_signature_gets_403_and_no_call() {
+    let script = script("booking_all_in_one");
+    let server = TestServer::start(engine(), &script, Mode::Gather, &ReplayPace::default())
+        .await
+        .unwrap();
+    let http = http_client();
+    let url = format!("{}/twilio/voice", server.line.server);
+    let params: Vec<(String, String)> = [
+        ("CallSid", "CA00000000000000000000000000000001"),
+        ("From", "+12145550123"),
+        ("To", "+12145550100"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let good = signature::compute(AUTH_TOKEN, &url, &params);
+    let wrong_token = signature::compute("not-the-token", &url, &params);
+    let mut tampered = params.clone();
+    tampered[1].1 = "+19995550000".into();
+
+    for (name, signature, body) in [
+        ("no signature", None, &params),
+        ("signed with another token", Some(wrong_token), &params),
+        ("signed, then a field changed", Some(good.clone()), &tampered),
+    ] {
+        let mut request = http.post(&url).form(body);
+        if let Some(signature) = signature {
+            request = request.header("X-Twilio-Signature", signature);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 403, "{name}");
+    }
+    assert!(
+        server
+            .storage
+            .get_call("CA00000000000000000000000000000001")
+            .await
+            .unwrap()
+            .is_none(),
+        "a rejected webhook must not start a call"
+    );
+    let response = http
+        .post(&url)
+        .header("X-Twilio-Signature", good)
+        .form(&params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("<Gather"), "{body}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keypad_0_dials_a_person_and_a_failed_dial_apologizes() {
+    let script = script("booking_all_in_one");
+    let server = TestServer::start(engine(), &script, Mode::Gather, &ReplayPace::default())
+        .await
+        .unwrap();
+    let http = http_client();
+    let sid = new_call_sid();
+    let mut caller = steps(&[CallerAction::Dtmf("0".into())]);
+    let report = gather_call(&http, &server.line, &mut caller, &sid).await;
+    let human = server.engine.business().phones.human.clone();
+    assert_eq!(report.ending, PhoneEnding::Transferred(human.clone()));
+    let stored = server.stored(&sid).await.unwrap();
+    assert_eq!(stored.outcome, "transferred");
+    assert_eq!(stored.transfer_to.as_deref(), Some(human.as_str()));
+
+    // Nobody picks up: Twilio posts the Dial's action with a failed status.
+    let url = format!("{}/twilio/dial-done", server.line.server);
+    let params: Vec<(String, String)> = [("CallSid", sid.as_str()), ("DialCallStatus", "no-answer")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let response = http
+        .post(&url)
+        .header("X-Twilio-Signature", signature::compute(AUTH_TOKEN, &url, &params))
+        .form(&params)
+        .send()
+        .await
+        .unwrap();
+    let body = response.text().await.unwrap();
+    assert!(body.contains("call you back") && body.contains("<Hangup"), "{body}");
+    let record = server.storage.get_call(&sid).await.unwrap().unwrap();
+    assert!(record.events.iter().any(|e| e.kind == "transfer_failed"));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_characters_from_callers_cannot_break_the_twiml() {
+    let script = script("booking_all_in_one");
+    let server = TestServer::start(engine(), &script, Mode::Gather, &ReplayPace::default())
+        .await
+        .unwrap();
+    let http = http_client();
+    let sid = new_call_sid();
+    let mut caller = steps(&[
+        CallerAction::Say("i need my ac fixed in dallas tomorrow at 10".into()),
+        CallerAction::Say("my name is tom <b>o'neil</b> & \"sons\"".into()),
+    ]);
+    let report = gather_call(&http, &server.line, &mut caller, &sid).await;
+    assert!(
+        !matches!(report.ending, PhoneEnding::Failed(_)),
+        "{:?}",
+        report.ending
+    );
+    let agent: Vec<&str> = report
+        .transcript
+        .iter()
+        .filter(|(s, _)| *s == Speaker::Agent)
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert!(agent.len() >= 3, "{agent:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hanging_up_mid_call_closes_the_record_with_twilio_status() {
+    let script = script("booking_all_in_one");
+    let server = TestServer::start(engine(), &script, Mode::Gather, &ReplayPace::default())
+        .await
+        .unwrap();
+    let http = http_client();
+    let sid = new_call_sid();
+    let mut caller = steps(&[
+        CallerAction::Say("i want to book a repair".into()),
+        CallerAction::Hangup,
+    ]);
+    let report = gather_call(&http, &server.line, &mut caller, &sid).await;
+    assert_eq!(report.ending, PhoneEnding::CallerHungUp);
+    let record = server.storage.get_call(&sid).await.unwrap().unwrap();
+    assert_eq!(record.carrier_status.as_deref(), Some("completed"));
+    assert!(record.duration_seconds.is_some_and(|d| d >= 1));
+    assert!(record.ended_at.is_some());
+    assert_eq!(record.outcome.as_deref(), Some("abandoned"));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_reports_database_and_session_store() {
+    let script = script("booking_all_in_one");
+    let server = TestServer::start(engine(), &script, Mode::Gather, &ReplayPace::default())
+        .await
+        .unwrap();
+    let http = http_client();
+    let base = &server.line.server;
+    let health = http.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let detailed: serde_json::Value = http
+        .get(format!("{base}/health/detailed"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detailed["status"], "ok", "{detailed}");
+    assert_eq!(detailed["database"]["backend"], "sqlite");
+    assert_eq!(detailed["sessions"]["backend"], "memory");
+    assert_eq!(detailed["mode"], "gather");
+    assert_eq!(detailed["signatures"], true);
+    server.shutdown().await;
+}
