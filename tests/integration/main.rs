@@ -7,3 +7,4 @@ mod storage;
 mod support;
 mod transcripts;
 mod twilio_gather;
+mod twilio_stream;

@@ -71,6 +71,7 @@ pub(super) async fn run(socket: WebSocket, state: AppState, services: StreamServ
         digits_due: None,
         no_input_due: None,
         ending: None,
+        close_due: None,
         turns: 0,
         finished: false,
     };
@@ -140,6 +141,8 @@ struct StreamCall {
     no_input_due: Option<Instant>,
     /// How the call ends once the agent's last words have played.
     ending: Option<Ending>,
+    /// After a REST update Twilio ends the stream itself; this is how long we wait for that.
+    close_due: Option<Instant>,
     turns: u32,
     finished: bool,
 }
@@ -155,7 +158,10 @@ impl StreamCall {
             events: mut tts_events,
         } = tts;
         while !self.finished {
-            let due = [self.no_input_due, self.digits_due].into_iter().flatten().min();
+            let due = [self.no_input_due, self.digits_due, self.close_due]
+                .into_iter()
+                .flatten()
+                .min();
             tokio::select! {
                 // Recognition first: a barge-in must not wait behind audio frames.
                 biased;
@@ -301,6 +307,11 @@ impl StreamCall {
 
     async fn on_timer(&mut self, tts: &tokio::sync::mpsc::Sender<TtsCommand>) {
         let now = Instant::now();
+        if self.close_due.is_some_and(|due| due <= now) {
+            tracing::warn!(call_id = %self.call_sid, "twilio did not end the stream after the call update; closing it");
+            self.finished = true;
+            return;
+        }
         if self.digits_due.is_some_and(|due| due <= now) {
             self.digits_due = None;
             let digits = std::mem::take(&mut self.digits);
@@ -335,8 +346,14 @@ impl StreamCall {
             .live
             .asked_slot(&self.state.driver().engine)
             .unwrap_or_else(|| "-".into());
-        // The turn-end mark names the slot asked for, for logs and the local softphone.
-        let turn_end = format!("t{}:{slot}", self.turns);
+        // The turn-end mark names the slot asked for, for logs and the local softphone; a turn
+        // that ends the call does not wait for an answer.
+        let ends_call = turn.ended() || self.live.session.ended;
+        let turn_end = if ends_call {
+            format!("end{}", self.turns)
+        } else {
+            format!("t{}:{slot}", self.turns)
+        };
         let mut out = Vec::new();
         self.playback
             .say(&turn.said, turn_end, &self.services.cache, &mut out);
@@ -433,11 +450,15 @@ impl StreamCall {
             }
             Ending::Hangup => rest.hang_up(&self.call_sid).await,
         };
-        if let Err(error) = result {
-            // Closing the stream still ends this leg of the call.
-            tracing::error!(call_id = %self.call_sid, %error, "Twilio REST update failed; closing the stream");
+        match result {
+            // Twilio now stops the stream (a `stop`, then the socket closes).
+            Ok(()) => self.close_due = Some(Instant::now() + Duration::from_secs(5)),
+            Err(error) => {
+                // Closing the stream still ends this leg of the call.
+                tracing::error!(call_id = %self.call_sid, %error, "Twilio REST update failed; closing the stream");
+                self.finished = true;
+            }
         }
-        self.finished = true;
     }
 
     fn dial(&self, to: &str) -> Dial {

@@ -69,6 +69,9 @@ pub struct PhoneReport {
     pub turn_latencies: Vec<Duration>,
     /// Stream: the recognizer's first speech cue to the `clear` that cut the agent off.
     pub barge_in_latencies: Vec<Duration>,
+    /// Stream: caller frames sent between the speech cue and the `clear` (0 or 1 means the
+    /// server cut the agent off within one 20 ms frame).
+    pub barge_in_frames: Vec<u64>,
     /// Stream: `clear` messages received.
     pub clears: u32,
     /// Stream: 20 ms ticks where the phone could not send on time, or the agent's audio ran
@@ -85,6 +88,7 @@ impl PhoneReport {
             ending: PhoneEnding::TimedOut,
             turn_latencies: Vec::new(),
             barge_in_latencies: Vec::new(),
+            barge_in_frames: Vec::new(),
             clears: 0,
             late_frames: 0,
             frames_sent: 0,

@@ -167,10 +167,6 @@ impl Line {
             })
             .collect()
     }
-
-    fn playing(&self) -> bool {
-        self.speaker.iter().any(|q| matches!(q, Queued::Audio(_)))
-    }
 }
 
 /// Places one call in stream mode and plays `caller` until the call ends.
@@ -285,7 +281,9 @@ async fn run_stream(
     let mut turn_audio_began: Option<Instant> = None;
     let mut barge_at: Option<Instant> = None;
     let mut caller_speaking_since: Option<Instant> = None;
-    let mut cue_at: Option<Instant> = None;
+    // The recognizer's first speech cue and the first clear after the caller began talking.
+    let mut cue: Option<(Instant, u64)> = None;
+    let mut cleared: Option<(Instant, u64)> = None;
     let mut final_at: Option<Instant> = None;
 
     loop {
@@ -327,7 +325,7 @@ async fn run_stream(
                                     send(sink.feed(message).await)?;
                                 }
                                 caller_speaking_since = (!line.mic.is_empty()).then(Instant::now);
-                                cue_at = None;
+                                (cue, cleared) = (None, None);
                             }
                         }
                     }
@@ -346,7 +344,7 @@ async fn run_stream(
                         send(sink.feed(message).await)?;
                     }
                     caller_speaking_since = Some(Instant::now());
-                    cue_at = None;
+                    (cue, cleared) = (None, None);
                 }
                 send(sink.flush().await)?;
             }
@@ -354,9 +352,10 @@ async fn run_stream(
                 let text = match frame {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Close(_))) | None => {
-                        if matches!(report.ending, PhoneEnding::TimedOut) {
-                            report.ending = PhoneEnding::Failed("the server closed the stream".into());
-                        }
+                        report.ending = match updates.try_recv() {
+                            Ok(update) => ending_of(&update.twiml, update.status.as_deref()),
+                            Err(_) => PhoneEnding::Failed("the server closed the stream".into()),
+                        };
                         break;
                     }
                     Some(Ok(Message::Binary(_))) => {
@@ -399,8 +398,9 @@ async fn run_stream(
                     }
                     Some("clear") => {
                         report.clears += 1;
-                        if let Some(at) = cue_at.take() {
-                            report.barge_in_latencies.push(at.elapsed());
+                        if caller_speaking_since.is_some() && cleared.is_none() {
+                            cleared = Some((Instant::now(), report.frames_sent));
+                            measure_barge_in(cue, cleared, report);
                         }
                         for name in line.clear() {
                             let echo = line.message("mark", json!({ "mark": { "name": name } }));
@@ -415,8 +415,12 @@ async fn run_stream(
                 let Some(event) = event else { continue };
                 match event.kind {
                     FakeSttKind::SpeechStarted | FakeSttKind::Interim => {
-                        if cue_at.is_none() && caller_speaking_since.is_some() && line.playing() {
-                            cue_at = Some(event.at);
+                        if let Some(since) = caller_speaking_since
+                            && cue.is_none()
+                            && event.at >= since
+                        {
+                            cue = Some((event.at, report.frames_sent));
+                            measure_barge_in(cue, cleared, report);
                         }
                     }
                     FakeSttKind::Final => {
@@ -441,6 +445,22 @@ async fn run_stream(
     }
     let _ = sink.close().await;
     Ok(())
+}
+
+/// Once both the speech cue and the clear it caused are known, records how far apart they were.
+fn measure_barge_in(
+    cue: Option<(Instant, u64)>,
+    cleared: Option<(Instant, u64)>,
+    report: &mut PhoneReport,
+) {
+    if let (Some((cue_at, cue_frame)), Some((clear_at, clear_frame))) = (cue, cleared) {
+        report
+            .barge_in_latencies
+            .push(clear_at.saturating_duration_since(cue_at));
+        report
+            .barge_in_frames
+            .push(clear_frame.saturating_sub(cue_frame));
+    }
 }
 
 /// Turns a caller action into audio on the mic (and the recognizer's script) or keypad
