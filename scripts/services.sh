@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the services the tests talk to are up: PostgreSQL on 127.0.0.1:5432 with trust
-# auth and a database named `test`. Installs it from Debian's packages if it is missing, and
-# installs espeak-ng, the local text-to-speech voice, the same way.
+# auth and a database named `test`, and Redis on 127.0.0.1:6379. Installs what is missing from
+# Debian's packages, and espeak-ng, the local text-to-speech voice, the same way.
 set -euo pipefail
 
 if ! command -v espeak-ng >/dev/null 2>&1; then
@@ -35,3 +35,17 @@ pg_up || { echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1; }
 if ! psql -h 127.0.0.1 -U postgres -tAc "select 1 from pg_database where datname = 'test'" | grep -q 1; then
   psql -h 127.0.0.1 -U postgres -c "create database test" >/dev/null
 fi
+
+# Redis on 127.0.0.1:6379 for the shared session store tests.
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "installing Redis..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq redis-server >/dev/null
+fi
+if ! redis_up; then
+  redis-server --bind 127.0.0.1 --port 6379 --save "" --appendonly no --daemonize yes >/dev/null
+  for _ in $(seq 1 30); do redis_up && break; sleep 1; done
+fi
+redis_up || { echo "Redis did not come up on 127.0.0.1:6379" >&2; exit 1; }

@@ -155,7 +155,7 @@ async fn interactive(line: &PhoneLine, kit: Option<&StreamKit>) -> Result<ExitCo
         None => gather_call(&http, line, &mut caller, &call_sid).await,
         Some(kit) => stream_call(&http, line, &mut caller, &call_sid, kit, None).await,
     };
-    print_transcript(&report);
+    println!("(call ended: {:?})", report.ending);
     Ok(if matches!(report.ending, PhoneEnding::Failed(_)) {
         ExitCode::FAILURE
     } else {
@@ -168,6 +168,10 @@ async fn interactive(line: &PhoneLine, kit: Option<&StreamKit>) -> Result<ExitCo
 struct Typist;
 
 impl Caller for Typist {
+    fn heard(&mut self, text: &str) {
+        println!("agent: {text}");
+    }
+
     fn next(&mut self, asked_slot: Option<&str>) -> CallerAction {
         match asked_slot {
             Some(slot) => print!("caller ({slot})> "),
@@ -196,13 +200,12 @@ impl Caller for Typist {
 }
 
 fn print_transcript(report: &PhoneReport) {
-    for (i, (speaker, text)) in report.transcript.iter().enumerate() {
+    for (speaker, text) in &report.transcript {
         let who = match speaker {
             Speaker::Agent => "agent",
             Speaker::Caller => "caller",
         };
         println!("{who}: {text}");
-        let _ = i;
     }
     let latencies: Vec<String> = report
         .turn_latencies
@@ -254,8 +257,11 @@ async fn load(
     for task in tasks {
         reports.push(task.await?);
     }
-    progress.finish();
+    progress.finish_and_clear();
     let elapsed = began.elapsed();
+    if let [report] = reports.as_slice() {
+        print_transcript(report);
+    }
     let summary = Summary::of(&reports, elapsed);
     summary.print(args.mode);
     Ok(if summary.failed == 0 {

@@ -150,7 +150,7 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: AppState,
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -164,14 +164,22 @@ impl RunningServer {
             addr,
             state,
             stop,
-            task,
+            task: Some(task),
         })
     }
 
     /// Refuses new calls, lets live ones finish (up to the drain limit), then stops.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
+        let task = self.begin_shutdown();
+        let _ = task.await;
+    }
+
+    /// Starts the shutdown; the returned task ends when the server has stopped.
+    pub fn begin_shutdown(&mut self) -> tokio::task::JoinHandle<()> {
         let _ = self.stop.send(true);
-        let _ = self.task.await;
+        self.task
+            .take()
+            .unwrap_or_else(|| tokio::spawn(std::future::ready(())))
     }
 }
 

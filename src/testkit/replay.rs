@@ -17,7 +17,7 @@ use super::phone::{
 };
 use crate::call::CallDriver;
 use crate::script::{Script, ScriptCursor};
-use crate::server::sessions::MemorySessions;
+use crate::server::sessions::{MemorySessions, SessionStore};
 use crate::server::stream::StreamServices;
 use crate::server::{AppState, Mode, RunningServer, ServerConfig};
 use crate::simulate::open_script_store;
@@ -40,6 +40,8 @@ pub struct ReplayPace {
     pub caller_ms_per_char: u32,
     /// Silence before the server hears "no input".
     pub no_input: Duration,
+    /// How long a shutdown waits for live calls.
+    pub drain_limit: Duration,
 }
 
 impl Default for ReplayPace {
@@ -48,6 +50,7 @@ impl Default for ReplayPace {
             agent_ms_per_char: 4,
             caller_ms_per_char: 10,
             no_input: Duration::from_millis(800),
+            drain_limit: Duration::from_secs(1),
         }
     }
 }
@@ -70,6 +73,17 @@ impl TestServer {
         mode: Mode,
         pace: &ReplayPace,
     ) -> Result<TestServer> {
+        TestServer::start_with(engine, script, mode, pace, Arc::new(MemorySessions::new())).await
+    }
+
+    /// Like [`TestServer::start`], keeping Gather sessions in `sessions`.
+    pub async fn start_with(
+        engine: Arc<Engine>,
+        script: &Script,
+        mode: Mode,
+        pace: &ReplayPace,
+        sessions: Arc<dyn SessionStore>,
+    ) -> Result<TestServer> {
         let dir = tempfile::tempdir().context("temporary directory")?;
         let storage = open_script_store(&engine, script, dir.path(), &script.name).await?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -77,7 +91,7 @@ impl TestServer {
         config.mode = mode;
         config.fixed_now = Some(script.now);
         config.stream_no_input = pace.no_input;
-        config.drain_limit = Duration::from_secs(1);
+        config.drain_limit = pace.drain_limit;
         config.account_sid = ACCOUNT_SID.to_string();
         let driver = CallDriver::new(engine.clone(), storage.clone());
         let (stream, kit) = match mode {
@@ -95,7 +109,7 @@ impl TestServer {
             from: script.caller_id.clone().unwrap_or_default(),
             to: engine.business().phones.main.clone().unwrap_or_default(),
         };
-        let state = AppState::new(driver, Arc::new(MemorySessions::new()), config, stream)?;
+        let state = AppState::new(driver, sessions, config, stream)?;
         let server = RunningServer::start(listener, state)?;
         Ok(TestServer {
             server,
@@ -154,6 +168,11 @@ impl TestServer {
     pub async fn shutdown(self) {
         self.server.shutdown().await;
         self.storage.close().await;
+    }
+
+    /// Starts a graceful shutdown and returns the task that finishes when the server stops.
+    pub fn begin_shutdown(&mut self) -> tokio::task::JoinHandle<()> {
+        self.server.begin_shutdown()
     }
 }
 

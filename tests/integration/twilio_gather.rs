@@ -301,3 +301,129 @@ async fn health_reports_database_and_session_store() {
     assert_eq!(detailed["signatures"], true);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_keep_their_state_in_redis_between_webhooks() {
+    use frontdesk::server::sessions::{RedisSessions, SessionStore};
+    let prefix = format!("frontdesk-test:{}:", new_call_sid());
+    let redis = RedisSessions::connect("redis://127.0.0.1:6379")
+        .await
+        .expect("Redis is required at 127.0.0.1:6379 (scripts/services.sh starts it)")
+        .with_prefix(&prefix);
+    let redis: Arc<dyn SessionStore> = Arc::new(redis);
+    let script = script("booking_all_in_one");
+    let server = TestServer::start_with(
+        engine(),
+        &script,
+        Mode::Gather,
+        &ReplayPace::default(),
+        redis.clone(),
+    )
+    .await
+    .unwrap();
+
+    // Mid-call the conversation lives in Redis...
+    let http = http_client();
+    let sid = new_call_sid();
+    let mut caller = steps(&[
+        CallerAction::Say("can someone fix my ac in fort worth tomorrow at 2".into()),
+        CallerAction::Say("this is linda park".into()),
+        CallerAction::Say("yes please".into()),
+    ]);
+    let mut probe = ProbeRedis {
+        inner: &mut caller,
+        redis: redis.clone(),
+        sid: sid.clone(),
+        seen: Vec::new(),
+    };
+    let report = gather_call(&http, &server.line, &mut probe, &sid).await;
+    let seen = probe.seen.clone();
+    assert!(seen.iter().skip(1).all(|&found| found), "{seen:?}");
+    assert_eq!(report.ending, PhoneEnding::AgentHungUp, "{report:?}");
+    // ...and is gone once the call ends.
+    assert!(redis.load(&sid).await.unwrap().is_none());
+    let stored = server.stored(&sid).await.unwrap();
+    assert_eq!(stored.outcome, "booked");
+    server.shutdown().await;
+}
+
+/// Wraps a caller and checks, at every turn, whether the call's session is in Redis.
+struct ProbeRedis<'a> {
+    inner: &'a mut Steps,
+    redis: Arc<dyn frontdesk::server::sessions::SessionStore>,
+    sid: String,
+    seen: Vec<bool>,
+}
+
+impl Caller for ProbeRedis<'_> {
+    fn next(&mut self, asked_slot: Option<&str>) -> CallerAction {
+        let (redis, sid) = (self.redis.clone(), self.sid.clone());
+        let found = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current()
+                .block_on(async move { redis.load(&sid).await.unwrap().is_some() })
+        });
+        self.seen.push(found);
+        self.inner.next(asked_slot)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutting_down_refuses_new_calls_and_lets_live_ones_finish() {
+    let script = script("booking_all_in_one");
+    // A drain limit far beyond the test's patience: only the live call ending can stop it.
+    let pace = ReplayPace {
+        drain_limit: std::time::Duration::from_secs(120),
+        ..ReplayPace::default()
+    };
+    let mut server = TestServer::start(engine(), &script, Mode::Gather, &pace)
+        .await
+        .unwrap();
+    let http = http_client();
+    let line = server.line.clone();
+    let post = |url: String, params: Vec<(String, String)>| {
+        let http = http.clone();
+        async move {
+            http.post(&url)
+                .header(
+                    "X-Twilio-Signature",
+                    signature::compute(AUTH_TOKEN, &url, &params),
+                )
+                .form(&params)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let params = |sid: &str, extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut p = vec![
+            ("CallSid".to_string(), sid.to_string()),
+            ("From".to_string(), "+12145550123".to_string()),
+        ];
+        p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        p
+    };
+    let live = new_call_sid();
+    let voice = format!("{}/twilio/voice", line.server);
+    assert_eq!(post(voice.clone(), params(&live, &[])).await.status(), 200);
+
+    let mut drain = server.begin_shutdown();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), &mut drain)
+            .await
+            .is_err(),
+        "the server must wait for the live call"
+    );
+    let refused = post(voice.clone(), params(&new_call_sid(), &[])).await;
+    assert_eq!(refused.status(), 503, "new calls go to Twilio's fallback URL");
+    // The live call carries on and ends normally.
+    let gather = format!("{}/twilio/gather", line.server);
+    let answer = post(gather, params(&live, &[("Digits", "0")])).await;
+    assert_eq!(answer.status(), 200);
+    assert!(answer.text().await.unwrap().contains("<Dial"));
+    tokio::time::timeout(std::time::Duration::from_secs(5), drain)
+        .await
+        .expect("the server stops once its last call has ended")
+        .unwrap();
+    server.storage.close().await;
+}

@@ -46,10 +46,14 @@ pub async fn gather_call(
         params = base_params(line, call_sid, "in-progress");
         for verb in verbs {
             match verb {
-                Verb::Say(say) => report.transcript.push((Speaker::Agent, say.text)),
+                Verb::Say(say) => {
+                    caller.heard(&say.text);
+                    report.transcript.push((Speaker::Agent, say.text));
+                }
                 Verb::Pause { .. } => {}
                 Verb::Gather(gather) => {
                     for say in gather.prompts {
+                        caller.heard(&say.text);
                         report.transcript.push((Speaker::Agent, say.text));
                     }
                     let slot = slot_of(&gather.action);

@@ -29,6 +29,9 @@ pub struct PhoneLine {
 pub trait Caller: Send {
     /// The agent finished a turn and waits; `asked_slot` is the slot it asked for, if known.
     fn next(&mut self, asked_slot: Option<&str>) -> CallerAction;
+
+    /// The agent said this (gather mode, where the words arrive as text).
+    fn heard(&mut self, _text: &str) {}
 }
 
 impl Caller for ScriptCursor<'_> {
