@@ -18,7 +18,7 @@ use crate::simulate::read_script;
 use crate::testkit::fake_deepgram::{FakeDeepgram, FakeDeepgramOptions};
 use crate::testkit::fake_twilio_rest::FakeTwilioRest;
 use crate::testkit::phone::{
-    Caller, CallerVoice, PhoneEnding, PhoneLine, PhoneReport, Speaker, StreamKit, gather_call,
+    BargeIn, Caller, CallerVoice, PhoneEnding, PhoneLine, PhoneReport, Speaker, StreamKit, gather_call,
     http_client, new_call_sid, stream_call,
 };
 
@@ -80,6 +80,9 @@ pub struct CallArgs {
     /// Longest a single call may run, in seconds.
     #[arg(long, default_value_t = 300)]
     limit: u64,
+    /// Stream mode: talk over the greeting this many milliseconds into it (measures barge-in).
+    #[arg(long)]
+    barge_in: Option<u64>,
 }
 
 pub fn run(args: CallArgs) -> Result<ExitCode> {
@@ -232,6 +235,7 @@ async fn load(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let began = Instant::now();
+    let barge_in_after = args.barge_in;
     let mut tasks = Vec::with_capacity(args.calls);
     for i in 0..args.calls {
         let permit = limit.clone().acquire_owned().await?;
@@ -244,9 +248,14 @@ async fn load(
             }
             let mut cursor = ScriptCursor::new(script);
             let call_sid = new_call_sid();
+            let barge_in = barge_in_after.map(|ms| BargeIn {
+                on_turn: 1,
+                after: Duration::from_millis(ms),
+                text: "sorry to cut in, i have a quick question".into(),
+            });
             let report = match &kit {
                 None => gather_call(&http, &line, &mut cursor, &call_sid).await,
-                Some(kit) => stream_call(&http, &line, &mut cursor, &call_sid, kit, None).await,
+                Some(kit) => stream_call(&http, &line, &mut cursor, &call_sid, kit, barge_in).await,
             };
             drop(permit);
             progress.inc(1);
@@ -264,11 +273,38 @@ async fn load(
     }
     let summary = Summary::of(&reports, elapsed);
     summary.print(args.mode);
+    if args.mode == PhoneMode::Stream {
+        print_server_latencies(&http, &line.server).await;
+    }
     Ok(if summary.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The server's own measurements (recent window), from `/health/detailed`.
+async fn print_server_latencies(http: &reqwest::Client, server: &str) {
+    let url = format!("{server}/health/detailed");
+    let Ok(response) = http.get(&url).send().await else {
+        return;
+    };
+    let Ok(health) = response.json::<serde_json::Value>().await else {
+        return;
+    };
+    for (name, label) in [
+        ("turn_to_first_audio", "server: final transcript -> first audio sent"),
+        ("barge_in_to_clear", "server: speech cue -> clear sent"),
+    ] {
+        let l = &health["latency"][name];
+        if l["count"].as_u64().unwrap_or(0) > 0 {
+            println!(
+                "{label}: n={} p50={:.2} ms p95={:.2} ms p99={:.2} ms max={:.2} ms",
+                l["count"], l["p50_ms"].as_f64().unwrap_or(0.0), l["p95_ms"].as_f64().unwrap_or(0.0),
+                l["p99_ms"].as_f64().unwrap_or(0.0), l["max_ms"].as_f64().unwrap_or(0.0)
+            );
+        }
+    }
 }
 
 /// Latency and outcome totals over a load run.
@@ -280,6 +316,7 @@ pub struct Summary {
     pub turn_latency: Percentiles,
     pub barge_in: Percentiles,
     pub late_frames: u64,
+    pub late_ticks: u64,
     pub frames_sent: u64,
     pub failures: Vec<String>,
 }
@@ -347,6 +384,7 @@ impl Summary {
                     .collect(),
             ),
             late_frames: reports.iter().map(|r| r.late_frames).sum(),
+            late_ticks: reports.iter().map(|r| r.late_ticks).sum(),
             frames_sent: reports.iter().map(|r| r.frames_sent).sum(),
             failures,
         }
@@ -376,8 +414,8 @@ impl Summary {
                     println!("speech cue -> clear: {}", self.barge_in.line());
                 }
                 println!(
-                    "frames sent: {}; late frames: {}",
-                    self.frames_sent, self.late_frames
+                    "caller frames sent: {}; agent frames late: {}; phone ticks late: {}",
+                    self.frames_sent, self.late_frames, self.late_ticks
                 );
             }
         }

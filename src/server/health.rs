@@ -38,6 +38,10 @@ pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json
         "database": database,
         "sessions": session_store,
         "providers": providers,
+        "latency": {
+            "turn_to_first_audio": state.latencies().turn_to_first_audio.summary(),
+            "barge_in_to_clear": state.latencies().barge_in_to_clear.summary(),
+        },
     });
     let code = if ok {
         StatusCode::OK

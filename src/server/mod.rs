@@ -7,6 +7,7 @@
 pub mod config;
 pub(crate) mod gather;
 mod health;
+pub mod latency;
 pub mod sessions;
 mod signature;
 pub mod stream;
@@ -43,6 +44,7 @@ struct Inner {
     zone: TimeZone,
     stream: Option<StreamServices>,
     calls: LiveCalls,
+    latencies: latency::StreamLatencies,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
                 zone,
                 stream,
                 calls: LiveCalls::default(),
+                latencies: latency::StreamLatencies::default(),
             }),
         })
     }
@@ -83,6 +86,11 @@ impl AppState {
 
     pub fn live_calls(&self) -> usize {
         self.inner.calls.count()
+    }
+
+    /// The server's own stream-mode latencies (recent window).
+    pub fn latencies(&self) -> &latency::StreamLatencies {
+        &self.inner.latencies
     }
 }
 

@@ -72,6 +72,7 @@ pub(super) async fn run(socket: WebSocket, state: AppState, services: StreamServ
         no_input_due: None,
         ending: None,
         close_due: None,
+        answer_pending_since: None,
         turns: 0,
         finished: false,
     };
@@ -143,6 +144,8 @@ struct StreamCall {
     ending: Option<Ending>,
     /// After a REST update Twilio ends the stream itself; this is how long we wait for that.
     close_due: Option<Instant>,
+    /// When the caller's last turn ended, until the first agent audio for it goes out.
+    answer_pending_since: Option<std::time::Instant>,
     turns: u32,
     finished: bool,
 }
@@ -283,10 +286,15 @@ impl StreamCall {
 
     /// The caller started talking: cut the agent off if allowed.
     async fn caller_speaking(&mut self, tts: &tokio::sync::mpsc::Sender<TtsCommand>) {
+        let cue = std::time::Instant::now();
         self.no_input_due = None;
         let mut out = Vec::new();
         if let Some(heard_so_far) = self.playback.barge_in(&mut out) {
             self.perform(out, tts).await;
+            self.state
+                .latencies()
+                .barge_in_to_clear
+                .record(cue.elapsed());
             tracing::debug!(call_id = %self.call_sid, "barge-in");
             if !self.live.session.ended {
                 let input = Input::Interrupted { heard_so_far };
@@ -302,6 +310,7 @@ impl StreamCall {
         }
         let text = std::mem::take(&mut self.heard);
         let confidence = self.confidence.take();
+        self.answer_pending_since = Some(std::time::Instant::now());
         self.take_turn(Input::Said { text, confidence }, tts).await;
     }
 
@@ -414,9 +423,11 @@ impl StreamCall {
         }
         let sid = &self.stream_sid;
         let mut frames = Vec::new();
+        let mut has_audio = false;
         for action in actions {
             match action {
                 Action::Media(audio) => {
+                    has_audio = true;
                     for chunk in audio.chunks(crate::audio::mulaw::FRAME_BYTES) {
                         frames.push(messages::media(sid, chunk));
                     }
@@ -434,6 +445,12 @@ impl StreamCall {
         }
         if self.sink.flush().await.is_err() {
             self.finished = true;
+        }
+        if has_audio && let Some(since) = self.answer_pending_since.take() {
+            self.state
+                .latencies()
+                .turn_to_first_audio
+                .record(since.elapsed());
         }
     }
 

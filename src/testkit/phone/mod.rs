@@ -77,9 +77,11 @@ pub struct PhoneReport {
     pub barge_in_frames: Vec<u64>,
     /// Stream: `clear` messages received.
     pub clears: u32,
-    /// Stream: 20 ms ticks where the phone could not send on time, or the agent's audio ran
-    /// dry in the middle of a line.
+    /// Stream: agent audio that arrived after it was due: the playout ran dry in the middle of
+    /// a line (the server fell behind real time).
     pub late_frames: u64,
+    /// Stream: 20 ms ticks this phone itself fired late (the load generator fell behind).
+    pub late_ticks: u64,
     pub frames_sent: u64,
 }
 
@@ -94,6 +96,7 @@ impl PhoneReport {
             barge_in_frames: Vec::new(),
             clears: 0,
             late_frames: 0,
+            late_ticks: 0,
             frames_sent: 0,
         }
     }

@@ -292,7 +292,7 @@ async fn run_stream(
                 // Ticks that fire well after their slot mean this phone (or the machine)
                 // could not keep real time.
                 if tick.duration_since(next_tick) > Duration::from_millis(20) {
-                    report.late_frames += 1;
+                    report.late_ticks += 1;
                 }
                 next_tick = tick + Duration::from_millis(20);
                 if tokio::time::Instant::now() > deadline {
@@ -329,10 +329,6 @@ async fn run_stream(
                             }
                         }
                     }
-                }
-                if line.starved {
-                    line.starved = false;
-                    report.late_frames += 1;
                 }
                 if let Some(at) = barge_at
                     && Instant::now() >= at
@@ -384,12 +380,19 @@ async fn run_stream(
                                 barge_at = Some(Instant::now() + plan.after);
                             }
                         }
+                        if line.starved {
+                            // The line went on after the playout ran dry: this audio was late.
+                            line.starved = false;
+                            report.late_frames += 1;
+                        }
                         line.speaker.push_back(Queued::Audio(audio));
                     }
                     Some("mark") => {
                         let Some(name) = message["mark"]["name"].as_str() else {
                             return Err("a mark without a name (Twilio error 31924)".into());
                         };
+                        // A mark after a dry playout: the line had simply ended.
+                        line.starved = false;
                         if is_turn_end(name) {
                             turns_received += 1;
                             turn_audio_began = None;
