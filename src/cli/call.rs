@@ -18,8 +18,8 @@ use crate::simulate::read_script;
 use crate::testkit::fake_deepgram::{FakeDeepgram, FakeDeepgramOptions};
 use crate::testkit::fake_twilio_rest::FakeTwilioRest;
 use crate::testkit::phone::{
-    BargeIn, Caller, CallerVoice, PhoneEnding, PhoneLine, PhoneReport, Speaker, StreamKit, gather_call,
-    http_client, new_call_sid, stream_call,
+    BargeIn, Caller, CallerVoice, PhoneEnding, PhoneLine, PhoneReport, Speaker, StreamKit,
+    gather_call, http_client, new_call_sid, stream_call,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -153,7 +153,10 @@ async fn interactive(line: &PhoneLine, kit: Option<&StreamKit>) -> Result<ExitCo
     let http = http_client();
     let call_sid = new_call_sid();
     let mut caller = Typist;
-    println!("(calling {} as {}; empty line = silence, #0 = keypad 0, /hangup to end)", line.server, line.from);
+    println!(
+        "(calling {} as {}; empty line = silence, #0 = keypad 0, /hangup to end)",
+        line.server, line.from
+    );
     let report = match kit {
         None => gather_call(&http, line, &mut caller, &call_sid).await,
         Some(kit) => stream_call(&http, line, &mut caller, &call_sid, kit, None).await,
@@ -239,7 +242,8 @@ async fn load(
     let mut tasks = Vec::with_capacity(args.calls);
     for i in 0..args.calls {
         let permit = limit.clone().acquire_owned().await?;
-        let (scripts, http, kit, progress) = (scripts.clone(), http.clone(), kit.clone(), progress.clone());
+        let (scripts, http, kit, progress) =
+            (scripts.clone(), http.clone(), kit.clone(), progress.clone());
         let mut line = line.clone();
         tasks.push(tokio::spawn(async move {
             let script = &scripts[i % scripts.len()];
@@ -293,15 +297,21 @@ async fn print_server_latencies(http: &reqwest::Client, server: &str) {
         return;
     };
     for (name, label) in [
-        ("turn_to_first_audio", "server: final transcript -> first audio sent"),
+        (
+            "turn_to_first_audio",
+            "server: final transcript -> first audio sent",
+        ),
         ("barge_in_to_clear", "server: speech cue -> clear sent"),
     ] {
         let l = &health["latency"][name];
         if l["count"].as_u64().unwrap_or(0) > 0 {
             println!(
                 "{label}: n={} p50={:.2} ms p95={:.2} ms p99={:.2} ms max={:.2} ms",
-                l["count"], l["p50_ms"].as_f64().unwrap_or(0.0), l["p95_ms"].as_f64().unwrap_or(0.0),
-                l["p99_ms"].as_f64().unwrap_or(0.0), l["max_ms"].as_f64().unwrap_or(0.0)
+                l["count"],
+                l["p50_ms"].as_f64().unwrap_or(0.0),
+                l["p95_ms"].as_f64().unwrap_or(0.0),
+                l["p99_ms"].as_f64().unwrap_or(0.0),
+                l["max_ms"].as_f64().unwrap_or(0.0)
             );
         }
     }
@@ -375,7 +385,10 @@ impl Summary {
             turns: reports.iter().map(|r| r.turn_latencies.len()).sum(),
             elapsed,
             turn_latency: Percentiles::of(
-                reports.iter().flat_map(|r| r.turn_latencies.clone()).collect(),
+                reports
+                    .iter()
+                    .flat_map(|r| r.turn_latencies.clone())
+                    .collect(),
             ),
             barge_in: Percentiles::of(
                 reports

@@ -82,7 +82,11 @@ pub struct ServeArgs {
     )]
     pub deepgram_tts_url: String,
     /// Deepgram voice (Aura model) for --tts deepgram.
-    #[arg(long, env = "FRONTDESK_DEEPGRAM_VOICE", default_value = "aura-2-thalia-en")]
+    #[arg(
+        long,
+        env = "FRONTDESK_DEEPGRAM_VOICE",
+        default_value = "aura-2-thalia-en"
+    )]
     pub deepgram_voice: String,
     /// Seconds a shutdown waits for live calls to finish.
     #[arg(long, env = "FRONTDESK_DRAIN_SECONDS", default_value_t = 600)]
@@ -199,7 +203,8 @@ impl ServerConfig {
             tracing::warn!("{banner}");
             eprintln!("\n!!! {banner}\n");
         }
-        if self.public_url.starts_with("http://") && !self.public_url.contains("127.0.0.1")
+        if self.public_url.starts_with("http://")
+            && !self.public_url.contains("127.0.0.1")
             && !self.public_url.contains("localhost")
         {
             tracing::warn!(public_url = %self.public_url, "the public URL is not https; Twilio requires https and wss");

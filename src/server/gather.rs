@@ -7,7 +7,8 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use frontdesk_engine::{CallInfo, Input};
 
-use super::{AppState, signature};
+use super::AppState;
+use super::signature::{self, Rejection};
 use crate::call::{AgentTurn, LiveCall};
 use crate::logging::mask_phone;
 use crate::twilio::twiml::{self, Dial, Gather, Say, Stream, Verb};
@@ -24,9 +25,13 @@ impl Webhook {
         headers: &HeaderMap,
         uri: &Uri,
         body: &Bytes,
-    ) -> Result<Webhook, Response> {
-        let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-            .map_err(|e| bad_request(&format!("the form body could not be read: {e}")))?;
+    ) -> Result<Webhook, Rejection> {
+        let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|e| {
+            Rejection::new(
+                StatusCode::BAD_REQUEST,
+                format!("the form body could not be read: {e}"),
+            )
+        })?;
         signature::check_form(state, headers, uri, &params)?;
         Ok(Webhook { params })
     }
@@ -39,14 +44,10 @@ impl Webhook {
             .filter(|v| !v.is_empty())
     }
 
-    fn call_sid(&self) -> Result<&str, Response> {
+    fn call_sid(&self) -> Result<&str, Rejection> {
         self.get("CallSid")
-            .ok_or_else(|| bad_request("CallSid is missing"))
+            .ok_or_else(|| Rejection::new(StatusCode::BAD_REQUEST, "CallSid is missing"))
     }
-}
-
-fn bad_request(why: &str) -> Response {
-    (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response()
 }
 
 fn xml(body: String) -> Response {
@@ -62,11 +63,11 @@ pub(super) async fn voice(
 ) -> Response {
     let hook = match Webhook::read(&state, &headers, &uri, &body) {
         Ok(hook) => hook,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     let sid = match hook.call_sid() {
         Ok(sid) => sid.to_string(),
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     if state.inner.calls.draining() {
         // Twilio then tries the number's fallback URL (another server, or a voicemail).
@@ -99,7 +100,12 @@ pub(super) async fn voice(
         Ok(Some(live)) => {
             // Twilio retried the first webhook: ask again instead of starting a second call.
             let turn = AgentTurn {
-                said: live.session.last_said.iter().map(|t| (t.clone(), true)).collect(),
+                said: live
+                    .session
+                    .last_said
+                    .iter()
+                    .map(|t| (t.clone(), true))
+                    .collect(),
                 ..AgentTurn::default()
             };
             return xml(render_turn(&state, &live, &turn));
@@ -122,11 +128,11 @@ pub(super) async fn gather(
 ) -> Response {
     let hook = match Webhook::read(&state, &headers, &uri, &body) {
         Ok(hook) => hook,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     let sid = match hook.call_sid() {
         Ok(sid) => sid.to_string(),
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     let mut live = match state.inner.sessions.load(&sid).await {
         Ok(Some(live)) => live,
@@ -146,7 +152,13 @@ pub(super) async fn gather(
 /// A usable caller ID. Withheld numbers reach Twilio as words or as Twilio's placeholder
 /// number, and must not be offered back to the caller as "the number you're calling from".
 pub(super) fn caller_id(from: &str) -> Option<String> {
-    let withheld = ["anonymous", "restricted", "unknown", "private", "unavailable"];
+    let withheld = [
+        "anonymous",
+        "restricted",
+        "unknown",
+        "private",
+        "unavailable",
+    ];
     if withheld.contains(&from.to_ascii_lowercase().as_str()) || from == "+266696687" {
         None
     } else {
@@ -161,7 +173,11 @@ fn caller_input(hook: &Webhook) -> Input {
             digits: digits.to_string(),
         };
     }
-    match hook.get("SpeechResult").map(str::trim).filter(|t| !t.is_empty()) {
+    match hook
+        .get("SpeechResult")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         Some(text) => Input::Said {
             text: text.to_string(),
             confidence: hook.get("Confidence").and_then(|c| c.parse().ok()),
@@ -193,7 +209,7 @@ pub(super) async fn dial_done(
 ) -> Response {
     let hook = match Webhook::read(&state, &headers, &uri, &body) {
         Ok(hook) => hook,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     let sid = hook.get("CallSid").unwrap_or_default().to_string();
     let status = hook.get("DialCallStatus").unwrap_or("failed");
@@ -227,11 +243,11 @@ pub(super) async fn status(
 ) -> Response {
     let hook = match Webhook::read(&state, &headers, &uri, &body) {
         Ok(hook) => hook,
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     let sid = match hook.call_sid() {
         Ok(sid) => sid.to_string(),
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     let status = hook.get("CallStatus").unwrap_or("completed");
     if !matches!(

@@ -45,7 +45,8 @@ impl LatencyWindow {
             return LatencySummary::default();
         }
         sorted.sort();
-        let ms = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
+        let ms =
+            |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
         LatencySummary {
             count: sorted.len(),
             p50_ms: ms(0.50),

@@ -203,8 +203,11 @@ async fn serve_until(listener: TcpListener, state: AppState, mut stopped: watch:
         }
         state.inner.calls.drained(drain_limit).await;
     };
-    let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown);
+    let serve = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown);
     if let Err(error) = serve.await {
         tracing::error!(%error, "server stopped with an error");
     }

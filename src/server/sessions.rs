@@ -69,7 +69,7 @@ impl SessionStore for MemorySessions {
 
     async fn save(&self, call_sid: &str, call: &LiveCall) -> Result<(), SessionError> {
         let mut calls = self.lock();
-        if calls.len() % 1024 == 0 {
+        if calls.len().is_multiple_of(1024) {
             calls.retain(|_, (_, saved)| saved.elapsed() < SESSION_TTL);
         }
         calls.insert(call_sid.to_string(), (call.clone(), Instant::now()));

@@ -4,6 +4,28 @@
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
+/// A request refused before it reached a handler's work: status and a short reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub status: StatusCode,
+    pub reason: String,
+}
+
+impl Rejection {
+    pub fn new(status: StatusCode, reason: impl Into<String>) -> Rejection {
+        Rejection {
+            status,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        (self.status, format!("{}\n", self.reason)).into_response()
+    }
+}
+
 use super::AppState;
 use crate::twilio::signature;
 
@@ -16,13 +38,13 @@ pub fn check_form(
     headers: &HeaderMap,
     uri: &Uri,
     params: &[(String, String)],
-) -> Result<(), Response> {
+) -> Result<(), Rejection> {
     let url = format!("{}{}", state.config().public_url, path_and_query(uri));
     check(state, headers, &url, params)
 }
 
 /// Checks a WebSocket upgrade: signed over the ws(s):// URL with no parameters.
-pub fn check_upgrade(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<(), Response> {
+pub fn check_upgrade(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<(), Rejection> {
     let base = state.config().stream_url();
     let base = base.trim_end_matches("/twilio/stream");
     let url = format!("{base}{}", path_and_query(uri));
@@ -34,7 +56,7 @@ fn check(
     headers: &HeaderMap,
     url: &str,
     params: &[(String, String)],
-) -> Result<(), Response> {
+) -> Result<(), Rejection> {
     let Some(token) = state.config().auth_token.as_deref() else {
         return Ok(());
     };
@@ -50,7 +72,7 @@ fn path_and_query(uri: &Uri) -> &str {
     uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
 }
 
-fn reject(url: &str, why: &str) -> Response {
+fn reject(url: &str, why: &str) -> Rejection {
     tracing::warn!(url, "rejected a request with a {why} X-Twilio-Signature");
-    (StatusCode::FORBIDDEN, "invalid Twilio signature\n").into_response()
+    Rejection::new(StatusCode::FORBIDDEN, "invalid Twilio signature")
 }

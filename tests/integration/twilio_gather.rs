@@ -64,7 +64,11 @@ pub fn steps(actions: &[CallerAction]) -> Steps {
 pub async fn replay_all(mode: Mode, parallel: usize) {
     let engine = engine();
     let all = scripts();
-    assert!(all.len() >= 40, "expected the caller scripts, found {}", all.len());
+    assert!(
+        all.len() >= 40,
+        "expected the caller scripts, found {}",
+        all.len()
+    );
     let pace = ReplayPace::default();
     let mut mismatches = Vec::new();
     for chunk in all.chunks(parallel) {
@@ -73,7 +77,9 @@ pub async fn replay_all(mode: Mode, parallel: usize) {
             let (engine, pace) = (engine.clone(), pace.clone());
             tasks.push(tokio::spawn(async move {
                 let expected = run_script(engine.clone(), &script, &stem).await.unwrap();
-                let server = TestServer::start(engine, &script, mode, &pace).await.unwrap();
+                let server = TestServer::start(engine, &script, mode, &pace)
+                    .await
+                    .unwrap();
                 let report = server.call(&script, None).await;
                 let stored = server.stored(&report.call_sid).await;
                 server.shutdown().await;
@@ -159,7 +165,11 @@ async fn a_forged_or_missing_signature_gets_403_and_no_call() {
     for (name, signature, body) in [
         ("no signature", None, &params),
         ("signed with another token", Some(wrong_token), &params),
-        ("signed, then a field changed", Some(good.clone()), &tampered),
+        (
+            "signed, then a field changed",
+            Some(good.clone()),
+            &tampered,
+        ),
     ] {
         let mut request = http.post(&url).form(body);
         if let Some(signature) = signature {
@@ -208,19 +218,26 @@ async fn keypad_0_dials_a_person_and_a_failed_dial_apologizes() {
 
     // Nobody picks up: Twilio posts the Dial's action with a failed status.
     let url = format!("{}/twilio/dial-done", server.line.server);
-    let params: Vec<(String, String)> = [("CallSid", sid.as_str()), ("DialCallStatus", "no-answer")]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let params: Vec<(String, String)> =
+        [("CallSid", sid.as_str()), ("DialCallStatus", "no-answer")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
     let response = http
         .post(&url)
-        .header("X-Twilio-Signature", signature::compute(AUTH_TOKEN, &url, &params))
+        .header(
+            "X-Twilio-Signature",
+            signature::compute(AUTH_TOKEN, &url, &params),
+        )
         .form(&params)
         .send()
         .await
         .unwrap();
     let body = response.text().await.unwrap();
-    assert!(body.contains("call you back") && body.contains("<Hangup"), "{body}");
+    assert!(
+        body.contains("call you back") && body.contains("<Hangup"),
+        "{body}"
+    );
     let record = server.storage.get_call(&sid).await.unwrap().unwrap();
     assert!(record.events.iter().any(|e| e.kind == "transfer_failed"));
     server.shutdown().await;
@@ -415,7 +432,11 @@ async fn shutting_down_refuses_new_calls_and_lets_live_ones_finish() {
         "the server must wait for the live call"
     );
     let refused = post(voice.clone(), params(&new_call_sid(), &[])).await;
-    assert_eq!(refused.status(), 503, "new calls go to Twilio's fallback URL");
+    assert_eq!(
+        refused.status(),
+        503,
+        "new calls go to Twilio's fallback URL"
+    );
     // The live call carries on and ends normally.
     let gather = format!("{}/twilio/gather", line.server);
     let answer = post(gather, params(&live, &[("Digits", "0")])).await;

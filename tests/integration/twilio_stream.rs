@@ -87,13 +87,19 @@ async fn keypad_0_transfers_through_the_rest_api() {
     let updates = kit.rest.as_ref().unwrap().updates();
     let update = updates.iter().find(|u| u.call_sid == sid).unwrap();
     let twiml = update.twiml.as_deref().unwrap();
-    assert!(twiml.contains(&human) && twiml.contains("/twilio/dial-done"), "{twiml}");
+    assert!(
+        twiml.contains(&human) && twiml.contains("/twilio/dial-done"),
+        "{twiml}"
+    );
     let stored = server.stored(&sid).await.unwrap();
     assert_eq!(stored.outcome, "transferred");
     server.shutdown().await;
 }
 
-async fn open_stream(server: &TestServer, signature: Option<String>) -> Result<
+async fn open_stream(
+    server: &TestServer,
+    signature: Option<String>,
+) -> Result<
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     tokio_tungstenite::tungstenite::Error,
 > {
@@ -104,7 +110,9 @@ async fn open_stream(server: &TestServer, signature: Option<String>) -> Result<
             .headers_mut()
             .insert("X-Twilio-Signature", signature.parse().unwrap());
     }
-    tokio_tungstenite::connect_async(request).await.map(|(s, _)| s)
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(s, _)| s)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,7 +162,9 @@ async fn broken_frames_end_that_stream_cleanly_and_the_server_keeps_serving() {
     }
     // The call is alive: the greeting comes back as media.
     let mut got_media = false;
-    while let Ok(Some(Ok(frame))) = tokio::time::timeout(Duration::from_secs(5), socket.next()).await {
+    while let Ok(Some(Ok(frame))) =
+        tokio::time::timeout(Duration::from_secs(5), socket.next()).await
+    {
         if let Message::Text(text) = frame
             && text.contains(r#""event":"media""#)
         {

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
+use frontdesk_engine::{CallInfo, Input};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use frontdesk_engine::{CallInfo, Input};
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::StreamServices;
@@ -50,7 +50,10 @@ pub(super) async fn run(socket: WebSocket, state: AppState, services: StreamServ
         call_sid: call_sid.clone(),
         ..services.tts_options.clone()
     };
-    let (stt, tts) = tokio::join!(services.stt.open(&stt_options), services.tts.open(&tts_options));
+    let (stt, tts) = tokio::join!(
+        services.stt.open(&stt_options),
+        services.tts.open(&tts_options)
+    );
     let info = CallInfo {
         id: call_sid.clone(),
         caller,
@@ -82,11 +85,14 @@ pub(super) async fn run(socket: WebSocket, state: AppState, services: StreamServ
             call.run(frames, stt, tts).await;
         }
         (stt, tts) => {
-            let why = [stt.err().map(|e| e.to_string()), tts.err().map(|e| e.to_string())]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("; ");
+            let why = [
+                stt.err().map(|e| e.to_string()),
+                tts.err().map(|e| e.to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ");
             tracing::error!(call_id = %call_sid, why, "speech providers unavailable; handing the call to a person");
             call.hand_to_person().await;
         }
@@ -267,7 +273,8 @@ impl StreamCall {
                         self.heard.push(' ');
                     }
                     self.heard.push_str(text);
-                    self.confidence = Some(self.confidence.map_or(confidence, |c| c.min(confidence)));
+                    self.confidence =
+                        Some(self.confidence.map_or(confidence, |c| c.min(confidence)));
                 }
                 if end_of_turn {
                     self.caller_done(tts).await;
@@ -298,7 +305,11 @@ impl StreamCall {
             tracing::debug!(call_id = %self.call_sid, "barge-in");
             if !self.live.session.ended {
                 let input = Input::Interrupted { heard_so_far };
-                let _ = self.state.driver().input(&mut self.live, input, self.state.now()).await;
+                let _ = self
+                    .state
+                    .driver()
+                    .input(&mut self.live, input, self.state.now())
+                    .await;
             }
         }
     }
@@ -516,7 +527,10 @@ impl StreamCall {
             .session
             .outcomes
             .push(frontdesk_engine::flow::model::Outcome::Transferred);
-        self.state.driver().hang_up(&mut self.live, self.state.now()).await;
+        self.state
+            .driver()
+            .hang_up(&mut self.live, self.state.now())
+            .await;
         self.finished = true;
     }
 }

@@ -147,8 +147,8 @@ pub(super) async fn upgrade(
     uri: Uri,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if let Err(response) = signature::check_upgrade(&state, &headers, &uri) {
-        return response;
+    if let Err(rejection) = signature::check_upgrade(&state, &headers, &uri) {
+        return rejection.into_response();
     }
     let Some(services) = state.inner.stream.clone() else {
         return (StatusCode::NOT_FOUND, "this server runs in gather mode\n").into_response();

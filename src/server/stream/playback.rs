@@ -244,14 +244,18 @@ impl Playback {
         if !self.speaking() {
             return None;
         }
-        let protected = self
-            .unsent
+        let protected = self.unsent.iter().any(|p| {
+            matches!(
+                p,
+                Pending::Line {
+                    interruptible: false,
+                    ..
+                }
+            )
+        }) || self
+            .playing
             .iter()
-            .any(|p| matches!(p, Pending::Line { interruptible: false, .. }))
-            || self
-                .playing
-                .iter()
-                .any(|s| !s.interrupted && s.text.is_some() && !s.interruptible);
+            .any(|s| !s.interrupted && s.text.is_some() && !s.interruptible);
         if protected {
             return None;
         }
@@ -316,12 +320,18 @@ mod tests {
                 Action::Mark("t1:name".into()),
             ]
         );
-        assert!(cache.get("Your name?").is_some(), "synthesized lines are cached");
+        assert!(
+            cache.get("Your name?").is_some(),
+            "synthesized lines are cached"
+        );
         assert_eq!(playback.mark("l1"), MarkEcho::Played);
         assert!(playback.speaking());
         assert_eq!(playback.mark("l2"), MarkEcho::Played);
         assert!(!playback.speaking());
-        assert_eq!(playback.mark("t1:name"), MarkEcho::TurnEnded("t1:name".into()));
+        assert_eq!(
+            playback.mark("t1:name"),
+            MarkEcho::TurnEnded("t1:name".into())
+        );
         assert!(playback.idle());
     }
 

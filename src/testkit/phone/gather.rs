@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use super::{
-    Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, post_completed,
-    post_signed, slot_of,
+    Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, post_completed, post_signed,
+    slot_of,
 };
 use crate::script::CallerAction;
 use crate::twilio::twiml::{self, Verb};
@@ -70,10 +70,14 @@ pub async fn gather_call(
                             params.push(("Digits".into(), digits));
                         }
                         CallerAction::Silence => {
-                            report.transcript.push((Speaker::Caller, "(silence)".into()));
+                            report
+                                .transcript
+                                .push((Speaker::Caller, "(silence)".into()));
                         }
                         CallerAction::Hangup => {
-                            report.transcript.push((Speaker::Caller, "(hangs up)".into()));
+                            report
+                                .transcript
+                                .push((Speaker::Caller, "(hangs up)".into()));
                             report.ending = PhoneEnding::CallerHungUp;
                             break 'call;
                         }

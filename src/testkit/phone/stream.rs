@@ -17,8 +17,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::{
-    Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, post_completed,
-    post_signed, stream_sid_for,
+    Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, post_completed, post_signed,
+    stream_sid_for,
 };
 use crate::audio::mulaw::{FRAME_BYTES, SILENCE};
 use crate::script::CallerAction;
@@ -199,7 +199,13 @@ async fn run_stream(
     report: &mut PhoneReport,
 ) -> Result<(), String> {
     let voice_url = format!("{}/twilio/voice", phone.server);
-    let body = post_signed(http, phone, &voice_url, &base_params(phone, call_sid, "ringing")).await?;
+    let body = post_signed(
+        http,
+        phone,
+        &voice_url,
+        &base_params(phone, call_sid, "ringing"),
+    )
+    .await?;
     let verbs = twiml::parse(&body).map_err(|e| format!("bad TwiML: {e}"))?;
     let Some(stream) = verbs.into_iter().find_map(|v| match v {
         Verb::Connect(stream) => Some(stream),
@@ -426,11 +432,7 @@ async fn run_stream(
                             measure_barge_in(cue, cleared, report);
                         }
                     }
-                    FakeSttKind::Final => {
-                        if !event.text.is_empty() {
-                            final_at = Some(event.at);
-                        }
-                    }
+                    FakeSttKind::Final if !event.text.is_empty() => final_at = Some(event.at),
                     _ => {}
                 }
             }
@@ -508,7 +510,9 @@ async fn act(
                 .collect()
         }
         CallerAction::Silence => {
-            report.transcript.push((Speaker::Caller, "(silence)".into()));
+            report
+                .transcript
+                .push((Speaker::Caller, "(silence)".into()));
             Vec::new()
         }
         CallerAction::Hangup => Vec::new(),
@@ -543,7 +547,9 @@ fn ending_of(twiml_text: &Option<String>, status: Option<&str>) -> PhoneEnding {
                 }
                 return PhoneEnding::AgentHungUp;
             }
-            Err(error) => return PhoneEnding::Failed(format!("bad TwiML in a REST update: {error}")),
+            Err(error) => {
+                return PhoneEnding::Failed(format!("bad TwiML in a REST update: {error}"));
+            }
         }
     }
     match status {
