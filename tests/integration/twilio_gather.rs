@@ -448,3 +448,73 @@ async fn shutting_down_refuses_new_calls_and_lets_live_ones_finish() {
         .unwrap();
     server.storage.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsure_recognition_is_asked_again_but_an_emergency_never_waits() {
+    let script = script("booking_all_in_one");
+    let server = TestServer::start(engine(), &script, Mode::Gather, &ReplayPace::default())
+        .await
+        .unwrap();
+    let http = http_client();
+    let post = |path: &str, params: Vec<(String, String)>| {
+        let url = format!("{}{path}", server.line.server);
+        let http = http.clone();
+        async move {
+            http.post(&url)
+                .header(
+                    "X-Twilio-Signature",
+                    signature::compute(AUTH_TOKEN, &url, &params),
+                )
+                .form(&params)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let fields = |sid: &str, extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut p = vec![
+            ("CallSid".to_string(), sid.to_string()),
+            ("From".to_string(), "+12145550123".to_string()),
+        ];
+        p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        p
+    };
+    let sid = new_call_sid();
+    post("/twilio/voice", fields(&sid, &[])).await;
+    let unsure = post(
+        "/twilio/gather",
+        fields(
+            &sid,
+            &[
+                ("SpeechResult", "book a repair in dallas"),
+                ("Confidence", "0.12"),
+            ],
+        ),
+    )
+    .await;
+    assert!(unsure.contains("<Gather"), "{unsure}");
+    let record = server.storage.get_call(&sid).await.unwrap().unwrap();
+    assert!(record.events.iter().any(|e| e.kind == "low_confidence"));
+    assert!(
+        record.outcome.is_none(),
+        "nothing was booked or ended on a guess"
+    );
+
+    let emergency = post(
+        "/twilio/gather",
+        fields(
+            &sid,
+            &[
+                ("SpeechResult", "i smell gas in the kitchen"),
+                ("Confidence", "0.12"),
+            ],
+        ),
+    )
+    .await;
+    let emergency_line = server.engine.business().phones.emergency.clone();
+    assert!(emergency.contains(&emergency_line), "{emergency}");
+    server.shutdown().await;
+}

@@ -317,9 +317,9 @@ pub struct NoMatchDef {
     /// Speech recognized with less confidence than this (0 to 1) counts as not understood,
     /// unless it names an emergency or asks for a person: those are never ignored.
     #[serde(default = "default_min_confidence")]
-    pub min_confidence: f32,
+    pub min_confidence: f64,
 }
 
-fn default_min_confidence() -> f32 {
+fn default_min_confidence() -> f64 {
     0.3
 }

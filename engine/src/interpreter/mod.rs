@@ -174,7 +174,7 @@ impl<'e> Turn<'e> {
         if s.awaiting_tool.is_some() {
             return Ok(false);
         }
-        if confidence.is_some_and(|c| c < self.engine.globals.no_match.min_confidence) {
+        if confidence.is_some_and(|c| f64::from(c) < self.engine.globals.no_match.min_confidence) {
             // A guess from the recognizer is worse than asking again.
             self.event("low_confidence", json!({ "confidence": confidence }));
             if s.flow.is_some() {
