@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::logging::mask_phone;
+use crate::recorder::Recorder;
 use crate::storage::{Speaker, Storage};
 use crate::tools::Tools;
 
@@ -56,19 +57,28 @@ pub struct CallDriver {
     pub engine: Arc<Engine>,
     pub storage: Arc<dyn Storage>,
     pub tools: Tools,
+    /// Writes the call record in the background, in order.
+    pub recorder: Recorder,
 }
 
 /// Tool calls one turn may make before the driver stops it (a flow bug, not a caller's doing).
 const MAX_TOOL_CALLS_PER_TURN: usize = 16;
 
 impl CallDriver {
+    /// Needs a Tokio runtime: the call record is written by a task it starts.
     pub fn new(engine: Arc<Engine>, storage: Arc<dyn Storage>) -> CallDriver {
         let business = Arc::new(engine.business().clone());
         CallDriver {
             tools: Tools::new(storage.clone(), business),
+            recorder: Recorder::start(storage.clone()),
             engine,
             storage,
         }
+    }
+
+    /// Waits until the call record holds everything recorded so far.
+    pub async fn flush(&self) {
+        self.recorder.flush().await;
     }
 
     /// Answers the call: records it and runs the greeting.
@@ -76,13 +86,9 @@ impl CallDriver {
         let caller = call.caller.clone().unwrap_or_default();
         let called = call.called.clone().unwrap_or_default();
         tracing::info!(call_id = %call.id, caller = %mask_phone(&caller), "call started");
-        if let Err(e) = self
-            .storage
+        self.recorder
             .start_call(&call.id, &caller, &called, now)
-            .await
-        {
-            tracing::error!(call_id = %call.id, error = %e, "could not record the call");
-        }
+            .await;
         let mut live = LiveCall {
             session: self.engine.start(call),
             seq: 0,
@@ -183,13 +189,9 @@ impl CallDriver {
         let s = &live.session;
         let outcome = s.outcome();
         tracing::info!(call_id = %s.call.id, outcome = outcome.as_str(), "call ended");
-        if let Err(e) = self
-            .storage
+        self.recorder
             .finish_call(&s.call.id, outcome.as_str(), s.transfer_to.as_deref(), now)
-            .await
-        {
-            tracing::error!(call_id = %s.call.id, error = %e, "could not close the call record");
-        }
+            .await;
     }
 
     async fn record(&self, live: &mut LiveCall, speaker: Speaker, text: &str) {
@@ -200,24 +202,12 @@ impl CallDriver {
             .as_ref()
             .zip(live.session.state.as_ref())
             .map(|(f, s)| format!("{f}/{s}"));
-        if let Err(e) = self
-            .storage
-            .add_turn(
-                &live.session.call.id,
-                live.seq,
-                speaker,
-                text,
-                state.as_deref(),
-            )
-            .await
-        {
-            tracing::warn!(call_id = %live.session.call.id, error = %e, "could not record a turn");
-        }
+        self.recorder
+            .turn(&live.session.call.id, live.seq, speaker, text, state)
+            .await;
     }
 
     async fn event(&self, call_id: &str, kind: &str, detail: serde_json::Value) {
-        if let Err(e) = self.storage.add_event(call_id, kind, &detail).await {
-            tracing::warn!(call_id, error = %e, "could not record an event");
-        }
+        self.recorder.event(call_id, kind, detail).await;
     }
 }

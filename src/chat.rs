@@ -90,6 +90,7 @@ pub fn run(project: &Path, database: &str, args: ChatArgs) -> Result<ExitCode> {
             show(&turn, &live, args.trace);
         }
         println!("(call ended: {})", live.session.outcome().as_str());
+        driver.flush().await;
         store.close().await;
         Ok(ExitCode::SUCCESS)
     })

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod logging;
 pub mod project;
+pub mod recorder;
 pub mod scheduling;
 pub mod script;
 pub mod seed;

@@ -189,6 +189,7 @@ pub async fn run_script(engine: Arc<Engine>, script: &Script, file: &str) -> Res
         .iter()
         .map(|a| describe_appointment(engine.business(), a))
         .collect();
+    driver.flush().await;
     store.close().await;
     let outcome = live.session.outcome().as_str().to_string();
     let failures = check_expectations(

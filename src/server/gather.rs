@@ -218,14 +218,11 @@ pub(super) async fn dial_done(
     }
     tracing::warn!(call_id = %sid, status, "the transfer did not connect");
     let detail = serde_json::json!({ "dial_status": status });
-    if let Err(error) = state
+    state
         .driver()
-        .storage
-        .add_event(&sid, "transfer_failed", &detail)
-        .await
-    {
-        tracing::warn!(call_id = %sid, %error, "could not record the failed transfer");
-    }
+        .recorder
+        .event(&sid, "transfer_failed", detail)
+        .await;
     let business = state.driver().engine.business();
     let sorry = format!(
         "I'm sorry, nobody at {} could pick up right now. We have your number and will call you back as soon as we can. Goodbye.",
@@ -264,15 +261,12 @@ pub(super) async fn status(
     }
     state.inner.calls.end(&sid);
     let duration = hook.get("CallDuration").and_then(|d| d.parse().ok());
-    match state
+    tracing::info!(call_id = %sid, status, duration, "call closed");
+    state
         .driver()
-        .storage
-        .record_carrier_status(&sid, status, duration, now)
-        .await
-    {
-        Ok(()) => tracing::info!(call_id = %sid, status, duration, "call closed"),
-        Err(error) => tracing::warn!(call_id = %sid, %error, "could not record the call status"),
-    }
+        .recorder
+        .carrier_status(&sid, status, duration, now)
+        .await;
     StatusCode::NO_CONTENT.into_response()
 }
 

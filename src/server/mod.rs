@@ -202,6 +202,7 @@ async fn serve_until(listener: TcpListener, state: AppState, mut stopped: watch:
             tracing::info!(live, "shutting down: waiting for live calls to finish");
         }
         state.inner.calls.drained(drain_limit).await;
+        state.inner.driver.flush().await;
     };
     let serve = axum::serve(
         listener,

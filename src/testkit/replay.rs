@@ -136,10 +136,11 @@ impl TestServer {
     pub async fn settle(&self) {
         for _ in 0..200 {
             if self.server.state.live_calls() == 0 {
-                return;
+                break;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+        self.server.state.driver().flush().await;
     }
 
     /// What the server stored about a call: outcome, booked appointments, transfer target.

@@ -238,6 +238,7 @@ async fn keypad_0_dials_a_person_and_a_failed_dial_apologizes() {
         body.contains("call you back") && body.contains("<Hangup"),
         "{body}"
     );
+    server.settle().await;
     let record = server.storage.get_call(&sid).await.unwrap().unwrap();
     assert!(record.events.iter().any(|e| e.kind == "transfer_failed"));
     server.shutdown().await;
@@ -285,6 +286,7 @@ async fn hanging_up_mid_call_closes_the_record_with_twilio_status() {
     ]);
     let report = gather_call(&http, &server.line, &mut caller, &sid).await;
     assert_eq!(report.ending, PhoneEnding::CallerHungUp);
+    server.settle().await;
     let record = server.storage.get_call(&sid).await.unwrap().unwrap();
     assert_eq!(record.carrier_status.as_deref(), Some("completed"));
     assert!(record.duration_seconds.is_some_and(|d| d >= 1));
@@ -496,6 +498,7 @@ async fn unsure_recognition_is_asked_again_but_an_emergency_never_waits() {
     )
     .await;
     assert!(unsure.contains("<Gather"), "{unsure}");
+    server.settle().await;
     let record = server.storage.get_call(&sid).await.unwrap().unwrap();
     assert!(record.events.iter().any(|e| e.kind == "low_confidence"));
     assert!(

@@ -294,62 +294,9 @@ async fn run_stream(
 
     loop {
         tokio::select! {
-            tick = ticker.tick() => {
-                // Ticks that fire well after their slot mean this phone (or the machine)
-                // could not keep real time.
-                if tick.duration_since(next_tick) > Duration::from_millis(20) {
-                    report.late_ticks += 1;
-                }
-                next_tick = tick + Duration::from_millis(20);
-                if tokio::time::Instant::now() > deadline {
-                    report.ending = PhoneEnding::TimedOut;
-                    break;
-                }
-                let frame = line.media_frame();
-                send(sink.feed(frame).await)?;
-                report.frames_sent += 1;
-                if line.mic.is_empty() {
-                    caller_speaking_since = None;
-                }
-                for name in line.play_frame() {
-                    let echo = line.message("mark", json!({ "mark": { "name": name } }));
-                    send(sink.feed(echo).await)?;
-                    if is_turn_end(&name) {
-                        // The agent finished and waits: the caller answers.
-                        match caller.next(slot_of_mark(&name)) {
-                            CallerAction::Hangup => {
-                                report.transcript.push((Speaker::Caller, "(hangs up)".into()));
-                                report.ending = PhoneEnding::CallerHungUp;
-                                let stop = line.message("stop", json!({ "stop": {
-                                    "accountSid": phone.account_sid, "callSid": call_sid }}));
-                                let _ = sink.send(stop).await;
-                                let _ = sink.close().await;
-                                return Ok(());
-                            }
-                            action => {
-                                for message in act(action, &mut line, kit, call_sid, report).await {
-                                    send(sink.feed(message).await)?;
-                                }
-                                caller_speaking_since = (!line.mic.is_empty()).then(Instant::now);
-                                (cue, cleared) = (None, None);
-                            }
-                        }
-                    }
-                }
-                if let Some(at) = barge_at
-                    && Instant::now() >= at
-                    && let Some(plan) = barge_in.take()
-                {
-                    barge_at = None;
-                    let messages = act(CallerAction::Say(plan.text), &mut line, kit, call_sid, report).await;
-                    for message in messages {
-                        send(sink.feed(message).await)?;
-                    }
-                    caller_speaking_since = Some(Instant::now());
-                    (cue, cleared) = (None, None);
-                }
-                send(sink.flush().await)?;
-            }
+            // What the server already sent is read before the next tick plays audio, so a
+            // busy phone does not mistake its own lag for late audio.
+            biased;
             frame = frames.next() => {
                 let text = match frame {
                     Some(Ok(Message::Text(text))) => text,
@@ -445,6 +392,62 @@ async fn run_stream(
                 let _ = sink.send(stop).await;
                 let _ = sink.close().await;
                 return Ok(());
+            }
+            tick = ticker.tick() => {
+                // Ticks that fire well after their slot mean this phone (or the machine)
+                // could not keep real time.
+                if tick.duration_since(next_tick) > Duration::from_millis(20) {
+                    report.late_ticks += 1;
+                }
+                next_tick = tick + Duration::from_millis(20);
+                if tokio::time::Instant::now() > deadline {
+                    report.ending = PhoneEnding::TimedOut;
+                    break;
+                }
+                let frame = line.media_frame();
+                send(sink.feed(frame).await)?;
+                report.frames_sent += 1;
+                if line.mic.is_empty() {
+                    caller_speaking_since = None;
+                }
+                for name in line.play_frame() {
+                    let echo = line.message("mark", json!({ "mark": { "name": name } }));
+                    send(sink.feed(echo).await)?;
+                    if is_turn_end(&name) {
+                        // The agent finished and waits: the caller answers.
+                        match caller.next(slot_of_mark(&name)) {
+                            CallerAction::Hangup => {
+                                report.transcript.push((Speaker::Caller, "(hangs up)".into()));
+                                report.ending = PhoneEnding::CallerHungUp;
+                                let stop = line.message("stop", json!({ "stop": {
+                                    "accountSid": phone.account_sid, "callSid": call_sid }}));
+                                let _ = sink.send(stop).await;
+                                let _ = sink.close().await;
+                                return Ok(());
+                            }
+                            action => {
+                                for message in act(action, &mut line, kit, call_sid, report).await {
+                                    send(sink.feed(message).await)?;
+                                }
+                                caller_speaking_since = (!line.mic.is_empty()).then(Instant::now);
+                                (cue, cleared) = (None, None);
+                            }
+                        }
+                    }
+                }
+                if let Some(at) = barge_at
+                    && Instant::now() >= at
+                    && let Some(plan) = barge_in.take()
+                {
+                    barge_at = None;
+                    let messages = act(CallerAction::Say(plan.text), &mut line, kit, call_sid, report).await;
+                    for message in messages {
+                        send(sink.feed(message).await)?;
+                    }
+                    caller_speaking_since = Some(Instant::now());
+                    (cue, cleared) = (None, None);
+                }
+                send(sink.flush().await)?;
             }
         }
     }
