@@ -72,7 +72,8 @@ pub(crate) fn answer_body(model: &str, request: &AnswerRequest, stream: bool) ->
         body["max_tokens"] = json!(max_tokens);
     }
     if let Some(temperature) = request.temperature {
-        body["temperature"] = json!(temperature);
+        // Rounded: an f32 widened as is would be sent as 0.30000001192092896.
+        body["temperature"] = json!((f64::from(temperature) * 1000.0).round() / 1000.0);
     }
     body
 }
