@@ -12,9 +12,7 @@ use super::config::LlmConfig;
 use super::error::LlmError;
 use super::resilience::{Breaker, BreakerState, backoff};
 use super::stream::{self, SentenceStream};
-use super::types::{
-    Accounting, AnswerRequest, CallStats, Completion, ExtractRequest, Outcome,
-};
+use super::types::{Accounting, AnswerRequest, CallStats, Completion, ExtractRequest, Outcome};
 use super::wire::{self, ChatResponse, Usage};
 
 /// The longest `retry-after` worth waiting for without a deadline: a caller is on the line.
@@ -82,7 +80,9 @@ impl LlmClient {
             return Err(LlmError::Config("no model configured".into()));
         }
         if config.timeout_per_request.is_zero() {
-            return Err(LlmError::Config("timeout_per_request must be positive".into()));
+            return Err(LlmError::Config(
+                "timeout_per_request must be positive".into(),
+            ));
         }
         config.api_key = config.api_key.filter(|k| !k.trim().is_empty());
         // reqwest is built without a default crypto provider; installing one twice is harmless.

@@ -267,7 +267,10 @@ mod tests {
         assert_eq!(e.message, "<html>502 Bad Gateway</html>");
         assert_eq!(e.to_string(), "<html>502 Bad Gateway</html>");
         assert_eq!(ApiError::parse("").to_string(), "(no message)");
-        assert_eq!(ApiError::parse(r#"{"error":"model not found"}"#).message, "model not found");
+        assert_eq!(
+            ApiError::parse(r#"{"error":"model not found"}"#).message,
+            "model not found"
+        );
     }
 
     #[test]
@@ -281,7 +284,9 @@ mod tests {
         headers.remove("retry-after-ms");
         headers.insert(
             "retry-after",
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().expect("static header"),
+            "Wed, 21 Oct 2015 07:28:00 GMT"
+                .parse()
+                .expect("static header"),
         );
         assert_eq!(retry_after(&headers), None);
     }

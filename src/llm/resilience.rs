@@ -192,6 +192,18 @@ fn random_unit() -> f64 {
 mod tests {
     use super::*;
 
+    fn fail(breaker: &Breaker) {
+        if let Some(permit) = breaker.try_acquire() {
+            permit.failure();
+        }
+    }
+
+    fn succeed(breaker: &Breaker) {
+        if let Some(permit) = breaker.try_acquire() {
+            permit.success();
+        }
+    }
+
     #[test]
     fn backoff_grows_with_jitter_and_is_capped() {
         let base = Duration::from_millis(100);
@@ -207,11 +219,15 @@ mod tests {
     #[test]
     fn breaker_opens_after_consecutive_failures() {
         let breaker = Breaker::new(2, Duration::from_secs(30));
-        breaker.try_acquire().map(Permit::failure);
-        breaker.try_acquire().map(Permit::success);
-        breaker.try_acquire().map(Permit::failure);
-        assert_eq!(breaker.state().state, BreakerPhase::Closed, "not consecutive");
-        breaker.try_acquire().map(Permit::failure);
+        fail(&breaker);
+        succeed(&breaker);
+        fail(&breaker);
+        assert_eq!(
+            breaker.state().state,
+            BreakerPhase::Closed,
+            "not consecutive"
+        );
+        fail(&breaker);
         let state = breaker.state();
         assert_eq!(state.state, BreakerPhase::Open);
         assert_eq!(state.consecutive_failures, 2);
@@ -223,7 +239,7 @@ mod tests {
     fn half_open_lets_one_probe_through() {
         // A zero cooldown makes the breaker half-open as soon as it opens.
         let breaker = Breaker::new(1, Duration::ZERO);
-        breaker.try_acquire().map(Permit::failure);
+        fail(&breaker);
         assert_eq!(breaker.state().state, BreakerPhase::HalfOpen);
         let probe = breaker.try_acquire();
         assert!(probe.is_some());
@@ -232,9 +248,11 @@ mod tests {
         drop(probe);
         let probe = breaker.try_acquire();
         assert!(probe.is_some());
-        probe.map(Permit::failure);
+        if let Some(probe) = probe {
+            probe.failure();
+        }
         assert_eq!(breaker.state().consecutive_failures, 2);
-        breaker.try_acquire().map(Permit::success);
+        succeed(&breaker);
         assert_eq!(
             breaker.state(),
             BreakerState {

@@ -98,7 +98,11 @@ fn find_boundary(text: &str) -> Option<usize> {
                 continue;
             }
             if ENDS_BEFORE_CAPITAL.contains(&word.as_str()) {
-                match chars[j..].iter().map(|&(_, c)| c).find(|c| !c.is_whitespace()) {
+                match chars[j..]
+                    .iter()
+                    .map(|&(_, c)| c)
+                    .find(|c| !c.is_whitespace())
+                {
                     // The next word has not arrived yet: decide when it has.
                     None => return None,
                     Some(first) if !first.is_uppercase() => continue,
@@ -114,9 +118,9 @@ fn find_boundary(text: &str) -> Option<usize> {
 /// The word ending at byte `dot` (exclusive), lower-cased, without leading punctuation.
 fn word_before(text: &str, dot: usize) -> String {
     let before = &text[..dot];
-    let start = before
-        .rfind(|c: char| c.is_whitespace())
-        .map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
+    let start = before.rfind(|c: char| c.is_whitespace()).map_or(0, |i| {
+        i + before[i..].chars().next().map_or(1, char::len_utf8)
+    });
     before[start..]
         .trim_start_matches(|c: char| !c.is_alphanumeric())
         .to_lowercase()
@@ -187,8 +191,14 @@ mod tests {
         assert_eq!(splitter.push(" How"), vec!["Hello there."]);
         assert_eq!(splitter.push(" are you? Dr"), vec!["How are you?"]);
         assert!(splitter.push(". ").is_empty(), "a title");
-        assert!(splitter.push("Who is at 6 p.m. ").is_empty(), "next word unknown");
-        assert!(splitter.push("today").is_empty(), "lowercase: not a boundary");
+        assert!(
+            splitter.push("Who is at 6 p.m. ").is_empty(),
+            "next word unknown"
+        );
+        assert!(
+            splitter.push("today").is_empty(),
+            "lowercase: not a boundary"
+        );
         assert_eq!(splitter.push("? "), vec!["Dr. Who is at 6 p.m. today?"]);
         assert_eq!(splitter.push("Bye"), Vec::<String>::new());
         assert_eq!(splitter.finish().as_deref(), Some("Bye"));

@@ -86,7 +86,11 @@ mod tests {
             let mut parser = SseParser::new();
             let mut events = parser.push(&bytes[..cut]);
             events.extend(parser.push(&bytes[cut..]));
-            assert_eq!(events, vec!["{\"a\":1}", "{\"b\":\"é\"}", "[DONE]"], "cut {cut}");
+            assert_eq!(
+                events,
+                vec!["{\"a\":1}", "{\"b\":\"é\"}", "[DONE]"],
+                "cut {cut}"
+            );
             assert_eq!(parser.finish(), None);
         }
     }

@@ -133,7 +133,10 @@ async fn read(
             if state.finish_reason.is_some() {
                 return state.end(tx).await;
             }
-            return Err(LlmError::Network("the stream ended before the answer was complete".into()).into());
+            return Err(LlmError::Network(
+                "the stream ended before the answer was complete".into(),
+            )
+            .into());
         }
     }
 }
@@ -212,7 +215,9 @@ impl Answer {
                 return Err(LlmError::Refused(self.refusal.trim().to_string()).into());
             }
             if self.finish_reason.as_deref() == Some("content_filter") {
-                return Err(LlmError::Refused("the content filter stopped the answer".into()).into());
+                return Err(
+                    LlmError::Refused("the content filter stopped the answer".into()).into(),
+                );
             }
             return Err(LlmError::BadResponse("the answer is empty".into()).into());
         }

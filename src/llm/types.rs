@@ -107,13 +107,26 @@ pub struct CallStats {
     pub model: String,
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
-    /// From the start of the call (first attempt) to its end.
+    /// From the start of the call (first attempt) to its end. Serialized in milliseconds.
+    #[serde(rename = "latency_ms", serialize_with = "millis")]
     pub latency: Duration,
     /// Streamed answers: from the start of the call to the first piece of text.
+    #[serde(rename = "time_to_first_token_ms", serialize_with = "optional_millis")]
     pub time_to_first_token: Option<Duration>,
     /// HTTP attempts made (0 when the breaker refused the call).
     pub attempts: u32,
     pub outcome: Outcome,
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+fn optional_millis<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => millis(d, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// Receives the [`CallStats`] of every call, successful or not, once it has ended. Keep it

@@ -184,7 +184,9 @@ impl ChatResponse {
             return Err(LlmError::Refused(refusal.to_string()));
         }
         if choice.finish_reason.as_deref() == Some("content_filter") {
-            return Err(LlmError::Refused("the content filter stopped the answer".into()));
+            return Err(LlmError::Refused(
+                "the content filter stopped the answer".into(),
+            ));
         }
         Ok((message, choice.finish_reason))
     }
@@ -208,7 +210,10 @@ pub(crate) fn extracted_json(message: &Message, finish: Option<&str>) -> Result<
         } else {
             e.to_string()
         };
-        LlmError::BadResponse(format!("invalid JSON from the model ({why}): {}", preview(text)))
+        LlmError::BadResponse(format!(
+            "invalid JSON from the model ({why}): {}",
+            preview(text)
+        ))
     })
 }
 
@@ -258,13 +263,18 @@ mod tests {
             content: Some("```json\n{\"a\": 1}\n```".into()),
             ..Message::default()
         };
-        assert_eq!(extracted_json(&message, None).expect("json"), json!({"a": 1}));
+        assert_eq!(
+            extracted_json(&message, None).expect("json"),
+            json!({"a": 1})
+        );
 
         let refused = ChatResponse::parse(
             r#"{"choices":[{"message":{"content":null,"refusal":"I can't help with that."},"finish_reason":"stop"}]}"#,
         )
         .expect("valid");
-        assert!(matches!(refused.into_message(), Err(LlmError::Refused(r)) if r == "I can't help with that."));
+        assert!(
+            matches!(refused.into_message(), Err(LlmError::Refused(r)) if r == "I can't help with that.")
+        );
 
         let cut = Message {
             content: Some("{\"a\": ".into()),

@@ -220,7 +220,7 @@ impl FakeOpenAi {
         self.shared.lock().queue.push_back(reply);
     }
 
-    /// Every request body that was valid JSON, oldest first (rejected ones included).
+    /// Every authorised request body that was valid JSON, oldest first (malformed ones included).
     pub fn requests(&self) -> Vec<Value> {
         self.shared.lock().requests.clone()
     }
@@ -278,13 +278,17 @@ struct Asked {
     prompt_tokens: usize,
 }
 
-async fn chat_completions(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn chat_completions(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     shared.lock().arrivals.push(Instant::now());
     if let Err(response) = check_key(&shared.options, &headers) {
-        return response;
+        return *response;
     }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
-        return invalid(
+        return *invalid(
             "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
             None,
             None,
@@ -293,7 +297,7 @@ async fn chat_completions(State(shared): State<Arc<Shared>>, headers: HeaderMap,
     shared.lock().requests.push(request.clone());
     let asked = match validate(&request) {
         Ok(asked) => asked,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let mut reply = {
         let mut inner = shared.lock();
@@ -332,7 +336,7 @@ async fn chat_completions(State(shared): State<Arc<Shared>>, headers: HeaderMap,
     }
 }
 
-fn check_key(options: &FakeOpenAiOptions, headers: &HeaderMap) -> Result<(), Response> {
+fn check_key(options: &FakeOpenAiOptions, headers: &HeaderMap) -> Result<(), Rejection> {
     let Some(expected) = &options.api_key else {
         return Ok(());
     };
@@ -343,7 +347,7 @@ fn check_key(options: &FakeOpenAiOptions, headers: &HeaderMap) -> Result<(), Res
         .map(str::trim);
     match given {
         Some(key) if key == expected => Ok(()),
-        None => Err(error_response(
+        None => Err(Box::new(error_response(
             401,
             openai_error(
                 "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
@@ -351,19 +355,21 @@ fn check_key(options: &FakeOpenAiOptions, headers: &HeaderMap) -> Result<(), Res
                 None,
                 None,
             ),
-        )),
+        ))),
         Some(key) => {
             // OpenAI shows only the ends of a wrong key.
             let shown: String = key.chars().take(3).collect();
-            Err(error_response(
+            Err(Box::new(error_response(
                 401,
                 openai_error(
-                    &format!("Incorrect API key provided: {shown}****. You can find your API key at https://platform.openai.com/account/api-keys."),
+                    &format!(
+                        "Incorrect API key provided: {shown}****. You can find your API key at https://platform.openai.com/account/api-keys."
+                    ),
                     "invalid_request_error",
                     None,
                     Some("invalid_api_key"),
                 ),
-            ))
+            )))
         }
     }
 }
@@ -373,15 +379,21 @@ fn error_response(status: u16, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn invalid(message: &str, param: Option<&str>, code: Option<&str>) -> Response {
-    error_response(
+fn invalid(message: &str, param: Option<&str>, code: Option<&str>) -> Rejection {
+    Box::new(error_response(
         400,
         openai_error(message, "invalid_request_error", param, code),
-    )
+    ))
 }
 
+/// An error answer, boxed because a `Response` is large to move around in a `Result`.
+type Rejection = Box<Response>;
+
+/// Builds the delta that carries one streamed piece.
+type PieceDelta = fn(&str) -> Value;
+
 /// OpenAI's checks on the parts of a request Frontdesk uses.
-fn validate(request: &Value) -> Result<Asked, Response> {
+fn validate(request: &Value) -> Result<Asked, Rejection> {
     let model = match request.get("model") {
         Some(Value::String(m)) if !m.is_empty() => m.clone(),
         _ => return Err(invalid("you must provide a model parameter", None, None)),
@@ -403,9 +415,20 @@ fn validate(request: &Value) -> Result<Asked, Response> {
     let mut prompt_tokens = 0;
     for (i, message) in messages.iter().enumerate() {
         let role = message.get("role").and_then(Value::as_str).unwrap_or("");
-        if !["system", "developer", "user", "assistant", "tool", "function"].contains(&role) {
+        if ![
+            "system",
+            "developer",
+            "user",
+            "assistant",
+            "tool",
+            "function",
+        ]
+        .contains(&role)
+        {
             return Err(invalid(
-                &format!("Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'."),
+                &format!(
+                    "Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'."
+                ),
                 Some(&format!("messages[{i}].role")),
                 Some("invalid_value"),
             ));
@@ -437,7 +460,8 @@ fn validate(request: &Value) -> Result<Asked, Response> {
         let name = function.get("name").and_then(Value::as_str).unwrap_or("");
         check_name(name, &format!("tools[{i}].function.name"))?;
         if function.get("strict").and_then(Value::as_bool) == Some(true)
-            && let Some(problem) = strict_problem(function.get("parameters").unwrap_or(&Value::Null), "")
+            && let Some(problem) =
+                strict_problem(function.get("parameters").unwrap_or(&Value::Null), "")
         {
             return Err(invalid(
                 &format!("Invalid schema for function '{name}': {problem}"),
@@ -475,7 +499,7 @@ fn validate(request: &Value) -> Result<Asked, Response> {
     })
 }
 
-fn check_name(name: &str, param: &str) -> Result<(), Response> {
+fn check_name(name: &str, param: &str) -> Result<(), Rejection> {
     let valid = !name.is_empty()
         && name.len() <= 64
         && name
@@ -485,7 +509,9 @@ fn check_name(name: &str, param: &str) -> Result<(), Response> {
         return Ok(());
     }
     Err(invalid(
-        &format!("Invalid '{param}': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$' of at most 64 characters."),
+        &format!(
+            "Invalid '{param}': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$' of at most 64 characters."
+        ),
         Some(param),
         Some("invalid_value"),
     ))
@@ -501,7 +527,9 @@ fn strict_problem(schema: &Value, context: &str) -> Option<String> {
         || fields.contains_key("properties");
     if is_object {
         if fields.get("additionalProperties") != Some(&Value::Bool(false)) {
-            return Some(format!("In context=({context}), 'additionalProperties' is required to be supplied and to be false."));
+            return Some(format!(
+                "In context=({context}), 'additionalProperties' is required to be supplied and to be false."
+            ));
         }
         let required: Vec<&str> = fields
             .get("required")
@@ -511,19 +539,29 @@ fn strict_problem(schema: &Value, context: &str) -> Option<String> {
         let properties = fields.get("properties").and_then(Value::as_object);
         for (key, sub) in properties.into_iter().flatten() {
             if !required.contains(&key.as_str()) {
-                return Some(format!("In context=({context}), 'required' is required to be supplied and to be an array including every key in properties. Missing '{key}'."));
+                return Some(format!(
+                    "In context=({context}), 'required' is required to be supplied and to be an array including every key in properties. Missing '{key}'."
+                ));
             }
-            let inner = format!("{context}{}'properties', '{key}'", if context.is_empty() { "" } else { ", " });
+            let inner = format!(
+                "{context}{}'properties', '{key}'",
+                if context.is_empty() { "" } else { ", " }
+            );
             if let Some(problem) = strict_problem(sub, &inner) {
                 return Some(problem);
             }
         }
     }
-    let nested = fields
-        .get("items")
+    let nested = fields.get("items").into_iter().chain(
+        fields
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten(),
+    );
+    nested
         .into_iter()
-        .chain(fields.get("anyOf").and_then(Value::as_array).into_iter().flatten());
-    nested.into_iter().find_map(|sub| strict_problem(sub, context))
+        .find_map(|sub| strict_problem(sub, context))
 }
 
 enum Output {
@@ -562,11 +600,19 @@ fn answer(shared: &Arc<Shared>, asked: &Asked, output: Output) -> Response {
         }
         Output::Text(text) => {
             let tokens = words(&text).len();
-            (json!({"role": "assistant", "content": text, "refusal": null}), "stop", tokens)
+            (
+                json!({"role": "assistant", "content": text, "refusal": null}),
+                "stop",
+                tokens,
+            )
         }
         Output::Refusal(text) => {
             let tokens = words(&text).len();
-            (json!({"role": "assistant", "content": null, "refusal": text}), "stop", tokens)
+            (
+                json!({"role": "assistant", "content": null, "refusal": text}),
+                "stop",
+                tokens,
+            )
         }
     };
     let body = json!({
@@ -586,7 +632,7 @@ fn stream(shared: Arc<Shared>, asked: &Asked, id: String, output: Output) -> Res
                 "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]})
         }
     };
-    let (first, pieces, piece_delta, finish): (Value, Vec<String>, fn(&str) -> Value, &str) =
+    let (first, pieces, piece_delta, finish): (Value, Vec<String>, PieceDelta, &str) =
         match (output, &asked.tool) {
             (Output::Json(value), Some(name)) => (
                 json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0,
@@ -653,7 +699,11 @@ fn stream(shared: Arc<Shared>, asked: &Asked, id: String, output: Output) -> Res
                 return;
             }
         }
-        if tx.send(Ok(Bytes::from_static(b"data: [DONE]\n\n"))).await.is_ok() {
+        if tx
+            .send(Ok(Bytes::from_static(b"data: [DONE]\n\n")))
+            .await
+            .is_ok()
+        {
             shared.lock().completed_streams += 1;
         }
     });
@@ -662,7 +712,10 @@ fn stream(shared: Arc<Shared>, asked: &Asked, id: String, output: Output) -> Res
     }));
     let mut response = Response::new(body);
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
 }
@@ -689,4 +742,235 @@ fn created() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "sk-fake";
+
+    async fn start() -> FakeOpenAi {
+        FakeOpenAi::start(FakeOpenAiOptions {
+            api_key: Some(KEY.into()),
+            ..FakeOpenAiOptions::default()
+        })
+        .await
+        .expect("fake starts")
+    }
+
+    /// Posts `body` with the right key and returns the status, content type and body text.
+    async fn post(fake: &FakeOpenAi, key: Option<&str>, body: Value) -> (u16, String, String) {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::new();
+        let mut request = client
+            .post(format!("{}/chat/completions", fake.base_url()))
+            .json(&body);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        let send = async {
+            let response = request.send().await.expect("request sent");
+            let status = response.status().as_u16();
+            let kind = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            (status, kind, response.text().await.expect("body read"))
+        };
+        tokio::time::timeout(Duration::from_secs(30), send)
+            .await
+            .expect("the fake answered")
+    }
+
+    fn chat(extra: Value) -> Value {
+        let mut body =
+            json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi there"}]});
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        body
+    }
+
+    /// The JSON of every `data:` event, and whether the last one was `[DONE]`.
+    fn events(sse: &str) -> (Vec<Value>, bool) {
+        let data: Vec<&str> = sse
+            .split("\n\n")
+            .filter(|e| !e.is_empty())
+            .map(|e| e.strip_prefix("data: ").expect("data event"))
+            .collect();
+        let done = data.last() == Some(&"[DONE]");
+        let json = data
+            .iter()
+            .filter(|d| **d != "[DONE]")
+            .map(|d| serde_json::from_str(d).expect("JSON chunk"))
+            .collect();
+        (json, done)
+    }
+
+    #[tokio::test]
+    async fn streams_text_as_in_the_protocol() {
+        let fake = start().await;
+        fake.push(Reply::Text("Hello there. Bye".into()));
+        let body = chat(json!({"stream": true, "stream_options": {"include_usage": true}}));
+        let (status, kind, sse) = post(&fake, Some(KEY), body).await;
+
+        assert_eq!((status, kind.as_str()), (200, "text/event-stream"));
+        let (chunks, done) = events(&sse);
+        assert!(done);
+        assert_eq!(chunks[0]["object"], "chat.completion.chunk");
+        assert_eq!(
+            chunks[0]["choices"][0]["delta"],
+            json!({"role": "assistant", "content": ""})
+        );
+        let text: String = chunks[1..chunks.len() - 2]
+            .iter()
+            .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+            .collect();
+        assert_eq!(text, "Hello there. Bye");
+        let finish = &chunks[chunks.len() - 2]["choices"][0];
+        assert_eq!(
+            (&finish["delta"], &finish["finish_reason"]),
+            (&json!({}), &json!("stop"))
+        );
+        let usage = &chunks[chunks.len() - 1];
+        assert_eq!(usage["choices"], json!([]));
+        assert_eq!(usage["usage"]["completion_tokens"], 3);
+        assert_eq!(fake.completed_streams(), 1);
+    }
+
+    #[tokio::test]
+    async fn streams_tool_call_deltas_and_answers_tool_calls() {
+        let fake = start().await;
+        let args = json!({"party_size": 2, "time": "19:00"});
+        let tools = json!({"tools": [{"type": "function", "function": {"name": "book_table",
+            "parameters": {"type": "object", "properties": {"party_size": {"type": "integer"},
+            "time": {"type": "string"}}, "required": ["party_size", "time"],
+            "additionalProperties": false}, "strict": true}}],
+            "tool_choice": {"type": "function", "function": {"name": "book_table"}}});
+        fake.push(Reply::Json(args.clone()));
+        let mut body = chat(tools.clone());
+        body["stream"] = json!(true);
+        let (_, _, sse) = post(&fake, Some(KEY), body).await;
+
+        let (chunks, done) = events(&sse);
+        assert!(done);
+        let first = &chunks[0]["choices"][0]["delta"]["tool_calls"][0];
+        assert_eq!(
+            (&first["index"], &first["function"]["name"]),
+            (&json!(0), &json!("book_table"))
+        );
+        let arguments: String = chunks
+            .iter()
+            .filter_map(|c| {
+                c["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"].as_str()
+            })
+            .collect();
+        assert_eq!(
+            serde_json::from_str::<Value>(&arguments).expect("JSON"),
+            args
+        );
+        assert_eq!(
+            chunks.last().map(|c| &c["choices"][0]["finish_reason"]),
+            Some(&json!("tool_calls"))
+        );
+
+        fake.push(Reply::Json(args.clone()));
+        let (status, _, text) = post(&fake, Some(KEY), chat(tools)).await;
+        let response: Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(status, 200);
+        let call = &response["choices"][0]["message"]["tool_calls"][0]["function"];
+        assert_eq!(
+            call["arguments"]
+                .as_str()
+                .map(serde_json::from_str::<Value>)
+                .and_then(Result::ok),
+            Some(args)
+        );
+        assert_eq!(response["choices"][0]["finish_reason"], "tool_calls");
+    }
+
+    #[tokio::test]
+    async fn checks_the_key() {
+        let fake = start().await;
+        let (status, _, body) = post(&fake, None, chat(json!({}))).await;
+        assert_eq!(status, 401);
+        assert!(body.contains("You didn't provide an API key"));
+        let (status, _, body) = post(&fake, Some("sk-wrong"), chat(json!({}))).await;
+        assert_eq!(status, 401);
+        let error: Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(error["error"]["code"], "invalid_api_key");
+        assert_eq!(fake.request_count(), 2);
+        assert!(
+            fake.requests().is_empty(),
+            "unauthorised bodies are not recorded"
+        );
+    }
+
+    #[tokio::test]
+    async fn rejects_malformed_requests_like_openai() {
+        let fake = start().await;
+        let cases = [
+            (
+                json!({"messages": [{"role": "user", "content": "x"}]}),
+                "you must provide a model parameter",
+            ),
+            (json!({"model": "m", "messages": []}), "empty_array"),
+            (
+                json!({"model": "m", "messages": [{"role": "robot", "content": "x"}]}),
+                "messages[0].role",
+            ),
+            (
+                chat(
+                    json!({"response_format": {"type": "json_schema", "json_schema":
+                {"name": "bad name", "strict": true, "schema": {}}}}),
+                ),
+                "pattern",
+            ),
+            (
+                chat(
+                    json!({"response_format": {"type": "json_schema", "json_schema":
+                {"name": "slots", "strict": true, "schema": {"type": "object",
+                "properties": {"a": {"type": "string"}}, "required": []}}}}),
+                ),
+                "additionalProperties",
+            ),
+        ];
+        for (body, expected) in cases {
+            let (status, _, text) = post(&fake, Some(KEY), body).await;
+            assert_eq!(status, 400, "{text}");
+            assert!(text.contains(expected), "{text} lacks {expected}");
+        }
+    }
+
+    #[tokio::test]
+    async fn scripted_errors_and_the_default_reply() {
+        let fake = start().await;
+        fake.push(Reply::rate_limited(Some(2)));
+        let response = {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::new()
+                .post(format!("{}/chat/completions", fake.base_url()))
+                .bearer_auth(KEY)
+                .json(&chat(json!({})))
+                .send()
+                .await
+                .expect("sent")
+        };
+        assert_eq!(response.status().as_u16(), 429);
+        assert_eq!(
+            response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+            Some("2")
+        );
+
+        let (status, _, body) = post(&fake, Some(KEY), chat(json!({}))).await;
+        assert_eq!(status, 500);
+        assert!(body.contains("no scripted reply"));
+        assert_eq!(fake.requests().len(), 2);
+    }
 }

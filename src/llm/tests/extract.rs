@@ -10,9 +10,14 @@ async fn extract_with_json_schema() {
     fake.push(Reply::Json(json!({"party_size": 4, "date": "2025-06-06"})));
     let (client, seen) = client(config(&fake));
 
-    let completion = within(client.extract(extract_request())).await.expect("extracted");
+    let completion = within(client.extract(extract_request()))
+        .await
+        .expect("extracted");
 
-    assert_eq!(completion.value, json!({"party_size": 4, "date": "2025-06-06"}));
+    assert_eq!(
+        completion.value,
+        json!({"party_size": 4, "date": "2025-06-06"})
+    );
     assert_eq!(completion.stats.outcome, Outcome::Ok);
     assert_eq!(completion.stats.attempts, 1);
     assert_eq!(completion.stats.model, "gpt-4o-mini");
@@ -48,7 +53,9 @@ async fn extract_with_a_forced_function_call() {
     config.structured_output = StructuredOutput::FunctionCall;
     let (client, _) = client(config);
 
-    let completion = within(client.extract(extract_request())).await.expect("extracted");
+    let completion = within(client.extract(extract_request()))
+        .await
+        .expect("extracted");
 
     assert_eq!(completion.value, json!({"party_size": 2, "date": null}));
     let body = &fake.requests()[0];
@@ -68,9 +75,14 @@ async fn refusal_is_an_error() {
     fake.push(Reply::Refusal("I can't help with that.".into()));
     let (client, seen) = client(config(&fake));
 
-    let error = within(client.extract(extract_request())).await.expect_err("refused");
+    let error = within(client.extract(extract_request()))
+        .await
+        .expect_err("refused");
 
-    assert!(matches!(&error, LlmError::Refused(r) if r == "I can't help with that."), "{error}");
+    assert!(
+        matches!(&error, LlmError::Refused(r) if r == "I can't help with that."),
+        "{error}"
+    );
     assert_eq!(last_stats(&seen).outcome, Outcome::Refused);
 }
 
@@ -84,7 +96,9 @@ async fn a_schema_strict_mode_rejects_fails_without_retry() {
     let error = within(client.extract(request)).await.expect_err("rejected");
 
     match &error {
-        LlmError::Api { status: 400, error, .. } => {
+        LlmError::Api {
+            status: 400, error, ..
+        } => {
             assert!(error.message.contains("Missing 'date'"), "{error}");
         }
         other => panic!("expected a 400, got {other}"),
@@ -100,17 +114,24 @@ async fn a_wrong_key_is_not_retried() {
     config.api_key = Some("sk-wrong".into());
     let (client, seen) = client(config);
 
-    let error = within(client.extract(extract_request())).await.expect_err("401");
+    let error = within(client.extract(extract_request()))
+        .await
+        .expect_err("401");
 
     match &error {
-        LlmError::Api { status: 401, error, .. } => {
+        LlmError::Api {
+            status: 401, error, ..
+        } => {
             assert_eq!(error.code.as_deref(), Some("invalid_api_key"));
         }
         other => panic!("expected a 401, got {other}"),
     }
     assert_eq!(fake.request_count(), 1);
     let stats = last_stats(&seen);
-    assert_eq!((stats.attempts, stats.outcome), (1, Outcome::ClientError(401)));
+    assert_eq!(
+        (stats.attempts, stats.outcome),
+        (1, Outcome::ClientError(401))
+    );
 }
 
 #[tokio::test]
@@ -119,7 +140,9 @@ async fn non_streamed_answer() {
     fake.push(Reply::Text("We open at 9 a.m. on weekdays.".into()));
     let (client, _) = client(config(&fake));
 
-    let completion = within(client.answer(answer_request())).await.expect("answer");
+    let completion = within(client.answer(answer_request()))
+        .await
+        .expect("answer");
 
     assert_eq!(completion.value, "We open at 9 a.m. on weekdays.");
     let body = &fake.requests()[0];
@@ -137,4 +160,23 @@ fn bad_configs_are_refused() {
     let full_endpoint = LlmConfig::new("http://localhost:8080/v1/chat/completions/", "m");
     let client = LlmClient::new(full_endpoint).expect("accepted");
     assert_eq!(client.config().base_url, "http://localhost:8080/v1");
+}
+
+#[test]
+fn stats_serialize_for_logs_and_health() {
+    let stats = CallStats {
+        model: "m".into(),
+        prompt_tokens: 1,
+        completion_tokens: 2,
+        latency: Duration::from_millis(1500),
+        time_to_first_token: None,
+        attempts: 2,
+        outcome: Outcome::ServerError(503),
+    };
+    assert_eq!(
+        serde_json::to_value(&stats).expect("serializable"),
+        json!({"model": "m", "prompt_tokens": 1, "completion_tokens": 2, "latency_ms": 1500.0,
+            "time_to_first_token_ms": null, "attempts": 2,
+            "outcome": {"kind": "server_error", "status": 503}})
+    );
 }

@@ -33,7 +33,9 @@ async fn fake() -> FakeOpenAi {
 }
 
 async fn fake_with(options: FakeOpenAiOptions) -> FakeOpenAi {
-    FakeOpenAi::start(options).await.expect("fake OpenAI starts")
+    FakeOpenAi::start(options)
+        .await
+        .expect("fake OpenAI starts")
 }
 
 fn config(fake: &FakeOpenAi) -> LlmConfig {

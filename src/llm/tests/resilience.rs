@@ -13,12 +13,17 @@ async fn rate_limit_with_retry_after_is_retried_once() {
     fake.push(slots());
     let (client, _) = client(config(&fake));
 
-    let completion = within(client.extract(extract_request())).await.expect("extracted");
+    let completion = within(client.extract(extract_request()))
+        .await
+        .expect("extracted");
 
     assert_eq!(completion.stats.attempts, 2);
     let arrivals = fake.arrivals();
     assert_eq!(arrivals.len(), 2);
-    assert!(arrivals[1] - arrivals[0] >= Duration::from_secs(1), "retry-after honoured");
+    assert!(
+        arrivals[1] - arrivals[0] >= Duration::from_secs(1),
+        "retry-after honoured"
+    );
 }
 
 #[tokio::test]
@@ -29,7 +34,9 @@ async fn server_errors_then_success_within_max_retries() {
     fake.push(slots());
     let (client, _) = client(config(&fake));
 
-    let completion = within(client.extract(extract_request())).await.expect("extracted");
+    let completion = within(client.extract(extract_request()))
+        .await
+        .expect("extracted");
 
     assert_eq!(completion.stats.attempts, 3);
     assert_eq!(completion.stats.outcome, Outcome::Ok);
@@ -44,12 +51,20 @@ async fn server_errors_beyond_max_retries_fail() {
     fake.push(slots());
     let (client, seen) = client(config(&fake));
 
-    let error = within(client.extract(extract_request())).await.expect_err("fails");
+    let error = within(client.extract(extract_request()))
+        .await
+        .expect_err("fails");
 
-    assert!(matches!(error, LlmError::Api { status: 500, .. }), "{error}");
+    assert!(
+        matches!(error, LlmError::Api { status: 500, .. }),
+        "{error}"
+    );
     assert_eq!(fake.request_count(), 3);
     let stats = last_stats(&seen);
-    assert_eq!((stats.attempts, stats.outcome), (3, Outcome::ServerError(500)));
+    assert_eq!(
+        (stats.attempts, stats.outcome),
+        (3, Outcome::ServerError(500))
+    );
 }
 
 #[tokio::test]
@@ -59,9 +74,13 @@ async fn insufficient_quota_is_not_retried() {
     fake.push(slots());
     let (client, seen) = client(config(&fake));
 
-    let error = within(client.extract(extract_request())).await.expect_err("fails");
+    let error = within(client.extract(extract_request()))
+        .await
+        .expect_err("fails");
 
-    assert!(matches!(&error, LlmError::Api { status: 429, error, .. } if error.is_quota_exhausted()));
+    assert!(
+        matches!(&error, LlmError::Api { status: 429, error, .. } if error.is_quota_exhausted())
+    );
     assert_eq!(fake.request_count(), 1);
     assert_eq!(last_stats(&seen).outcome, Outcome::QuotaExhausted);
 }
@@ -75,7 +94,9 @@ async fn a_hanging_server_times_out_without_retry() {
     config.timeout_per_request = Duration::from_millis(200);
     let (client, seen) = client(config);
 
-    let error = within(client.extract(extract_request())).await.expect_err("times out");
+    let error = within(client.extract(extract_request()))
+        .await
+        .expect_err("times out");
 
     assert!(matches!(error, LlmError::Timeout(limit) if limit == Duration::from_millis(200)));
     assert_eq!(fake.request_count(), 1);
@@ -91,7 +112,9 @@ async fn the_deadline_cuts_an_attempt_short() {
     let mut request = extract_request();
     request.deadline = Some(tokio::time::Instant::now() + Duration::from_millis(200));
 
-    let error = within(client.extract(request)).await.expect_err("times out");
+    let error = within(client.extract(request))
+        .await
+        .expect_err("times out");
 
     assert!(matches!(error, LlmError::Timeout(limit) if limit <= Duration::from_millis(200)));
 }
@@ -107,8 +130,13 @@ async fn no_retry_is_started_that_cannot_finish_before_the_deadline() {
     // A retry would need a full 5 s attempt: it does not fit in 2 s.
     let mut request = extract_request();
     request.deadline = Some(tokio::time::Instant::now() + Duration::from_secs(2));
-    let error = within(patient.extract(request)).await.expect_err("no retry");
-    assert!(matches!(error, LlmError::Api { status: 500, .. }), "{error}");
+    let error = within(patient.extract(request))
+        .await
+        .expect_err("no retry");
+    assert!(
+        matches!(error, LlmError::Api { status: 500, .. }),
+        "{error}"
+    );
     assert_eq!(fake.request_count(), 1);
 
     // Without the deadline problem, a retry-after longer than the time left still stops it.
@@ -118,7 +146,10 @@ async fn no_retry_is_started_that_cannot_finish_before_the_deadline() {
     let mut request = extract_request();
     request.deadline = Some(tokio::time::Instant::now() + Duration::from_millis(800));
     let error = within(quick.extract(request)).await.expect_err("no retry");
-    assert!(matches!(error, LlmError::Api { status: 429, .. }), "{error}");
+    assert!(
+        matches!(error, LlmError::Api { status: 429, .. }),
+        "{error}"
+    );
     assert_eq!(fake.request_count(), 2);
 }
 
@@ -132,7 +163,9 @@ async fn connection_failures_are_retried() {
     config.backoff_base = Duration::from_millis(10);
     let (client, seen) = client(config);
 
-    let error = within(client.extract(extract_request())).await.expect_err("unreachable");
+    let error = within(client.extract(extract_request()))
+        .await
+        .expect_err("unreachable");
 
     assert!(matches!(error, LlmError::Network(_)), "{error}");
     let stats = last_stats(&seen);
@@ -150,7 +183,9 @@ async fn the_breaker_opens_fails_fast_and_recovers_through_a_probe() {
 
     for _ in 0..2 {
         fake.push(Reply::server_error());
-        within(client.extract(extract_request())).await.expect_err("500");
+        within(client.extract(extract_request()))
+            .await
+            .expect_err("500");
     }
     let state = client.breaker_state();
     assert_eq!(state.state, BreakerPhase::Open);
@@ -159,7 +194,9 @@ async fn the_breaker_opens_fails_fast_and_recovers_through_a_probe() {
 
     // Open: fails at once, and the server sees nothing.
     fake.push(slots());
-    let error = within(client.extract(extract_request())).await.expect_err("open");
+    let error = within(client.extract(extract_request()))
+        .await
+        .expect_err("open");
     assert!(matches!(error, LlmError::BreakerOpen), "{error}");
     assert_eq!(fake.request_count(), 2);
     let stats = last_stats(&seen);
@@ -168,11 +205,16 @@ async fn the_breaker_opens_fails_fast_and_recovers_through_a_probe() {
     // After the cooldown one probe goes through; its success closes the breaker.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(client.breaker_state().state, BreakerPhase::HalfOpen);
-    let completion = within(client.extract(extract_request())).await.expect("probe");
+    let completion = within(client.extract(extract_request()))
+        .await
+        .expect("probe");
     assert_eq!(completion.stats.attempts, 1);
     assert_eq!(fake.request_count(), 3);
     let state = client.breaker_state();
-    assert_eq!((state.state, state.consecutive_failures), (BreakerPhase::Closed, 0));
+    assert_eq!(
+        (state.state, state.consecutive_failures),
+        (BreakerPhase::Closed, 0)
+    );
 }
 
 #[tokio::test]
@@ -185,16 +227,25 @@ async fn a_failed_probe_opens_the_breaker_again() {
     let (client, _) = client(config);
 
     fake.push(Reply::server_error());
-    within(client.extract(extract_request())).await.expect_err("500");
+    within(client.extract(extract_request()))
+        .await
+        .expect_err("500");
     tokio::time::sleep(Duration::from_millis(400)).await;
     fake.push(Reply::overloaded());
-    let error = within(client.extract(extract_request())).await.expect_err("probe fails");
-    assert!(matches!(error, LlmError::Api { status: 503, .. }), "{error}");
+    let error = within(client.extract(extract_request()))
+        .await
+        .expect_err("probe fails");
+    assert!(
+        matches!(error, LlmError::Api { status: 503, .. }),
+        "{error}"
+    );
     assert_eq!(client.breaker_state().consecutive_failures, 2);
 
     tokio::time::sleep(Duration::from_millis(400)).await;
     fake.push(slots());
-    within(client.extract(extract_request())).await.expect("second probe");
+    within(client.extract(extract_request()))
+        .await
+        .expect("second probe");
     assert_eq!(client.breaker_state().state, BreakerPhase::Closed);
     assert_eq!(fake.request_count(), 3);
 }

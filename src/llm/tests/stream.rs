@@ -14,8 +14,13 @@ async fn sentences_arrive_while_the_answer_is_still_streaming() {
     fake.hold_streams_after(6);
     let (client, seen) = client(config(&fake));
 
-    let mut stream = within(client.answer_stream(answer_request())).await.expect("stream");
-    let first = within(stream.next_sentence()).await.expect("a sentence").expect("ok");
+    let mut stream = within(client.answer_stream(answer_request()))
+        .await
+        .expect("stream");
+    let first = within(stream.next_sentence())
+        .await
+        .expect("a sentence")
+        .expect("ok");
 
     assert_eq!(first, "Sure, we can help.");
     assert_eq!(fake.completed_streams(), 0, "the fake is still streaming");
@@ -31,9 +36,16 @@ async fn sentences_arrive_while_the_answer_is_still_streaming() {
     let stats = within(stream.stats()).await.expect("stats");
     assert_eq!(stats.outcome, Outcome::Ok);
     assert_eq!(stats.attempts, 1);
-    assert_eq!(stats.completion_tokens, 14, "one per word, from the usage chunk");
+    assert_eq!(
+        stats.completion_tokens, 14,
+        "one per word, from the usage chunk"
+    );
     assert!(stats.prompt_tokens > 0);
-    assert!(stats.time_to_first_token.is_some_and(|t| t <= stats.latency));
+    assert!(
+        stats
+            .time_to_first_token
+            .is_some_and(|t| t <= stats.latency)
+    );
     assert_eq!(last_stats(&seen), stats);
     assert_eq!(fake.completed_streams(), 1);
 
@@ -51,13 +63,20 @@ async fn paced_stream_as_a_futures_stream() {
         ..FakeOpenAiOptions::default()
     })
     .await;
-    fake.push(Reply::Text("Dr. Lee is in on Mondays. The fee is 3.5 dollars".into()));
+    fake.push(Reply::Text(
+        "Dr. Lee is in on Mondays. The fee is 3.5 dollars".into(),
+    ));
     let (client, _) = client(config(&fake));
 
-    let stream = within(client.answer_stream(answer_request())).await.expect("stream");
+    let stream = within(client.answer_stream(answer_request()))
+        .await
+        .expect("stream");
     let sentences: Vec<String> = within(stream.map(|s| s.expect("ok")).collect()).await;
 
-    assert_eq!(sentences, ["Dr. Lee is in on Mondays.", "The fee is 3.5 dollars"]);
+    assert_eq!(
+        sentences,
+        ["Dr. Lee is in on Mondays.", "The fee is 3.5 dollars"]
+    );
 }
 
 #[tokio::test]
@@ -66,12 +85,20 @@ async fn a_streamed_refusal_is_an_error_item() {
     fake.push(Reply::Refusal("I can't discuss that.".into()));
     let (client, seen) = client(config(&fake));
 
-    let mut stream = within(client.answer_stream(answer_request())).await.expect("stream");
+    let mut stream = within(client.answer_stream(answer_request()))
+        .await
+        .expect("stream");
     let item = within(stream.next_sentence()).await.expect("an item");
 
-    assert!(matches!(&item, Err(LlmError::Refused(r)) if r == "I can't discuss that."), "{item:?}");
+    assert!(
+        matches!(&item, Err(LlmError::Refused(r)) if r == "I can't discuss that."),
+        "{item:?}"
+    );
     assert!(within(stream.next_sentence()).await.is_none());
-    assert_eq!(within(stream.stats()).await.map(|s| s.outcome), Some(Outcome::Refused));
+    assert_eq!(
+        within(stream.stats()).await.map(|s| s.outcome),
+        Some(Outcome::Refused)
+    );
     assert_eq!(last_stats(&seen).outcome, Outcome::Refused);
 }
 
@@ -84,13 +111,18 @@ async fn a_stalled_stream_times_out_after_its_first_sentence() {
     config.timeout_per_request = Duration::from_millis(300);
     let (client, _) = client(config);
 
-    let mut stream = within(client.answer_stream(answer_request())).await.expect("stream");
+    let mut stream = within(client.answer_stream(answer_request()))
+        .await
+        .expect("stream");
     let first = within(stream.next_sentence()).await.expect("a sentence");
     assert_eq!(first.expect("ok"), "Sure, we can help.");
     let stalled = within(stream.next_sentence()).await.expect("an item");
 
     assert!(matches!(stalled, Err(LlmError::Timeout(_))), "{stalled:?}");
-    assert_eq!(within(stream.stats()).await.map(|s| s.outcome), Some(Outcome::Timeout));
+    assert_eq!(
+        within(stream.stats()).await.map(|s| s.outcome),
+        Some(Outcome::Timeout)
+    );
 }
 
 #[tokio::test]
@@ -100,8 +132,13 @@ async fn dropping_the_sentences_cancels_the_call() {
     fake.hold_streams_after(6);
     let (client, _) = client(config(&fake));
 
-    let mut stream = within(client.answer_stream(answer_request())).await.expect("stream");
-    within(stream.next_sentence()).await.expect("a sentence").expect("ok");
+    let mut stream = within(client.answer_stream(answer_request()))
+        .await
+        .expect("stream");
+    within(stream.next_sentence())
+        .await
+        .expect("a sentence")
+        .expect("ok");
     let stats = within(stream.stats()).await.expect("stats");
 
     assert_eq!(stats.outcome, Outcome::Cancelled);
@@ -115,7 +152,9 @@ async fn stream_errors_before_the_first_byte_are_retried() {
     fake.push(Reply::Text("Yes. We do.".into()));
     let (client, _) = client(config(&fake));
 
-    let stream = within(client.answer_stream(answer_request())).await.expect("stream");
+    let stream = within(client.answer_stream(answer_request()))
+        .await
+        .expect("stream");
     let sentences: Vec<String> = within(stream.map(|s| s.expect("ok")).collect()).await;
 
     assert_eq!(sentences, ["Yes.", "We do."]);
