@@ -6,6 +6,7 @@ pub mod call;
 pub mod chat;
 pub mod cli;
 pub mod clock;
+pub mod llm;
 pub mod logging;
 pub mod project;
 pub mod recorder;

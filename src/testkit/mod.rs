@@ -4,6 +4,7 @@
 //! real wire protocols on loopback, so nothing of ours is mocked.
 
 pub mod fake_deepgram;
+pub mod fake_openai;
 pub mod fake_twilio_rest;
 pub mod phone;
 pub mod replay;
