@@ -1,73 +1,46 @@
 //! The call record (calls, turns, events) is written by one background task per driver, in
-//! order, off the path between a caller's words and the agent's answer: a slow disk must not
-//! make the agent slow to speak. Bookings and other tool calls are not recorded here; they are
-//! written at once because the conversation depends on their result.
+//! order and in batches, off the path between a caller's words and the agent's answer: a slow
+//! disk must not make the agent slow to speak. Bookings and other tool calls are not recorded
+//! here; they are written at once because the conversation depends on their result.
 
 use std::sync::Arc;
 
 use jiff::civil::DateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::storage::{Speaker, Storage};
+use crate::storage::{CallWrite, Speaker, Storage};
 
-/// Records waiting to be written; senders wait when this many are queued (backpressure).
-const QUEUE: usize = 64 * 1024;
+/// Writes waiting to be done; senders wait when this many are queued (backpressure).
+const QUEUE: usize = 16 * 1024;
+/// Writes committed together.
+const BATCH: usize = 512;
 
-enum Record {
-    StartCall {
-        call_id: String,
-        caller: String,
-        called: String,
-        at: DateTime,
-    },
-    Turn {
-        call_id: String,
-        seq: u32,
-        speaker: Speaker,
-        text: String,
-        state: Option<String>,
-    },
-    Event {
-        call_id: String,
-        kind: String,
-        detail: serde_json::Value,
-    },
-    FinishCall {
-        call_id: String,
-        outcome: String,
-        transfer_to: Option<String>,
-        at: DateTime,
-    },
-    CarrierStatus {
-        call_id: String,
-        status: String,
-        duration_seconds: Option<i64>,
-        at: DateTime,
-    },
+enum Job {
+    Write(CallWrite),
     Flush(oneshot::Sender<()>),
 }
 
 #[derive(Clone)]
 pub struct Recorder {
-    queue: mpsc::Sender<Record>,
+    queue: mpsc::Sender<Job>,
 }
 
 impl Recorder {
     /// Starts the writer task on the current Tokio runtime.
     pub fn start(storage: Arc<dyn Storage>) -> Recorder {
-        let (queue, records) = mpsc::channel(QUEUE);
-        tokio::spawn(write_all(storage, records));
+        let (queue, jobs) = mpsc::channel(QUEUE);
+        tokio::spawn(write_all(storage, jobs));
         Recorder { queue }
     }
 
-    async fn push(&self, record: Record) {
-        if self.queue.send(record).await.is_err() {
+    pub async fn write(&self, write: CallWrite) {
+        if self.queue.send(Job::Write(write)).await.is_err() {
             tracing::error!("the call recorder has stopped; a record was lost");
         }
     }
 
     pub async fn start_call(&self, call_id: &str, caller: &str, called: &str, at: DateTime) {
-        self.push(Record::StartCall {
+        self.write(CallWrite::StartCall {
             call_id: call_id.into(),
             caller: caller.into(),
             called: called.into(),
@@ -84,7 +57,7 @@ impl Recorder {
         text: &str,
         state: Option<String>,
     ) {
-        self.push(Record::Turn {
+        self.write(CallWrite::Turn {
             call_id: call_id.into(),
             seq,
             speaker,
@@ -95,7 +68,7 @@ impl Recorder {
     }
 
     pub async fn event(&self, call_id: &str, kind: &str, detail: serde_json::Value) {
-        self.push(Record::Event {
+        self.write(CallWrite::Event {
             call_id: call_id.into(),
             kind: kind.into(),
             detail,
@@ -110,7 +83,7 @@ impl Recorder {
         transfer_to: Option<&str>,
         at: DateTime,
     ) {
-        self.push(Record::FinishCall {
+        self.write(CallWrite::FinishCall {
             call_id: call_id.into(),
             outcome: outcome.into(),
             transfer_to: transfer_to.map(str::to_string),
@@ -126,7 +99,7 @@ impl Recorder {
         duration_seconds: Option<i64>,
         at: DateTime,
     ) {
-        self.push(Record::CarrierStatus {
+        self.write(CallWrite::CarrierStatus {
             call_id: call_id.into(),
             status: status.into(),
             duration_seconds,
@@ -138,72 +111,49 @@ impl Recorder {
     /// Waits until everything recorded so far is in the database.
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
-        self.push(Record::Flush(done)).await;
-        let _ = wait.await;
+        if self.queue.send(Job::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
     }
 }
 
-async fn write_all(storage: Arc<dyn Storage>, mut records: mpsc::Receiver<Record>) {
-    while let Some(record) = records.recv().await {
-        let (call_id, result) = match record {
-            Record::StartCall {
-                call_id,
-                caller,
-                called,
-                at,
-            } => {
-                let result = storage.start_call(&call_id, &caller, &called, at).await;
-                (call_id, result)
+async fn write_all(storage: Arc<dyn Storage>, mut jobs: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut flushes = Vec::new();
+    while let Some(job) = jobs.recv().await {
+        let mut next = Some(job);
+        // Take whatever else is already queued, up to a batch.
+        while let Some(job) = next {
+            match job {
+                Job::Write(write) => batch.push(write),
+                Job::Flush(done) => flushes.push(done),
             }
-            Record::Turn {
-                call_id,
-                seq,
-                speaker,
-                text,
-                state,
-            } => {
-                let result = storage
-                    .add_turn(&call_id, seq, speaker, &text, state.as_deref())
-                    .await;
-                (call_id, result)
+            next = if batch.len() < BATCH {
+                jobs.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        write_batch(storage.as_ref(), &batch).await;
+        batch.clear();
+        for done in flushes.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn write_batch(storage: &dyn Storage, batch: &[CallWrite]) {
+    if batch.is_empty() {
+        return;
+    }
+    if let Err(error) = storage.write_call_records(batch).await {
+        // One bad row (a turn for a call that was never started, say) must not lose the rest:
+        // write them one by one and report each failure.
+        tracing::debug!(%error, "batch write failed; writing one by one");
+        for write in batch {
+            if let Err(error) = write.apply(storage).await {
+                tracing::warn!(call_id = %write.call_id(), %error, "could not write to the call record");
             }
-            Record::Event {
-                call_id,
-                kind,
-                detail,
-            } => {
-                let result = storage.add_event(&call_id, &kind, &detail).await;
-                (call_id, result)
-            }
-            Record::FinishCall {
-                call_id,
-                outcome,
-                transfer_to,
-                at,
-            } => {
-                let result = storage
-                    .finish_call(&call_id, &outcome, transfer_to.as_deref(), at)
-                    .await;
-                (call_id, result)
-            }
-            Record::CarrierStatus {
-                call_id,
-                status,
-                duration_seconds,
-                at,
-            } => {
-                let result = storage
-                    .record_carrier_status(&call_id, &status, duration_seconds, at)
-                    .await;
-                (call_id, result)
-            }
-            Record::Flush(done) => {
-                let _ = done.send(());
-                continue;
-            }
-        };
-        if let Err(error) = result {
-            tracing::warn!(call_id = %call_id, %error, "could not write to the call record");
         }
     }
 }

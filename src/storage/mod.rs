@@ -188,6 +188,101 @@ pub struct CallRecord {
     pub events: Vec<CallEvent>,
 }
 
+/// One write to the call record, for [`Storage::write_call_records`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallWrite {
+    StartCall {
+        call_id: String,
+        caller: String,
+        called: String,
+        at: DateTime,
+    },
+    Turn {
+        call_id: String,
+        seq: u32,
+        speaker: Speaker,
+        text: String,
+        state: Option<String>,
+    },
+    Event {
+        call_id: String,
+        kind: String,
+        detail: serde_json::Value,
+    },
+    FinishCall {
+        call_id: String,
+        outcome: String,
+        transfer_to: Option<String>,
+        at: DateTime,
+    },
+    CarrierStatus {
+        call_id: String,
+        status: String,
+        duration_seconds: Option<i64>,
+        at: DateTime,
+    },
+}
+
+impl CallWrite {
+    pub fn call_id(&self) -> &str {
+        match self {
+            CallWrite::StartCall { call_id, .. }
+            | CallWrite::Turn { call_id, .. }
+            | CallWrite::Event { call_id, .. }
+            | CallWrite::FinishCall { call_id, .. }
+            | CallWrite::CarrierStatus { call_id, .. } => call_id,
+        }
+    }
+
+    /// Performs this write on its own (the fallback when a batch fails).
+    pub async fn apply(&self, storage: &dyn Storage) -> Result<(), StorageError> {
+        match self {
+            CallWrite::StartCall {
+                call_id,
+                caller,
+                called,
+                at,
+            } => storage.start_call(call_id, caller, called, *at).await,
+            CallWrite::Turn {
+                call_id,
+                seq,
+                speaker,
+                text,
+                state,
+            } => {
+                storage
+                    .add_turn(call_id, *seq, *speaker, text, state.as_deref())
+                    .await
+            }
+            CallWrite::Event {
+                call_id,
+                kind,
+                detail,
+            } => storage.add_event(call_id, kind, detail).await,
+            CallWrite::FinishCall {
+                call_id,
+                outcome,
+                transfer_to,
+                at,
+            } => {
+                storage
+                    .finish_call(call_id, outcome, transfer_to.as_deref(), *at)
+                    .await
+            }
+            CallWrite::CarrierStatus {
+                call_id,
+                status,
+                duration_seconds,
+                at,
+            } => {
+                storage
+                    .record_carrier_status(call_id, status, *duration_seconds, *at)
+                    .await
+            }
+        }
+    }
+}
+
 /// The storage operations the application needs. Object-safe: the app holds `Arc<dyn Storage>`.
 #[async_trait]
 pub trait Storage: Send + Sync {
@@ -289,6 +384,10 @@ pub trait Storage: Send + Sync {
 
     /// The call with its turns (by seq) and events (in order), if it exists.
     async fn get_call(&self, call_id: &str) -> Result<Option<CallRecord>, StorageError>;
+
+    /// Writes many call-record rows in one transaction (all or nothing): one commit instead of
+    /// one per row is what lets a single SQLite file keep up with thousands of turns a second.
+    async fn write_call_records(&self, writes: &[CallWrite]) -> Result<(), StorageError>;
 
     /// Records the carrier's final status and duration, closing the call if still open.
     async fn record_carrier_status(
@@ -544,6 +643,10 @@ mod sql {
          VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
     pub const ADD_TURN: &str = "INSERT INTO call_turns (call_id, seq, speaker, content, state) \
          VALUES ($1, $2, $3, $4, $5)";
+    pub const ADD_EVENT_TEXT: &str =
+        "INSERT INTO call_events (call_id, kind, detail) VALUES ($1, $2, $3)";
+    pub const ADD_EVENT_JSONB: &str =
+        "INSERT INTO call_events (call_id, kind, detail) VALUES ($1, $2, $3::jsonb)";
     pub const FINISH_CALL: &str =
         "UPDATE calls SET outcome = $2, transfer_to = $3, ended_at = $4 WHERE id = $1";
     pub const GET_CALL: &str = "SELECT id, caller, called, started_at, ended_at, outcome, \

@@ -18,10 +18,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use super::{
-    Appointment, AppointmentRow, CallRecord, CallRow, Customer, NewAppointment, Speaker, Storage,
-    StorageError, appointment_from_row, appointments_from_rows, call_from_rows, count_to_u32,
-    fmt_stamp, fmt_start, is_foreign_key_violation, is_unique_violation, mask_phone, name_key,
-    parse_time, sql,
+    Appointment, AppointmentRow, CallRecord, CallRow, CallWrite, Customer, NewAppointment, Speaker,
+    Storage, StorageError, appointment_from_row, appointments_from_rows, call_from_rows,
+    count_to_u32, fmt_stamp, fmt_start, is_foreign_key_violation, is_unique_violation, mask_phone,
+    name_key, parse_time, sql,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -358,7 +358,7 @@ impl Storage for SqliteStorage {
         kind: &str,
         detail: &serde_json::Value,
     ) -> Result<(), StorageError> {
-        sqlx::query("INSERT INTO call_events (call_id, kind, detail) VALUES ($1, $2, $3)")
+        sqlx::query(sql::ADD_EVENT_TEXT)
             .bind(call_id)
             .bind(kind)
             .bind(detail.to_string())
@@ -385,6 +385,67 @@ impl Storage for SqliteStorage {
         if done.rows_affected() == 0 {
             return Err(StorageError::NotFound(format!("call {call_id}")));
         }
+        Ok(())
+    }
+
+    async fn write_call_records(&self, writes: &[CallWrite]) -> Result<(), StorageError> {
+        let mut tx = self.begin_immediate().await?;
+        for write in writes {
+            let query = match write {
+                CallWrite::StartCall {
+                    call_id,
+                    caller,
+                    called,
+                    at,
+                } => sqlx::query(sql::START_CALL)
+                    .bind(call_id)
+                    .bind(caller)
+                    .bind(called)
+                    .bind(fmt_stamp(*at)),
+                CallWrite::Turn {
+                    call_id,
+                    seq,
+                    speaker,
+                    text,
+                    state,
+                } => sqlx::query(sql::ADD_TURN)
+                    .bind(call_id)
+                    .bind(i64::from(*seq))
+                    .bind(speaker.as_str())
+                    .bind(text)
+                    .bind(state),
+                CallWrite::Event {
+                    call_id,
+                    kind,
+                    detail,
+                } => sqlx::query(sql::ADD_EVENT_TEXT)
+                    .bind(call_id)
+                    .bind(kind)
+                    .bind(detail.to_string()),
+                CallWrite::FinishCall {
+                    call_id,
+                    outcome,
+                    transfer_to,
+                    at,
+                } => sqlx::query(sql::FINISH_CALL)
+                    .bind(call_id)
+                    .bind(outcome)
+                    .bind(transfer_to)
+                    .bind(fmt_stamp(*at)),
+                CallWrite::CarrierStatus {
+                    call_id,
+                    status,
+                    duration_seconds,
+                    at,
+                } => sqlx::query(sql::CARRIER_STATUS)
+                    .bind(call_id)
+                    .bind(status)
+                    .bind(duration_seconds)
+                    .bind(fmt_stamp(*at)),
+            };
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

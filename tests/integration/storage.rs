@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use frontdesk::storage::{self, AppointmentStatus, NewAppointment, Speaker, Storage, StorageError};
+use frontdesk::storage::{
+    self, AppointmentStatus, CallWrite, NewAppointment, Speaker, Storage, StorageError,
+};
 use jiff::civil::{DateTime, date};
 use serde_json::json;
 
@@ -18,6 +20,7 @@ both_backends!(
     reschedule_and_cancel,
     sync_business_tracks_configuration,
     call_records,
+    call_records_in_batches,
 );
 
 /// Far in the future so "upcoming" is stable; 2030-01-07 is a Monday.
@@ -496,4 +499,69 @@ async fn postgres_reports_its_backend() {
         assert_eq!(store.backend(), "sqlite");
     })
     .await;
+}
+
+async fn call_records_in_batches(store: Arc<dyn Storage>, _url: String) {
+    let started = at(7, 9);
+    let turn = |seq: u32, speaker: Speaker, text: &str| CallWrite::Turn {
+        call_id: "CA7".into(),
+        seq,
+        speaker,
+        text: text.into(),
+        state: Some("booking/ask_name".into()),
+    };
+    let batch = vec![
+        CallWrite::StartCall {
+            call_id: "CA7".into(),
+            caller: "+12145550001".into(),
+            called: "+12145550100".into(),
+            at: started,
+        },
+        turn(1, Speaker::Agent, "Thanks for calling!"),
+        turn(2, Speaker::Caller, "Book me in"),
+        CallWrite::Event {
+            call_id: "CA7".into(),
+            kind: "tool".into(),
+            detail: json!({ "tool": "book_appointment" }),
+        },
+        CallWrite::FinishCall {
+            call_id: "CA7".into(),
+            outcome: "booked".into(),
+            transfer_to: None,
+            at: at(7, 10),
+        },
+        CallWrite::CarrierStatus {
+            call_id: "CA7".into(),
+            status: "completed".into(),
+            duration_seconds: Some(61),
+            at: at(7, 10),
+        },
+    ];
+    store.write_call_records(&batch).await.unwrap();
+    let call = store.get_call("CA7").await.unwrap().unwrap();
+    assert_eq!(call.turns.len(), 2);
+    assert_eq!(call.turns[1].text, "Book me in");
+    assert_eq!(call.events[0].detail["tool"], "book_appointment");
+    assert_eq!(call.outcome.as_deref(), Some("booked"));
+    assert_eq!(call.carrier_status.as_deref(), Some("completed"));
+    assert_eq!(call.duration_seconds, Some(61));
+
+    // All or nothing: a turn for a call that was never started fails the whole batch.
+    let bad = vec![
+        CallWrite::Event {
+            call_id: "CA7".into(),
+            kind: "note".into(),
+            detail: json!({}),
+        },
+        CallWrite::Turn {
+            call_id: "CA-missing".into(),
+            seq: 1,
+            speaker: Speaker::Caller,
+            text: "hello?".into(),
+            state: None,
+        },
+    ];
+    assert!(store.write_call_records(&bad).await.is_err());
+    let call = store.get_call("CA7").await.unwrap().unwrap();
+    assert_eq!(call.events.len(), 1, "the failed batch left nothing behind");
 }
