@@ -161,7 +161,16 @@ async fn interactive(line: &PhoneLine, kit: Option<&StreamKit>) -> Result<ExitCo
         None => gather_call(&http, line, &mut caller, &call_sid).await,
         Some(kit) => stream_call(&http, line, &mut caller, &call_sid, kit, None).await,
     };
-    println!("(call ended: {:?})", report.ending);
+    let latencies: Vec<String> = report
+        .turn_latencies
+        .iter()
+        .map(|d| format!("{:.1}", d.as_secs_f64() * 1000.0))
+        .collect();
+    println!(
+        "(call ended: {:?}; turn latencies in ms: {})",
+        report.ending,
+        latencies.join(", ")
+    );
     Ok(if matches!(report.ending, PhoneEnding::Failed(_)) {
         ExitCode::FAILURE
     } else {

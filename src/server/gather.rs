@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use frontdesk_engine::flow::model::SlotType;
 use frontdesk_engine::{CallInfo, Input};
 
 use super::AppState;
@@ -319,11 +320,15 @@ fn render_turn(state: &AppState, live: &LiveCall, turn: &AgentTurn) -> String {
         Some(slot) => format!("{public}/twilio/gather?slot={slot}"),
         None => format!("{public}/twilio/gather"),
     };
-    let hints = turn
+    let mut hints = turn
         .listen
         .as_ref()
         .map(|(_, hints)| hints.clone())
         .unwrap_or_default();
+    if let Some((Some(SlotType::Phone | SlotType::Number), _)) = &turn.listen {
+        // Twilio's class token for spoken digit strings ("two one four five five five...").
+        hints.push("$OOV_CLASS_DIGIT_SEQUENCE".into());
+    }
     let language = engine.business().persona.language.clone();
     verbs.push(Verb::Gather(Gather {
         action: action.clone(),
