@@ -346,6 +346,11 @@ async fn run_stream(
                         };
                         // A mark after a dry playout: the line had simply ended.
                         line.starved = false;
+                        if is_turn_end(name) || name.starts_with("end") {
+                            // A turn closed with no audio since the caller's last words: that
+                            // answer was silent, so there is no latency to measure for it.
+                            final_at = None;
+                        }
                         if is_turn_end(name) {
                             turns_received += 1;
                             turn_audio_began = None;
