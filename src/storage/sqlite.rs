@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,6 +17,7 @@ use frontdesk_engine::business::Business;
 use jiff::civil::DateTime;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
+use tokio::sync::OwnedMutexGuard;
 
 use super::{
     Appointment, AppointmentRow, CallRecord, CallRow, CallWrite, Customer, NewAppointment, Speaker,
@@ -35,6 +37,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
     pool: SqlitePool,
+    /// SQLite lets one writer in at a time and makes the others retry on a sleeping backoff,
+    /// which under load leaves some waiting for seconds. Writers queue here instead, in order.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStorage {
@@ -61,11 +66,18 @@ impl SqliteStorage {
             .await?;
         MIGRATOR.run(&pool).await?;
         tracing::info!(path = %path.display(), "sqlite storage ready");
-        Ok(SqliteStorage { pool })
+        Ok(SqliteStorage {
+            pool,
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
-    async fn begin_immediate(&self) -> Result<Transaction<'static, Sqlite>, StorageError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// A write transaction, with this process's write turn held until it is dropped.
+    async fn begin_immediate(
+        &self,
+    ) -> Result<(OwnedMutexGuard<()>, Transaction<'static, Sqlite>), StorageError> {
+        let turn = self.writer.clone().lock_owned().await;
+        Ok((turn, self.pool.begin_with("BEGIN IMMEDIATE").await?))
     }
 }
 
@@ -121,7 +133,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn sync_business(&self, business: &Business) -> Result<(), StorageError> {
-        let mut tx = self.begin_immediate().await?;
+        let (_turn, mut tx) = self.begin_immediate().await?;
         sqlx::query(sql::DEACTIVATE_LOCATIONS)
             .execute(&mut *tx)
             .await?;
@@ -170,7 +182,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {
-        let mut tx = self.begin_immediate().await?;
+        let (_turn, mut tx) = self.begin_immediate().await?;
         // Idempotency first: a retried booking must not be refused because of itself.
         let existing: Option<AppointmentRow> = sqlx::query_as(sql::BY_CREATING_CALL)
             .bind(&new.call_id)
@@ -260,7 +272,7 @@ impl Storage for SqliteStorage {
         new_start: DateTime,
         call_id: &str,
     ) -> Result<Appointment, StorageError> {
-        let mut tx = self.begin_immediate().await?;
+        let (_turn, mut tx) = self.begin_immediate().await?;
         let row: Option<AppointmentRow> = sqlx::query_as(sql::BY_ID)
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -322,6 +334,7 @@ impl Storage for SqliteStorage {
         called: &str,
         started_at: DateTime,
     ) -> Result<(), StorageError> {
+        let _turn = self.writer.lock().await;
         sqlx::query(sql::START_CALL)
             .bind(call_id)
             .bind(caller)
@@ -340,6 +353,7 @@ impl Storage for SqliteStorage {
         text: &str,
         state: Option<&str>,
     ) -> Result<(), StorageError> {
+        let _turn = self.writer.lock().await;
         sqlx::query(sql::ADD_TURN)
             .bind(call_id)
             .bind(i64::from(seq))
@@ -358,6 +372,7 @@ impl Storage for SqliteStorage {
         kind: &str,
         detail: &serde_json::Value,
     ) -> Result<(), StorageError> {
+        let _turn = self.writer.lock().await;
         sqlx::query(sql::ADD_EVENT_TEXT)
             .bind(call_id)
             .bind(kind)
@@ -375,6 +390,7 @@ impl Storage for SqliteStorage {
         transfer_to: Option<&str>,
         ended_at: DateTime,
     ) -> Result<(), StorageError> {
+        let _turn = self.writer.lock().await;
         let done = sqlx::query(sql::FINISH_CALL)
             .bind(call_id)
             .bind(outcome)
@@ -389,7 +405,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn write_call_records(&self, writes: &[CallWrite]) -> Result<(), StorageError> {
-        let mut tx = self.begin_immediate().await?;
+        let (_turn, mut tx) = self.begin_immediate().await?;
         for write in writes {
             let query = match write {
                 CallWrite::StartCall {
@@ -456,6 +472,7 @@ impl Storage for SqliteStorage {
         duration_seconds: Option<i64>,
         ended_at: DateTime,
     ) -> Result<(), StorageError> {
+        let _turn = self.writer.lock().await;
         let done = sqlx::query(sql::CARRIER_STATUS)
             .bind(call_id)
             .bind(status)
