@@ -5,11 +5,13 @@
 
 use std::sync::Arc;
 
+use frontdesk_engine::session::ModelRequest;
 use frontdesk_engine::{CallInfo, Engine, Input, Output, Session};
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::llm::slots::SlotModel;
 use crate::logging::mask_phone;
 use crate::recorder::Recorder;
 use crate::storage::{Speaker, Storage};
@@ -59,6 +61,8 @@ pub struct CallDriver {
     pub tools: Tools,
     /// Writes the call record in the background, in order.
     pub recorder: Recorder,
+    /// A language model for answers the rules could not read, when one is configured.
+    pub model: Option<Arc<SlotModel>>,
 }
 
 /// Tool calls one turn may make before the driver stops it (a flow bug, not a caller's doing).
@@ -71,9 +75,16 @@ impl CallDriver {
         CallDriver {
             tools: Tools::new(storage.clone(), business),
             recorder: Recorder::start(storage.clone()),
+            model: None,
             engine,
             storage,
         }
+    }
+
+    /// Lets the engine ask `model` for slot values the rules missed.
+    pub fn with_model(mut self, model: Arc<SlotModel>) -> CallDriver {
+        self.model = Some(model);
+        self
     }
 
     /// Waits until the call record holds everything recorded so far.
@@ -93,6 +104,7 @@ impl CallDriver {
             session: self.engine.start(call),
             seq: 0,
         };
+        live.session.model_available = self.model.is_some();
         let turn = self.input(&mut live, Input::Start, now).await;
         (live, turn)
     }
@@ -148,6 +160,9 @@ impl CallDriver {
                     Output::Transfer { to, .. } => turn.transfer_to = Some(to),
                     Output::Hangup => turn.hangup = true,
                     Output::Event { kind, detail } => self.event(&call_id, &kind, detail).await,
+                    Output::Extract { request } => {
+                        next = Some(self.extract(&call_id, &request).await);
+                    }
                 }
             }
         }
@@ -158,6 +173,29 @@ impl CallDriver {
             self.finish(live, now).await;
         }
         turn
+    }
+
+    /// Asks the model; on any failure the engine gets no values and goes on by its rules.
+    async fn extract(&self, call_id: &str, request: &ModelRequest) -> Input {
+        let Some(model) = &self.model else {
+            return Input::Extracted {
+                values: Default::default(),
+            };
+        };
+        let done = model.extract(request).await;
+        let detail = json!({
+            "purpose": "extract_slots",
+            "stats": done.stats,
+            "error": done.error,
+            "values": done.values,
+        });
+        if let Some(error) = &done.error {
+            tracing::warn!(call_id, error, "slot model failed; going on by the rules");
+        }
+        self.event(call_id, "llm", detail).await;
+        Input::Extracted {
+            values: done.values,
+        }
     }
 
     /// The caller hung up.

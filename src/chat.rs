@@ -30,20 +30,24 @@ pub struct ChatArgs {
     /// Pretend it is this business-local time (e.g. 2026-06-01T09:12) instead of now.
     #[arg(long)]
     now: Option<DateTime>,
+    #[command(flatten)]
+    llm: crate::llm::slots::LlmArgs,
 }
 
 pub fn run(project: &Path, database: &str, args: ChatArgs) -> Result<ExitCode> {
-    let engine = Arc::new(load_engine(
-        &ProjectPaths::at_root(project),
-        tools::catalog(),
-    )?);
+    let paths = ProjectPaths::at_root(project);
+    let engine = Arc::new(load_engine(&paths, tools::catalog())?);
+    let model = args.llm.slot_model(&paths.prompts, engine.business())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
         let store = storage::open(database).await?;
         store.sync_business(engine.business()).await?;
-        let driver = CallDriver::new(engine.clone(), store.clone());
+        let mut driver = CallDriver::new(engine.clone(), store.clone());
+        if let Some(model) = model {
+            driver = driver.with_model(model);
+        }
         let clock = |fixed: Option<DateTime>| -> Result<DateTime> {
             match fixed {
                 Some(now) => Ok(now),

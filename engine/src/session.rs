@@ -55,6 +55,12 @@ pub struct Session {
     pub heard: Vec<String>,
     /// What the agent was saying when the caller cut in, if it was.
     pub interrupted: Option<String>,
+    /// The runtime can ask a language model for slot values the rules missed.
+    #[serde(default)]
+    pub model_available: bool,
+    /// A model extraction is out for this utterance; its values are awaited.
+    #[serde(default)]
+    pub awaiting_model: Option<String>,
 }
 
 impl Session {
@@ -103,6 +109,10 @@ pub enum Input {
     NoInput,
     /// The result of a `CallTool` output.
     ToolResult { value: Value },
+    /// The answer to an `Extract` output: a phrase per slot, as the caller might have said it
+    /// (empty when the model had nothing or could not be reached). The phrases go through the
+    /// same extractors and rules as the caller's own words.
+    Extracted { values: BTreeMap<String, String> },
     /// The caller talked over the agent; `heard_so_far` is what was played before the cut.
     Interrupted { heard_so_far: String },
     /// The caller hung up.
@@ -128,4 +138,33 @@ pub enum Output {
     Hangup,
     /// Something worth recording (flow started, slot filled, outcome...).
     Event { kind: String, detail: Value },
+    /// The rules found nothing in the caller's answer: ask a language model, and answer with
+    /// `Input::Extracted`.
+    Extract { request: ModelRequest },
+}
+
+/// What a model needs to pull slot values out of an utterance the rules could not read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRequest {
+    /// What the caller just said.
+    pub utterance: String,
+    /// The slot the agent asked for.
+    pub asked: Option<String>,
+    /// The agent's last words (the question on the table).
+    pub question: Vec<String>,
+    /// Empty slots of the active flow, the asked one first.
+    pub slots: Vec<ModelSlot>,
+    /// What the caller said before, oldest first.
+    pub heard: Vec<String>,
+    /// Today in the business's time zone (`YYYY-MM-DD`, weekday).
+    pub today: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSlot {
+    pub name: String,
+    pub kind: SlotType,
+    pub description: Option<String>,
+    /// Allowed values (choices, location names).
+    pub options: Vec<String>,
 }

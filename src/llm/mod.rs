@@ -17,6 +17,7 @@ mod config;
 mod error;
 mod resilience;
 pub mod sentences;
+pub mod slots;
 mod sse;
 mod stream;
 mod types;

@@ -94,6 +94,8 @@ pub struct ServeArgs {
     /// Pretend it is this business-local time (demos and tests), instead of the clock.
     #[arg(long)]
     pub now: Option<DateTime>,
+    #[command(flatten)]
+    pub llm: crate::llm::slots::LlmArgs,
 }
 
 /// Resolved server settings.

@@ -38,6 +38,10 @@ pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json
         "database": database,
         "sessions": session_store,
         "providers": providers,
+        "llm": state.driver().model.as_ref().map(|m| serde_json::json!({
+            "model": m.client.config().model,
+            "breaker": m.client.breaker_state(),
+        })),
         "latency": {
             "turn_to_first_audio": state.latencies().turn_to_first_audio.summary(),
             "barge_in_to_clear": state.latencies().barge_in_to_clear.summary(),

@@ -278,11 +278,14 @@ pub fn serve_command(
     database: &str,
     args: config::ServeArgs,
 ) -> Result<std::process::ExitCode> {
+    let llm = args.llm.clone();
     let config = ServerConfig::from_args(args)?;
+    let paths = crate::project::ProjectPaths::at_root(project);
     let engine = Arc::new(crate::project::load_engine(
-        &crate::project::ProjectPaths::at_root(project),
+        &paths,
         crate::tools::catalog(),
     )?);
+    let model = llm.slot_model(&paths.prompts, engine.business())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -291,7 +294,11 @@ pub fn serve_command(
             .await
             .with_context(|| format!("opening the database {database}"))?;
         storage.sync_business(engine.business()).await?;
-        let driver = CallDriver::new(engine, storage.clone());
+        let mut driver = CallDriver::new(engine, storage.clone());
+        if let Some(model) = model {
+            tracing::info!(url = ?llm.llm_url, model = %llm.llm_model, "slot extraction falls back to a language model");
+            driver = driver.with_model(model);
+        }
         run(config, driver).await?;
         storage.close().await;
         Ok(std::process::ExitCode::SUCCESS)

@@ -16,6 +16,7 @@ use super::phone::{
     new_call_sid, stream_call,
 };
 use crate::call::CallDriver;
+use crate::llm::slots::SlotModel;
 use crate::script::{Script, ScriptCursor};
 use crate::server::sessions::{MemorySessions, SessionStore};
 use crate::server::stream::StreamServices;
@@ -73,7 +74,15 @@ impl TestServer {
         mode: Mode,
         pace: &ReplayPace,
     ) -> Result<TestServer> {
-        TestServer::start_with(engine, script, mode, pace, Arc::new(MemorySessions::new())).await
+        TestServer::start_with(
+            engine,
+            script,
+            mode,
+            pace,
+            Arc::new(MemorySessions::new()),
+            None,
+        )
+        .await
     }
 
     /// Like [`TestServer::start`], keeping Gather sessions in `sessions`.
@@ -83,6 +92,7 @@ impl TestServer {
         mode: Mode,
         pace: &ReplayPace,
         sessions: Arc<dyn SessionStore>,
+        model: Option<Arc<SlotModel>>,
     ) -> Result<TestServer> {
         let dir = tempfile::tempdir().context("temporary directory")?;
         let storage = open_script_store(&engine, script, dir.path(), &script.name).await?;
@@ -93,7 +103,10 @@ impl TestServer {
         config.stream_no_input = pace.no_input;
         config.drain_limit = pace.drain_limit;
         config.account_sid = ACCOUNT_SID.to_string();
-        let driver = CallDriver::new(engine.clone(), storage.clone());
+        let mut driver = CallDriver::new(engine.clone(), storage.clone());
+        if let Some(model) = model {
+            driver = driver.with_model(model);
+        }
         let (stream, kit) = match mode {
             Mode::Gather => (None, None),
             Mode::Stream => {

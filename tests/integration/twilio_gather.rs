@@ -61,7 +61,11 @@ pub fn steps(actions: &[CallerAction]) -> Steps {
 
 /// Replays every script through a server in `mode` and compares what the server stored with
 /// what `simulate` decides for the same script.
-pub async fn replay_all(mode: Mode, parallel: usize) {
+pub async fn replay_all(
+    mode: Mode,
+    parallel: usize,
+    model: Option<Arc<frontdesk::llm::slots::SlotModel>>,
+) {
     let engine = engine();
     let all = scripts();
     assert!(
@@ -74,10 +78,11 @@ pub async fn replay_all(mode: Mode, parallel: usize) {
     for chunk in all.chunks(parallel) {
         let mut tasks = Vec::new();
         for (stem, script) in chunk.iter().cloned() {
-            let (engine, pace) = (engine.clone(), pace.clone());
+            let (engine, pace, model) = (engine.clone(), pace.clone(), model.clone());
             tasks.push(tokio::spawn(async move {
                 let expected = run_script(engine.clone(), &script, &stem).await.unwrap();
-                let server = TestServer::start(engine, &script, mode, &pace)
+                let sessions = Arc::new(frontdesk::server::sessions::MemorySessions::new());
+                let server = TestServer::start_with(engine, &script, mode, &pace, sessions, model)
                     .await
                     .unwrap();
                 let report = server.call(&script, None).await;
@@ -138,7 +143,7 @@ pub async fn replay_all(mode: Mode, parallel: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_caller_script_ends_the_same_through_gather_webhooks() {
-    replay_all(Mode::Gather, 8).await;
+    replay_all(Mode::Gather, 8, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -337,6 +342,7 @@ async fn calls_keep_their_state_in_redis_between_webhooks() {
         Mode::Gather,
         &ReplayPace::default(),
         redis.clone(),
+        None,
     )
     .await
     .unwrap();

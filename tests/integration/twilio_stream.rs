@@ -17,7 +17,7 @@ use crate::twilio_gather::{engine, replay_all, script, steps};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_caller_script_ends_the_same_over_media_streams() {
-    replay_all(Mode::Stream, 12).await;
+    replay_all(Mode::Stream, 12, None).await;
 }
 
 /// Agent audio at a real speaking rate, so there is something to talk over.

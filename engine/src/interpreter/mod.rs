@@ -8,6 +8,7 @@
 mod context;
 mod globals;
 use globals::is_question;
+mod model;
 mod output;
 mod slots;
 
@@ -37,6 +38,8 @@ pub enum StepError {
     Loop { flow: String, state: String },
     #[error("a tool result arrived but no tool call was out")]
     UnexpectedToolResult,
+    #[error("extracted values arrived but no model extraction was out")]
+    UnexpectedModelResult,
     #[error("the call has ended")]
     CallEnded,
 }
@@ -101,6 +104,13 @@ impl Engine {
 impl<'e> Turn<'e> {
     /// Returns true when the turn only repeated the last prompt.
     fn handle(&mut self, s: &mut Session, input: Input) -> Result<bool, StepError> {
+        if matches!(
+            input,
+            Input::Said { .. } | Input::Digits { .. } | Input::NoInput
+        ) {
+            // The caller moved on before the model answered.
+            s.awaiting_model = None;
+        }
         match input {
             Input::Start => {
                 let g = &self.engine.globals;
@@ -132,6 +142,12 @@ impl<'e> Turn<'e> {
                 let next = self.choose_next(s, flow, &state_name, state)?;
                 self.goto(s, &next)?;
                 self.run(s)?;
+            }
+            Input::Extracted { values } => {
+                let Some(utterance) = s.awaiting_model.take() else {
+                    return Err(StepError::UnexpectedModelResult);
+                };
+                self.on_extracted(s, &utterance, &values)?;
             }
             Input::Interrupted { heard_so_far } => {
                 s.interrupted = Some(heard_so_far);
@@ -339,6 +355,9 @@ impl<'e> Turn<'e> {
         }
         if self.answer_question(s, norm)? {
             return Ok(());
+        }
+        if s.model_available && asked.is_some() {
+            return self.ask_model(s, flow, text);
         }
         self.no_match(s)
     }

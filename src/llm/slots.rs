@@ -1,0 +1,196 @@
+//! Slot extraction by a language model, for answers the rules could not read. The model only
+//! proposes phrases; the engine runs them through its own extractors and rules.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use frontdesk_engine::business::Business;
+use frontdesk_engine::flow::model::SlotType;
+use frontdesk_engine::session::ModelRequest;
+use serde_json::{Value, json};
+
+use super::{CallStats, ChatMessage, ExtractRequest, LlmClient, LlmError};
+
+/// The system prompt, a template in the project's `prompts/` folder.
+pub const PROMPT: &str = "llm/extract_slots.j2";
+
+/// How long a caller may wait on the model for one answer, retries included.
+const BUDGET: Duration = Duration::from_millis(2500);
+
+pub struct SlotModel {
+    pub client: LlmClient,
+    prompt: minijinja::Environment<'static>,
+    business: Value,
+}
+
+/// What one extraction gave: the phrases, and the call's accounting.
+pub struct Extracted {
+    pub values: BTreeMap<String, String>,
+    pub stats: Option<CallStats>,
+    pub error: Option<String>,
+}
+
+impl SlotModel {
+    /// `prompt` is the text of `prompts/llm/extract_slots.j2`.
+    pub fn new(client: LlmClient, prompt: &str, business: &Business) -> Result<SlotModel, String> {
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_template_owned(PROMPT.to_string(), prompt.to_string())
+            .map_err(|e| format!("prompts/{PROMPT}: {e}"))?;
+        Ok(SlotModel {
+            client,
+            prompt: env,
+            business: json!({ "name": business.name, "trade": business.trade }),
+        })
+    }
+
+    pub async fn extract(&self, request: &ModelRequest) -> Extracted {
+        let system = match self.render(request) {
+            Ok(system) => system,
+            Err(error) => {
+                return Extracted {
+                    values: BTreeMap::new(),
+                    stats: None,
+                    error: Some(error),
+                };
+            }
+        };
+        let mut messages = Vec::new();
+        for earlier in &request.heard {
+            messages.push(ChatMessage::user(earlier.clone()));
+        }
+        messages.push(ChatMessage::user(request.utterance.clone()));
+        let call = ExtractRequest {
+            system,
+            messages,
+            schema_name: "slots".into(),
+            schema: schema(request),
+            deadline: Some(tokio::time::Instant::now() + BUDGET),
+        };
+        match self.client.extract(call).await {
+            Ok(done) => Extracted {
+                values: phrases(&done.value, request),
+                stats: Some(done.stats),
+                error: None,
+            },
+            Err(error) => Extracted {
+                values: BTreeMap::new(),
+                stats: None,
+                error: Some(describe(&error)),
+            },
+        }
+    }
+
+    fn render(&self, request: &ModelRequest) -> Result<String, String> {
+        let template = self
+            .prompt
+            .get_template(PROMPT)
+            .map_err(|e| e.to_string())?;
+        template
+            .render(minijinja::Value::from(minijinja::value::Serde(json!({
+                "business": self.business,
+                "today": request.today,
+                "question": request.question.join(" "),
+                "utterance": request.utterance,
+            }))))
+            .map_err(|e| format!("prompts/{PROMPT}: {e}"))
+    }
+}
+
+fn describe(error: &LlmError) -> String {
+    format!("{:?}: {error}", error.outcome())
+}
+
+/// A strict JSON schema: one nullable string per open slot.
+pub fn schema(request: &ModelRequest) -> Value {
+    let mut properties = serde_json::Map::new();
+    for slot in &request.slots {
+        let mut description = slot
+            .description
+            .clone()
+            .unwrap_or_else(|| slot.name.clone());
+        let hint = match slot.kind {
+            SlotType::Datetime => " (a day and/or time, in words)",
+            SlotType::Location => " (one of the listed places)",
+            SlotType::Phone => " (a phone number, digits)",
+            SlotType::PersonName => " (the caller's first and last name)",
+            SlotType::YesNo => " (yes or no)",
+            _ => "",
+        };
+        description.push_str(hint);
+        let mut property = json!({ "type": ["string", "null"], "description": description });
+        if !slot.options.is_empty() {
+            property["description"] = json!(format!(
+                "{description}; one of: {}",
+                slot.options.join(", ")
+            ));
+        }
+        properties.insert(slot.name.clone(), property);
+    }
+    let required: Vec<&String> = properties.keys().collect();
+    json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+/// The string answers for slots that were offered; anything else is dropped.
+fn phrases(value: &Value, request: &ModelRequest) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for slot in &request.slots {
+        if let Some(text) = value.get(&slot.name).and_then(Value::as_str) {
+            let text = text.trim();
+            if !text.is_empty() {
+                out.insert(slot.name.clone(), text.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Where the language model is, from the command line or the environment. Without a URL the
+/// agent runs on its rules alone.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LlmArgs {
+    /// OpenAI-compatible base URL: https://api.openai.com/v1, http://localhost:11434/v1
+    /// (Ollama), http://localhost:8080/v1 (llama.cpp), http://localhost:8000/v1 (vLLM).
+    #[arg(long, env = "FRONTDESK_LLM_URL")]
+    pub llm_url: Option<String>,
+    /// Model name as the server knows it.
+    #[arg(long, env = "FRONTDESK_LLM_MODEL", default_value = "gpt-4o-mini")]
+    pub llm_model: String,
+    /// API key (sent as a Bearer token; local servers usually need none).
+    #[arg(long, env = "FRONTDESK_LLM_KEY", hide_env_values = true)]
+    pub llm_key: Option<String>,
+    /// Ask for a function call instead of structured output (servers without `json_schema`).
+    #[arg(long, env = "FRONTDESK_LLM_FUNCTION_CALLS")]
+    pub llm_function_calls: bool,
+}
+
+impl LlmArgs {
+    /// The slot model these settings describe, or None when no URL is set.
+    pub fn slot_model(
+        &self,
+        prompts_dir: &std::path::Path,
+        business: &Business,
+    ) -> anyhow::Result<Option<std::sync::Arc<SlotModel>>> {
+        let Some(url) = &self.llm_url else {
+            return Ok(None);
+        };
+        let mut config = super::LlmConfig::new(url.clone(), self.llm_model.clone());
+        if let Some(key) = &self.llm_key {
+            config = config.with_api_key(key.clone());
+        }
+        if self.llm_function_calls {
+            config.structured_output = super::StructuredOutput::FunctionCall;
+        }
+        let client = LlmClient::new(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let path = prompts_dir.join(PROMPT);
+        let prompt = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        let model = SlotModel::new(client, &prompt, business).map_err(|e| anyhow::anyhow!(e))?;
+        Ok(Some(std::sync::Arc::new(model)))
+    }
+}
