@@ -203,3 +203,40 @@ async fn every_caller_script_ends_the_same_with_a_model_configured() {
         "some script should have needed the model"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_the_rules_missed_lands_in_the_right_slot() {
+    let fake = fake(Reply::Json(json!({}))).await;
+    let server = server_with(slot_model(&fake, 5)).await;
+    fake.push(Reply::Json(json!({ "location": "Fort Worth" })));
+    let sid = new_call_sid();
+    let mut answers = caller(&["dallas"]);
+    answers.0.insert(
+        "confirm",
+        vec![
+            "actually make it the shop out by the stockyards instead",
+            "yes please",
+        ],
+    );
+    let report = gather_call(
+        &http_client(),
+        &server.line,
+        &mut Opening(false, answers),
+        &sid,
+    )
+    .await;
+    let stored = server.stored(&sid).await.unwrap();
+    assert_eq!(stored.outcome, "booked", "{:#?}", report.transcript);
+    assert_eq!(
+        stored.appointments[0]["location"], "FTW",
+        "{:#?}",
+        report.transcript
+    );
+    // The model was offered the filled location, since the caller was correcting.
+    let request = fake.requests().pop().unwrap();
+    let properties = &request["response_format"]["json_schema"]["schema"]["properties"];
+    assert!(properties["location"].is_object(), "{properties}");
+    let record = server.storage.get_call(&sid).await.unwrap().unwrap();
+    assert!(record.events.iter().any(|e| e.kind == "slot_corrected"));
+    server.shutdown().await;
+}

@@ -311,36 +311,8 @@ impl<'e> Turn<'e> {
             (true, true) => Correcting::Explicit,
         };
         let found = self.extract_into(s, flow, state, text, norm, mode)?;
-        if let Some(first_changed) = found.changed.first() {
-            // A correction: clear confirmations and resume at the state that collects the
-            // changed slot, so everything after it (availability, read-back) runs again.
-            for (name, def) in flow.slots.iter() {
-                if def.kind == SlotType::YesNo {
-                    s.slots.insert(name.value.clone(), Value::Null);
-                }
-            }
-            self.event("slot_corrected", json!({ "slots": found.changed }));
-            let target = flow
-                .states
-                .iter()
-                .find(|(_, st)| st.collect.as_ref().map(|c| &c.value) == Some(first_changed))
-                .map(|(n, _)| n.value.clone());
-            let current = s.state.clone().unwrap_or_default();
-            // The changed slot is collected further along than where we are, and the question
-            // on the table is still open ("actually make it thursday" while asked for the
-            // location): nothing after it has run yet, so stay and ask the open question again.
-            let still_asking = asked.as_ref().is_some_and(|a| s.slot(a).is_none());
-            let ahead = target
-                .as_deref()
-                .is_some_and(|t| reaches(flow, &current, t) && !reaches(flow, t, &current));
-            if still_asking && ahead {
-                return self.run(s);
-            }
-            match target {
-                Some(target) => self.goto(s, &target)?,
-                None => self.goto(s, &flow.initial.value.clone())?,
-            }
-            return self.run(s);
+        if !found.changed.is_empty() {
+            return self.resume_after_correction(s, flow, asked.as_deref(), &found.changed);
         }
         let asked_filled = asked.as_ref().is_some_and(|a| s.slot(a).is_some());
         if asked_filled || !found.filled.is_empty() {
@@ -360,6 +332,47 @@ impl<'e> Turn<'e> {
             return self.ask_model(s, flow, text);
         }
         self.no_match(s)
+    }
+
+    /// A filled slot changed: clear confirmations and resume at the state that collects it, so
+    /// everything after it (availability, read-back) runs again.
+    pub(crate) fn resume_after_correction(
+        &mut self,
+        s: &mut Session,
+        flow: &FlowDef,
+        asked: Option<&str>,
+        changed: &[String],
+    ) -> Result<(), StepError> {
+        let Some(first_changed) = changed.first() else {
+            return self.run(s);
+        };
+        for (name, def) in flow.slots.iter() {
+            if def.kind == SlotType::YesNo {
+                s.slots.insert(name.value.clone(), Value::Null);
+            }
+        }
+        self.event("slot_corrected", json!({ "slots": changed }));
+        let target = flow
+            .states
+            .iter()
+            .find(|(_, st)| st.collect.as_ref().map(|c| &c.value) == Some(first_changed))
+            .map(|(n, _)| n.value.clone());
+        let current = s.state.clone().unwrap_or_default();
+        // The changed slot is collected further along than where we are, and the question
+        // on the table is still open ("actually make it thursday" while asked for the
+        // location): nothing after it has run yet, so stay and ask the open question again.
+        let still_asking = asked.is_some_and(|a| s.slot(a).is_none());
+        let ahead = target
+            .as_deref()
+            .is_some_and(|t| reaches(flow, &current, t) && !reaches(flow, t, &current));
+        if still_asking && ahead {
+            return self.run(s);
+        }
+        match target {
+            Some(target) => self.goto(s, &target)?,
+            None => self.goto(s, &flow.initial.value.clone())?,
+        }
+        self.run(s)
     }
 
     fn on_digits(&mut self, s: &mut Session, digits: &str) -> Result<(), StepError> {

@@ -16,6 +16,14 @@ use crate::triggers::{GlobalKind, Meaning};
 const MAX_PHRASE_CHARS: usize = 120;
 
 impl Turn<'_> {
+    fn is_correction(&self, utterance: &str) -> bool {
+        self.engine
+            .triggers
+            .find(&normalize(utterance))
+            .iter()
+            .any(|h| matches!(h.meaning, Meaning::Global(GlobalKind::Correction)))
+    }
+
     pub(crate) fn ask_model(
         &mut self,
         s: &mut Session,
@@ -28,10 +36,14 @@ impl Turn<'_> {
             .and_then(|st| flow.states.get(st))
             .and_then(|st| st.collect.as_ref())
             .map(|c| c.value.clone());
+        // A correction ("actually make it ...") may change filled slots, so offer those too.
+        let correcting = self.is_correction(utterance);
         let mut slots: Vec<ModelSlot> = flow
             .slots
             .iter()
-            .filter(|(name, _)| s.slot(&name.value).is_none())
+            .filter(|(name, def)| {
+                s.slot(&name.value).is_none() || (correcting && def.kind != SlotType::YesNo)
+            })
             .map(|(name, def)| ModelSlot {
                 name: name.value.clone(),
                 kind: def.kind,
@@ -73,13 +85,7 @@ impl Turn<'_> {
             return self.not_understood(s);
         }
         let (flow, state) = self.current(s)?;
-        let correcting = self
-            .engine
-            .triggers
-            .find(&normalize(utterance))
-            .iter()
-            .any(|h| matches!(h.meaning, Meaning::Global(GlobalKind::Correction)));
-        let mode = if correcting {
+        let mode = if self.is_correction(utterance) {
             Correcting::Explicit
         } else {
             Correcting::No
@@ -103,8 +109,11 @@ impl Turn<'_> {
                     "rejected": found.rejected }),
         );
         let asked = state.collect.as_ref().map(|c| c.value.clone());
+        if !found.changed.is_empty() {
+            return self.resume_after_correction(s, flow, asked.as_deref(), &found.changed);
+        }
         let asked_filled = asked.as_ref().is_some_and(|a| s.slot(a).is_some());
-        if asked_filled || !found.filled.is_empty() || !found.changed.is_empty() {
+        if asked_filled || !found.filled.is_empty() {
             if asked_filled {
                 s.attempts = 0;
             }
