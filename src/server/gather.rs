@@ -2,7 +2,7 @@
 //! recognition (`<Gather input="speech dtmf">`) and the voice (`<Say>`).
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use frontdesk_engine::flow::model::SlotType;
@@ -51,6 +51,20 @@ impl Webhook {
     }
 }
 
+/// Handlers take a `Webhook` argument: it is only built for a readable, correctly signed form.
+impl FromRequest<AppState> for Webhook {
+    type Rejection = Rejection;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Webhook, Rejection> {
+        let headers = request.headers().clone();
+        let uri = request.uri().clone();
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| Rejection::new(e.status(), e.body_text()))?;
+        Webhook::read(state, &headers, &uri, &body)
+    }
+}
+
 fn xml(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
 }
@@ -58,22 +72,13 @@ fn xml(body: String) -> Response {
 /// `POST /twilio/voice`: a call comes in.
 pub(super) async fn voice(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Bytes,
-) -> Response {
-    let hook = match Webhook::read(&state, &headers, &uri, &body) {
-        Ok(hook) => hook,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let sid = match hook.call_sid() {
-        Ok(sid) => sid.to_string(),
-        Err(rejection) => return rejection.into_response(),
-    };
+    hook: Webhook,
+) -> Result<Response, Rejection> {
+    let sid = hook.call_sid()?.to_string();
     if state.inner.calls.draining() {
         // Twilio then tries the number's fallback URL (another server, or a voicemail).
         tracing::info!(call_id = %sid, "refusing a new call while shutting down");
-        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+        return Ok((StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response());
     }
     let call = CallInfo {
         id: sid.clone(),
@@ -88,12 +93,12 @@ pub(super) async fn voice(
                 parameters.push((name.to_string(), value.clone()));
             }
         }
-        return xml(twiml::render(&[Verb::Connect(Stream {
+        return Ok(xml(twiml::render(&[Verb::Connect(Stream {
             url: state.config().stream_url(),
             name: Some("frontdesk".into()),
             status_callback: None,
             parameters,
-        })]));
+        })])));
     }
 
     let sessions = &state.inner.sessions;
@@ -109,7 +114,7 @@ pub(super) async fn voice(
                     .collect(),
                 ..AgentTurn::default()
             };
-            return xml(render_turn(&state, &live, &turn));
+            return Ok(xml(render_turn(&state, &live, &turn)));
         }
         Ok(None) => {}
         Err(error) => tracing::error!(call_id = %sid, %error, "session store unavailable"),
@@ -117,37 +122,28 @@ pub(super) async fn voice(
     let (live, turn) = state.driver().start(call, state.now()).await;
     state.inner.calls.begin(&sid);
     finish_turn(&state, &sid, &live, &turn).await;
-    xml(render_turn(&state, &live, &turn))
+    Ok(xml(render_turn(&state, &live, &turn)))
 }
 
 /// `POST /twilio/gather`: what the caller said or pressed.
 pub(super) async fn gather(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Bytes,
-) -> Response {
-    let hook = match Webhook::read(&state, &headers, &uri, &body) {
-        Ok(hook) => hook,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let sid = match hook.call_sid() {
-        Ok(sid) => sid.to_string(),
-        Err(rejection) => return rejection.into_response(),
-    };
+    hook: Webhook,
+) -> Result<Response, Rejection> {
+    let sid = hook.call_sid()?.to_string();
     let mut live = match state.inner.sessions.load(&sid).await {
         Ok(Some(live)) => live,
         Ok(None) | Err(_) => {
             // The conversation is gone (expired, or the server restarted with memory
             // sessions). A person can pick up from here; the caller must not start over blind.
             tracing::warn!(call_id = %sid, "no session for this call; handing it to a person");
-            return xml(lost_call(&state));
+            return Ok(xml(lost_call(&state)));
         }
     };
     let input = caller_input(&hook);
     let turn = state.driver().input(&mut live, input, state.now()).await;
     finish_turn(&state, &sid, &live, &turn).await;
-    xml(render_turn(&state, &live, &turn))
+    Ok(xml(render_turn(&state, &live, &turn)))
 }
 
 /// A usable caller ID. Withheld numbers reach Twilio as words or as Twilio's placeholder
@@ -204,18 +200,12 @@ async fn finish_turn(state: &AppState, sid: &str, live: &LiveCall, turn: &AgentT
 /// `POST /twilio/dial-done`: how the transfer went.
 pub(super) async fn dial_done(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Bytes,
-) -> Response {
-    let hook = match Webhook::read(&state, &headers, &uri, &body) {
-        Ok(hook) => hook,
-        Err(rejection) => return rejection.into_response(),
-    };
+    hook: Webhook,
+) -> Result<Response, Rejection> {
     let sid = hook.get("CallSid").unwrap_or_default().to_string();
     let status = hook.get("DialCallStatus").unwrap_or("failed");
     if matches!(status, "completed" | "answered") {
-        return xml(twiml::render(&[Verb::Hangup]));
+        return Ok(xml(twiml::render(&[Verb::Hangup])));
     }
     tracing::warn!(call_id = %sid, status, "the transfer did not connect");
     let detail = serde_json::json!({ "dial_status": status });
@@ -229,30 +219,21 @@ pub(super) async fn dial_done(
         "I'm sorry, nobody at {} could pick up right now. We have your number and will call you back as soon as we can. Goodbye.",
         business.name
     );
-    xml(twiml::render(&[say(&state, &sorry), Verb::Hangup]))
+    Ok(xml(twiml::render(&[say(&state, &sorry), Verb::Hangup])))
 }
 
 /// `POST /twilio/status`: the call's final status; closes the call record.
 pub(super) async fn status(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Bytes,
-) -> Response {
-    let hook = match Webhook::read(&state, &headers, &uri, &body) {
-        Ok(hook) => hook,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let sid = match hook.call_sid() {
-        Ok(sid) => sid.to_string(),
-        Err(rejection) => return rejection.into_response(),
-    };
+    hook: Webhook,
+) -> Result<Response, Rejection> {
+    let sid = hook.call_sid()?.to_string();
     let status = hook.get("CallStatus").unwrap_or("completed");
     if !matches!(
         status,
         "completed" | "busy" | "failed" | "no-answer" | "canceled"
     ) {
-        return StatusCode::NO_CONTENT.into_response();
+        return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let now = state.now();
     if let Ok(Some(mut live)) = state.inner.sessions.load(&sid).await {
@@ -268,7 +249,7 @@ pub(super) async fn status(
         .recorder
         .carrier_status(&sid, status, duration, now)
         .await;
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 fn say(state: &AppState, text: &str) -> Verb {
