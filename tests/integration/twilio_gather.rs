@@ -59,6 +59,30 @@ pub fn steps(actions: &[CallerAction]) -> Steps {
     Steps(actions.iter().cloned().collect())
 }
 
+/// POSTs a webhook to `url`, signed as Twilio signs it.
+async fn post_signed(url: &str, params: &[(String, String)]) -> reqwest::Response {
+    http_client()
+        .post(url)
+        .header(
+            "X-Twilio-Signature",
+            signature::compute(AUTH_TOKEN, url, params),
+        )
+        .form(params)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A webhook's fields: the call, a caller, and `extra`.
+fn webhook_fields(sid: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut fields = vec![
+        ("CallSid".to_string(), sid.to_string()),
+        ("From".to_string(), "+12145550123".to_string()),
+    ];
+    fields.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    fields
+}
+
 /// Replays every script through a server in `mode` and compares what the server stored with
 /// what `simulate` decides for the same script.
 pub async fn replay_all(
@@ -223,22 +247,8 @@ async fn keypad_0_dials_a_person_and_a_failed_dial_apologizes() {
 
     // Nobody picks up: Twilio posts the Dial's action with a failed status.
     let url = format!("{}/twilio/dial-done", server.line.server);
-    let params: Vec<(String, String)> =
-        [("CallSid", sid.as_str()), ("DialCallStatus", "no-answer")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-    let response = http
-        .post(&url)
-        .header(
-            "X-Twilio-Signature",
-            signature::compute(AUTH_TOKEN, &url, &params),
-        )
-        .form(&params)
-        .send()
-        .await
-        .unwrap();
-    let body = response.text().await.unwrap();
+    let params = webhook_fields(&sid, &[("DialCallStatus", "no-answer")]);
+    let body = post_signed(&url, &params).await.text().await.unwrap();
     assert!(
         body.contains("call you back") && body.contains("<Hangup"),
         "{body}"
@@ -403,33 +413,15 @@ async fn shutting_down_refuses_new_calls_and_lets_live_ones_finish() {
     let mut server = TestServer::start(engine(), &script, Mode::Gather, &pace)
         .await
         .unwrap();
-    let http = http_client();
     let line = server.line.clone();
-    let post = |url: String, params: Vec<(String, String)>| {
-        let http = http.clone();
-        async move {
-            http.post(&url)
-                .header(
-                    "X-Twilio-Signature",
-                    signature::compute(AUTH_TOKEN, &url, &params),
-                )
-                .form(&params)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let params = |sid: &str, extra: &[(&str, &str)]| -> Vec<(String, String)> {
-        let mut p = vec![
-            ("CallSid".to_string(), sid.to_string()),
-            ("From".to_string(), "+12145550123".to_string()),
-        ];
-        p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        p
-    };
     let live = new_call_sid();
     let voice = format!("{}/twilio/voice", line.server);
-    assert_eq!(post(voice.clone(), params(&live, &[])).await.status(), 200);
+    assert_eq!(
+        post_signed(&voice, &webhook_fields(&live, &[]))
+            .await
+            .status(),
+        200
+    );
 
     let mut drain = server.begin_shutdown();
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -439,7 +431,7 @@ async fn shutting_down_refuses_new_calls_and_lets_live_ones_finish() {
             .is_err(),
         "the server must wait for the live call"
     );
-    let refused = post(voice.clone(), params(&new_call_sid(), &[])).await;
+    let refused = post_signed(&voice, &webhook_fields(&new_call_sid(), &[])).await;
     assert_eq!(
         refused.status(),
         503,
@@ -447,7 +439,7 @@ async fn shutting_down_refuses_new_calls_and_lets_live_ones_finish() {
     );
     // The live call carries on and ends normally.
     let gather = format!("{}/twilio/gather", line.server);
-    let answer = post(gather, params(&live, &[("Digits", "0")])).await;
+    let answer = post_signed(&gather, &webhook_fields(&live, &[("Digits", "0")])).await;
     assert_eq!(answer.status(), 200);
     assert!(answer.text().await.unwrap().contains("<Dial"));
     tokio::time::timeout(std::time::Duration::from_secs(5), drain)
@@ -463,38 +455,15 @@ async fn unsure_recognition_is_asked_again_but_an_emergency_never_waits() {
     let server = TestServer::start(engine(), &script, Mode::Gather, &ReplayPace::default())
         .await
         .unwrap();
-    let http = http_client();
     let post = |path: &str, params: Vec<(String, String)>| {
         let url = format!("{}{path}", server.line.server);
-        let http = http.clone();
-        async move {
-            http.post(&url)
-                .header(
-                    "X-Twilio-Signature",
-                    signature::compute(AUTH_TOKEN, &url, &params),
-                )
-                .form(&params)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
-    };
-    let fields = |sid: &str, extra: &[(&str, &str)]| -> Vec<(String, String)> {
-        let mut p = vec![
-            ("CallSid".to_string(), sid.to_string()),
-            ("From".to_string(), "+12145550123".to_string()),
-        ];
-        p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        p
+        async move { post_signed(&url, &params).await.text().await.unwrap() }
     };
     let sid = new_call_sid();
-    post("/twilio/voice", fields(&sid, &[])).await;
+    post("/twilio/voice", webhook_fields(&sid, &[])).await;
     let unsure = post(
         "/twilio/gather",
-        fields(
+        webhook_fields(
             &sid,
             &[
                 ("SpeechResult", "book a repair in dallas"),
@@ -514,7 +483,7 @@ async fn unsure_recognition_is_asked_again_but_an_emergency_never_waits() {
 
     let emergency = post(
         "/twilio/gather",
-        fields(
+        webhook_fields(
             &sid,
             &[
                 ("SpeechResult", "i smell gas in the kitchen"),
