@@ -15,6 +15,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use frontdesk_engine::business::Business;
 use jiff::civil::DateTime;
+use sqlx::query::Query;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::OwnedMutexGuard;
@@ -43,6 +44,13 @@ pub struct SqliteStorage {
 }
 
 impl SqliteStorage {
+    /// One call-record write on its own; returns the rows it touched.
+    async fn execute_call_write(&self, write: CallWrite) -> Result<u64, sqlx::Error> {
+        let _turn = self.writer.lock().await;
+        let done = call_write_query(&write).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
     /// Opens (creating if needed) the database named by `url` (`sqlite://path`, `sqlite:path` or
     /// a bare path) and applies migrations.
     pub async fn open(url: &str) -> Result<Self, StorageError> {
@@ -334,14 +342,13 @@ impl Storage for SqliteStorage {
         called: &str,
         started_at: DateTime,
     ) -> Result<(), StorageError> {
-        let _turn = self.writer.lock().await;
-        sqlx::query(sql::START_CALL)
-            .bind(call_id)
-            .bind(caller)
-            .bind(called)
-            .bind(fmt_stamp(started_at))
-            .execute(&self.pool)
-            .await?;
+        self.execute_call_write(CallWrite::StartCall {
+            call_id: call_id.into(),
+            caller: caller.into(),
+            called: called.into(),
+            at: started_at,
+        })
+        .await?;
         Ok(())
     }
 
@@ -353,16 +360,15 @@ impl Storage for SqliteStorage {
         text: &str,
         state: Option<&str>,
     ) -> Result<(), StorageError> {
-        let _turn = self.writer.lock().await;
-        sqlx::query(sql::ADD_TURN)
-            .bind(call_id)
-            .bind(i64::from(seq))
-            .bind(speaker.as_str())
-            .bind(text)
-            .bind(state)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| call_write_error(e, call_id, Some(seq)))?;
+        self.execute_call_write(CallWrite::Turn {
+            call_id: call_id.into(),
+            seq,
+            speaker,
+            text: text.into(),
+            state: state.map(str::to_string),
+        })
+        .await
+        .map_err(|e| call_write_error(e, call_id, Some(seq)))?;
         Ok(())
     }
 
@@ -372,14 +378,13 @@ impl Storage for SqliteStorage {
         kind: &str,
         detail: &serde_json::Value,
     ) -> Result<(), StorageError> {
-        let _turn = self.writer.lock().await;
-        sqlx::query(sql::ADD_EVENT_TEXT)
-            .bind(call_id)
-            .bind(kind)
-            .bind(detail.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(|e| call_write_error(e, call_id, None))?;
+        self.execute_call_write(CallWrite::Event {
+            call_id: call_id.into(),
+            kind: kind.into(),
+            detail: detail.clone(),
+        })
+        .await
+        .map_err(|e| call_write_error(e, call_id, None))?;
         Ok(())
     }
 
@@ -390,15 +395,15 @@ impl Storage for SqliteStorage {
         transfer_to: Option<&str>,
         ended_at: DateTime,
     ) -> Result<(), StorageError> {
-        let _turn = self.writer.lock().await;
-        let done = sqlx::query(sql::FINISH_CALL)
-            .bind(call_id)
-            .bind(outcome)
-            .bind(transfer_to)
-            .bind(fmt_stamp(ended_at))
-            .execute(&self.pool)
+        let rows = self
+            .execute_call_write(CallWrite::FinishCall {
+                call_id: call_id.into(),
+                outcome: outcome.into(),
+                transfer_to: transfer_to.map(str::to_string),
+                at: ended_at,
+            })
             .await?;
-        if done.rows_affected() == 0 {
+        if rows == 0 {
             return Err(StorageError::NotFound(format!("call {call_id}")));
         }
         Ok(())
@@ -407,59 +412,7 @@ impl Storage for SqliteStorage {
     async fn write_call_records(&self, writes: &[CallWrite]) -> Result<(), StorageError> {
         let (_turn, mut tx) = self.begin_immediate().await?;
         for write in writes {
-            let query = match write {
-                CallWrite::StartCall {
-                    call_id,
-                    caller,
-                    called,
-                    at,
-                } => sqlx::query(sql::START_CALL)
-                    .bind(call_id)
-                    .bind(caller)
-                    .bind(called)
-                    .bind(fmt_stamp(*at)),
-                CallWrite::Turn {
-                    call_id,
-                    seq,
-                    speaker,
-                    text,
-                    state,
-                } => sqlx::query(sql::ADD_TURN)
-                    .bind(call_id)
-                    .bind(i64::from(*seq))
-                    .bind(speaker.as_str())
-                    .bind(text)
-                    .bind(state),
-                CallWrite::Event {
-                    call_id,
-                    kind,
-                    detail,
-                } => sqlx::query(sql::ADD_EVENT_TEXT)
-                    .bind(call_id)
-                    .bind(kind)
-                    .bind(detail.to_string()),
-                CallWrite::FinishCall {
-                    call_id,
-                    outcome,
-                    transfer_to,
-                    at,
-                } => sqlx::query(sql::FINISH_CALL)
-                    .bind(call_id)
-                    .bind(outcome)
-                    .bind(transfer_to)
-                    .bind(fmt_stamp(*at)),
-                CallWrite::CarrierStatus {
-                    call_id,
-                    status,
-                    duration_seconds,
-                    at,
-                } => sqlx::query(sql::CARRIER_STATUS)
-                    .bind(call_id)
-                    .bind(status)
-                    .bind(duration_seconds)
-                    .bind(fmt_stamp(*at)),
-            };
-            query.execute(&mut *tx).await?;
+            call_write_query(write).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -472,15 +425,15 @@ impl Storage for SqliteStorage {
         duration_seconds: Option<i64>,
         ended_at: DateTime,
     ) -> Result<(), StorageError> {
-        let _turn = self.writer.lock().await;
-        let done = sqlx::query(sql::CARRIER_STATUS)
-            .bind(call_id)
-            .bind(status)
-            .bind(duration_seconds)
-            .bind(fmt_stamp(ended_at))
-            .execute(&self.pool)
+        let rows = self
+            .execute_call_write(CallWrite::CarrierStatus {
+                call_id: call_id.into(),
+                status: status.into(),
+                duration_seconds,
+                at: ended_at,
+            })
             .await?;
-        if done.rows_affected() == 0 {
+        if rows == 0 {
             return Err(StorageError::NotFound(format!("call {call_id}")));
         }
         Ok(())
@@ -509,6 +462,63 @@ impl Storage for SqliteStorage {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// The statement for one call-record write, its values bound: the one place that knows how
+/// each kind of write maps onto SQL, for single writes and batches alike.
+fn call_write_query(write: &CallWrite) -> Query<'_, Sqlite, <Sqlite as sqlx::Database>::Arguments> {
+    match write {
+        CallWrite::StartCall {
+            call_id,
+            caller,
+            called,
+            at,
+        } => sqlx::query(sql::START_CALL)
+            .bind(call_id)
+            .bind(caller)
+            .bind(called)
+            .bind(fmt_stamp(*at)),
+        CallWrite::Turn {
+            call_id,
+            seq,
+            speaker,
+            text,
+            state,
+        } => sqlx::query(sql::ADD_TURN)
+            .bind(call_id)
+            .bind(i64::from(*seq))
+            .bind(speaker.as_str())
+            .bind(text)
+            .bind(state),
+        CallWrite::Event {
+            call_id,
+            kind,
+            detail,
+        } => sqlx::query(sql::ADD_EVENT_TEXT)
+            .bind(call_id)
+            .bind(kind)
+            .bind(detail.to_string()),
+        CallWrite::FinishCall {
+            call_id,
+            outcome,
+            transfer_to,
+            at,
+        } => sqlx::query(sql::FINISH_CALL)
+            .bind(call_id)
+            .bind(outcome)
+            .bind(transfer_to)
+            .bind(fmt_stamp(*at)),
+        CallWrite::CarrierStatus {
+            call_id,
+            status,
+            duration_seconds,
+            at,
+        } => sqlx::query(sql::CARRIER_STATUS)
+            .bind(call_id)
+            .bind(status)
+            .bind(duration_seconds)
+            .bind(fmt_stamp(*at)),
     }
 }
 
