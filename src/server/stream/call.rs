@@ -179,7 +179,7 @@ impl StreamCall {
                     None => self.on_stt(SttEvent::Closed { error: Some("recognition stopped".into()) }, &tts_commands).await,
                 },
                 frame = frames.next() => match frame {
-                    Some(Ok(Message::Text(text))) => self.on_twilio(&text, &stt_commands, &tts_commands).await,
+                    Some(Ok(Message::Text(text))) => self.on_twilio(&text, &stt_commands).await,
                     Some(Ok(Message::Binary(_))) => {
                         tracing::warn!(call_id = %self.call_sid, "ignoring a binary frame: Media Streams frames are JSON text");
                     }
@@ -204,12 +204,7 @@ impl StreamCall {
         let _ = self.sink.close().await;
     }
 
-    async fn on_twilio(
-        &mut self,
-        text: &str,
-        stt: &tokio::sync::mpsc::Sender<SttCommand>,
-        tts: &tokio::sync::mpsc::Sender<TtsCommand>,
-    ) {
+    async fn on_twilio(&mut self, text: &str, stt: &tokio::sync::mpsc::Sender<SttCommand>) {
         let message = match messages::parse(text) {
             Ok(message) => message,
             Err(error) => {
@@ -251,7 +246,6 @@ impl StreamCall {
             }
             Incoming::Connected | Incoming::Start { .. } => {}
         }
-        let _ = tts;
     }
 
     async fn on_stt(&mut self, event: SttEvent, tts: &tokio::sync::mpsc::Sender<TtsCommand>) {
