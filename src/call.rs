@@ -81,9 +81,9 @@ impl CallDriver {
         }
     }
 
-    /// Lets the engine ask `model` for slot values the rules missed.
-    pub fn with_model(mut self, model: Arc<SlotModel>) -> CallDriver {
-        self.model = Some(model);
+    /// Lets the engine ask `model`, when there is one, for slot values the rules missed.
+    pub fn with_model(mut self, model: Option<Arc<SlotModel>>) -> CallDriver {
+        self.model = model;
         self
     }
 

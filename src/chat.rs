@@ -44,10 +44,7 @@ pub fn run(project: &Path, database: &str, args: ChatArgs) -> Result<ExitCode> {
     runtime.block_on(async move {
         let store = storage::open(database).await?;
         store.sync_business(engine.business()).await?;
-        let mut driver = CallDriver::new(engine.clone(), store.clone());
-        if let Some(model) = model {
-            driver = driver.with_model(model);
-        }
+        let driver = CallDriver::new(engine.clone(), store.clone()).with_model(model);
         let clock = |fixed: Option<DateTime>| -> Result<DateTime> {
             match fixed {
                 Some(now) => Ok(now),

@@ -294,11 +294,10 @@ pub fn serve_command(
             .await
             .with_context(|| format!("opening the database {database}"))?;
         storage.sync_business(engine.business()).await?;
-        let mut driver = CallDriver::new(engine, storage.clone());
-        if let Some(model) = model {
+        if model.is_some() {
             tracing::info!(url = ?llm.llm_url, model = %llm.llm_model, "slot extraction falls back to a language model");
-            driver = driver.with_model(model);
         }
+        let driver = CallDriver::new(engine, storage.clone()).with_model(model);
         run(config, driver).await?;
         storage.close().await;
         Ok(std::process::ExitCode::SUCCESS)

@@ -103,10 +103,7 @@ impl TestServer {
         config.stream_no_input = pace.no_input;
         config.drain_limit = pace.drain_limit;
         config.account_sid = ACCOUNT_SID.to_string();
-        let mut driver = CallDriver::new(engine.clone(), storage.clone());
-        if let Some(model) = model {
-            driver = driver.with_model(model);
-        }
+        let driver = CallDriver::new(engine.clone(), storage.clone()).with_model(model);
         let (stream, kit) = match mode {
             Mode::Gather => (None, None),
             Mode::Stream => {
