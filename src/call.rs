@@ -5,13 +5,14 @@
 
 use std::sync::Arc;
 
-use frontdesk_engine::session::ModelRequest;
+use frontdesk_engine::session::{KnowledgeAnswer, ModelRequest};
 use frontdesk_engine::{CallInfo, Engine, Input, Output, Session};
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
 
-use crate::llm::slots::SlotModel;
+use crate::llm::Model;
 use crate::logging::mask_phone;
 use crate::recorder::Recorder;
 use crate::storage::{Speaker, Storage};
@@ -27,15 +28,35 @@ pub struct LiveCall {
 }
 
 /// What the agent did in one turn.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct AgentTurn {
     /// Lines spoken, with whether the caller may talk over them.
     pub said: Vec<(String, bool)>,
+    /// A knowledge answer the model is still phrasing (only from
+    /// [`CallDriver::input_streaming`]): its sentences go before `said[at]`.
+    pub answer: Option<StreamedAnswer>,
     /// What kind of answer the agent now waits for, with recognition hints.
     pub listen: Option<(Option<frontdesk_engine::flow::model::SlotType>, Vec<String>)>,
     pub transfer_to: Option<String>,
     pub hangup: bool,
     pub tool_calls: Vec<String>,
+}
+
+/// Sentences of a knowledge answer, each as soon as the model has written and the guard has
+/// passed it. The channel closes when the answer is complete; dropping it cancels the answer.
+#[derive(Debug)]
+pub struct StreamedAnswer {
+    /// Where in the turn's lines the answer belongs.
+    pub at: usize,
+    pub interruptible: bool,
+    pub sentences: mpsc::Receiver<String>,
+}
+
+/// Whether a turn waits for a model's whole answer or hands it over sentence by sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Whole,
+    Streamed,
 }
 
 impl LiveCall {
@@ -61,8 +82,9 @@ pub struct CallDriver {
     pub tools: Tools,
     /// Writes the call record in the background, in order.
     pub recorder: Recorder,
-    /// A language model for answers the rules could not read, when one is configured.
-    pub model: Option<Arc<SlotModel>>,
+    /// A language model for answers the rules could not read and for phrasing knowledge
+    /// answers, when one is configured.
+    pub model: Option<Arc<Model>>,
 }
 
 /// Tool calls one turn may make before the driver stops it (a flow bug, not a caller's doing).
@@ -81,8 +103,9 @@ impl CallDriver {
         }
     }
 
-    /// Lets the engine ask `model`, when there is one, for slot values the rules missed.
-    pub fn with_model(mut self, model: Option<Arc<SlotModel>>) -> CallDriver {
+    /// Lets the engine ask `model`, when there is one, for slot values the rules missed and
+    /// for knowledge answers in its own words.
+    pub fn with_model(mut self, model: Option<Arc<Model>>) -> CallDriver {
         self.model = model;
         self
     }
@@ -109,8 +132,30 @@ impl CallDriver {
         (live, turn)
     }
 
-    /// One caller input, with every tool call it leads to.
+    /// One caller input, with every tool call it leads to. A model's knowledge answer is
+    /// complete in the lines returned.
     pub async fn input(&self, live: &mut LiveCall, input: Input, now: DateTime) -> AgentTurn {
+        self.turn(live, input, now, Delivery::Whole).await
+    }
+
+    /// Like [`CallDriver::input`], but a model's knowledge answer comes as
+    /// [`AgentTurn::answer`], sentence by sentence, so speech can start with the first one.
+    pub async fn input_streaming(
+        &self,
+        live: &mut LiveCall,
+        input: Input,
+        now: DateTime,
+    ) -> AgentTurn {
+        self.turn(live, input, now, Delivery::Streamed).await
+    }
+
+    async fn turn(
+        &self,
+        live: &mut LiveCall,
+        input: Input,
+        now: DateTime,
+        delivery: Delivery,
+    ) -> AgentTurn {
         let call_id = live.session.call.id.clone();
         match &input {
             Input::Said { text, .. } => self.record(live, Speaker::Caller, text).await,
@@ -122,6 +167,8 @@ impl CallDriver {
             _ => {}
         }
         let mut turn = AgentTurn::default();
+        // Where a streamed answer will get its turn number in the call record.
+        let mut answer_seq: Option<oneshot::Sender<u32>> = None;
         let mut next = Some(input);
         let mut tool_calls = 0;
         while let Some(input) = next.take() {
@@ -163,16 +210,91 @@ impl CallDriver {
                     Output::Extract { request } => {
                         next = Some(self.extract(&call_id, &request).await);
                     }
+                    Output::Answer { answer } => {
+                        let streamed = delivery == Delivery::Streamed && turn.answer.is_none();
+                        self.answer(live, answer, &mut turn, streamed.then_some(&mut answer_seq))
+                            .await;
+                    }
                 }
             }
         }
-        for (text, _) in turn.said.clone() {
-            self.record(live, Speaker::Agent, &text).await;
+        let answer_at = turn.answer.as_ref().map(|a| a.at);
+        for (i, (text, _)) in turn.said.iter().enumerate() {
+            if answer_at == Some(i) {
+                self.reserve_answer_seq(live, &mut answer_seq);
+            }
+            self.record(live, Speaker::Agent, text).await;
+        }
+        if answer_at.is_some() {
+            self.reserve_answer_seq(live, &mut answer_seq);
         }
         if turn.ended() {
             self.finish(live, now).await;
         }
         turn
+    }
+
+    /// Says a knowledge answer: the engine's passage without a model; with one, the model's
+    /// grounded sentences, collected here or (with `seq` to fill in) handed over as they come.
+    async fn answer(
+        &self,
+        live: &LiveCall,
+        answer: KnowledgeAnswer,
+        turn: &mut AgentTurn,
+        seq: Option<&mut Option<oneshot::Sender<u32>>>,
+    ) {
+        let Some(model) = self.model.clone() else {
+            turn.said.push((answer.text, answer.interruptible));
+            return;
+        };
+        let call_id = live.session.call.id.clone();
+        let state = record_state(&live.session);
+        let interruptible = answer.interruptible;
+        let (tx, mut sentences) = mpsc::channel(4);
+        let (seq_tx, seq_rx) = oneshot::channel::<u32>();
+        let recorder = self.recorder.clone();
+        let task = tokio::spawn(async move {
+            let report = model.answers.speak(&answer, tx).await;
+            if let Some(error) = &report.error {
+                tracing::warn!(call_id, error, "answer model failed; reading the passage");
+            }
+            recorder
+                .event(&call_id, "llm", json!({ "purpose": "answer", "report": report }))
+                .await;
+            // The answer's own line in the record, once the turn has numbered it.
+            if let Ok(seq) = seq_rx.await {
+                let text = report.spoken.join(" ");
+                recorder
+                    .turn(&call_id, seq, Speaker::Agent, &text, state)
+                    .await;
+            }
+        });
+        match seq {
+            Some(slot) => {
+                *slot = Some(seq_tx);
+                turn.answer = Some(StreamedAnswer {
+                    at: turn.said.len(),
+                    interruptible,
+                    sentences,
+                });
+            }
+            None => {
+                drop(seq_tx);
+                while let Some(sentence) = sentences.recv().await {
+                    turn.said.push((sentence, interruptible));
+                }
+                // The answer's record comes before anything later in the call.
+                let _ = task.await;
+            }
+        }
+    }
+
+    /// Gives a streamed answer the next turn number in the record.
+    fn reserve_answer_seq(&self, live: &mut LiveCall, seq: &mut Option<oneshot::Sender<u32>>) {
+        if let Some(seq) = seq.take() {
+            live.seq += 1;
+            let _ = seq.send(live.seq);
+        }
     }
 
     /// Asks the model; on any failure the engine gets no values and goes on by its rules.
@@ -182,7 +304,7 @@ impl CallDriver {
                 values: Default::default(),
             };
         };
-        let done = model.extract(request).await;
+        let done = model.slots.extract(request).await;
         let detail = json!({
             "purpose": "extract_slots",
             "stats": done.stats,
@@ -234,12 +356,7 @@ impl CallDriver {
 
     async fn record(&self, live: &mut LiveCall, speaker: Speaker, text: &str) {
         live.seq += 1;
-        let state = live
-            .session
-            .flow
-            .as_ref()
-            .zip(live.session.state.as_ref())
-            .map(|(f, s)| format!("{f}/{s}"));
+        let state = record_state(&live.session);
         self.recorder
             .turn(&live.session.call.id, live.seq, speaker, text, state)
             .await;
@@ -248,4 +365,12 @@ impl CallDriver {
     async fn event(&self, call_id: &str, kind: &str, detail: serde_json::Value) {
         self.recorder.event(call_id, kind, detail).await;
     }
+}
+
+/// "flow/state" for the call record.
+fn record_state(s: &Session) -> Option<String> {
+    s.flow
+        .as_ref()
+        .zip(s.state.as_ref())
+        .map(|(f, st)| format!("{f}/{st}"))
 }

@@ -31,13 +31,13 @@ pub struct ChatArgs {
     #[arg(long)]
     now: Option<DateTime>,
     #[command(flatten)]
-    llm: crate::llm::slots::LlmArgs,
+    llm: crate::llm::LlmArgs,
 }
 
 pub fn run(project: &Path, database: &str, args: ChatArgs) -> Result<ExitCode> {
     let paths = ProjectPaths::at_root(project);
     let engine = Arc::new(load_engine(&paths, tools::catalog())?);
-    let model = args.llm.slot_model(&paths.prompts, engine.business())?;
+    let model = args.llm.model(&paths.prompts, engine.business())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

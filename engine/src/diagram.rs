@@ -19,6 +19,9 @@ pub fn mermaid(flow: &FlowDef) -> String {
         if let Some(tool) = &state.tool {
             notes.push(format!("tool {}", tool.value));
         }
+        if let Some(answer) = &state.answer {
+            notes.push(format!("answer {}", answer.value));
+        }
         if let Some(say) = &state.say {
             notes.push(format!("say {}", say.value));
         }

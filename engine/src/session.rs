@@ -141,6 +141,45 @@ pub enum Output {
     /// The rules found nothing in the caller's answer: ask a language model, and answer with
     /// `Input::Extracted`.
     Extract { request: ModelRequest },
+    /// Answer the caller's question from the knowledge base: say `answer.text`, or let a
+    /// language model phrase an answer from `answer.passages` alone. Nothing comes back: the
+    /// engine has already moved on (the flow's question follows).
+    Answer { answer: KnowledgeAnswer },
+}
+
+impl Output {
+    /// The words this output puts on the line without a model, if any.
+    pub fn spoken_text(&self) -> Option<&str> {
+        match self {
+            Output::Say { text, .. } => Some(text),
+            Output::Answer { answer } => Some(&answer.text),
+            _ => None,
+        }
+    }
+}
+
+/// A question the knowledge base can answer, with what a model may use to phrase the answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KnowledgeAnswer {
+    /// The caller's question, in their words.
+    pub question: String,
+    /// The most relevant knowledge sections, best first. A model may say only what is here.
+    pub passages: Vec<Passage>,
+    /// What to say without a model: the flow's answer prompt reading the best passage.
+    pub text: String,
+    /// Whether the caller may talk over the answer.
+    pub interruptible: bool,
+}
+
+/// One knowledge section offered as grounds for an answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Passage {
+    /// "services/heat-pumps".
+    pub id: String,
+    /// The section heading.
+    pub title: String,
+    /// The section text.
+    pub text: String,
 }
 
 /// What a model needs to pull slot values out of an utterance the rules could not read.

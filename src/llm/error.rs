@@ -29,6 +29,11 @@ pub enum LlmError {
 }
 
 impl LlmError {
+    /// The outcome and the message, for call records and logs.
+    pub fn describe(&self) -> String {
+        format!("{:?}: {self}", self.outcome())
+    }
+
     /// The outcome recorded in [`CallStats`](super::CallStats) for this error.
     pub fn outcome(&self) -> Outcome {
         match self {

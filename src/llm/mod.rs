@@ -12,9 +12,12 @@
 //! handed to the optional [`Accounting`] sink, failures included; successful calls also return
 //! them in [`Completion`], and streamed ones through [`SentenceStream::stats`].
 
+pub mod answers;
 mod client;
 mod config;
 mod error;
+pub mod grounding;
+pub mod model;
 mod resilience;
 pub mod sentences;
 pub mod slots;
@@ -30,6 +33,7 @@ pub use client::LlmClient;
 pub use config::{LlmConfig, StructuredOutput};
 pub use error::{ApiError, LlmError};
 pub use resilience::{BreakerPhase, BreakerState};
+pub use model::{LlmArgs, Model};
 pub use stream::SentenceStream;
 pub use types::{
     Accounting, AnswerRequest, CallStats, ChatMessage, Completion, ExtractRequest, Outcome, Role,

@@ -9,7 +9,7 @@ use frontdesk_engine::flow::model::SlotType;
 use frontdesk_engine::session::ModelRequest;
 use serde_json::{Value, json};
 
-use super::{CallStats, ChatMessage, ExtractRequest, LlmClient, LlmError};
+use super::{CallStats, ChatMessage, ExtractRequest, LlmClient};
 
 /// The system prompt, a template in the project's `prompts/` folder.
 pub const PROMPT: &str = "llm/extract_slots.j2";
@@ -76,7 +76,7 @@ impl SlotModel {
             Err(error) => Extracted {
                 values: BTreeMap::new(),
                 stats: None,
-                error: Some(describe(&error)),
+                error: Some(error.describe()),
             },
         }
     }
@@ -95,10 +95,6 @@ impl SlotModel {
             }))))
             .map_err(|e| format!("prompts/{PROMPT}: {e}"))
     }
-}
-
-fn describe(error: &LlmError) -> String {
-    format!("{:?}: {error}", error.outcome())
 }
 
 /// A strict JSON schema: one nullable string per open slot.
@@ -148,49 +144,4 @@ fn phrases(value: &Value, request: &ModelRequest) -> BTreeMap<String, String> {
         }
     }
     out
-}
-
-/// Where the language model is, from the command line or the environment. Without a URL the
-/// agent runs on its rules alone.
-#[derive(Debug, Clone, clap::Args)]
-pub struct LlmArgs {
-    /// OpenAI-compatible base URL: https://api.openai.com/v1, http://localhost:11434/v1
-    /// (Ollama), http://localhost:8080/v1 (llama.cpp), http://localhost:8000/v1 (vLLM).
-    #[arg(long, env = "FRONTDESK_LLM_URL")]
-    pub llm_url: Option<String>,
-    /// Model name as the server knows it.
-    #[arg(long, env = "FRONTDESK_LLM_MODEL", default_value = "gpt-4o-mini")]
-    pub llm_model: String,
-    /// API key (sent as a Bearer token; local servers usually need none).
-    #[arg(long, env = "FRONTDESK_LLM_KEY", hide_env_values = true)]
-    pub llm_key: Option<String>,
-    /// Ask for a function call instead of structured output (servers without `json_schema`).
-    #[arg(long, env = "FRONTDESK_LLM_FUNCTION_CALLS")]
-    pub llm_function_calls: bool,
-}
-
-impl LlmArgs {
-    /// The slot model these settings describe, or None when no URL is set.
-    pub fn slot_model(
-        &self,
-        prompts_dir: &std::path::Path,
-        business: &Business,
-    ) -> anyhow::Result<Option<std::sync::Arc<SlotModel>>> {
-        let Some(url) = &self.llm_url else {
-            return Ok(None);
-        };
-        let mut config = super::LlmConfig::new(url.clone(), self.llm_model.clone());
-        if let Some(key) = &self.llm_key {
-            config = config.with_api_key(key.clone());
-        }
-        if self.llm_function_calls {
-            config.structured_output = super::StructuredOutput::FunctionCall;
-        }
-        let client = LlmClient::new(config).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let path = prompts_dir.join(PROMPT);
-        let prompt = std::fs::read_to_string(&path)
-            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-        let model = SlotModel::new(client, &prompt, business).map_err(|e| anyhow::anyhow!(e))?;
-        Ok(Some(std::sync::Arc::new(model)))
-    }
 }

@@ -95,7 +95,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub now: Option<DateTime>,
     #[command(flatten)]
-    pub llm: crate::llm::slots::LlmArgs,
+    pub llm: crate::llm::LlmArgs,
 }
 
 /// Resolved server settings.

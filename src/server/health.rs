@@ -39,12 +39,13 @@ pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json
         "sessions": session_store,
         "providers": providers,
         "llm": state.driver().model.as_ref().map(|m| serde_json::json!({
-            "model": m.client.config().model,
-            "breaker": m.client.breaker_state(),
+            "model": m.client().config().model,
+            "breaker": m.client().breaker_state(),
         })),
         "latency": {
             "turn_to_first_audio": state.latencies().turn_to_first_audio.summary(),
             "barge_in_to_clear": state.latencies().barge_in_to_clear.summary(),
+            "turn_to_answer_sentence": state.latencies().turn_to_answer_sentence.summary(),
         },
     });
     let code = if ok {

@@ -64,6 +64,8 @@ pub struct StreamLatencies {
     pub turn_to_first_audio: LatencyWindow,
     /// Caller's speech cue (speech started or an interim) → `clear` written to Twilio.
     pub barge_in_to_clear: LatencyWindow,
+    /// Caller's turn over → first sentence of a model's knowledge answer handed to TTS.
+    pub turn_to_answer_sentence: LatencyWindow,
 }
 
 #[cfg(test)]

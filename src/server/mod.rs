@@ -285,7 +285,7 @@ pub fn serve_command(
         &paths,
         crate::tools::catalog(),
     )?);
-    let model = llm.slot_model(&paths.prompts, engine.business())?;
+    let model = llm.model(&paths.prompts, engine.business())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -295,7 +295,7 @@ pub fn serve_command(
             .with_context(|| format!("opening the database {database}"))?;
         storage.sync_business(engine.business()).await?;
         if model.is_some() {
-            tracing::info!(url = ?llm.llm_url, model = %llm.llm_model, "slot extraction falls back to a language model");
+            tracing::info!(url = ?llm.llm_url, model = %llm.llm_model, "a language model reads what the rules miss and phrases knowledge answers");
         }
         let driver = CallDriver::new(engine, storage.clone()).with_model(model);
         run(config, driver).await?;

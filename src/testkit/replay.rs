@@ -16,7 +16,7 @@ use super::phone::{
     new_call_sid, stream_call,
 };
 use crate::call::CallDriver;
-use crate::llm::slots::SlotModel;
+use crate::llm::Model;
 use crate::script::{Script, ScriptCursor};
 use crate::server::sessions::{MemorySessions, SessionStore};
 use crate::server::stream::StreamServices;
@@ -92,7 +92,7 @@ impl TestServer {
         mode: Mode,
         pace: &ReplayPace,
         sessions: Arc<dyn SessionStore>,
-        model: Option<Arc<SlotModel>>,
+        model: Option<Arc<Model>>,
     ) -> Result<TestServer> {
         let dir = tempfile::tempdir().context("temporary directory")?;
         let storage = open_script_store(&engine, script, dir.path(), &script.name).await?;

@@ -6,8 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use frontdesk::llm::slots::{PROMPT, SlotModel};
-use frontdesk::llm::{LlmClient, LlmConfig};
+use frontdesk::llm::{LlmClient, LlmConfig, Model};
 use frontdesk::script::CallerAction;
 use frontdesk::server::Mode;
 use frontdesk::server::sessions::MemorySessions;
@@ -18,23 +17,18 @@ use serde_json::json;
 
 use crate::twilio_gather::{engine, script};
 
-fn slot_model(fake: &FakeOpenAi, breaker_failures: u32) -> Arc<SlotModel> {
+pub(crate) fn slot_model(fake: &FakeOpenAi, breaker_failures: u32) -> Arc<Model> {
     let mut config = LlmConfig::new(fake.base_url(), "test-model").with_api_key("sk-test");
     config.max_retries = 0;
     config.breaker_failures = breaker_failures;
     config.breaker_cooldown = Duration::from_secs(300);
     config.timeout_per_request = Duration::from_secs(5);
-    let prompt = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("prompts")
-            .join(PROMPT),
-    )
-    .unwrap();
+    let prompts = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
     let business = engine().business().clone();
-    Arc::new(SlotModel::new(LlmClient::new(config).unwrap(), &prompt, &business).unwrap())
+    Arc::new(Model::new(LlmClient::new(config).unwrap(), &prompts, &business).unwrap())
 }
 
-async fn fake(default_reply: Reply) -> FakeOpenAi {
+pub(crate) async fn fake(default_reply: Reply) -> FakeOpenAi {
     FakeOpenAi::start(FakeOpenAiOptions {
         api_key: Some("sk-test".into()),
         default_reply,
@@ -44,7 +38,7 @@ async fn fake(default_reply: Reply) -> FakeOpenAi {
     .unwrap()
 }
 
-async fn server_with(model: Arc<SlotModel>) -> TestServer {
+pub(crate) async fn server_with(model: Arc<Model>) -> TestServer {
     let script = script("booking_all_in_one");
     TestServer::start_with(
         engine(),
@@ -59,7 +53,7 @@ async fn server_with(model: Arc<SlotModel>) -> TestServer {
 }
 
 /// Answers by the slot the agent asks for; each slot's answers are used in turn.
-struct BySlot(BTreeMap<&'static str, Vec<&'static str>>);
+pub(crate) struct BySlot(pub BTreeMap<&'static str, Vec<&'static str>>);
 
 impl Caller for BySlot {
     fn next(&mut self, asked: Option<&str>) -> CallerAction {
@@ -73,7 +67,7 @@ impl Caller for BySlot {
     }
 }
 
-fn caller(location_answers: &[&'static str]) -> BySlot {
+pub(crate) fn caller(location_answers: &[&'static str]) -> BySlot {
     BySlot(BTreeMap::from([
         ("issue", vec!["my ac is blowing warm air"]),
         ("when", vec!["tomorrow at 10", "tomorrow at 10"]),
@@ -84,7 +78,7 @@ fn caller(location_answers: &[&'static str]) -> BySlot {
 }
 
 /// Starts the call with a booking request so the flow asks its questions.
-struct Opening<C: Caller>(bool, C);
+pub(crate) struct Opening<C: Caller>(pub bool, pub C);
 
 impl<C: Caller> Caller for Opening<C> {
     fn next(&mut self, asked: Option<&str>) -> CallerAction {
@@ -196,11 +190,24 @@ async fn a_failing_model_opens_the_breaker_and_calls_still_complete() {
 async fn every_caller_script_ends_the_same_with_a_model_configured() {
     // A model that finds nothing: wherever the rules miss, the engine asks it, gets nothing,
     // and must then behave exactly as on rules alone.
-    let fake = fake(Reply::Json(json!({}))).await;
+    // Knowledge answers get a plain sentence that states nothing, so they are spoken.
+    let fake = FakeOpenAi::start(FakeOpenAiOptions {
+        api_key: Some("sk-test".into()),
+        default_reply: Reply::Json(json!({})),
+        answer_reply: Some(Reply::Text("Happy to help with that.".into())),
+        ..FakeOpenAiOptions::default()
+    })
+    .await
+    .unwrap();
     crate::twilio_gather::replay_all(Mode::Gather, 8, Some(slot_model(&fake, 5))).await;
+    let requests = fake.requests();
     assert!(
-        fake.request_count() > 0,
-        "some script should have needed the model"
+        requests.iter().any(|r| r.get("response_format").is_some()),
+        "some script should have needed the model for a slot"
+    );
+    assert!(
+        requests.iter().any(|r| r["stream"] == true),
+        "some script should have had a knowledge answer phrased"
     );
 }
 

@@ -2,6 +2,7 @@
 
 mod cli;
 mod flows_check;
+mod llm_answers;
 mod llm_fallback;
 mod schema;
 mod storage;

@@ -88,7 +88,7 @@ fn webhook_fields(sid: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
 pub async fn replay_all(
     mode: Mode,
     parallel: usize,
-    model: Option<Arc<frontdesk::llm::slots::SlotModel>>,
+    model: Option<Arc<frontdesk::llm::Model>>,
 ) {
     let engine = engine();
     let all = scripts();

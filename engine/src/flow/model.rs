@@ -125,6 +125,12 @@ pub enum SlotRule {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateDef {
+    /// Prompt that answers the caller's question (`vars.question`) from the knowledge base,
+    /// said on entry before `say`; it gets the best passage as `answer`. With a language model
+    /// configured, the model phrases the answer from the same passages instead.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub answer: Option<Name>,
     /// Prompt template said when the state is entered (for `collect`, the question).
     #[serde(default)]
     #[schemars(with = "Option<String>")]

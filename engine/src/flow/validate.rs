@@ -175,7 +175,10 @@ impl Validator<'_> {
         errors: &mut Vec<LoadError>,
     ) {
         let fname = &flow.flow.value;
-        for p in [&state.say, &state.reprompt].into_iter().flatten() {
+        for p in [&state.say, &state.reprompt, &state.answer]
+            .into_iter()
+            .flatten()
+        {
             if !self.prompt_exists(&p.value) {
                 errors.push(missing_prompt_path(path, p));
             } else {

@@ -5,9 +5,13 @@ use serde_json::json;
 
 use super::{REPEAT_MAX_WORDS, StepError, Turn};
 use crate::flow::model::{HandoffTarget, Outcome};
+use crate::extract::normalize::normalize;
 use crate::knowledge::looks_like_question;
-use crate::session::Session;
+use crate::session::{KnowledgeAnswer, Output, Passage, Session};
 use crate::triggers::{GlobalKind, Meaning};
+
+/// Knowledge sections offered to a model as grounds for one answer.
+const MAX_PASSAGES: usize = 3;
 
 impl<'e> Turn<'e> {
     pub(crate) fn on_silence(&mut self, s: &mut Session) -> Result<(), StepError> {
@@ -111,19 +115,60 @@ impl<'e> Turn<'e> {
     pub(crate) fn answer_question(
         &mut self,
         s: &mut Session,
+        text: &str,
         norm: &str,
     ) -> Result<bool, StepError> {
         if !is_question(norm) {
             return Ok(false);
         }
-        let Some(answer) = self.best_answer(norm) else {
+        let prompt = self.engine.globals.questions.answer.value.clone();
+        if !self.speak_answer(s, &prompt, text, true)? {
+            return Ok(false);
+        }
+        s.outcomes.push(Outcome::Answered);
+        self.ask_again(s, false)?;
+        Ok(true)
+    }
+
+    /// Answers `question` from the knowledge base with `prompt`, which reads the best passage
+    /// (`answer` in its context). The runtime may have a model phrase it from the passages
+    /// instead. Returns false, saying nothing, when no passage is relevant.
+    pub(crate) fn speak_answer(
+        &mut self,
+        s: &Session,
+        prompt: &str,
+        question: &str,
+        interruptible: bool,
+    ) -> Result<bool, StepError> {
+        let passages: Vec<Passage> = self
+            .engine
+            .knowledge
+            .search(&normalize(question), MAX_PASSAGES)
+            .into_iter()
+            .map(|(entry, _)| Passage {
+                id: entry.id.clone(),
+                title: entry.title.clone(),
+                text: entry.text.clone(),
+            })
+            .collect();
+        let Some(best) = passages.first() else {
             return Ok(false);
         };
-        let prompt = self.engine.globals.questions.answer.value.clone();
-        self.say(s, &prompt, true, Some(json!({ "answer": answer })))?;
-        s.outcomes.push(Outcome::Answered);
-        self.event("question_answered", json!({ "answer": answer }));
-        self.ask_again(s, false)?;
+        let text = self.render_text(s, prompt, Some(json!({ "answer": best.text })))?;
+        self.event(
+            "question_answered",
+            json!({ "answer": best.text, "passage": best.id }),
+        );
+        if !text.is_empty() {
+            self.out.push(Output::Answer {
+                answer: KnowledgeAnswer {
+                    question: question.to_string(),
+                    passages,
+                    text,
+                    interruptible,
+                },
+            });
+        }
         Ok(true)
     }
 

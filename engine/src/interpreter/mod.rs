@@ -88,10 +88,7 @@ impl Engine {
             let said: Vec<String> = turn
                 .out
                 .iter()
-                .filter_map(|o| match o {
-                    Output::Say { text, .. } => Some(text.clone()),
-                    _ => None,
-                })
+                .filter_map(|o| o.spoken_text().map(str::to_string))
                 .collect();
             if !said.is_empty() {
                 session.last_said = said;
@@ -299,7 +296,7 @@ impl<'e> Turn<'e> {
         }
         // A question about the business while a text slot is asked is answered, not taken as
         // the answer ("how much is a visit?" is not the issue description).
-        if is_text_answer && is_question(norm) && self.answer_question(s, norm)? {
+        if is_text_answer && is_question(norm) && self.answer_question(s, text, norm)? {
             return Ok(());
         }
 
@@ -325,7 +322,7 @@ impl<'e> Turn<'e> {
             s.vars.insert("rejected".into(), json!(rule));
             return self.no_match(s);
         }
-        if self.answer_question(s, norm)? {
+        if self.answer_question(s, text, norm)? {
             return Ok(());
         }
         if s.model_available && asked.is_some() {
@@ -520,9 +517,7 @@ impl<'e> Turn<'e> {
                         self.render_value(s, &names::arg(&flow.flow.value, &state_name, key))?;
                     args.insert(key.clone(), value);
                 }
-                if let Some(say) = &state.say {
-                    self.say(s, &say.value, interruptible, None)?;
-                }
+                self.enter_speech(s, state, interruptible)?;
                 s.awaiting_tool = Some(state_name);
                 self.out.push(Output::CallTool {
                     name: tool.value.clone(),
@@ -532,14 +527,12 @@ impl<'e> Turn<'e> {
             }
             if let Some(slot) = &state.collect {
                 if s.slot(&slot.value).is_none() {
-                    if let Some(say) = &state.say {
-                        self.say(s, &say.value, interruptible, None)?;
-                    }
+                    self.enter_speech(s, state, interruptible)?;
                     self.listen(s);
                     return Ok(());
                 }
-            } else if let Some(say) = &state.say {
-                self.say(s, &say.value, interruptible, None)?;
+            } else {
+                self.enter_speech(s, state, interruptible)?;
             }
             if let Some(target) = state.handoff {
                 let to = match target {
@@ -570,6 +563,29 @@ impl<'e> Turn<'e> {
             flow: s.flow.clone().unwrap_or_default(),
             state: s.state.clone().unwrap_or_default(),
         })
+    }
+
+    /// What a state says on entry: the knowledge answer to the caller's question (`answer`),
+    /// then its prompt (`say`).
+    fn enter_speech(
+        &mut self,
+        s: &Session,
+        state: &StateDef,
+        interruptible: bool,
+    ) -> Result<(), StepError> {
+        if let Some(prompt) = &state.answer {
+            let question = s
+                .vars
+                .get("question")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            self.speak_answer(s, &prompt.value, &question, interruptible)?;
+        }
+        if let Some(say) = &state.say {
+            self.say(s, &say.value, interruptible, None)?;
+        }
+        Ok(())
     }
 
     fn choose_next(

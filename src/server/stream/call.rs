@@ -7,6 +7,7 @@ use axum::extract::ws::{Message, WebSocket};
 use frontdesk_engine::{CallInfo, Input};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::StreamServices;
@@ -76,12 +77,14 @@ pub(super) async fn run(socket: WebSocket, state: AppState, services: StreamServ
         ending: None,
         close_due: None,
         answer_pending_since: None,
+        answer: None,
+        answer_sentence_since: None,
         turns: 0,
         finished: false,
     };
     match (stt, tts) {
         (Ok(stt), Ok(tts)) => {
-            call.speak(&turn, &tts.commands).await;
+            call.speak(turn, &tts.commands).await;
             call.run(frames, stt, tts).await;
         }
         (stt, tts) => {
@@ -152,6 +155,10 @@ struct StreamCall {
     close_due: Option<Instant>,
     /// When the caller's last turn ended, until the first agent audio for it goes out.
     answer_pending_since: Option<std::time::Instant>,
+    /// Sentences of a knowledge answer the model is still writing.
+    answer: Option<mpsc::Receiver<String>>,
+    /// When the caller's turn ended, until the answer's first sentence goes to TTS.
+    answer_sentence_since: Option<std::time::Instant>,
     turns: u32,
     finished: bool,
 }
@@ -178,6 +185,9 @@ impl StreamCall {
                     Some(event) => self.on_stt(event, &tts_commands).await,
                     None => self.on_stt(SttEvent::Closed { error: Some("recognition stopped".into()) }, &tts_commands).await,
                 },
+                sentence = next_sentence(&mut self.answer), if self.answer.is_some() => {
+                    self.on_answer(sentence, &tts_commands).await;
+                }
                 frame = frames.next() => match frame {
                     Some(Ok(Message::Text(text))) => self.on_twilio(&text, &stt_commands).await,
                     Some(Ok(Message::Binary(_))) => {
@@ -291,6 +301,10 @@ impl StreamCall {
         self.no_input_due = None;
         let mut out = Vec::new();
         if let Some(heard_so_far) = self.playback.barge_in(&mut out) {
+            if !self.playback.awaiting_answer() {
+                // Dropping the sentences cancels the model's answer.
+                self.answer = None;
+            }
             self.perform(out, tts).await;
             self.state
                 .latencies()
@@ -315,7 +329,9 @@ impl StreamCall {
         }
         let text = std::mem::take(&mut self.heard);
         let confidence = self.confidence.take();
-        self.answer_pending_since = Some(std::time::Instant::now());
+        let now = std::time::Instant::now();
+        self.answer_pending_since = Some(now);
+        self.answer_sentence_since = Some(now);
         self.take_turn(Input::Said { text, confidence }, tts).await;
     }
 
@@ -348,14 +364,48 @@ impl StreamCall {
         let turn = self
             .state
             .driver()
-            .input(&mut self.live, input, self.state.now())
+            .input_streaming(&mut self.live, input, self.state.now())
             .await;
-        self.speak(&turn, tts).await;
+        self.speak(turn, tts).await;
+    }
+
+    /// The next sentence of a knowledge answer, or its end (`None`).
+    async fn on_answer(
+        &mut self,
+        sentence: Option<String>,
+        tts: &tokio::sync::mpsc::Sender<TtsCommand>,
+    ) {
+        let mut out = Vec::new();
+        match sentence {
+            Some(text) => {
+                self.playback
+                    .answer_sentence(&text, &self.services.cache, &mut out);
+                if let Some(since) = self.answer_sentence_since.take() {
+                    self.state
+                        .latencies()
+                        .turn_to_answer_sentence
+                        .record(since.elapsed());
+                }
+            }
+            None => {
+                self.answer = None;
+                self.playback.answer_done(&mut out);
+            }
+        }
+        self.perform(out, tts).await;
+        if self.ending.is_some() && self.playback.idle() {
+            self.end_call().await;
+        }
     }
 
     /// Queues an agent turn for playback and notes how the call ends, if it does.
-    async fn speak(&mut self, turn: &AgentTurn, tts: &tokio::sync::mpsc::Sender<TtsCommand>) {
+    async fn speak(&mut self, turn: AgentTurn, tts: &tokio::sync::mpsc::Sender<TtsCommand>) {
         self.turns += 1;
+        let mut out = Vec::new();
+        if self.answer.take().is_some() {
+            // An earlier answer still being written when a new turn begins: it ends here.
+            self.playback.answer_done(&mut out);
+        }
         let slot = self
             .live
             .asked_slot(&self.state.driver().engine)
@@ -368,9 +418,10 @@ impl StreamCall {
         } else {
             format!("t{}:{slot}", self.turns)
         };
-        let mut out = Vec::new();
+        let answer = turn.answer.as_ref().map(|a| (a.at, a.interruptible));
         self.playback
-            .say(&turn.said, turn_end, &self.services.cache, &mut out);
+            .say(&turn.said, answer, turn_end, &self.services.cache, &mut out);
+        self.answer = turn.answer.map(|a| a.sentences);
         self.perform(out, tts).await;
         if let Some(to) = &turn.transfer_to {
             self.ending = Some(Ending::Transfer(to.clone()));
@@ -526,5 +577,13 @@ impl StreamCall {
             .hang_up(&mut self.live, self.state.now())
             .await;
         self.finished = true;
+    }
+}
+
+/// The next sentence from `answer`; never ready when there is no answer.
+async fn next_sentence(answer: &mut Option<mpsc::Receiver<String>>) -> Option<String> {
+    match answer {
+        Some(sentences) => sentences.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -34,6 +34,8 @@ enum Pending {
     },
     /// The end of an agent turn: a mark whose echo means the caller heard everything.
     TurnEnd(String),
+    /// A model is still writing an answer: its sentences are queued here, in front of this.
+    Answer { interruptible: bool },
 }
 
 #[derive(Debug)]
@@ -41,6 +43,9 @@ enum PendingAudio {
     Cached(Arc<[u8]>),
     /// Requested from TTS; audio collected so far (for the cache).
     Synthesizing(Vec<u8>),
+    /// Behind an answer still being written: requested once the answer is complete, because
+    /// TTS answers in the order it was asked.
+    Deferred,
 }
 
 #[derive(Debug)]
@@ -80,35 +85,113 @@ impl Playback {
         Playback::default()
     }
 
-    /// Queues one agent turn: its lines, then a turn-end mark named `turn_end`.
+    /// Queues one agent turn: its lines, then a turn-end mark named `turn_end`. With
+    /// `answer = Some((at, interruptible))`, room is kept before `lines[at]` for the sentences
+    /// of an answer still being written ([`Playback::answer_sentence`],
+    /// [`Playback::answer_done`]).
     pub fn say(
         &mut self,
         lines: &[(String, bool)],
+        answer: Option<(usize, bool)>,
         turn_end: String,
         cache: &PromptCache,
         out: &mut Vec<Action>,
     ) {
         self.heard.clear();
-        for (text, interruptible) in lines {
-            self.next_id += 1;
-            let audio = match cache.get(text) {
-                Some(audio) => PendingAudio::Cached(audio),
-                None => {
-                    // Requested at once, so synthesis of later lines overlaps playback of
-                    // earlier ones; TTS answers in order.
-                    out.push(Action::Synthesize(text.clone()));
-                    PendingAudio::Synthesizing(Vec::new())
-                }
-            };
-            self.unsent.push_back(Pending::Line {
-                id: self.next_id,
-                text: text.clone(),
-                interruptible: *interruptible,
-                audio,
-            });
+        let mut deferred = false;
+        for (i, (text, interruptible)) in lines.iter().enumerate() {
+            if let Some((at, interruptible)) = answer
+                && at == i
+            {
+                self.unsent.push_back(Pending::Answer { interruptible });
+                deferred = true;
+            }
+            let line = self.queue_line(text, *interruptible, deferred, cache, out);
+            self.unsent.push_back(line);
+        }
+        if let Some((at, interruptible)) = answer
+            && at >= lines.len()
+        {
+            self.unsent.push_back(Pending::Answer { interruptible });
         }
         self.unsent.push_back(Pending::TurnEnd(turn_end));
         self.pump(out);
+    }
+
+    fn queue_line(
+        &mut self,
+        text: &str,
+        interruptible: bool,
+        deferred: bool,
+        cache: &PromptCache,
+        out: &mut Vec<Action>,
+    ) -> Pending {
+        self.next_id += 1;
+        let audio = match cache.get(text) {
+            Some(audio) => PendingAudio::Cached(audio),
+            None if deferred => PendingAudio::Deferred,
+            None => {
+                // Requested at once, so synthesis of later lines overlaps playback of
+                // earlier ones; TTS answers in order.
+                out.push(Action::Synthesize(text.to_string()));
+                PendingAudio::Synthesizing(Vec::new())
+            }
+        };
+        Pending::Line {
+            id: self.next_id,
+            text: text.to_string(),
+            interruptible,
+            audio,
+        }
+    }
+
+    /// The next sentence of the answer being written: queued where the answer belongs.
+    pub fn answer_sentence(&mut self, text: &str, cache: &PromptCache, out: &mut Vec<Action>) {
+        let Some(at) = self
+            .unsent
+            .iter()
+            .position(|p| matches!(p, Pending::Answer { .. }))
+        else {
+            return;
+        };
+        let interruptible = match self.unsent.get(at) {
+            Some(Pending::Answer { interruptible }) => *interruptible,
+            _ => true,
+        };
+        let line = self.queue_line(text, interruptible, false, cache, out);
+        self.unsent.insert(at, line);
+        self.pump(out);
+    }
+
+    /// The answer is complete: what follows it may be synthesized and played.
+    pub fn answer_done(&mut self, out: &mut Vec<Action>) {
+        let Some(at) = self
+            .unsent
+            .iter()
+            .position(|p| matches!(p, Pending::Answer { .. }))
+        else {
+            return;
+        };
+        self.unsent.remove(at);
+        for pending in self.unsent.iter_mut() {
+            if let Pending::Line {
+                text,
+                audio: audio @ PendingAudio::Deferred,
+                ..
+            } = pending
+            {
+                out.push(Action::Synthesize(text.clone()));
+                *audio = PendingAudio::Synthesizing(Vec::new());
+            }
+        }
+        self.pump(out);
+    }
+
+    /// Whether room is kept for an answer still being written.
+    pub fn awaiting_answer(&self) -> bool {
+        self.unsent
+            .iter()
+            .any(|p| matches!(p, Pending::Answer { .. }))
     }
 
     /// Sends everything at the head of the queue that is ready.
@@ -116,9 +199,10 @@ impl Playback {
         loop {
             match self.unsent.front() {
                 Some(Pending::Line {
-                    audio: PendingAudio::Synthesizing(_),
+                    audio: PendingAudio::Synthesizing(_) | PendingAudio::Deferred,
                     ..
                 })
+                | Some(Pending::Answer { .. })
                 | None => return,
                 Some(_) => {}
             }
@@ -226,7 +310,7 @@ impl Playback {
     pub fn speaking(&self) -> bool {
         self.unsent
             .iter()
-            .any(|p| matches!(p, Pending::Line { .. }))
+            .any(|p| matches!(p, Pending::Line { .. } | Pending::Answer { .. }))
             || self
                 .playing
                 .iter()
@@ -250,6 +334,8 @@ impl Playback {
                 Pending::Line {
                     interruptible: false,
                     ..
+                } | Pending::Answer {
+                    interruptible: false
                 }
             )
         }) || self
@@ -297,6 +383,7 @@ mod tests {
         let mut out = Vec::new();
         playback.say(
             &lines(&[("Hi there.", true), ("Your name?", true)]),
+            None,
             "t1:name".into(),
             &cache,
             &mut out,
@@ -344,6 +431,7 @@ mod tests {
         let mut out = Vec::new();
         playback.say(
             &lines(&[("One.", true), ("Two.", true), ("Three.", true)]),
+            None,
             "t1:-".into(),
             &cache,
             &mut out,
@@ -373,6 +461,7 @@ mod tests {
         let mut out = Vec::new();
         playback.say(
             &lines(&[("Leave the house now.", false)]),
+            None,
             "t1:-".into(),
             &cache,
             &mut out,
@@ -381,5 +470,82 @@ mod tests {
         assert!(playback.barge_in(&mut out).is_none());
         assert!(out.is_empty());
         assert!(playback.speaking());
+    }
+
+    #[test]
+    fn answer_sentences_play_in_place_and_hold_back_what_follows() {
+        let cache = PromptCache::new(8);
+        cache.insert("Sure.", vec![1; 160]);
+        let mut playback = Playback::new();
+        let mut out = Vec::new();
+        playback.say(
+            &lines(&[("Sure.", true), ("What day works?", true)]),
+            Some((1, true)),
+            "t1:when".into(),
+            &cache,
+            &mut out,
+        );
+        // The question after the answer is not requested yet: TTS would speak it first.
+        assert_eq!(
+            out,
+            vec![Action::Media(vec![1; 160].into()), Action::Mark("l1".into())]
+        );
+        assert!(playback.speaking() && playback.awaiting_answer());
+        out.clear();
+        playback.answer_sentence("Yes, we do.", &cache, &mut out);
+        assert_eq!(out, vec![Action::Synthesize("Yes, we do.".into())]);
+        out.clear();
+        playback.tts_audio(vec![2; 160], &mut out);
+        playback.tts_flushed(&cache, &mut out);
+        assert_eq!(
+            out,
+            vec![Action::Media(vec![2; 160].into()), Action::Mark("l3".into())],
+            "the sentence plays; the turn does not end while the answer is open"
+        );
+        out.clear();
+        playback.answer_done(&mut out);
+        assert_eq!(out, vec![Action::Synthesize("What day works?".into())]);
+        out.clear();
+        playback.tts_audio(vec![3; 160], &mut out);
+        playback.tts_flushed(&cache, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                Action::Media(vec![3; 160].into()),
+                Action::Mark("l2".into()),
+                Action::Mark("t1:when".into()),
+            ]
+        );
+        assert!(!playback.awaiting_answer());
+    }
+
+    #[test]
+    fn barge_in_cuts_an_answer_still_being_written() {
+        let cache = PromptCache::new(8);
+        let mut playback = Playback::new();
+        let mut out = Vec::new();
+        playback.say(
+            &lines(&[("What day works?", true)]),
+            Some((0, true)),
+            "t1:when".into(),
+            &cache,
+            &mut out,
+        );
+        assert!(out.is_empty(), "nothing to play until the answer starts");
+        assert_eq!(playback.barge_in(&mut out).as_deref(), Some(""));
+        assert_eq!(out, vec![Action::Clear]);
+        assert!(!playback.awaiting_answer() && !playback.speaking());
+        out.clear();
+        playback.answer_sentence("Too late.", &cache, &mut out);
+        assert!(out.is_empty(), "sentences after the cut go nowhere");
+    }
+
+    #[test]
+    fn an_answer_that_must_be_heard_is_not_cut() {
+        let cache = PromptCache::new(8);
+        let mut playback = Playback::new();
+        let mut out = Vec::new();
+        playback.say(&[], Some((0, false)), "t1:-".into(), &cache, &mut out);
+        assert!(playback.barge_in(&mut out).is_none());
     }
 }

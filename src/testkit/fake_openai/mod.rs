@@ -128,6 +128,9 @@ pub struct FakeOpenAiOptions {
     pub tokens_per_second: Option<f32>,
     /// The answer when no scripted reply is queued.
     pub default_reply: Reply,
+    /// The answer to free-form requests (no `response_format`, no tools) when none is queued
+    /// with [`FakeOpenAi::push_answer`]; `None` treats them like any other request.
+    pub answer_reply: Option<Reply>,
 }
 
 impl Default for FakeOpenAiOptions {
@@ -139,6 +142,7 @@ impl Default for FakeOpenAiOptions {
                 500,
                 openai_error("fake: no scripted reply left", "server_error", None, None),
             ),
+            answer_reply: None,
         }
     }
 }
@@ -153,6 +157,8 @@ struct Shared {
 #[derive(Default)]
 struct Inner {
     queue: VecDeque<Reply>,
+    /// Scripted replies for free-form requests only.
+    answers: VecDeque<Reply>,
     requests: Vec<Value>,
     arrivals: Vec<Instant>,
     completed_streams: usize,
@@ -218,6 +224,11 @@ impl FakeOpenAi {
     /// Queues the answer to a later request (first in, first out).
     pub fn push(&self, reply: Reply) {
         self.shared.lock().queue.push_back(reply);
+    }
+
+    /// Queues the reply to the next free-form request (when `answer_reply` is set).
+    pub fn push_answer(&self, reply: Reply) {
+        self.shared.lock().answers.push_back(reply);
     }
 
     /// Every authorised request body that was valid JSON, oldest first (malformed ones included).
@@ -299,12 +310,20 @@ async fn chat_completions(
         Ok(asked) => asked,
         Err(response) => return *response,
     };
+    let free_form = request.get("response_format").is_none() && request.get("tools").is_none();
     let mut reply = {
         let mut inner = shared.lock();
-        inner
-            .queue
-            .pop_front()
-            .unwrap_or_else(|| shared.options.default_reply.clone())
+        let options = &shared.options;
+        match (&options.answer_reply, free_form) {
+            (Some(answer), true) => inner
+                .answers
+                .pop_front()
+                .unwrap_or_else(|| answer.clone()),
+            _ => inner
+                .queue
+                .pop_front()
+                .unwrap_or_else(|| options.default_reply.clone()),
+        }
     };
     loop {
         match reply {
