@@ -259,7 +259,11 @@ impl CallDriver {
                 tracing::warn!(call_id, error, "answer model failed; reading the passage");
             }
             recorder
-                .event(&call_id, "llm", json!({ "purpose": "answer", "report": report }))
+                .event(
+                    &call_id,
+                    "llm",
+                    json!({ "purpose": "answer", "report": report }),
+                )
                 .await;
             // The answer's own line in the record, once the turn has numbered it.
             if let Ok(seq) = seq_rx.await {

@@ -61,6 +61,10 @@ pub struct Session {
     /// A model extraction is out for this utterance; its values are awaited.
     #[serde(default)]
     pub awaiting_model: Option<String>,
+    /// The rules already filled other slots from that utterance, just not the one asked:
+    /// without values from the model the flow goes on from there.
+    #[serde(default)]
+    pub model_after_partial_rules: bool,
 }
 
 impl Session {

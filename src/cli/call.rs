@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 use crate::script::{CallerAction, Script, ScriptCursor};
 use crate::simulate::read_script;
 use crate::testkit::fake_deepgram::{FakeDeepgram, FakeDeepgramOptions};
+use crate::testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
 use crate::testkit::fake_twilio_rest::FakeTwilioRest;
 use crate::testkit::phone::{
     BargeIn, Caller, CallerVoice, PhoneEnding, PhoneLine, PhoneReport, Speaker, StreamKit,
@@ -83,7 +84,18 @@ pub struct CallArgs {
     /// Stream mode: talk over the greeting this many milliseconds into it (measures barge-in).
     #[arg(long)]
     barge_in: Option<u64>,
+    /// Also run a fake OpenAI-compatible model here (serve --llm-url http://ADDR/v1): it
+    /// finds no slot values and streams a two-sentence answer to knowledge questions.
+    #[arg(long)]
+    fake_llm: Option<SocketAddr>,
+    /// How fast the fake model streams its answers.
+    #[arg(long, default_value_t = 40.0)]
+    fake_llm_tokens_per_second: f32,
 }
+
+/// What the fake model says to every knowledge question: two sentences that state nothing
+/// the guard would refuse, about as long as a real answer.
+const FAKE_LLM_ANSWER: &str = "Good question, and yes, that's something we help with. Someone on our team can tell you more about it.";
 
 pub fn run(args: CallArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -112,10 +124,31 @@ async fn run_async(args: CallArgs) -> Result<ExitCode> {
         PhoneMode::Gather => None,
         PhoneMode::Stream => Some(start_fakes(&args).await?),
     };
+    let _model = match args.fake_llm {
+        Some(addr) => Some(start_fake_llm(addr, args.fake_llm_tokens_per_second).await?),
+        None => None,
+    };
     if scripts.is_empty() {
         return interactive(&line, kit.as_ref()).await;
     }
     load(&args, line, kit, scripts).await
+}
+
+async fn start_fake_llm(addr: SocketAddr, tokens_per_second: f32) -> Result<FakeOpenAi> {
+    let fake = FakeOpenAi::start(FakeOpenAiOptions {
+        bind: Some(addr),
+        tokens_per_second: Some(tokens_per_second),
+        default_reply: Reply::Json(serde_json::json!({})),
+        answer_reply: Some(Reply::Text(FAKE_LLM_ANSWER.into())),
+        ..FakeOpenAiOptions::default()
+    })
+    .await
+    .with_context(|| format!("starting the fake model on {addr}"))?;
+    eprintln!(
+        "(fake model on {addr} at {tokens_per_second} tokens/s: start the server with --llm-url {})",
+        fake.base_url()
+    );
+    Ok(fake)
 }
 
 async fn start_fakes(args: &CallArgs) -> Result<StreamKit> {
@@ -311,6 +344,10 @@ async fn print_server_latencies(http: &reqwest::Client, server: &str) {
             "server: final transcript -> first audio sent",
         ),
         ("barge_in_to_clear", "server: speech cue -> clear sent"),
+        (
+            "turn_to_answer_sentence",
+            "server: final transcript -> first answer sentence to TTS",
+        ),
     ] {
         let l = &health["latency"][name];
         if l["count"].as_u64().unwrap_or(0) > 0 {

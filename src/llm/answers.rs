@@ -50,7 +50,11 @@ pub struct AnswerReport {
 
 impl AnswerModel {
     /// `prompt` is the text of `prompts/llm/answer_question.j2`.
-    pub fn new(client: LlmClient, prompt: &str, business: &Business) -> Result<AnswerModel, String> {
+    pub fn new(
+        client: LlmClient,
+        prompt: &str,
+        business: &Business,
+    ) -> Result<AnswerModel, String> {
         let mut env = minijinja::Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.add_template_owned(PROMPT.to_string(), prompt.to_string())
@@ -69,7 +73,11 @@ impl AnswerModel {
     /// Speaks an answer into `sentences`, one sentence at a time as the model writes them.
     /// Falls back to `answer.text` when the model fails, is too slow or is refused before its
     /// first sentence. Stops early when `sentences` is closed.
-    pub async fn speak(&self, answer: &KnowledgeAnswer, sentences: mpsc::Sender<String>) -> AnswerReport {
+    pub async fn speak(
+        &self,
+        answer: &KnowledgeAnswer,
+        sentences: mpsc::Sender<String>,
+    ) -> AnswerReport {
         let mut report = AnswerReport::default();
         let until = Instant::now() + ANSWER_LIMIT;
         match self.render(answer) {

@@ -12,17 +12,52 @@ use frontdesk_engine::extract::numbers::parse_cardinal;
 
 /// Day words an answer about opening hours might use.
 const DAY_WORDS: &[&str] = &[
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mondays",
-    "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays", "sundays", "weekend",
-    "weekends", "weekday", "weekdays", "holiday", "holidays", "noon", "midnight", "tonight",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mondays",
+    "tuesdays",
+    "wednesdays",
+    "thursdays",
+    "fridays",
+    "saturdays",
+    "sundays",
+    "weekend",
+    "weekends",
+    "weekday",
+    "weekdays",
+    "holiday",
+    "holidays",
+    "noon",
+    "midnight",
+    "tonight",
     "overnight",
 ];
 
 /// Words that commit the business to something.
 const COMMITMENT_WORDS: &[&str] = &[
-    "free", "guarantee", "guaranteed", "guarantees", "warranty", "warranties", "discount",
-    "discounts", "refund", "refunds", "promise", "promised", "coupon", "coupons", "financing",
-    "percent", "cheapest", "lowest",
+    "free",
+    "guarantee",
+    "guaranteed",
+    "guarantees",
+    "warranty",
+    "warranties",
+    "discount",
+    "discounts",
+    "refund",
+    "refunds",
+    "promise",
+    "promised",
+    "coupon",
+    "coupons",
+    "financing",
+    "percent",
+    "cheapest",
+    "lowest",
 ];
 
 /// What the passages allow an answer to state.
@@ -118,7 +153,10 @@ mod tests {
     #[test]
     fn figures_from_the_passages_pass_in_words_or_digits() {
         let grounds = Grounds::new([HOURS, FEE]);
-        assert_eq!(grounds.check("The visit fee is eighty-nine dollars."), Ok(()));
+        assert_eq!(
+            grounds.check("The visit fee is eighty-nine dollars."),
+            Ok(())
+        );
         assert_eq!(grounds.check("It's $89 to come out."), Ok(()));
         assert_eq!(
             grounds.check("We're open weekdays... sorry, Monday to Friday, eight to six."),

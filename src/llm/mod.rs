@@ -32,8 +32,8 @@ mod tests;
 pub use client::LlmClient;
 pub use config::{LlmConfig, StructuredOutput};
 pub use error::{ApiError, LlmError};
-pub use resilience::{BreakerPhase, BreakerState};
 pub use model::{LlmArgs, Model};
+pub use resilience::{BreakerPhase, BreakerState};
 pub use stream::SentenceStream;
 pub use types::{
     Accounting, AnswerRequest, CallStats, ChatMessage, Completion, ExtractRequest, Outcome, Role,

@@ -18,7 +18,11 @@ pub struct Model {
 
 impl Model {
     /// Reads both prompt templates from the project's `prompts/` folder.
-    pub fn new(client: LlmClient, prompts_dir: &Path, business: &Business) -> anyhow::Result<Model> {
+    pub fn new(
+        client: LlmClient,
+        prompts_dir: &Path,
+        business: &Business,
+    ) -> anyhow::Result<Model> {
         let read = |name: &str| {
             let path = prompts_dir.join(name);
             std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
@@ -57,7 +61,11 @@ pub struct LlmArgs {
 
 impl LlmArgs {
     /// The model these settings describe, or None when no URL is set.
-    pub fn model(&self, prompts_dir: &Path, business: &Business) -> anyhow::Result<Option<Arc<Model>>> {
+    pub fn model(
+        &self,
+        prompts_dir: &Path,
+        business: &Business,
+    ) -> anyhow::Result<Option<Arc<Model>>> {
         let Some(url) = &self.llm_url else {
             return Ok(None);
         };

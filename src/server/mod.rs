@@ -21,6 +21,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use axum::Router;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use tokio::net::TcpListener;
@@ -204,6 +205,13 @@ async fn serve_until(listener: TcpListener, state: AppState, mut stopped: watch:
         state.inner.calls.drained(drain_limit).await;
         state.inner.driver.flush().await;
     };
+    // Media frames, marks and clears are small and must not wait for the previous segment's
+    // ACK (Nagle plus delayed ACKs costs up to 40 ms a message).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::warn!(%error, "could not turn off Nagle's algorithm on a connection");
+        }
+    });
     let serve = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -26,6 +26,7 @@ async fn answering(answer: Reply, tokens_per_second: Option<f32>) -> FakeOpenAi 
         tokens_per_second,
         default_reply: Reply::Json(json!({})),
         answer_reply: Some(answer),
+        ..FakeOpenAiOptions::default()
     })
     .await
     .unwrap()
@@ -192,7 +193,12 @@ async fn over_media_streams_the_first_sentence_is_spoken_while_the_rest_is_writt
     let report = server.call(&script, None).await;
     let stored = server.stored(&report.call_sid).await.unwrap();
     assert_eq!(stored.outcome, "booked", "{report:?}");
-    let record = server.storage.get_call(&report.call_sid).await.unwrap().unwrap();
+    let record = server
+        .storage
+        .get_call(&report.call_sid)
+        .await
+        .unwrap()
+        .unwrap();
     let answer = answer_report(&record);
     assert_eq!(
         answer["spoken"],
@@ -209,7 +215,8 @@ async fn over_media_streams_the_first_sentence_is_spoken_while_the_rest_is_writt
         .position(|t| t.starts_with("Yes, we're open on Saturday."))
         .unwrap_or_else(|| panic!("{turns:#?}"));
     assert_eq!(
-        turns[answered - 1], "are you open on saturdays",
+        turns[answered - 1],
+        "are you open on saturdays",
         "the answer follows the question: {turns:#?}"
     );
     let health: Value = http_client()
@@ -247,7 +254,12 @@ async fn talking_over_an_answer_cancels_the_model() {
     let stored = server.stored(&report.call_sid).await.unwrap();
     assert_eq!(stored.outcome, "booked", "{report:?}");
     assert_eq!(report.clears, 1, "{report:?}");
-    let record = server.storage.get_call(&report.call_sid).await.unwrap().unwrap();
+    let record = server
+        .storage
+        .get_call(&report.call_sid)
+        .await
+        .unwrap()
+        .unwrap();
     let answer = answer_report(&record);
     assert_eq!(answer["cancelled"], true, "{answer}");
     assert_eq!(answer["spoken"], json!(["Yes, we're open on Saturday."]));

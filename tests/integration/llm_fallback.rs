@@ -13,7 +13,7 @@ use frontdesk::server::sessions::MemorySessions;
 use frontdesk::testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
 use frontdesk::testkit::phone::{Caller, gather_call, http_client, new_call_sid};
 use frontdesk::testkit::replay::{ReplayPace, TestServer};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::twilio_gather::{engine, script};
 
@@ -245,5 +245,76 @@ async fn a_correction_the_rules_missed_lands_in_the_right_slot() {
     assert!(properties["location"].is_object(), "{properties}");
     let record = server.storage.get_call(&sid).await.unwrap().unwrap();
     assert!(record.events.iter().any(|e| e.kind == "slot_corrected"));
+    server.shutdown().await;
+}
+
+/// The caller's answer to the location question holds the time too.
+fn answers_location_with(phrase: &'static str) -> Opening<BySlot> {
+    let mut answers = caller(&[phrase]);
+    // Asked again only if the model's time did not land.
+    answers.0.insert("when", vec!["monday at 3"]);
+    Opening(false, answers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_answer_the_rules_missed_fills_two_slots_through_the_model() {
+    let fake = fake(Reply::Json(json!({}))).await;
+    let server = server_with(slot_model(&fake, 5)).await;
+    fake.push(Reply::Json(
+        json!({ "location": "Fort Worth", "when": "Friday at 9 am", "issue": null }),
+    ));
+    let sid = new_call_sid();
+    let mut caller = answers_location_with(
+        "the place by the stockyards, whenever suits you guys at the tail end of the week",
+    );
+    let report = gather_call(&http_client(), &server.line, &mut caller, &sid).await;
+    let stored = server.stored(&sid).await.unwrap();
+    assert_eq!(stored.outcome, "booked", "{:#?}", report.transcript);
+    assert_eq!(stored.appointments[0]["location"], "FTW");
+    assert_eq!(stored.appointments[0]["start"], "2026-06-05T09:00");
+    let record = server.storage.get_call(&sid).await.unwrap().unwrap();
+    let extraction = record
+        .events
+        .iter()
+        .find(|e| e.kind == "model_extraction")
+        .unwrap();
+    let filled: Vec<&str> = extraction.detail["filled"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        filled.contains(&"location") && filled.contains(&"when"),
+        "{}",
+        extraction.detail
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_rules_read_only_part_of_an_answer_the_model_reads_the_rest() {
+    let fake = fake(Reply::Json(json!({}))).await;
+    let server = server_with(slot_model(&fake, 5)).await;
+    fake.push(Reply::Json(json!({ "location": "Fort Worth" })));
+    let sid = new_call_sid();
+    let mut caller = answers_location_with("the one by the stockyards, friday at 9");
+    let report = gather_call(&http_client(), &server.line, &mut caller, &sid).await;
+    let stored = server.stored(&sid).await.unwrap();
+    assert_eq!(stored.outcome, "booked", "{:#?}", report.transcript);
+    assert_eq!(stored.appointments[0]["location"], "FTW");
+    // The rules' Friday 9 AM stood; the model was asked only for what was still open.
+    assert_eq!(stored.appointments[0]["start"], "2026-06-05T09:00");
+    let request = fake.requests().pop().unwrap();
+    let properties = &request["response_format"]["json_schema"]["schema"]["properties"];
+    assert!(properties["location"].is_object(), "{properties}");
+    assert!(properties.get("when").is_none(), "{properties}");
+    // The location was not asked a second time.
+    let asked_location = report
+        .transcript
+        .iter()
+        .filter(|(_, line)| line.starts_with("Which location is closest"))
+        .count();
+    assert_eq!(asked_location, 1, "{:#?}", report.transcript);
     server.shutdown().await;
 }

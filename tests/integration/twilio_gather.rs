@@ -85,11 +85,7 @@ fn webhook_fields(sid: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
 
 /// Replays every script through a server in `mode` and compares what the server stored with
 /// what `simulate` decides for the same script.
-pub async fn replay_all(
-    mode: Mode,
-    parallel: usize,
-    model: Option<Arc<frontdesk::llm::Model>>,
-) {
+pub async fn replay_all(mode: Mode, parallel: usize, model: Option<Arc<frontdesk::llm::Model>>) {
     let engine = engine();
     let all = scripts();
     assert!(

@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use super::{REPEAT_MAX_WORDS, StepError, Turn};
-use crate::flow::model::{HandoffTarget, Outcome};
 use crate::extract::normalize::normalize;
+use crate::flow::model::{HandoffTarget, Outcome};
 use crate::knowledge::looks_like_question;
 use crate::session::{KnowledgeAnswer, Output, Passage, Session};
 use crate::triggers::{GlobalKind, Meaning};

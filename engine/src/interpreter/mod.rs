@@ -107,6 +107,7 @@ impl<'e> Turn<'e> {
         ) {
             // The caller moved on before the model answered.
             s.awaiting_model = None;
+            s.model_after_partial_rules = false;
         }
         match input {
             Input::Start => {
@@ -144,7 +145,8 @@ impl<'e> Turn<'e> {
                 let Some(utterance) = s.awaiting_model.take() else {
                     return Err(StepError::UnexpectedModelResult);
                 };
-                self.on_extracted(s, &utterance, &values)?;
+                let partial = std::mem::take(&mut s.model_after_partial_rules);
+                self.on_extracted(s, &utterance, &values, partial)?;
             }
             Input::Interrupted { heard_so_far } => {
                 s.interrupted = Some(heard_so_far);
@@ -312,6 +314,12 @@ impl<'e> Turn<'e> {
             return self.resume_after_correction(s, flow, asked.as_deref(), &found.changed);
         }
         let asked_filled = asked.as_ref().is_some_and(|a| s.slot(a).is_some());
+        if !asked_filled && asked.is_some() && !found.filled.is_empty() && s.model_available {
+            // The rules read part of the answer but not what was asked ("the Fort Worth shop,
+            // whenever the tech is free after lunch friday"): the model may read the rest.
+            s.model_after_partial_rules = true;
+            return self.ask_model(s, flow, text);
+        }
         if asked_filled || !found.filled.is_empty() {
             if !asked_filled {
                 s.attempts = 0;

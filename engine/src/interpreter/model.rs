@@ -80,6 +80,7 @@ impl Turn<'_> {
         s: &mut Session,
         utterance: &str,
         values: &std::collections::BTreeMap<String, String>,
+        after_partial_rules: bool,
     ) -> Result<(), StepError> {
         if s.flow.is_none() {
             return self.not_understood(s);
@@ -113,10 +114,8 @@ impl Turn<'_> {
             return self.resume_after_correction(s, flow, asked.as_deref(), &found.changed);
         }
         let asked_filled = asked.as_ref().is_some_and(|a| s.slot(a).is_some());
-        if asked_filled || !found.filled.is_empty() {
-            if asked_filled {
-                s.attempts = 0;
-            }
+        if asked_filled || !found.filled.is_empty() || after_partial_rules {
+            s.attempts = 0;
             return self.run(s);
         }
         if let Some(rule) = found.rejected {

@@ -488,7 +488,10 @@ mod tests {
         // The question after the answer is not requested yet: TTS would speak it first.
         assert_eq!(
             out,
-            vec![Action::Media(vec![1; 160].into()), Action::Mark("l1".into())]
+            vec![
+                Action::Media(vec![1; 160].into()),
+                Action::Mark("l1".into())
+            ]
         );
         assert!(playback.speaking() && playback.awaiting_answer());
         out.clear();
@@ -499,7 +502,10 @@ mod tests {
         playback.tts_flushed(&cache, &mut out);
         assert_eq!(
             out,
-            vec![Action::Media(vec![2; 160].into()), Action::Mark("l3".into())],
+            vec![
+                Action::Media(vec![2; 160].into()),
+                Action::Mark("l3".into())
+            ],
             "the sentence plays; the turn does not end while the answer is open"
         );
         out.clear();

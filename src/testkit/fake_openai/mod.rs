@@ -20,6 +20,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use axum::serve::ListenerExt;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -122,6 +123,8 @@ pub fn openai_error(message: &str, kind: &str, param: Option<&str>, code: Option
 
 #[derive(Debug, Clone)]
 pub struct FakeOpenAiOptions {
+    /// Address to listen on; a free loopback port when `None`.
+    pub bind: Option<SocketAddr>,
     /// Required as `Authorization: Bearer …` when set.
     pub api_key: Option<String>,
     /// Streaming pace; `None` sends every token at once.
@@ -136,6 +139,7 @@ pub struct FakeOpenAiOptions {
 impl Default for FakeOpenAiOptions {
     fn default() -> Self {
         FakeOpenAiOptions {
+            bind: None,
             api_key: None,
             tokens_per_second: None,
             default_reply: Reply::error(
@@ -181,9 +185,12 @@ pub struct FakeOpenAi {
 }
 
 impl FakeOpenAi {
-    /// Starts the fake on `127.0.0.1` on a free port.
+    /// Starts the fake on `options.bind`, or on `127.0.0.1` on a free port.
     pub async fn start(options: FakeOpenAiOptions) -> std::io::Result<FakeOpenAi> {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let bind = options
+            .bind
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = tokio::net::TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             options,
@@ -201,6 +208,9 @@ impl FakeOpenAi {
             .with_state(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let server = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = stopped.await;
             });
@@ -315,10 +325,7 @@ async fn chat_completions(
         let mut inner = shared.lock();
         let options = &shared.options;
         match (&options.answer_reply, free_form) {
-            (Some(answer), true) => inner
-                .answers
-                .pop_front()
-                .unwrap_or_else(|| answer.clone()),
+            (Some(answer), true) => inner.answers.pop_front().unwrap_or_else(|| answer.clone()),
             _ => inner
                 .queue
                 .pop_front()
