@@ -284,8 +284,13 @@ impl CallDriver {
             }
             None => {
                 drop(seq_tx);
+                let mut spoken = Vec::new();
                 while let Some(sentence) = sentences.recv().await {
-                    turn.said.push((sentence, interruptible));
+                    spoken.push(sentence);
+                }
+                // One line, as the streamed answer is one line in the record.
+                if !spoken.is_empty() {
+                    turn.said.push((spoken.join(" "), interruptible));
                 }
                 // The answer's record comes before anything later in the call.
                 let _ = task.await;

@@ -62,8 +62,19 @@ impl<'e> Turn<'e> {
         if s.attempts >= max {
             return self.escalate(s);
         }
+        // A question the knowledge base has nothing for is not "didn't catch that": the prompt
+        // can say so and point to a person.
+        let question_unanswered = s.heard.last().is_some_and(|heard| {
+            let norm = normalize(heard);
+            is_question(&norm) && self.best_answer(&norm).is_none()
+        });
         let say = self.engine.globals.no_match.say.value.clone();
-        self.say(s, &say, true, None)?;
+        self.say(
+            s,
+            &say,
+            true,
+            Some(json!({ "question_unanswered": question_unanswered })),
+        )?;
         s.vars.remove("rejected");
         self.ask_again(s, true)
     }
