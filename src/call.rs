@@ -266,7 +266,9 @@ impl CallDriver {
                 )
                 .await;
             // The answer's own line in the record, once the turn has numbered it.
-            if let Ok(seq) = seq_rx.await {
+            if let Ok(seq) = seq_rx.await
+                && !report.spoken.is_empty()
+            {
                 let text = report.spoken.join(" ");
                 recorder
                     .turn(&call_id, seq, Speaker::Agent, &text, state)

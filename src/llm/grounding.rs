@@ -1,6 +1,7 @@
 //! Keeping a model's answer to what the business wrote. A sentence may only state numbers
-//! (prices, hours, durations), days and commitments ("free", "guarantee") that occur in the
-//! knowledge passages it was given; anything else is treated as invented and not spoken.
+//! (prices, hours, durations), amounts of money, days and commitments ("free", "guarantee")
+//! that occur in the knowledge passages it was given, and may not call a day open that the
+//! passages call closed (or the reverse); anything else is treated as invented and not spoken.
 //!
 //! This is deliberately strict and word-level: a false alarm costs a reworded answer (the
 //! passage is read instead), a miss could promise a caller a price the business never set.
@@ -10,7 +11,7 @@ use std::collections::BTreeSet;
 use frontdesk_engine::extract::normalize::normalize;
 use frontdesk_engine::extract::numbers::parse_cardinal;
 
-/// Day words an answer about opening hours might use.
+/// Day and time-of-day words an answer about opening hours might use.
 const DAY_WORDS: &[&str] = &[
     "monday",
     "tuesday",
@@ -34,8 +35,15 @@ const DAY_WORDS: &[&str] = &[
     "holidays",
     "noon",
     "midnight",
+    "today",
+    "tomorrow",
     "tonight",
     "overnight",
+    "daily",
+    "everyday",
+    "evening",
+    "evenings",
+    "anytime",
 ];
 
 /// Words that commit the business to something.
@@ -58,13 +66,24 @@ const COMMITMENT_WORDS: &[&str] = &[
     "percent",
     "cheapest",
     "lowest",
+    "waive",
+    "waived",
+    "complimentary",
+    "half",
+    "included",
 ];
+
+/// Words after a number that make it an amount of money.
+const MONEY_WORDS: &[&str] = &["dollar", "dollars", "bucks"];
 
 /// What the passages allow an answer to state.
 #[derive(Debug, Clone, Default)]
 pub struct Grounds {
     numbers: BTreeSet<i64>,
+    money: BTreeSet<i64>,
     words: BTreeSet<String>,
+    open_days: BTreeSet<String>,
+    closed_days: BTreeSet<String>,
 }
 
 /// Why a sentence was refused.
@@ -72,15 +91,26 @@ pub struct Grounds {
 pub enum Ungrounded {
     /// A number the passages do not contain.
     Number(i64),
+    /// An amount of money the passages do not name.
+    Money(i64),
     /// A day or commitment word the passages do not contain.
     Word(String),
+    /// A day called open (true) or closed (false) where the passages say the opposite.
+    Day { day: String, open: bool },
 }
 
 impl std::fmt::Display for Ungrounded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Ungrounded::Number(n) => write!(f, "the number {n} is not in the knowledge"),
+            Ungrounded::Money(n) => write!(f, "the amount ${n} is not in the knowledge"),
             Ungrounded::Word(w) => write!(f, "\"{w}\" is not in the knowledge"),
+            Ungrounded::Day { day, open: true } => {
+                write!(f, "the knowledge says {day} is closed")
+            }
+            Ungrounded::Day { day, open: false } => {
+                write!(f, "the knowledge says {day} is open")
+            }
         }
     }
 }
@@ -89,56 +119,149 @@ impl Grounds {
     pub fn new<'a>(passages: impl IntoIterator<Item = &'a str>) -> Grounds {
         let mut grounds = Grounds::default();
         for text in passages {
-            let (numbers, words) = claims(text);
-            grounds.numbers.extend(numbers);
-            grounds.words.extend(words);
+            let claims = Claims::of(text);
+            grounds.numbers.extend(claims.numbers);
+            grounds.money.extend(claims.money);
+            grounds.words.extend(claims.words);
+            for (day, open) in claims.days {
+                if open {
+                    grounds.open_days.insert(day);
+                } else {
+                    grounds.closed_days.insert(day);
+                }
+            }
         }
         grounds
     }
 
     /// Ok when everything the sentence states is in the passages.
     pub fn check(&self, sentence: &str) -> Result<(), Ungrounded> {
-        let (numbers, words) = claims(sentence);
-        if let Some(n) = numbers.into_iter().find(|n| !self.numbers.contains(n)) {
+        let claims = Claims::of(sentence);
+        if let Some(n) = claims.money.into_iter().find(|n| !self.money.contains(n)) {
+            return Err(Ungrounded::Money(n));
+        }
+        if let Some(n) = claims
+            .numbers
+            .into_iter()
+            .find(|n| !self.numbers.contains(n))
+        {
             return Err(Ungrounded::Number(n));
         }
-        if let Some(w) = words.into_iter().find(|w| !self.words.contains(w)) {
+        if let Some(w) = claims.words.into_iter().find(|w| !self.words.contains(w)) {
             return Err(Ungrounded::Word(w));
+        }
+        for (day, open) in claims.days {
+            let contradicted = if open {
+                self.closed_days.contains(&day)
+            } else {
+                self.open_days.contains(&day)
+            };
+            if contradicted {
+                return Err(Ungrounded::Day { day, open });
+            }
         }
         Ok(())
     }
 }
 
-/// The numbers and the day and commitment words a text states.
-fn claims(text: &str) -> (Vec<i64>, Vec<String>) {
-    let normalized = normalize(text);
-    let tokens: Vec<&str> = normalized.split(' ').filter(|t| !t.is_empty()).collect();
-    let mut numbers = Vec::new();
-    let mut words = Vec::new();
-    let mut i = 0;
-    while let Some(rest) = tokens.get(i..).filter(|r| !r.is_empty()) {
-        let word = rest[0];
-        // "one of our technicians", "a hundred": a lone "one" or "a" is not a figure.
-        if word != "one"
-            && word != "a"
-            && let Some((value, used)) = parse_cardinal(rest)
-        {
-            numbers.push(value);
-            i += used.max(1);
-            continue;
+/// What a text states.
+#[derive(Debug, Default)]
+struct Claims {
+    numbers: Vec<i64>,
+    money: Vec<i64>,
+    words: Vec<String>,
+    /// Days a clause calls open (true) or closed (false).
+    days: Vec<(String, bool)>,
+}
+
+impl Claims {
+    fn of(text: &str) -> Claims {
+        let mut claims = Claims::default();
+        // "$89" is said "89 dollars"; normalizing would drop the sign.
+        let text = text.replace('$', " dollarsign ");
+        for clause in text.split([',', ';', '.', '!', '?']) {
+            let normalized = normalize(clause);
+            let tokens: Vec<&str> = normalized.split(' ').filter(|t| !t.is_empty()).collect();
+            claims.read_clause(&tokens);
         }
-        // "8:30", "24/7", "2.5": each figure counts on its own.
-        if word.contains([':', '/', '.']) && word.chars().any(|c| c.is_ascii_digit()) {
-            numbers.extend(
-                word.split([':', '/', '.'])
-                    .filter_map(|part| part.parse::<i64>().ok()),
-            );
-        } else if DAY_WORDS.contains(&word) || COMMITMENT_WORDS.contains(&word) {
-            words.push(word.to_string());
-        }
-        i += 1;
+        claims
     }
-    (numbers, words)
+
+    fn read_clause(&mut self, tokens: &[&str]) {
+        let mut i = 0;
+        let mut money_sign = false;
+        while let Some(rest) = tokens.get(i..).filter(|r| !r.is_empty()) {
+            let word = rest[0];
+            if word == "dollarsign" {
+                money_sign = true;
+                i += 1;
+                continue;
+            }
+            let previous = i.checked_sub(1).and_then(|j| tokens.get(j)).copied();
+            if let Some((value, used)) = number_at(rest, previous) {
+                let unit = tokens.get(i + used).copied();
+                if money_sign || unit.is_some_and(|u| MONEY_WORDS.contains(&u)) {
+                    self.money.push(value);
+                }
+                self.numbers.push(value);
+                money_sign = false;
+                i += used;
+                continue;
+            }
+            money_sign = false;
+            // "8:30", "24/7", "9pm", "8:45am", "21st": each figure counts on its own.
+            if word.chars().any(|c| c.is_ascii_digit()) {
+                self.numbers.extend(
+                    word.split(|c: char| !c.is_ascii_digit())
+                        .filter_map(|part| part.parse::<i64>().ok()),
+                );
+            } else if DAY_WORDS.contains(&word) || COMMITMENT_WORDS.contains(&word) {
+                self.words.push(word.to_string());
+            }
+            i += 1;
+        }
+        // "we're closed on sunday", "we're not open sundays", "open saturday".
+        let closed = tokens.contains(&"closed")
+            || tokens
+                .windows(2)
+                .any(|w| matches!(w, ["not" | "never" | "arent" | "dont", "open"]));
+        let open = !closed && tokens.contains(&"open");
+        if open || closed {
+            for day in tokens.iter().filter_map(|t| weekday(t)) {
+                self.days.push((day.to_string(), open));
+            }
+        }
+    }
+}
+
+/// A number starting at `tokens[0]`. A lone "one" or "a" ("one of our technicians") is not a
+/// figure, but "one hundred", "a hundred and five" and a time ("at one", "one pm") are.
+fn number_at(tokens: &[&str], previous: Option<&str>) -> Option<(i64, usize)> {
+    let (value, used) = parse_cardinal(tokens)?;
+    let lone = used <= 1 && matches!(tokens.first(), Some(&("one" | "a")));
+    let a_time = previous.is_some_and(|p| matches!(p, "at" | "until" | "till" | "til" | "by"))
+        || tokens
+            .get(1)
+            .is_some_and(|n| matches!(*n, "am" | "pm" | "oclock" | "o"));
+    if lone && !(tokens.first() == Some(&"one") && a_time) {
+        return None;
+    }
+    Some((value, used.max(1)))
+}
+
+/// "sundays" → "sunday".
+fn weekday(word: &str) -> Option<&'static str> {
+    const DAYS: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    let singular = word.strip_suffix('s').unwrap_or(word);
+    DAYS.into_iter().find(|d| *d == singular)
 }
 
 #[cfg(test)]
@@ -159,11 +282,11 @@ mod tests {
         );
         assert_eq!(grounds.check("It's $89 to come out."), Ok(()));
         assert_eq!(
-            grounds.check("We're open weekdays... sorry, Monday to Friday, eight to six."),
-            Err(Ungrounded::Word("weekdays".into()))
+            grounds.check("On Saturday we close at noon, and we're closed Sunday."),
+            Ok(())
         );
         assert_eq!(
-            grounds.check("On Saturday we close at noon, and we're closed Sunday."),
+            grounds.check("We're open Monday to Friday, eight to six."),
             Ok(())
         );
     }
@@ -171,34 +294,57 @@ mod tests {
     #[test]
     fn invented_prices_hours_and_promises_are_refused() {
         let grounds = Grounds::new([HOURS, FEE]);
+        let refused = |sentence: &str| grounds.check(sentence).err();
+        assert_eq!(refused("A tune-up is $129."), Some(Ungrounded::Money(129)));
         assert_eq!(
-            grounds.check("A tune-up is $129."),
-            Err(Ungrounded::Number(129))
+            refused("The fee is one hundred eighty-nine dollars."),
+            Some(Ungrounded::Money(189))
         );
         assert_eq!(
-            grounds.check("We're open until 9 PM."),
-            Err(Ungrounded::Number(9))
+            refused("It's a hundred and eighty-nine dollars."),
+            Some(Ungrounded::Money(189))
         );
         assert_eq!(
-            grounds.check("We can come out on Sunday."),
-            Ok(()),
-            "Sunday is in the passage; saying it is not a new fact"
+            refused("The fee is $6."),
+            Some(Ungrounded::Money(6)),
+            "6 is an hour in the passages, not a price"
         );
         assert_eq!(
-            grounds.check("The first visit is free."),
-            Err(Ungrounded::Word("free".into()))
+            refused("We're open until 9 PM."),
+            Some(Ungrounded::Number(9))
         );
         assert_eq!(
-            grounds.check("We guarantee all our work."),
-            Err(Ungrounded::Word("guarantee".into()))
+            refused("We're open until 9pm."),
+            Some(Ungrounded::Number(9))
+        );
+        assert_eq!(refused("We open at 8:45am."), Some(Ungrounded::Number(45)));
+        assert_eq!(refused("We're open 24/7."), Some(Ungrounded::Number(24)));
+        assert_eq!(
+            refused("On Saturday we close at one."),
+            Some(Ungrounded::Number(1))
         );
         assert_eq!(
-            grounds.check("We're open 24/7."),
-            Err(Ungrounded::Number(24))
+            refused("We're open on Sunday."),
+            Some(Ungrounded::Day {
+                day: "sunday".into(),
+                open: true
+            })
         );
         assert_eq!(
-            grounds.check("Half past eight works, 8:30."),
-            Err(Ungrounded::Number(30))
+            refused("The first visit is free."),
+            Some(Ungrounded::Word("free".into()))
+        );
+        assert_eq!(
+            refused("We guarantee all our work."),
+            Some(Ungrounded::Word("guarantee".into()))
+        );
+        assert_eq!(
+            refused("We can waive the fee today."),
+            Some(Ungrounded::Word("waive".into()))
+        );
+        assert_eq!(
+            refused("We're open weekdays and evenings."),
+            Some(Ungrounded::Word("weekdays".into()))
         );
     }
 

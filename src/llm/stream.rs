@@ -210,6 +210,8 @@ impl Answer {
     /// The stream is complete: release the last sentence, or report a refusal.
     async fn end(mut self, tx: &mpsc::Sender<Result<String, LlmError>>) -> Result<(), Stop> {
         let rest = self.splitter.finish();
+        // Stopped by the token limit: the last words are half a sentence, not worth saying.
+        let rest = rest.filter(|_| self.finish_reason.as_deref() != Some("length"));
         if !self.sent_any && rest.is_none() {
             if !self.refusal.trim().is_empty() {
                 return Err(LlmError::Refused(self.refusal.trim().to_string()).into());

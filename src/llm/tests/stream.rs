@@ -160,3 +160,21 @@ async fn stream_errors_before_the_first_byte_are_retried() {
     assert_eq!(sentences, ["Yes.", "We do."]);
     assert_eq!(fake.request_count(), 2);
 }
+
+#[tokio::test]
+async fn half_a_sentence_cut_by_the_token_limit_is_not_spoken() {
+    let fake = fake().await;
+    fake.push(Reply::Text(ANSWER.into()));
+    let (client, _) = client(config(&fake));
+    let request = AnswerRequest {
+        max_tokens: Some(8),
+        ..answer_request()
+    };
+    let mut stream = within(client.answer_stream(request)).await.expect("stream");
+    let mut sentences = Vec::new();
+    while let Some(sentence) = within(stream.next_sentence()).await {
+        sentences.push(sentence.expect("ok"));
+    }
+    // "We open at 9" was all the limit allowed of the second sentence.
+    assert_eq!(sentences, ["Sure, we can help."]);
+}

@@ -298,27 +298,36 @@ impl StreamCall {
     /// The caller started talking: cut the agent off if allowed.
     async fn caller_speaking(&mut self, tts: &tokio::sync::mpsc::Sender<TtsCommand>) {
         let cue = std::time::Instant::now();
-        self.no_input_due = None;
         let mut out = Vec::new();
-        if let Some(heard_so_far) = self.playback.barge_in(&mut out) {
-            if !self.playback.awaiting_answer() {
-                // Dropping the sentences cancels the model's answer.
-                self.answer = None;
-            }
-            self.perform(out, tts).await;
-            self.state
-                .latencies()
-                .barge_in_to_clear
-                .record(cue.elapsed());
-            tracing::debug!(call_id = %self.call_sid, "barge-in");
-            if !self.live.session.ended {
-                let input = Input::Interrupted { heard_so_far };
-                let _ = self
-                    .state
-                    .driver()
-                    .input(&mut self.live, input, self.state.now())
-                    .await;
-            }
+        let cut = self.playback.barge_in(&mut out);
+        // Silence counts from the caller's last sound: a cough with no words after it must
+        // not leave the line quiet for good.
+        self.no_input_due = (!self.playback.speaking() && self.ending.is_none())
+            .then(|| Instant::now() + self.state.config().stream_no_input);
+        let Some(heard_so_far) = cut else {
+            return;
+        };
+        if !self.playback.awaiting_answer() {
+            // Dropping the sentences cancels the model's answer.
+            self.answer = None;
+        }
+        self.perform(out, tts).await;
+        self.state
+            .latencies()
+            .barge_in_to_clear
+            .record(cue.elapsed());
+        tracing::debug!(call_id = %self.call_sid, "barge-in");
+        if !self.live.session.ended {
+            let input = Input::Interrupted { heard_so_far };
+            let _ = self
+                .state
+                .driver()
+                .input(&mut self.live, input, self.state.now())
+                .await;
+        }
+        // The turn that was cut ended the call: nothing is left to wait for.
+        if self.ending.is_some() && self.playback.idle() {
+            self.end_call().await;
         }
     }
 

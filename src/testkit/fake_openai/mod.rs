@@ -297,6 +297,9 @@ struct Asked {
     /// The tool to call with a JSON reply.
     tool: Option<String>,
     prompt_tokens: usize,
+    /// `max_completion_tokens` or `max_tokens`: longer answers stop there, `finish_reason`
+    /// "length".
+    max_tokens: Option<usize>,
 }
 
 async fn chat_completions(
@@ -522,6 +525,10 @@ fn validate(request: &Value) -> Result<Asked, Rejection> {
             == Some(true),
         tool,
         prompt_tokens,
+        max_tokens: ["max_completion_tokens", "max_tokens"]
+            .iter()
+            .find_map(|key| request.get(*key).and_then(Value::as_u64))
+            .and_then(|n| usize::try_from(n).ok()),
     })
 }
 
@@ -625,11 +632,11 @@ fn answer(shared: &Arc<Shared>, asked: &Asked, output: Output) -> Response {
             }
         }
         Output::Text(text) => {
-            let tokens = words(&text).len();
+            let (pieces, finish) = limit(words(&text), asked.max_tokens, "stop");
             (
-                json!({"role": "assistant", "content": text, "refusal": null}),
-                "stop",
-                tokens,
+                json!({"role": "assistant", "content": pieces.concat(), "refusal": null}),
+                finish,
+                pieces.len(),
             )
         }
         Output::Refusal(text) => {
@@ -647,6 +654,21 @@ fn answer(shared: &Arc<Shared>, asked: &Asked, output: Output) -> Response {
         "usage": usage(asked.prompt_tokens, completion_tokens),
     });
     (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// Cuts an answer at the request's token limit, as servers do.
+fn limit(
+    mut pieces: Vec<String>,
+    max_tokens: Option<usize>,
+    finish: &'static str,
+) -> (Vec<String>, &'static str) {
+    match max_tokens {
+        Some(max) if pieces.len() > max => {
+            pieces.truncate(max);
+            (pieces, "length")
+        }
+        _ => (pieces, finish),
+    }
 }
 
 /// An SSE answer exactly as in PROTOCOLS.md §6.3.
@@ -687,6 +709,7 @@ fn stream(shared: Arc<Shared>, asked: &Asked, id: String, output: Output) -> Res
                 "stop",
             ),
         };
+    let (pieces, finish) = limit(pieces, asked.max_tokens, finish);
     let pace = shared
         .options
         .tokens_per_second
