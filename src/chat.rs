@@ -90,7 +90,11 @@ pub fn run(project: &Path, database: &str, args: ChatArgs) -> Result<ExitCode> {
             let turn = driver.input(&mut live, input, clock(args.now)?).await;
             show(&turn, &live, args.trace);
         }
-        println!("(call ended: {})", live.session.outcome().as_str());
+        println!(
+            "(call ended: {}; call id {})",
+            live.session.outcome().as_str(),
+            live.session.call.id
+        );
         driver.flush().await;
         store.close().await;
         Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! The command line: argument parsing and dispatch to one module per command.
 
 pub mod call;
+mod calls;
 mod extract;
 mod flows;
 
@@ -49,6 +50,9 @@ pub enum Command {
     Serve(crate::server::config::ServeArgs),
     /// A local softphone playing Twilio against a running server; also a load generator.
     Call(call::CallArgs),
+    /// Read the call record.
+    #[command(subcommand)]
+    Calls(calls::CallsCommand),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -60,5 +64,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Seed(args) => crate::seed::run(&cli.project, &cli.database, args),
         Command::Serve(args) => crate::server::serve_command(&cli.project, &cli.database, args),
         Command::Call(args) => call::run(args),
+        Command::Calls(command) => calls::run(&cli.database, command),
     }
 }

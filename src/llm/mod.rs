@@ -23,6 +23,7 @@ pub mod sentences;
 pub mod slots;
 mod sse;
 mod stream;
+pub mod totals;
 mod types;
 mod wire;
 

@@ -50,7 +50,7 @@ fn a_booking_made_in_chat_is_stored_and_found_by_later_calls() {
     );
     let out = text(&booking);
     assert!(booking.status.success(), "{out}");
-    assert!(out.contains("(call ended: booked)"), "{out}");
+    assert!(out.contains("(call ended: booked;"), "{out}");
     assert!(dir.path().join("frontdesk.db").exists());
 
     // A later call from the same number moves it.
@@ -60,19 +60,19 @@ fn a_booking_made_in_chat_is_stored_and_found_by_later_calls() {
     );
     let out = text(&reschedule);
     assert!(out.contains("Rosa Diaz"), "{out}");
-    assert!(out.contains("(call ended: rescheduled)"), "{out}");
+    assert!(out.contains("(call ended: rescheduled;"), "{out}");
     assert!(out.contains("Thursday, June 4th at 3 PM"), "{out}");
 
     // And a third call cancels it.
     let cancel = frontdesk(&base, "i want to cancel my appointment\nyes\n");
     let out = text(&cancel);
     assert!(out.contains("Thursday, June 4th at 3 PM"), "{out}");
-    assert!(out.contains("(call ended: cancelled)"), "{out}");
+    assert!(out.contains("(call ended: cancelled;"), "{out}");
 
     // A fourth call finds nothing left to cancel under that number.
     let again = frontdesk(&base, "cancel my appointment please\nrosa diaz\n");
     assert!(
-        text(&again).contains("(call ended: transferred)"),
+        text(&again).contains("(call ended: transferred;"),
         "{}",
         text(&again)
     );
@@ -192,4 +192,67 @@ fn graph_draws_a_mermaid_diagram() {
     let missing = frontdesk(&["flows", "graph", "nope"], "");
     assert!(!missing.status.success());
     assert!(text(&missing).contains("no flow named `nope`"));
+}
+
+#[test]
+fn calls_show_prints_the_record_with_the_models_totals() {
+    use frontdesk::testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let fake = runtime
+        .block_on(FakeOpenAi::start(FakeOpenAiOptions {
+            default_reply: Reply::Json(serde_json::json!({})),
+            answer_reply: Some(Reply::Text(
+                "Yes, we work on heat pumps. We handle all the major brands.".into(),
+            )),
+            ..FakeOpenAiOptions::default()
+        }))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("frontdesk.db").display());
+    let url = fake.base_url();
+    let chat = frontdesk(
+        &[
+            "--database",
+            &db,
+            "chat",
+            "--now",
+            "2026-06-01T09:12",
+            "--llm-url",
+            &url,
+        ],
+        "do you guys work on heat pumps\nbye\n",
+    );
+    let out = text(&chat);
+    assert!(out.contains("We handle all the major brands."), "{out}");
+    let call_id = out
+        .split("call id ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("no call id in {out}"))
+        .to_string();
+
+    let show = frontdesk(&["--database", &db, "calls", "show", &call_id], "");
+    assert!(show.status.success(), "{}", text(&show));
+    let record: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(record["call_id"], call_id.as_str());
+    assert_eq!(record["outcome"], "answered");
+    let totals = &record["llm_totals"];
+    assert_eq!(totals["calls"], 1, "{totals}");
+    assert_eq!(totals["failed"], 0, "{totals}");
+    assert!(totals["prompt_tokens"].as_u64().unwrap() > 0, "{totals}");
+    assert_eq!(totals["completion_tokens"], 12, "{totals}");
+
+    let missing = frontdesk(&["--database", &db, "calls", "show", "CA-nope"], "");
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing).contains("no call CA-nope"),
+        "{}",
+        text(&missing)
+    );
+    drop(fake);
 }
