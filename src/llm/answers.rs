@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::grounding::Grounds;
+use super::prompt::PromptTemplate;
 use super::{AnswerRequest, CallStats, ChatMessage, LlmClient};
 
 /// The system prompt, a template in the project's `prompts/` folder.
@@ -29,7 +30,7 @@ const MAX_TOKENS: u32 = 120;
 
 pub struct AnswerModel {
     client: LlmClient,
-    prompt: minijinja::Environment<'static>,
+    prompt: PromptTemplate,
     business: Value,
 }
 
@@ -55,13 +56,9 @@ impl AnswerModel {
         prompt: &str,
         business: &Business,
     ) -> Result<AnswerModel, String> {
-        let mut env = minijinja::Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.add_template_owned(PROMPT.to_string(), prompt.to_string())
-            .map_err(|e| format!("prompts/{PROMPT}: {e}"))?;
         Ok(AnswerModel {
             client,
-            prompt: env,
+            prompt: PromptTemplate::new(PROMPT, prompt)?,
             business: json!({
                 "name": business.name,
                 "trade": business.trade,
@@ -117,17 +114,11 @@ impl AnswerModel {
     }
 
     fn render(&self, answer: &KnowledgeAnswer) -> Result<String, String> {
-        let template = self
-            .prompt
-            .get_template(PROMPT)
-            .map_err(|e| e.to_string())?;
-        template
-            .render(minijinja::Value::from(minijinja::value::Serde(json!({
-                "business": self.business,
-                "question": answer.question,
-                "passages": answer.passages,
-            }))))
-            .map_err(|e| format!("prompts/{PROMPT}: {e}"))
+        self.prompt.render(&json!({
+            "business": self.business,
+            "question": answer.question,
+            "passages": answer.passages,
+        }))
     }
 }
 

@@ -18,6 +18,7 @@ mod config;
 mod error;
 pub mod grounding;
 pub mod model;
+mod prompt;
 mod resilience;
 pub mod sentences;
 pub mod slots;

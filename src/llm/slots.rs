@@ -9,6 +9,7 @@ use frontdesk_engine::flow::model::SlotType;
 use frontdesk_engine::session::ModelRequest;
 use serde_json::{Value, json};
 
+use super::prompt::PromptTemplate;
 use super::{CallStats, ChatMessage, ExtractRequest, LlmClient};
 
 /// The system prompt, a template in the project's `prompts/` folder.
@@ -19,7 +20,7 @@ const BUDGET: Duration = Duration::from_millis(2500);
 
 pub struct SlotModel {
     pub client: LlmClient,
-    prompt: minijinja::Environment<'static>,
+    prompt: PromptTemplate,
     business: Value,
 }
 
@@ -33,13 +34,9 @@ pub struct Extracted {
 impl SlotModel {
     /// `prompt` is the text of `prompts/llm/extract_slots.j2`.
     pub fn new(client: LlmClient, prompt: &str, business: &Business) -> Result<SlotModel, String> {
-        let mut env = minijinja::Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.add_template_owned(PROMPT.to_string(), prompt.to_string())
-            .map_err(|e| format!("prompts/{PROMPT}: {e}"))?;
         Ok(SlotModel {
             client,
-            prompt: env,
+            prompt: PromptTemplate::new(PROMPT, prompt)?,
             business: json!({ "name": business.name, "trade": business.trade }),
         })
     }
@@ -82,18 +79,12 @@ impl SlotModel {
     }
 
     fn render(&self, request: &ModelRequest) -> Result<String, String> {
-        let template = self
-            .prompt
-            .get_template(PROMPT)
-            .map_err(|e| e.to_string())?;
-        template
-            .render(minijinja::Value::from(minijinja::value::Serde(json!({
-                "business": self.business,
-                "today": request.today,
-                "question": request.question.join(" "),
-                "utterance": request.utterance,
-            }))))
-            .map_err(|e| format!("prompts/{PROMPT}: {e}"))
+        self.prompt.render(&json!({
+            "business": self.business,
+            "today": request.today,
+            "question": request.question.join(" "),
+            "utterance": request.utterance,
+        }))
     }
 }
 
