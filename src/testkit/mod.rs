@@ -6,5 +6,6 @@
 pub mod fake_deepgram;
 pub mod fake_openai;
 pub mod fake_twilio_rest;
+mod http_server;
 pub mod phone;
 pub mod replay;

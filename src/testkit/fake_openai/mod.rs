@@ -20,10 +20,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::serve::ListenerExt;
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, watch};
+
+use super::http_server::FakeHttpServer;
 
 /// What the fake does with one request.
 #[derive(Debug, Clone)]
@@ -180,8 +180,8 @@ impl Shared {
 pub struct FakeOpenAi {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    /// Serves until the fake is dropped.
+    _server: FakeHttpServer,
 }
 
 impl FakeOpenAi {
@@ -206,23 +206,11 @@ impl FakeOpenAi {
                 )
             })
             .with_state(shared.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(e) = server.await {
-                tracing::warn!(error = %e, "fake OpenAI server stopped");
-            }
-        });
+        let server = FakeHttpServer::spawn(listener, app, "fake OpenAI");
         Ok(FakeOpenAi {
             addr,
             shared,
-            stop: Some(stop),
-            task: Some(task),
+            _server: server,
         })
     }
 
@@ -274,18 +262,6 @@ impl FakeOpenAi {
 
     pub fn release_streams(&self) {
         self.shared.hold.send_replace(None);
-    }
-}
-
-impl Drop for FakeOpenAi {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        // Graceful shutdown would wait for hanging requests; a dropped fake must not linger.
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
     }
 }
 
