@@ -212,8 +212,9 @@ impl CallDriver {
                     }
                     Output::Answer { answer } => {
                         let streamed = delivery == Delivery::Streamed && turn.answer.is_none();
-                        self.answer(live, answer, &mut turn, streamed.then_some(&mut answer_seq))
-                            .await;
+                        if let Some(seq) = self.answer(live, answer, &mut turn, streamed).await {
+                            answer_seq = Some(seq);
+                        }
                     }
                 }
             }
@@ -221,12 +222,12 @@ impl CallDriver {
         let answer_at = turn.answer.as_ref().map(|a| a.at);
         for (i, (text, _)) in turn.said.iter().enumerate() {
             if answer_at == Some(i) {
-                self.reserve_answer_seq(live, &mut answer_seq);
+                number_answer(live, &mut answer_seq);
             }
             self.record(live, Speaker::Agent, text).await;
         }
         if answer_at.is_some() {
-            self.reserve_answer_seq(live, &mut answer_seq);
+            number_answer(live, &mut answer_seq);
         }
         if turn.ended() {
             self.finish(live, now).await;
@@ -235,17 +236,18 @@ impl CallDriver {
     }
 
     /// Says a knowledge answer: the engine's passage without a model; with one, the model's
-    /// grounded sentences, collected here or (with `seq` to fill in) handed over as they come.
+    /// grounded sentences, collected here or, when `streamed`, handed over as they come. A
+    /// streamed answer returns where to send its turn number in the record.
     async fn answer(
         &self,
         live: &LiveCall,
         answer: KnowledgeAnswer,
         turn: &mut AgentTurn,
-        seq: Option<&mut Option<oneshot::Sender<u32>>>,
-    ) {
+        streamed: bool,
+    ) -> Option<oneshot::Sender<u32>> {
         let Some(model) = self.model.clone() else {
             turn.said.push((answer.text, answer.interruptible));
-            return;
+            return None;
         };
         let call_id = live.session.call.id.clone();
         let state = record_state(&live.session);
@@ -275,37 +277,26 @@ impl CallDriver {
                     .await;
             }
         });
-        match seq {
-            Some(slot) => {
-                *slot = Some(seq_tx);
-                turn.answer = Some(StreamedAnswer {
-                    at: turn.said.len(),
-                    interruptible,
-                    sentences,
-                });
-            }
-            None => {
-                drop(seq_tx);
-                let mut spoken = Vec::new();
-                while let Some(sentence) = sentences.recv().await {
-                    spoken.push(sentence);
-                }
-                // One line, as the streamed answer is one line in the record.
-                if !spoken.is_empty() {
-                    turn.said.push((spoken.join(" "), interruptible));
-                }
-                // The answer's record comes before anything later in the call.
-                let _ = task.await;
-            }
+        if streamed {
+            turn.answer = Some(StreamedAnswer {
+                at: turn.said.len(),
+                interruptible,
+                sentences,
+            });
+            return Some(seq_tx);
         }
-    }
-
-    /// Gives a streamed answer the next turn number in the record.
-    fn reserve_answer_seq(&self, live: &mut LiveCall, seq: &mut Option<oneshot::Sender<u32>>) {
-        if let Some(seq) = seq.take() {
-            live.seq += 1;
-            let _ = seq.send(live.seq);
+        drop(seq_tx);
+        let mut spoken = Vec::new();
+        while let Some(sentence) = sentences.recv().await {
+            spoken.push(sentence);
         }
+        // One line, as the streamed answer is one line in the record.
+        if !spoken.is_empty() {
+            turn.said.push((spoken.join(" "), interruptible));
+        }
+        // The answer's record comes before anything later in the call.
+        let _ = task.await;
+        None
     }
 
     /// Asks the model; on any failure the engine gets no values and goes on by its rules.
@@ -384,4 +375,12 @@ fn record_state(s: &Session) -> Option<String> {
         .as_ref()
         .zip(s.state.as_ref())
         .map(|(f, st)| format!("{f}/{st}"))
+}
+
+/// Gives a streamed answer the next turn number in the record.
+fn number_answer(live: &mut LiveCall, seq: &mut Option<oneshot::Sender<u32>>) {
+    if let Some(seq) = seq.take() {
+        live.seq += 1;
+        let _ = seq.send(live.seq);
+    }
 }

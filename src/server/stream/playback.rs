@@ -147,11 +147,7 @@ impl Playback {
 
     /// The next sentence of the answer being written: queued where the answer belongs.
     pub fn answer_sentence(&mut self, text: &str, cache: &PromptCache, out: &mut Vec<Action>) {
-        let Some(at) = self
-            .unsent
-            .iter()
-            .position(|p| matches!(p, Pending::Answer { .. }))
-        else {
+        let Some(at) = self.answer_slot() else {
             return;
         };
         let interruptible = match self.unsent.get(at) {
@@ -165,11 +161,7 @@ impl Playback {
 
     /// The answer is complete: what follows it may be synthesized and played.
     pub fn answer_done(&mut self, out: &mut Vec<Action>) {
-        let Some(at) = self
-            .unsent
-            .iter()
-            .position(|p| matches!(p, Pending::Answer { .. }))
-        else {
+        let Some(at) = self.answer_slot() else {
             return;
         };
         self.unsent.remove(at);
@@ -189,9 +181,14 @@ impl Playback {
 
     /// Whether room is kept for an answer still being written.
     pub fn awaiting_answer(&self) -> bool {
+        self.answer_slot().is_some()
+    }
+
+    /// Where in the queue the answer being written goes.
+    fn answer_slot(&self) -> Option<usize> {
         self.unsent
             .iter()
-            .any(|p| matches!(p, Pending::Answer { .. }))
+            .position(|p| matches!(p, Pending::Answer { .. }))
     }
 
     /// Sends everything at the head of the queue that is ready.
