@@ -11,6 +11,7 @@ use crate::flow::{LoadError, LoadErrors, SourceFile};
 use crate::knowledge::KnowledgeBase;
 use crate::templates::{TemplateKind, Templates};
 use crate::triggers::{GlobalKind, Keyword, Meaning, TriggerIndex};
+use crate::understand::Understanding;
 
 /// A tool the runtime offers to flows, with the arguments it takes.
 #[derive(Debug, Clone)]
@@ -60,6 +61,7 @@ pub struct Engine {
     pub(crate) templates: Templates,
     pub(crate) triggers: TriggerIndex,
     pub(crate) knowledge: KnowledgeBase,
+    pub(crate) understanding: Understanding,
     pub(crate) tools: Vec<ToolSpec>,
     prompt_names: Vec<String>,
     /// `flow/slot` of slots whose value names a location, for hints.
@@ -155,7 +157,20 @@ impl Engine {
             }
         };
 
-        let (Some(globals), Some(knowledge), true) = (globals, knowledge, errors.is_empty()) else {
+        let understanding = match &globals {
+            Some(g) => match Understanding::build(g, &sources.globals, &flows) {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    errors.extend(e);
+                    None
+                }
+            },
+            None => None,
+        };
+
+        let (Some(globals), Some(knowledge), Some(understanding), true) =
+            (globals, knowledge, understanding, errors.is_empty())
+        else {
             errors.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
             errors.dedup();
             return Err(LoadErrors(errors));
@@ -201,6 +216,7 @@ impl Engine {
             templates,
             triggers,
             knowledge,
+            understanding,
             tools: sources.tools,
             prompt_names,
             location_hints,
@@ -225,6 +241,10 @@ impl Engine {
 
     pub fn knowledge(&self) -> &KnowledgeBase {
         &self.knowledge
+    }
+
+    pub fn understanding(&self) -> &Understanding {
+        &self.understanding
     }
 
     pub fn tools(&self) -> &[ToolSpec] {
@@ -367,6 +387,15 @@ fn keywords(globals: &GlobalsDef, flows: &[(FlowDef, &SourceFile)]) -> Vec<Keywo
         GlobalKind::Correction,
         0,
     ));
+    for (pattern, kind) in [
+        (&globals.wait, GlobalKind::Wait),
+        (&globals.line_check, GlobalKind::LineCheck),
+        (&globals.frustration, GlobalKind::Frustration),
+    ] {
+        if let Some(pattern) = pattern {
+            all.extend(global_keywords(pattern, kind, 0));
+        }
+    }
     for (flow, _) in flows {
         for (group_index, group) in flow.triggers.iter().enumerate() {
             let requires: Vec<String> = group.requires_any.iter().map(|w| normalize(w)).collect();

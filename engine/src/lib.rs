@@ -15,6 +15,7 @@ pub mod session;
 pub mod speak;
 pub mod templates;
 pub mod triggers;
+pub mod understand;
 
 pub use engine::{Engine, Sources, ToolSpec};
 pub use flow::{LoadError, LoadErrors, SourceFile};

@@ -65,6 +65,26 @@ pub struct Session {
     /// without values from the model the flow goes on from there.
     #[serde(default)]
     pub model_after_partial_rules: bool,
+    /// A question the agent asked about what the caller meant, whose answer is awaited.
+    #[serde(default)]
+    pub pending: Option<Pending>,
+}
+
+/// What the agent asked about the caller's meaning, and what the answer decides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Pending {
+    /// "Is this about a new visit, or one you already have?": one of `choices` (flow names)
+    /// for what the caller said first (`text`).
+    Clarify { choices: Vec<String>, text: String },
+    /// The safety question of a hazard whose evidence was split.
+    SafetyCheck {
+        flow: String,
+        hazard: String,
+        text: String,
+    },
+    /// The agent offered to start `flow` ("I can connect you with a person"): a yes takes it.
+    Offer { flow: String },
 }
 
 impl Session {

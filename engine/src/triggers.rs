@@ -22,6 +22,9 @@ pub enum GlobalKind {
     Repeat,
     Goodbye,
     Correction,
+    Wait,
+    LineCheck,
+    Frustration,
 }
 
 /// One keyword with what it means.

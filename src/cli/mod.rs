@@ -4,6 +4,7 @@ pub mod call;
 mod calls;
 mod extract;
 mod flows;
+mod understand;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +42,8 @@ pub enum Command {
     Simulate(crate::simulate::SimulateArgs),
     /// Run the slot extractors on text (for tooling and evaluation).
     Extract(extract::ExtractArgs),
+    /// What the agent would do with a caller's first words: flow, hazard, answered, confidence.
+    Understand(understand::UnderstandArgs),
     /// Check, describe and draw flows.
     #[command(subcommand)]
     Flows(flows::FlowsCommand),
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Chat(args) => crate::chat::run(&cli.project, &cli.database, args),
         Command::Simulate(args) => crate::simulate::run(&cli.project, args),
         Command::Extract(args) => extract::run(&cli.project, args),
+        Command::Understand(args) => understand::run(&cli.project, args),
         Command::Flows(command) => flows::run(&cli.project, command),
         Command::Seed(args) => crate::seed::run(&cli.project, &cli.database, args),
         Command::Serve(args) => crate::server::serve_command(&cli.project, &cli.database, args),

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use super::spanned_map::SpannedMap;
+use super::understanding::{ConceptsDef, HazardDef, IntentDef, NumberConceptDef, ScopeDef};
 
 /// A string with its position in the source file.
 pub type Name = Spanned<String>;
@@ -27,6 +28,22 @@ pub struct FlowDef {
     /// for high-priority flows such as emergencies).
     #[serde(default)]
     pub triggers: Vec<TriggerGroup>,
+    /// What callers say when they want this flow, in their own words. At load the engine builds
+    /// a classifier from every flow's examples; a business owner reads and extends them.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub examples: Vec<Name>,
+    /// Word classes this flow's hazards and every flow's examples may use (names are shared by
+    /// all files and must be unique).
+    #[serde(default)]
+    pub concepts: ConceptsDef,
+    /// Numbers said in range that count as a concept ("a hundred and five out" is `hot`).
+    #[serde(default)]
+    pub numbers: Vec<NumberConceptDef>,
+    /// Hazards this flow handles, by id; one said in any state starts this flow at once with
+    /// `vars.hazard` set to its id.
+    #[serde(default)]
+    pub hazards: SpannedMap<HazardDef>,
     /// The values this flow collects, by slot name.
     #[serde(default)]
     pub slots: SpannedMap<SlotDef>,
@@ -262,6 +279,23 @@ pub struct GlobalsDef {
     pub no_input: NoInputDef,
     /// What happens when the caller's answer is not understood.
     pub no_match: NoMatchDef,
+    /// How intent is decided from examples and keywords, and the clarifying question.
+    pub intent: IntentDef,
+    /// Word classes shared by every flow (an existing visit, a person, ...).
+    #[serde(default)]
+    pub concepts: ConceptsDef,
+    /// When a word does not count: negation, hypotheticals, the past, idioms.
+    #[serde(default)]
+    pub scope: ScopeDef,
+    /// "Hold on a sec": the agent waits, and the question stays open.
+    #[serde(default)]
+    pub wait: Option<GlobalPattern>,
+    /// "Can you hear me?", "you cut out": the agent says it is there and asks again.
+    #[serde(default)]
+    pub line_check: Option<GlobalPattern>,
+    /// "This is ridiculous": the caller goes to a person at once.
+    #[serde(default)]
+    pub frustration: Option<GlobalPattern>,
 }
 
 /// Keywords (and optionally a keypad digit) for one global pattern.

@@ -9,6 +9,10 @@ use crate::flow::model::{HandoffTarget, Outcome};
 use crate::knowledge::looks_like_question;
 use crate::session::{KnowledgeAnswer, Output, Passage, Session};
 use crate::triggers::{GlobalKind, Meaning};
+use crate::understand::Reading;
+
+/// Longest "hold on, let me grab my calendar" taken as only a request to wait.
+const WAIT_MAX_WORDS: usize = 12;
 
 /// Knowledge sections offered to a model as grounds for one answer.
 const MAX_PASSAGES: usize = 3;
@@ -41,6 +45,14 @@ impl<'e> Turn<'e> {
             };
             if let Some(prompt) = prompt.map(|p| p.value.clone()) {
                 self.say(s, &prompt, state.interruptible.unwrap_or(true), None)?;
+            }
+        } else if s.flow.is_none() && s.pending.is_some() {
+            // A question about what the caller meant is still open: ask it again.
+            for text in s.last_said.clone() {
+                self.out.push(Output::Say {
+                    text,
+                    interruptible: true,
+                });
             }
         } else if s.flow.is_none() {
             let menu = self.engine.globals.menu.value.clone();
@@ -111,6 +123,98 @@ impl<'e> Turn<'e> {
                 Ok(())
             }
         }
+    }
+
+    /// "This is ridiculous": an apology, then a person.
+    pub(crate) fn frustrated(&mut self, s: &mut Session) -> Result<(), StepError> {
+        self.event("frustration", json!({}));
+        let Some(pattern) = self.engine.globals.frustration.clone() else {
+            return self.human(s);
+        };
+        if let Some(say) = &pattern.say {
+            self.say(s, &say.value, true, None)?;
+        }
+        match &pattern.flow {
+            Some(flow) if self.engine.globals.human.flow.as_ref() == Some(flow) => {
+                s.vars.insert("frustrated".into(), json!(true));
+                self.start_flow(s, &flow.value, None, "", "")
+            }
+            Some(flow) => self.start_flow(s, &flow.value, None, "", ""),
+            None => self.human(s),
+        }
+    }
+
+    /// "Can you hear me?": yes, and the question again.
+    pub(crate) fn line_check(&mut self, s: &mut Session) -> Result<(), StepError> {
+        if let Some(say) = self
+            .engine
+            .globals
+            .line_check
+            .as_ref()
+            .and_then(|p| p.say.clone())
+        {
+            self.say(s, &say.value, true, None)?;
+        }
+        for text in s.last_said.clone() {
+            self.out.push(Output::Say {
+                text,
+                interruptible: true,
+            });
+        }
+        self.listen(s);
+        Ok(())
+    }
+
+    /// "Hold on a sec": the agent waits; the open question stays open and no attempt is spent.
+    pub(crate) fn wait(&mut self, s: &mut Session) -> Result<(), StepError> {
+        if let Some(say) = self
+            .engine
+            .globals
+            .wait
+            .as_ref()
+            .and_then(|p| p.say.clone())
+        {
+            self.say(s, &say.value, true, None)?;
+        }
+        self.listen(s);
+        Ok(())
+    }
+
+    /// A request to wait that carries nothing else the flow could use: no hazard, no other
+    /// request, no answer to the open question.
+    pub(crate) fn only_asks_to_wait(&self, norm: &str, reading: &Reading) -> bool {
+        reading.hazard.is_none()
+            && norm.split_whitespace().count() <= WAIT_MAX_WORDS
+            && !self.engine.triggers.find(norm).iter().any(|h| {
+                matches!(
+                    h.meaning,
+                    Meaning::Flow { .. } | Meaning::Global(GlobalKind::Human)
+                )
+            })
+    }
+
+    /// Starts the questions flow for a question (or a statement the knowledge answers).
+    /// Returns false, saying nothing, when it is neither.
+    pub(crate) fn start_question(
+        &mut self,
+        s: &mut Session,
+        text: &str,
+        norm: &str,
+    ) -> Result<bool, StepError> {
+        let answer = self.best_answer(norm);
+        if answer.is_none() && !is_question(norm) {
+            return Ok(false);
+        }
+        s.vars.insert("question".into(), json!(text));
+        s.vars.insert(
+            "answer".into(),
+            answer
+                .map(serde_json::Value::String)
+                .unwrap_or(serde_json::Value::Null),
+        );
+        let flow = self.engine.globals.questions.flow.value.clone();
+        self.start_flow(s, &flow, None, text, norm)?;
+        Ok(true)
     }
 
     pub(crate) fn goodbye(&mut self, s: &mut Session) -> Result<(), StepError> {

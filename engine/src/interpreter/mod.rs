@@ -8,7 +8,9 @@
 mod context;
 mod globals;
 use globals::is_question;
+mod intent;
 mod model;
+mod opening;
 mod output;
 mod slots;
 mod states;
@@ -21,9 +23,11 @@ use crate::engine::{Engine, INTERRUPT_PRIORITY};
 use crate::extract::normalize::normalize;
 use crate::extract::yes_no::extract_yes_no;
 use crate::flow::model::{FlowDef, SlotType};
-use crate::session::{CallInfo, Input, Output, Session};
+use crate::session::{CallInfo, Input, Output, Pending, Session};
 use crate::triggers::{GlobalKind, Hit, Meaning};
+use crate::understand::Reading;
 
+pub use opening::Opening;
 pub(crate) use slots::Correcting;
 pub use slots::Extraction;
 
@@ -47,9 +51,11 @@ pub enum StepError {
 }
 
 /// Flow triggers at or above this are requests, below it mere mentions (symptoms, products).
-const INTENT_PRIORITY: i32 = 10;
+pub(crate) const INTENT_PRIORITY: i32 = 10;
 /// Longest utterance read as a plain "what?" rather than an answer that mentions repeating.
 pub(crate) const REPEAT_MAX_WORDS: usize = 7;
+/// Shortest utterance that may move the caller from one flow to another.
+const SWITCH_MIN_WORDS: usize = 3;
 
 /// The working set of one turn.
 pub(crate) struct Turn<'e> {
@@ -168,11 +174,28 @@ impl<'e> Turn<'e> {
     ) -> Result<bool, StepError> {
         let norm = normalize(text);
         let hits = self.engine.triggers.find(&norm);
+        let reading = self.engine.understanding.read(&norm);
         let has = |kind: GlobalKind| {
             hits.iter()
                 .any(|h| matches!(&h.meaning, Meaning::Global(k) if *k == kind))
         };
+        let pending = s.pending.take();
 
+        // A hazard outranks everything, at any confidence, in any state but its own flow.
+        if let Some(finding) = &reading.hazard
+            && self.on_hazard(s, finding, text, &norm)?
+        {
+            return Ok(false);
+        }
+        if let Some(Pending::SafetyCheck {
+            flow,
+            hazard,
+            text: first,
+        }) = &pending
+        {
+            self.on_safety_answer(s, flow, hazard, first, &norm)?;
+            return Ok(false);
+        }
         if let Some(hit) = hits.first()
             && let Meaning::Flow { flow, group } = &hit.meaning
             && hit.priority >= INTERRUPT_PRIORITY
@@ -185,6 +208,9 @@ impl<'e> Turn<'e> {
         if has(GlobalKind::Human) {
             self.human(s)?;
             return Ok(false);
+        }
+        if has(GlobalKind::Frustration) {
+            return self.frustrated(s).map(|_| false);
         }
         if s.awaiting_tool.is_some() {
             return Ok(false);
@@ -200,6 +226,9 @@ impl<'e> Turn<'e> {
             return Ok(false);
         }
         let word_count = norm.split_whitespace().count();
+        if has(GlobalKind::LineCheck) && word_count <= REPEAT_MAX_WORDS + 2 {
+            return self.line_check(s).map(|_| true);
+        }
         let repeat = has(GlobalKind::Repeat) && self.asks_to_repeat(&norm, word_count);
         if repeat {
             for text in s.last_said.clone() {
@@ -211,9 +240,32 @@ impl<'e> Turn<'e> {
             self.listen(s);
             return Ok(true);
         }
+        if has(GlobalKind::Wait) && self.only_asks_to_wait(&norm, &reading) {
+            return self.wait(s).map(|_| true);
+        }
+        match pending {
+            Some(Pending::Clarify {
+                choices,
+                text: first,
+            }) => {
+                self.on_clarified(s, &choices, &first, text, &norm)?;
+                return Ok(false);
+            }
+            Some(Pending::Offer { flow }) if extract_yes_no(&norm) == Some(true) => {
+                if self.engine.globals.human.flow.as_ref().map(|f| &f.value) == Some(&flow) {
+                    self.human(s)?;
+                } else {
+                    self.start_flow(s, &flow, None, "", "")?;
+                }
+                return Ok(false);
+            }
+            _ => {}
+        }
 
         if s.flow.is_some() {
-            return self.on_said_in_flow(s, text, &norm, &hits).map(|_| false);
+            return self
+                .on_said_in_flow(s, text, &norm, &hits, &reading)
+                .map(|_| false);
         }
 
         // No active flow: the caller is telling us what they want.
@@ -223,33 +275,7 @@ impl<'e> Turn<'e> {
             self.goodbye(s)?;
             return Ok(false);
         }
-        let flow_hit = hits.iter().find_map(|h| match &h.meaning {
-            Meaning::Flow { flow, group } => Some((flow.clone(), *group, h.priority)),
-            Meaning::Global(_) => None,
-        });
-        // A clear request ("book", "reschedule") starts its flow; a question that merely
-        // mentions a symptom or a product ("do you service heat pumps?") is answered.
-        if let Some((flow, group, priority)) = &flow_hit
-            && ((*priority >= INTENT_PRIORITY && !self.asks_for_information(&norm))
-                || !is_question(&norm))
-        {
-            self.start_flow(s, flow, Some(*group), text, &norm)?;
-            return Ok(false);
-        }
-        if is_question(&norm) || word_count > 2 {
-            let answer = self.best_answer(&norm);
-            if answer.is_some() || is_question(&norm) {
-                s.vars.insert("question".into(), json!(text));
-                s.vars.insert(
-                    "answer".into(),
-                    answer.map(Value::String).unwrap_or(Value::Null),
-                );
-                let flow = self.engine.globals.questions.flow.value.clone();
-                self.start_flow(s, &flow, None, text, &norm)?;
-                return Ok(false);
-            }
-        }
-        self.not_understood(s)?;
+        self.act_on_opening(s, text, &norm, &reading, &hits)?;
         Ok(false)
     }
 
@@ -259,6 +285,7 @@ impl<'e> Turn<'e> {
         text: &str,
         norm: &str,
         hits: &[Hit],
+        reading: &Reading,
     ) -> Result<(), StepError> {
         let has = |kind: GlobalKind| {
             hits.iter()
@@ -278,6 +305,29 @@ impl<'e> Turn<'e> {
             }
             self.listen(s);
             return Ok(());
+        }
+        // Another request said in so many words ("actually can we just move it instead") takes
+        // over, unless the words also answer the open question ("thursday instead").
+        let answers_asked = asked
+            .as_ref()
+            .and_then(|a| flow.slots.get(a))
+            .is_some_and(|def| {
+                def.kind != SlotType::YesNo
+                    && def.kind != SlotType::Text
+                    && self.extract_value(s, def, text, norm, true).is_some()
+            });
+        if !answers_asked
+            && norm.split_whitespace().count() >= SWITCH_MIN_WORDS
+            && let Some((target, group)) = self.switch_to(reading, hits, norm, &flow.flow.value)
+        {
+            self.event(
+                "intent",
+                json!({ "intent": target, "switched_from": flow.flow.value }),
+            );
+            if self.engine.globals.human.flow.as_ref().map(|f| &f.value) == Some(&target) {
+                return self.human(s);
+            }
+            return self.start_flow(s, &target, group, text, norm);
         }
         let is_text_answer = asked_kind == Some(SlotType::Text);
         // While free text or a yes/no is asked, "thats all" or "no thanks" may be the answer;
@@ -399,7 +449,7 @@ impl<'e> Turn<'e> {
                 _ => return self.no_match(s),
             };
             let norm = normalize(&text);
-            return self.on_said_in_flow(s, &text, &norm, &[]);
+            return self.on_said_in_flow(s, &text, &norm, &[], &Reading::default());
         }
         self.not_understood(s)
     }

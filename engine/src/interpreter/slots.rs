@@ -113,7 +113,7 @@ impl Turn<'_> {
         Ok(found)
     }
 
-    fn extract_value(
+    pub(crate) fn extract_value(
         &self,
         s: &Session,
         def: &SlotDef,

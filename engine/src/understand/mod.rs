@@ -1,0 +1,396 @@
+//! Understanding what a caller means, deterministically and from data: concepts (word classes)
+//! with their scope, hazards made of concepts, and intent from each flow's examples.
+//!
+//! Everything is declared in the flow files (`concepts:`, `numbers:`, `hazards:`, `examples:`,
+//! and `scope:` in `global.yaml`) and compiled once at load; reading an utterance is one pass of
+//! phrase lookups plus a nearest-example search.
+
+pub mod classifier;
+pub mod hazards;
+pub mod lexicon;
+pub mod numbers;
+pub mod scope;
+
+use crate::extract::normalize::normalize;
+use crate::flow::model::{FlowDef, GlobalsDef};
+use crate::flow::understanding::{ConceptDef, ScopeDef};
+use crate::flow::{LoadError, SourceFile};
+
+use classifier::{Classifier, Feature, LabelScore, stem};
+use hazards::{Hazard, HazardFinding};
+use lexicon::{ConceptId, Lexicon, Occurrence, drop_shadowed};
+use numbers::{NumberRule, number_occurrences};
+use scope::{Clause, Said, ScopeIds};
+
+/// Weight of a concept feature against a word's: concepts are what lets an example stand for
+/// sentences that share its meaning but not its words.
+const CONCEPT_WEIGHT: f32 = 2.0;
+/// Fewest words after a self-correction that say what the caller wants instead.
+const MIN_CORRECTED_WORDS: usize = 3;
+
+/// The compiled understanding of one project.
+#[derive(Debug, Default)]
+pub struct Understanding {
+    lexicon: Lexicon,
+    scope: ScopeIds,
+    numbers: Vec<NumberRule>,
+    hazards: Vec<Hazard>,
+    classifier: Classifier,
+}
+
+/// What one utterance says, as the engine reads it.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    /// Concepts said, with their scope.
+    pub said: Vec<Said>,
+    pub clauses: Vec<Clause>,
+    pub hazard: Option<HazardFinding>,
+    /// Every flow with examples, best first.
+    pub intents: Vec<LabelScore>,
+}
+
+impl Reading {
+    /// Is `concept` said and counting?
+    pub fn counts(&self, concept: Option<ConceptId>) -> bool {
+        concept.is_some_and(|c| self.said.iter().any(|s| s.concept == c && s.counts))
+    }
+}
+
+/// Normalizes a phrase of the concept language, keeping `*` and `#`.
+fn normalize_pattern(phrase: &str) -> String {
+    phrase
+        .split_whitespace()
+        .map(|w| {
+            if w == "#" {
+                "#".to_string()
+            } else if let Some(stem) = w.strip_suffix('*') {
+                let n = normalize(stem);
+                if n.is_empty() { n } else { format!("{n}*") }
+            } else {
+                normalize(w)
+            }
+        })
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Understanding {
+    /// Compiles every concept, hazard and example; errors name the file and position.
+    pub fn build(
+        globals: &GlobalsDef,
+        globals_file: &SourceFile,
+        flows: &[(FlowDef, &SourceFile)],
+    ) -> Result<Understanding, Vec<LoadError>> {
+        let mut errors = Vec::new();
+        let mut u = Understanding::default();
+        u.scope = u.add_scope(&globals.scope);
+
+        // Every file's concepts, names unique across files.
+        let mut sources: Vec<(&crate::flow::understanding::ConceptsDef, &SourceFile)> =
+            vec![(&globals.concepts, globals_file)];
+        sources.extend(flows.iter().map(|(f, file)| (&f.concepts, *file)));
+        let mut defined: Vec<String> = Vec::new();
+        let mut compounds = Vec::new();
+        for (concepts, file) in &sources {
+            for (name, def) in concepts.iter() {
+                if defined.contains(&name.value) || u.lexicon.id(&name.value).is_some() {
+                    errors.push(LoadError::at(
+                        &file.path,
+                        name.referenced,
+                        format!("concept `{}` is defined twice", name.value),
+                    ));
+                    continue;
+                }
+                defined.push(name.value.clone());
+                let id = u.lexicon.intern(&name.value);
+                match def {
+                    ConceptDef::Phrases(phrases) => {
+                        for p in phrases {
+                            u.lexicon.add_phrase(id, &normalize_pattern(p));
+                        }
+                    }
+                    ConceptDef::Compound(c) => compounds.push((id, c, name, *file)),
+                }
+            }
+        }
+        // A number rule may name a concept of its own ("hot" said as "a hundred and five").
+        for (flow, _) in flows {
+            for rule in &flow.numbers {
+                if !defined.contains(&rule.concept) {
+                    defined.push(rule.concept.clone());
+                }
+                let concept = u.lexicon.intern(&rule.concept);
+                u.numbers.push(NumberRule {
+                    concept,
+                    measure: rule.measure,
+                    at_least: rule.at_least,
+                    at_most: rule.at_most,
+                    indoors: rule.indoors,
+                });
+            }
+        }
+        let known =
+            |lexicon: &Lexicon, n: &str| lexicon.id(n).filter(|_| defined.iter().any(|d| d == n));
+        for (id, c, name, file) in compounds {
+            let mut parts = Vec::new();
+            for part in &c.all {
+                match known(&u.lexicon, part) {
+                    Some(p) => parts.push(p),
+                    None => errors.push(unknown_concept(file, name, part)),
+                }
+            }
+            u.lexicon.add_compound(id, parts, c.within);
+        }
+
+        for (flow, file) in flows {
+            for (hazard_name, def) in flow.hazards.iter() {
+                let mut ids = |names: &[String]| -> Vec<ConceptId> {
+                    names
+                        .iter()
+                        .filter_map(|n| {
+                            let id = known(&u.lexicon, n);
+                            if id.is_none() {
+                                errors.push(unknown_concept(file, hazard_name, n));
+                            }
+                            id
+                        })
+                        .collect()
+                };
+                let groups = def.when.iter().map(|g| ids(g)).collect();
+                let unless = ids(&def.unless);
+                let doubt = ids(&def.doubt);
+                let certain = ids(&def.certain);
+                u.hazards.push(Hazard {
+                    id: hazard_name.value.clone(),
+                    flow: flow.flow.value.clone(),
+                    groups,
+                    unless,
+                    doubt,
+                    certain,
+                    check: def.check.as_ref().map(|c| c.value.clone()),
+                });
+            }
+        }
+        for name in &globals.scope.timeless {
+            match known(&u.lexicon, name) {
+                Some(id) => u.scope.timeless.push(id),
+                None => errors.push(LoadError::file(
+                    &globals_file.path,
+                    format!("scope.timeless: unknown concept `{name}`"),
+                )),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+
+        let mut examples = Vec::new();
+        for (flow, _) in flows {
+            for example in &flow.examples {
+                let norm = normalize(&example.value);
+                let (tokens, said, clauses) = u.concepts(&norm);
+                let features = u.features(&tokens, &said, &clauses);
+                examples.push((flow.flow.value.clone(), example.value.clone(), features));
+            }
+        }
+        u.classifier = Classifier::new(examples);
+        Ok(u)
+    }
+
+    fn add_scope(&mut self, scope: &ScopeDef) -> ScopeIds {
+        let mut add = |name: &str, phrases: &[String]| -> Option<ConceptId> {
+            if phrases.is_empty() {
+                return None;
+            }
+            let id = self.lexicon.intern(name);
+            for p in phrases {
+                self.lexicon.add_phrase(id, &normalize_pattern(p));
+            }
+            Some(id)
+        };
+        ScopeIds {
+            negation: add("@negation", &scope.negation),
+            hedge: add("@hedge", &scope.hedges),
+            clause_break: add("@clause_break", &scope.clause_breaks),
+            hypothetical: add("@hypothetical", &scope.hypothetical),
+            question_start: add("@question_start", &scope.question_starts),
+            question_word: add("@question_word", &scope.question_words),
+            past: add("@past", &scope.past),
+            past_tense: add("@past_tense", &scope.past_tense),
+            resolved: add("@resolved", &scope.resolved),
+            recurrence: add("@recurrence", &scope.recurrence),
+            idiom: add("@idiom", &scope.idioms),
+            correction: add("@correction", &scope.corrections),
+            timeless: Vec::new(),
+        }
+    }
+
+    /// The id of a concept by name.
+    pub fn concept(&self, name: &str) -> Option<ConceptId> {
+        self.lexicon.id(name)
+    }
+
+    pub fn concept_name(&self, id: ConceptId) -> &str {
+        self.lexicon.name(id)
+    }
+
+    /// Tokens, concepts with scope, and clauses of a normalized utterance.
+    fn concepts<'t>(&self, norm: &'t str) -> (Vec<&'t str>, Vec<Said>, Vec<Clause>) {
+        let tokens: Vec<&str> = norm.split_whitespace().collect();
+        let mut found = self.lexicon.phrase_occurrences(&tokens);
+        drop_shadowed(&mut found);
+        found.extend(number_occurrences(&self.numbers, &tokens));
+        let clauses = scope::clauses(&self.scope, &tokens, &found);
+        found.extend(self.compound_occurrences(&found, &clauses));
+        let said = scope::judge(&self.scope, &tokens, &found, &clauses);
+        (tokens, said, clauses)
+    }
+
+    /// Compounds, in declaration order so one may be built of earlier ones.
+    fn compound_occurrences(&self, found: &[Occurrence], clauses: &[Clause]) -> Vec<Occurrence> {
+        let mut all: Vec<Occurrence> = found.to_vec();
+        let mut added = Vec::new();
+        let clause_of = |at: usize| clauses.iter().position(|c| at >= c.start && at < c.end);
+        for compound in &self.lexicon.compounds {
+            let Some((&first, rest)) = compound.parts.split_first() else {
+                continue;
+            };
+            for anchor in all.iter().filter(|o| o.concept == first) {
+                let clause = clause_of(anchor.start);
+                let (mut start, mut end) = (anchor.start, anchor.end);
+                let mut parts = vec![*anchor];
+                let complete = rest.iter().all(|part| {
+                    let near = all.iter().find(|o| {
+                        o.concept == *part
+                            && clause_of(o.start) == clause
+                            && gap(anchor, o) <= compound.within
+                    });
+                    if let Some(o) = near {
+                        start = start.min(o.start);
+                        end = end.max(o.end);
+                        parts.push(*o);
+                    }
+                    near.is_some()
+                });
+                // "the ac doesnt go out": a negation between the parts denies the whole.
+                let negated_inside = found.iter().any(|n| {
+                    Some(n.concept) == self.scope.negation
+                        && n.start >= start
+                        && n.end <= end
+                        && !parts.iter().any(|p| n.start >= p.start && n.end <= p.end)
+                });
+                if complete && !negated_inside {
+                    added.push(Occurrence {
+                        concept: compound.concept,
+                        start,
+                        end,
+                    });
+                }
+            }
+            all.extend(added.iter().filter(|o| o.concept == compound.concept));
+        }
+        added
+    }
+
+    /// Features of an utterance for the intent classifier.
+    fn features(&self, tokens: &[&str], said: &[Said], clauses: &[Clause]) -> Vec<Feature> {
+        let stems: Vec<String> = tokens.iter().map(|t| stem(t)).collect();
+        let mut out: Vec<Feature> = Vec::with_capacity(stems.len() * 2 + said.len());
+        for s in &stems {
+            out.push((format!("w:{s}"), 1.0));
+        }
+        for pair in stems.windows(2) {
+            out.push((format!("b:{}_{}", pair[0], pair[1]), 1.0));
+        }
+        for s in said {
+            let prefix = if s.negated { "n" } else { "c" };
+            out.push((
+                format!("{prefix}:{}", self.lexicon.name(s.concept)),
+                CONCEPT_WEIGHT,
+            ));
+        }
+        // The shape of the sentence: a question first, or a question after a statement.
+        if clauses.first().is_some_and(|c| c.question) {
+            out.push(("q:first".to_string(), 1.5));
+        }
+        if clauses.iter().skip(1).any(|c| c.question) {
+            out.push(("q:later".to_string(), 1.0));
+        }
+        out
+    }
+
+    /// Reads a normalized utterance: concepts, hazard, intents.
+    pub fn read(&self, norm: &str) -> Reading {
+        let (tokens, said, clauses) = self.concepts(norm);
+        let hazard = hazards::find(&self.hazards, &said);
+        let intents = if self.classifier.is_empty() {
+            Vec::new()
+        } else {
+            match self.corrected_tail(&tokens) {
+                // "i need to cancel, actually no, can we move it": what they want comes last.
+                Some(tail) => {
+                    let (t, s, c) = self.concepts(&tail);
+                    self.classifier.classify(&self.features(&t, &s, &c))
+                }
+                None => self
+                    .classifier
+                    .classify(&self.features(&tokens, &said, &clauses)),
+            }
+        };
+        Reading {
+            said,
+            clauses,
+            hazard,
+            intents,
+        }
+    }
+
+    /// The classifier's features of an utterance, for explaining a decision.
+    pub fn features_of(&self, norm: &str) -> Vec<Feature> {
+        let tokens: Vec<&str> = norm.split_whitespace().collect();
+        let tail = self.corrected_tail(&tokens);
+        let (t, s, c) = self.concepts(tail.as_deref().unwrap_or(norm));
+        self.features(&t, &s, &c)
+    }
+
+    /// The words after the caller's last self-correction, when enough follow it.
+    fn corrected_tail(&self, tokens: &[&str]) -> Option<String> {
+        let id = self.scope.correction?;
+        let found = self.lexicon.phrase_occurrences(tokens);
+        let last = found
+            .iter()
+            .filter(|o| o.concept == id && o.start > 0)
+            .map(|o| o.end)
+            .max()?;
+        let tail = tokens.get(last..)?;
+        (tail.len() >= MIN_CORRECTED_WORDS).then(|| tail.join(" "))
+    }
+
+    pub fn classifier(&self) -> &Classifier {
+        &self.classifier
+    }
+
+    pub fn hazards(&self) -> &[Hazard] {
+        &self.hazards
+    }
+}
+
+/// Words between two occurrences (0 when they touch or overlap).
+fn gap(a: &Occurrence, b: &Occurrence) -> usize {
+    if a.end <= b.start {
+        b.start - a.end
+    } else if b.end <= a.start {
+        a.start - b.end
+    } else {
+        0
+    }
+}
+
+fn unknown_concept(file: &SourceFile, at: &crate::flow::model::Name, name: &str) -> LoadError {
+    LoadError::at(
+        &file.path,
+        at.referenced,
+        format!("unknown concept `{name}`"),
+    )
+}
