@@ -11,6 +11,7 @@ pub mod lexicon;
 pub mod numbers;
 pub mod scope;
 
+use crate::extract::datetime::extract_datetime;
 use crate::extract::normalize::normalize;
 use crate::flow::model::{FlowDef, GlobalsDef};
 use crate::flow::understanding::{ConceptDef, ScopeDef};
@@ -25,6 +26,10 @@ use scope::{Clause, Said, ScopeIds};
 /// Weight of a concept feature against a word's: concepts are what lets an example stand for
 /// sentences that share its meaning but not its words.
 const CONCEPT_WEIGHT: f32 = 2.0;
+/// Weight of the sentence-shape features (a question first, a question after a statement).
+const QUESTION_WEIGHT: f32 = 2.0;
+/// Any date works for telling whether a day or a time is named at all.
+const PRESENCE_REFERENCE: jiff::civil::DateTime = jiff::civil::date(2024, 1, 3).at(12, 0, 0, 0);
 /// Fewest words after a self-correction that say what the caller wants instead.
 const MIN_CORRECTED_WORDS: usize = 3;
 
@@ -240,11 +245,28 @@ impl Understanding {
         let tokens: Vec<&str> = norm.split_whitespace().collect();
         let mut found = self.lexicon.phrase_occurrences(&tokens);
         drop_shadowed(&mut found);
+        self.drop_idiom_overlaps(&mut found);
         found.extend(number_occurrences(&self.numbers, &tokens));
         let clauses = scope::clauses(&self.scope, &tokens, &found);
         found.extend(self.compound_occurrences(&found, &clauses));
         let said = scope::judge(&self.scope, &tokens, &found, &clauses);
         (tokens, said, clauses)
+    }
+
+    /// Words of an idiom mean nothing on their own: "emergency heat on the screen" says no
+    /// "heat on", so any occurrence that overlaps an idiom goes.
+    fn drop_idiom_overlaps(&self, found: &mut Vec<Occurrence>) {
+        let Some(idiom) = self.scope.idiom else {
+            return;
+        };
+        let idioms: Vec<Occurrence> = found
+            .iter()
+            .filter(|o| o.concept == idiom)
+            .copied()
+            .collect();
+        found.retain(|o| {
+            o.concept == idiom || !idioms.iter().any(|i| o.start < i.end && i.start < o.end)
+        });
     }
 
     /// Compounds, in declaration order so one may be built of earlier ones.
@@ -312,10 +334,18 @@ impl Understanding {
         }
         // The shape of the sentence: a question first, or a question after a statement.
         if clauses.first().is_some_and(|c| c.question) {
-            out.push(("q:first".to_string(), 1.5));
+            out.push(("q:first".to_string(), QUESTION_WEIGHT));
         }
         if clauses.iter().skip(1).any(|c| c.question) {
-            out.push(("q:later".to_string(), 1.0));
+            out.push(("q:later".to_string(), QUESTION_WEIGHT));
+        }
+        // Naming a day or a time ("anything open thursday afternoon") is how a request for a
+        // visit sounds. Only whether one is named matters here, so any reference date will do.
+        let text = tokens.join(" ");
+        if extract_datetime(&text, PRESENCE_REFERENCE, false)
+            .is_some_and(|m| m.date.is_some() || m.time.is_some() || m.earliest.is_some())
+        {
+            out.push(("t:when".to_string(), QUESTION_WEIGHT));
         }
         out
     }

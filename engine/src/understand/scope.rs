@@ -109,6 +109,22 @@ pub fn clauses(ids: &ScopeIds, tokens: &[&str], found: &[Occurrence]) -> Vec<Cla
     }
     cuts.sort();
     cuts.dedup_by_key(|c| c.0);
+    // Lead-in words alone ("yeah", "hi so") are not a clause: they belong to what follows.
+    let only_breaks = |from: usize, to: usize| {
+        (from..to).all(|t| {
+            found
+                .iter()
+                .any(|o| ids.is(ids.clause_break, o) && o.start <= t && t < o.end)
+        })
+    };
+    let mut merged: Vec<(usize, bool)> = Vec::with_capacity(cuts.len());
+    for cut in cuts {
+        match merged.last_mut() {
+            Some(last) if only_breaks(last.0, cut.0) => last.1 |= cut.1,
+            _ => merged.push(cut),
+        }
+    }
+    let cuts = merged;
     let mut out = Vec::with_capacity(cuts.len());
     for (i, &(start, question_word)) in cuts.iter().enumerate() {
         let end = cuts.get(i + 1).map_or(tokens.len(), |c| c.0);
