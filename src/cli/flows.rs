@@ -44,6 +44,17 @@ pub fn run(project: &Path, command: FlowsCommand) -> Result<ExitCode> {
             };
             match load_engine(&paths, tools::catalog()) {
                 Ok(engine) => {
+                    let collisions = engine.understanding().example_collisions();
+                    if !collisions.is_empty() {
+                        for c in &collisions {
+                            println!("{c}");
+                        }
+                        eprintln!(
+                            "{} example(s) read like another flow's; reword or remove one of each pair",
+                            collisions.len()
+                        );
+                        return Ok(ExitCode::FAILURE);
+                    }
                     let flows: Vec<&str> = engine.flows().map(|f| f.flow.value.as_str()).collect();
                     println!(
                         "ok: {} flows ({}), {} prompts, {} knowledge entries",

@@ -10,3 +10,4 @@ mod support;
 mod transcripts;
 mod twilio_gather;
 mod twilio_stream;
+mod understanding;

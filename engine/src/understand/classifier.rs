@@ -40,6 +40,8 @@ pub struct Classifier {
     idf: Vec<f32>,
     examples: Vec<Example>,
     texts: Vec<String>,
+    /// Where each example is written, for reports ("flows/booking.yaml:40:5").
+    origins: Vec<String>,
     /// log P(feature | label), by label then feature id.
     log_likelihood: Vec<Vec<f32>>,
     /// log P(feature | label) of a feature a label never had.
@@ -49,13 +51,36 @@ pub struct Classifier {
 /// A feature with its weight before IDF.
 pub type Feature = (String, f32);
 
+/// One example utterance of a label, with where it is written and its features.
+#[derive(Debug, Clone)]
+pub struct TrainingExample {
+    pub label: String,
+    pub text: String,
+    pub origin: String,
+    pub features: Vec<Feature>,
+}
+
+/// Two examples of different labels that read almost alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Collision {
+    pub first: usize,
+    pub second: usize,
+    pub similarity: f32,
+}
+
 impl Classifier {
-    /// Builds the classifier from `(label, text, features)` triples.
-    pub fn new(examples: Vec<(String, String, Vec<Feature>)>) -> Classifier {
+    /// Builds the classifier from labelled examples.
+    pub fn new(examples: Vec<TrainingExample>) -> Classifier {
         let mut c = Classifier::default();
         let mut doc_freq: Vec<u32> = Vec::new();
         let mut raw: Vec<(usize, Vec<(u32, f32)>)> = Vec::new();
-        for (label, text, features) in examples {
+        for TrainingExample {
+            label,
+            text,
+            origin,
+            features,
+        } in examples
+        {
             let label_index = match c.labels.iter().position(|l| *l == label) {
                 Some(i) => i,
                 None => {
@@ -80,6 +105,7 @@ impl Classifier {
             }
             raw.push((label_index, ids));
             c.texts.push(text);
+            c.origins.push(origin);
         }
         let n = raw.len().max(1) as f32;
         c.idf = doc_freq
@@ -217,6 +243,42 @@ impl Classifier {
         scores.into_iter().map(|(_, s)| s).collect()
     }
 
+    /// Pairs of examples of different labels at least `min_similarity` alike: an author's
+    /// slip (the same words under two flows) that makes both flows guess.
+    pub fn collisions(&self, min_similarity: f32) -> Vec<Collision> {
+        let mut out = Vec::new();
+        for (i, a) in self.examples.iter().enumerate() {
+            for (j, b) in self.examples.iter().enumerate().skip(i + 1) {
+                if a.label == b.label {
+                    continue;
+                }
+                let similarity = dot(&a.vector, &b.vector);
+                if similarity >= min_similarity {
+                    out.push(Collision {
+                        first: i,
+                        second: j,
+                        similarity,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Where example `index` is written.
+    pub fn example_origin(&self, index: usize) -> &str {
+        self.origins.get(index).map(String::as_str).unwrap_or("")
+    }
+
+    /// The label of example `index`.
+    pub fn example_label(&self, index: usize) -> &str {
+        self.examples
+            .get(index)
+            .and_then(|e| self.labels.get(e.label))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
     /// The text of example `index`, for explaining a decision.
     pub fn example_text(&self, index: usize) -> &str {
         self.texts.get(index).map(String::as_str).unwrap_or("")
@@ -288,21 +350,22 @@ mod tests {
             .collect()
     }
 
+    fn example(label: &str, text: &str) -> TrainingExample {
+        TrainingExample {
+            label: label.into(),
+            text: text.into(),
+            origin: String::new(),
+            features: words(text),
+        }
+    }
+
     #[test]
     fn nearest_examples_decide() {
         let c = Classifier::new(vec![
-            ("cancel".into(), "a".into(), words("please cancel my visit")),
-            (
-                "cancel".into(),
-                "b".into(),
-                words("we dont need the technician"),
-            ),
-            (
-                "book".into(),
-                "c".into(),
-                words("i need a technician to come out"),
-            ),
-            ("book".into(), "d".into(), words("can you send someone")),
+            example("cancel", "please cancel my visit"),
+            example("cancel", "we dont need the technician"),
+            example("book", "i need a technician to come out"),
+            example("book", "can you send someone"),
         ]);
         let top = &c.classify(&words("cancelling the visit"))[0];
         assert_eq!(top.label, "cancel");
@@ -310,6 +373,19 @@ mod tests {
         let top = &c.classify(&words("send a technician out"))[0];
         assert_eq!(top.label, "book");
         assert!(c.classify(&words("zebra"))[0].score == 0.0);
+    }
+
+    #[test]
+    fn collisions_are_near_copies_under_two_labels() {
+        let c = Classifier::new(vec![
+            example("cancel", "please cancel my visit"),
+            example("book", "please cancel my visit"),
+            example("book", "can you send someone"),
+        ]);
+        let found = c.collisions(0.9);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].first, found[0].second), (0, 1));
+        assert!(c.collisions(1.01).is_empty());
     }
 
     #[test]

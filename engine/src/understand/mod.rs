@@ -17,7 +17,7 @@ use crate::flow::model::{FlowDef, GlobalsDef};
 use crate::flow::understanding::{ConceptDef, ScopeDef};
 use crate::flow::{LoadError, SourceFile};
 
-use classifier::{Classifier, Feature, LabelScore, stem};
+use classifier::{Classifier, Feature, LabelScore, TrainingExample, stem};
 use hazards::{Hazard, HazardFinding};
 use lexicon::{ConceptId, Lexicon, Occurrence, drop_shadowed};
 use numbers::{NumberRule, number_occurrences};
@@ -26,8 +26,15 @@ use scope::{Clause, Said, ScopeIds};
 /// Weight of a concept feature against a word's: concepts are what lets an example stand for
 /// sentences that share its meaning but not its words.
 const CONCEPT_WEIGHT: f32 = 2.0;
+/// Examples of two flows at least this alike (cosine) are reported by `flows check`.
+const COLLISION_SIMILARITY: f32 = 0.85;
 /// Weight of the sentence-shape features (a question first, a question after a statement).
 const QUESTION_WEIGHT: f32 = 2.0;
+/// Verbs that open a yes/no question ("can you", "do you").
+const QUESTION_AUX: &[&str] = &[
+    "is", "are", "do", "does", "did", "can", "could", "would", "should", "will", "was", "were",
+    "am", "have", "has",
+];
 /// Any date works for telling whether a day or a time is named at all.
 const PRESENCE_REFERENCE: jiff::civil::DateTime = jiff::civil::date(2024, 1, 3).at(12, 0, 0, 0);
 /// Fewest words after a self-correction that say what the caller wants instead.
@@ -191,12 +198,21 @@ impl Understanding {
         }
 
         let mut examples = Vec::new();
-        for (flow, _) in flows {
+        for (flow, file) in flows {
             for example in &flow.examples {
                 let norm = normalize(&example.value);
                 let (tokens, said, clauses) = u.concepts(&norm);
-                let features = u.features(&tokens, &said, &clauses);
-                examples.push((flow.flow.value.clone(), example.value.clone(), features));
+                examples.push(TrainingExample {
+                    label: flow.flow.value.clone(),
+                    text: example.value.clone(),
+                    origin: format!(
+                        "{}:{}:{}",
+                        file.path,
+                        example.referenced.line(),
+                        example.referenced.column()
+                    ),
+                    features: u.features(&tokens, &said, &clauses),
+                });
             }
         }
         u.classifier = Classifier::new(examples);
@@ -332,9 +348,17 @@ impl Understanding {
                 CONCEPT_WEIGHT,
             ));
         }
-        // The shape of the sentence: a question first, or a question after a statement.
-        if clauses.first().is_some_and(|c| c.question) {
-            out.push(("q:first".to_string(), QUESTION_WEIGHT));
+        // The shape of the sentence: a question first ("why does it...", an information
+        // question; "can you send...", often a request), or a question after a statement.
+        if let Some(first) = clauses.first().filter(|c| c.question) {
+            let opener = tokens[first.start..first.end]
+                .iter()
+                .find(|t| t.starts_with("wh") || t.starts_with("how") || QUESTION_AUX.contains(*t));
+            let kind = match opener {
+                Some(t) if t.starts_with("wh") || t.starts_with("how") => "q:wh",
+                _ => "q:aux",
+            };
+            out.push((kind.to_string(), QUESTION_WEIGHT));
         }
         if clauses.iter().skip(1).any(|c| c.question) {
             out.push(("q:later".to_string(), QUESTION_WEIGHT));
@@ -395,6 +419,27 @@ impl Understanding {
             .max()?;
         let tail = tokens.get(last..)?;
         (tail.len() >= MIN_CORRECTED_WORDS).then(|| tail.join(" "))
+    }
+
+    /// Examples of two flows that read almost alike, as problems an author should fix: each
+    /// makes the agent guess between the two flows. For `frontdesk flows check`.
+    pub fn example_collisions(&self) -> Vec<String> {
+        let c = &self.classifier;
+        c.collisions(COLLISION_SIMILARITY)
+            .into_iter()
+            .map(|x| {
+                format!(
+                    "{}: example {:?} of flow `{}` reads like {:?} of flow `{}` ({}), similarity {:.2}",
+                    c.example_origin(x.second),
+                    c.example_text(x.second),
+                    c.example_label(x.second),
+                    c.example_text(x.first),
+                    c.example_label(x.first),
+                    c.example_origin(x.first),
+                    x.similarity
+                )
+            })
+            .collect()
     }
 
     pub fn classifier(&self) -> &Classifier {

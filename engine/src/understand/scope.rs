@@ -196,6 +196,21 @@ pub fn judge(
     clauses: &[Clause],
 ) -> Vec<Said> {
     let last_resolution = clauses.iter().rposition(|c| c.resolved);
+    // "It's back again" brings back its own clause, and the one before when it names nothing
+    // itself ("we had a gas smell last year and it's back").
+    let has_content = |c: &Clause| {
+        found
+            .iter()
+            .any(|o| !ids.is_scope(o.concept) && o.start >= c.start && o.start < c.end)
+    };
+    let back: Vec<bool> = (0..clauses.len())
+        .map(|i| {
+            clauses[i].recurrence
+                || clauses
+                    .get(i + 1)
+                    .is_some_and(|next| next.recurrence && !has_content(next))
+        })
+        .collect();
     let clause_of = |at: usize| {
         clauses
             .iter()
@@ -211,7 +226,7 @@ pub fn judge(
             let negated = negated_at(ids, tokens, found, clause.start, o);
             let resolved_later = clause.past_tense && last_resolution.is_some_and(|r| r >= index);
             let dealt_with = (clause.long_past || clause.resolved || resolved_later)
-                && !clause.recurrence
+                && !back.get(index).copied().unwrap_or(false)
                 && !ids.timeless.contains(&o.concept);
             Said {
                 concept: o.concept,
@@ -231,4 +246,100 @@ fn is_discourse_no(tokens: &[&str], n: &Occurrence) -> bool {
             .get(n.start)
             .is_some_and(|w| DISCOURSE_NO.contains(w))
         && tokens.get(n.end).is_some_and(|w| SUBJECTS.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::understand::lexicon::{Lexicon, drop_shadowed};
+
+    struct Fixture {
+        lexicon: Lexicon,
+        ids: ScopeIds,
+    }
+
+    fn fixture() -> Fixture {
+        let mut lexicon = Lexicon::default();
+        let mut add = |name: &str, phrases: &[&str]| {
+            let id = lexicon.intern(name);
+            for p in phrases {
+                lexicon.add_phrase(id, p);
+            }
+            id
+        };
+        let ids = ScopeIds {
+            negation: Some(add("@negation", &["no", "not", "dont"])),
+            hedge: Some(add("@hedge", &["not sure"])),
+            clause_break: Some(add("@clause_break", &["but", "and", "so", "hi"])),
+            hypothetical: Some(add("@hypothetical", &["if"])),
+            question_start: Some(add("@question_start", &["is"])),
+            question_word: Some(add("@question_word", &["what", "is that"])),
+            past: Some(add("@past", &["last year"])),
+            past_tense: Some(add("@past_tense", &["had", "yesterday"])),
+            resolved: Some(add("@resolved", &["fixed"])),
+            recurrence: Some(add("@recurrence", &["again"])),
+            idiom: Some(add("@idiom", &["fire up"])),
+            correction: None,
+            timeless: Vec::new(),
+        };
+        add("smoke", &["smoke"]);
+        add("gas", &["gas"]);
+        add("odor", &["smell*"]);
+        add("fire", &["fire"]);
+        Fixture { lexicon, ids }
+    }
+
+    /// The concepts that count, by name.
+    fn counting(text: &str) -> Vec<String> {
+        let f = fixture();
+        let tokens: Vec<&str> = text.split(' ').collect();
+        let mut found = f.lexicon.phrase_occurrences(&tokens);
+        drop_shadowed(&mut found);
+        let clauses = clauses(&f.ids, &tokens, &found);
+        judge(&f.ids, &tokens, &found, &clauses)
+            .into_iter()
+            .filter(|s| s.counts)
+            .map(|s| f.lexicon.name(s.concept).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn negation_reaches_to_the_clause_end() {
+        assert!(counting("there is no smoke").is_empty());
+        assert!(counting("no smell no smoke").is_empty());
+        assert_eq!(counting("no smoke but i smell gas"), ["odor", "gas"]);
+        // "no" answering the agent denies nothing.
+        assert_eq!(counting("no i smell gas"), ["odor", "gas"]);
+        // A hedge is not a denial.
+        assert_eq!(counting("im not sure but there is smoke"), ["smoke"]);
+        assert_eq!(counting("not sure theres smoke"), ["smoke"]);
+    }
+
+    #[test]
+    fn questions_and_hypotheticals_do_not_count() {
+        assert!(counting("is gas smell dangerous").is_empty());
+        assert!(counting("what if i smell gas").is_empty());
+        assert!(counting("hi is gas smell dangerous").is_empty());
+        assert_eq!(counting("i smell gas what do i do"), ["odor", "gas"]);
+        assert!(counting("it puffs out fog is that smoke").is_empty());
+    }
+
+    #[test]
+    fn the_past_counts_only_when_it_is_back() {
+        assert!(counting("we had gas smell last year").is_empty());
+        assert!(counting("we had gas smell yesterday and they fixed it").is_empty());
+        assert_eq!(counting("gas smell yesterday and today"), ["gas", "odor"]);
+        assert_eq!(
+            counting("we had gas smell last year and it is back again"),
+            ["gas", "odor"]
+        );
+        // Fixed after the smell is said: the smell was dealt with.
+        assert_eq!(counting("they fixed it but i smell gas"), ["odor", "gas"]);
+    }
+
+    #[test]
+    fn idioms_hide_their_words() {
+        assert!(counting("time to fire up the furnace").is_empty());
+        assert_eq!(counting("the furnace is on fire"), ["fire"]);
+    }
 }
