@@ -7,7 +7,7 @@ use super::{REPEAT_MAX_WORDS, StepError, Turn};
 use crate::extract::normalize::normalize;
 use crate::flow::model::{HandoffTarget, Outcome};
 use crate::knowledge::looks_like_question;
-use crate::session::{KnowledgeAnswer, Output, Passage, Session};
+use crate::session::{KnowledgeAnswer, Output, Passage, Pending, Session};
 use crate::triggers::{GlobalKind, Meaning};
 use crate::understand::Reading;
 
@@ -87,6 +87,12 @@ impl<'e> Turn<'e> {
             true,
             Some(json!({ "question_unanswered": question_unanswered })),
         )?;
+        if question_unanswered && let Some(flow) = &self.engine.globals.human.flow {
+            // The prompt points to a person: "yes, please" takes that offer.
+            s.pending = Some(Pending::Offer {
+                flow: flow.value.clone(),
+            });
+        }
         s.vars.remove("rejected");
         self.ask_again(s, true)
     }

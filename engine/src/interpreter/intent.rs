@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::globals::is_question;
-use super::{INTENT_PRIORITY, StepError, Turn};
+use super::{INTENT_PRIORITY, RULED_OUT, StepError, Turn};
 use crate::extract::yes_no::extract_yes_no;
 use crate::session::{Pending, Session};
 use crate::triggers::{Hit, Meaning};
@@ -22,6 +22,8 @@ const REQUEST_PRIORITY: i32 = 20;
 const QUESTION_BONUS: f32 = 0.1;
 /// Below this the words are not a request at all.
 const NOTHING_BELOW: f32 = 0.12;
+/// Added to the two flows the clarifying question named when reading its answer.
+const CLARIFIED_BONUS: f32 = 0.1;
 /// How much more another flow must score than the active one to take over mid-flow.
 const SWITCH_MARGIN: f32 = 0.15;
 /// The least score of a flow that takes over mid-flow.
@@ -239,6 +241,10 @@ impl Turn<'_> {
     ) -> Result<(), StepError> {
         if extract_yes_no(norm) == Some(false) {
             self.event("hazard_ruled_out", json!({ "hazard": hazard }));
+            let list = s.vars.entry(RULED_OUT.to_string()).or_insert(json!([]));
+            if let Some(list) = list.as_array_mut() {
+                list.push(json!(hazard));
+            }
             let first = crate::extract::normalize::normalize(first_words);
             let reading = self.engine.understanding.read(&first);
             let hits = self.engine.triggers.find(&first);
@@ -284,13 +290,24 @@ impl Turn<'_> {
         };
         let answer_scores = self.flow_scores(&answer_reading, &answer_hits, norm);
         let scores = self.flow_scores(&reading, &hits, &together);
+        // The answer may also name something else entirely ("neither, i need to cancel").
+        let questions = &self.engine.globals.questions.flow.value;
         let pick = ordinal.and_then(|i| choices.get(i)).cloned().or_else(|| {
-            choices
+            let candidates = answer_scores
                 .iter()
+                .map(|(f, _)| f)
+                .filter(|f| *f != questions);
+            candidates
                 .max_by(|a, b| {
-                    let sa = score_of(&answer_scores, a) + score_of(&scores, a);
-                    let sb = score_of(&answer_scores, b) + score_of(&scores, b);
-                    sa.total_cmp(&sb)
+                    let weigh = |f: &String| {
+                        let asked = if choices.contains(f) {
+                            CLARIFIED_BONUS
+                        } else {
+                            0.0
+                        };
+                        score_of(&answer_scores, f) + score_of(&scores, f) + asked
+                    };
+                    weigh(a).total_cmp(&weigh(b))
                 })
                 .cloned()
         });

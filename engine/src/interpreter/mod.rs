@@ -54,6 +54,8 @@ pub enum StepError {
 pub(crate) const INTENT_PRIORITY: i32 = 10;
 /// Longest utterance read as a plain "what?" rather than an answer that mentions repeating.
 pub(crate) const REPEAT_MAX_WORDS: usize = 7;
+/// Session variable listing the hazards the caller ruled out at the safety question.
+pub(crate) const RULED_OUT: &str = "hazards_ruled_out";
 /// Shortest utterance that may move the caller from one flow to another.
 const SWITCH_MIN_WORDS: usize = 3;
 
@@ -181,8 +183,20 @@ impl<'e> Turn<'e> {
         };
         let pending = s.pending.take();
 
-        // A hazard outranks everything, at any confidence, in any state but its own flow.
+        // A hazard outranks everything, at any confidence, in any state but its own flow. One
+        // the caller ruled out at the safety question comes back only with what makes it certain.
+        let ruled_out = |hazard: &str| {
+            s.vars
+                .get(RULED_OUT)
+                .and_then(Value::as_array)
+                .is_some_and(|list| list.iter().any(|h| h.as_str() == Some(hazard)))
+        };
         if let Some(finding) = &reading.hazard
+            && (!ruled_out(finding.hazard())
+                || self
+                    .engine
+                    .understanding
+                    .is_certain(finding.hazard(), &reading))
             && self.on_hazard(s, finding, text, &norm)?
         {
             return Ok(false);

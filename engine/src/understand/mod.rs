@@ -446,6 +446,15 @@ impl Understanding {
         &self.classifier
     }
 
+    /// Whether the reading says one of `hazard`'s `certain` concepts (someone feels dizzy):
+    /// what it takes to bring back a hazard the caller already ruled out.
+    pub fn is_certain(&self, hazard: &str, reading: &Reading) -> bool {
+        self.hazards
+            .iter()
+            .filter(|h| h.id == hazard)
+            .any(|h| h.certain.iter().any(|c| reading.counts(Some(*c))))
+    }
+
     pub fn hazards(&self) -> &[Hazard] {
         &self.hazards
     }
