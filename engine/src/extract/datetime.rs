@@ -336,11 +336,20 @@ pub fn extract_datetime(text: &str, now: DateTime, asked: bool) -> Option<DateTi
 /// four five five five ..."): seven digits or more in consecutive tokens.
 fn phone_runs(t: &[&str]) -> Vec<Span> {
     let digits_of = |w: &str| -> Option<usize> {
-        if w.bytes().next().is_some_and(|b| b.is_ascii_digit())
-            && w.bytes()
-                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.')
+        if w.bytes().all(|b| b.is_ascii_digit()) && !w.is_empty() {
+            return Some(w.len());
+        }
+        // "214-555-0199", "1-800-555-0100": groups of three or more digits (a leading country
+        // code aside); "2026-06-12" or "4.30" are not phone digits.
+        let groups: Vec<&str> = w.split(['-', '.']).collect();
+        if groups.len() > 1
+            && groups.iter().enumerate().all(|(k, g)| {
+                !g.is_empty()
+                    && g.bytes().all(|b| b.is_ascii_digit())
+                    && (g.len() >= 3 || (k == 0 && *g == "1"))
+            })
         {
-            return Some(w.bytes().filter(u8::is_ascii_digit).count());
+            return Some(groups.iter().map(|g| g.len()).sum());
         }
         match w {
             "oh" | "o" | "zero" | "double" => Some(1),

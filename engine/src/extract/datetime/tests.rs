@@ -500,6 +500,8 @@ fn greetings_are_not_times() {
         "good afternoon yes this is about my ac",
         "ok thanks good night",
         "morning im calling about a leak",
+        "afternoon is this the heating and air place",
+        "morning could somebody help me with my thermostat",
     ] {
         assert_eq!(heard(monday(), s), None, "{s}");
     }
@@ -553,6 +555,10 @@ fn phone_digits_are_never_a_date_or_time() {
         assert_eq!(at(monday(), s), None, "{s}");
         assert_eq!(heard(monday(), s), None, "{s}");
     }
+    assert_eq!(at(monday(), "1-800-555-0100"), None);
+    // Written dates are not phone numbers.
+    assert_eq!(d("2019-03-14"), ymd(2019, 3, 14));
+    assert_eq!(d("03-14-2019"), ymd(2019, 3, 14));
     // A time said beside a number is still read.
     let m = heard(
         monday(),

@@ -65,6 +65,12 @@ const AFTER_GREETING: &[&str] = &[
     "um",
 ];
 
+/// Subjects of a question asked right after a greeting.
+const QUESTION_SUBJECTS: &[&str] = &[
+    "this", "there", "you", "yall", "anyone", "anybody", "someone", "somebody", "it", "that", "i",
+    "we", "your", "y",
+];
+
 /// After "i" these make the part of day an answer ("morning i guess"), not a greeting.
 const HEDGES: &[&str] = &[
     "guess", "think", "suppose", "prefer", "would", "say", "reckon",
@@ -86,6 +92,10 @@ fn is_greeting(t: &[&str], i: usize, asked: bool) -> bool {
     match t.get(i + 1).copied() {
         None => !asked,
         Some("i" | "id") if t.get(i + 2).is_some_and(|w| HEDGES.contains(w)) => false,
+        // "morning is this kc comfort", "afternoon can you send someone": a question follows.
+        Some("is" | "are" | "do" | "can" | "could" | "would" | "will") => {
+            t.get(i + 2).is_some_and(|w| QUESTION_SUBJECTS.contains(w))
+        }
         Some(next) => AFTER_GREETING.contains(&next),
     }
 }
