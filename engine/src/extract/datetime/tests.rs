@@ -382,6 +382,14 @@ fn end_of_the_day_idioms_and_bounds_are_not_a_wish() {
         at(monday(), "honestly at the end of the day its whatever"),
         None
     );
+    assert_eq!(
+        heard(monday(), "at the end of the day the system is just old"),
+        None
+    );
+    assert_eq!(
+        at(monday(), "end of the day works").and_then(|m| m.prefer),
+        Some(StartPreference::Last)
+    );
     // "at the latest" is an upper bound.
     let m = at(monday(), "by three at the latest");
     assert_eq!(m.as_ref().and_then(|m| m.latest), hm(15, 0));
@@ -575,6 +583,10 @@ fn tonight_and_this_evening_are_pm_today() {
     assert_eq!(m.as_ref().and_then(|m| m.date), ymd(2026, 6, 1));
     assert_eq!(m.and_then(|m| m.time), hm(19, 30));
     assert_eq!(at(late, "tonight at 5:30").and_then(|m| m.time), hm(17, 30));
+    // Said first and alone, "tonight" is a time, not a greeting.
+    let m = heard(late, "tonight");
+    assert_eq!(m.as_ref().and_then(|m| m.earliest), hm(17, 0));
+    assert_eq!(m.and_then(|m| m.latest), hm(21, 0));
     let m = at(late, "this evening at six if thats ok");
     assert_eq!(m.as_ref().and_then(|m| m.date), ymd(2026, 6, 1));
     assert_eq!(m.and_then(|m| m.time), hm(18, 0));
@@ -604,6 +616,10 @@ fn free_after_a_shift_and_the_way_home() {
     assert_eq!(
         window(at(monday(), "tomorrow ill be home by six")),
         Some((None, hm(18, 0), None))
+    );
+    assert_eq!(
+        window(heard(monday(), "were normally home by four thirty")),
+        Some((None, hm(16, 30), None))
     );
     // Without a busy spell, "by" and "until" stay upper bounds.
     assert_eq!(

@@ -83,6 +83,13 @@ fn is_greeting(t: &[&str], i: usize, asked: bool) -> bool {
     if i.checked_sub(1).and_then(|p| t.get(p)) == Some(&"good") {
         return true;
     }
+    // "tonight" or "night" said first is a time, never a greeting.
+    if !matches!(
+        t.get(i),
+        Some(&"morning" | &"mornin" | &"afternoon" | &"evening")
+    ) {
+        return false;
+    }
     let opens_the_call = t
         .get(..i)
         .is_some_and(|before| before.iter().all(|w| GREETING_OPENERS.contains(w)));
@@ -163,10 +170,41 @@ pub(super) fn lunch_time(t: &[&str], used: &[bool], expected: bool) -> Option<Ti
     free_lunch.then(|| time(12, 0)).flatten()
 }
 
-/// Words that stop "end of the day" from being literal when no day was named: "at the end of
-/// the day i just want it fixed" is an idiom.
-const IDIOM_FOLLOWERS: &[&str] = &[
-    "i", "im", "id", "ill", "we", "were", "it", "its", "thats", "you", "all", "what", "they",
+/// Words that may follow a literal "end of the day" when no day was named ("end of the day
+/// works", "at the end of the day if you can"). Anything else, a clause in particular ("at the
+/// end of the day i just want it fixed"), makes it the idiom.
+const LITERAL_FOLLOWERS: &[&str] = &[
+    "please",
+    "works",
+    "work",
+    "would",
+    "is",
+    "if",
+    "preferably",
+    "ideally",
+    "maybe",
+    "probably",
+    "thanks",
+    "thank",
+    "sounds",
+    "then",
+    "or",
+    "whatever",
+    "whenever",
+    "for",
+    "any",
+    "ok",
+    "okay",
+    "good",
+    "fine",
+    "best",
+    "on",
+    "today",
+    "tomorrow",
+    "when",
+    "your",
+    "around",
+    "at",
 ];
 
 /// Nouns for one visit in the day ("your last appointment", "the first slot").
@@ -202,7 +240,7 @@ pub(super) fn start_preference(t: &[&str], has_date: bool) -> Option<StartPrefer
                 if !matches!(at(k), Some("day" | "business")) {
                     continue;
                 }
-                let idiom = !has_date && at(k + 1).is_some_and(|w| IDIOM_FOLLOWERS.contains(&w));
+                let idiom = !has_date && at(k + 1).is_some_and(|w| !LITERAL_FOLLOWERS.contains(&w));
                 if idiom {
                     continue;
                 }
@@ -294,7 +332,11 @@ fn free_from_before(t: &[&str], i: usize) -> bool {
         return false;
     };
     window.iter().enumerate().any(|(k, w)| {
-        let prev = (from + k).checked_sub(1).and_then(|p| t.get(p)).copied();
+        // The word before the state word, past adverbs ("we're usually home by 4").
+        let prev = t
+            .get(..from + k)
+            .and_then(|before| before.iter().rev().find(|w| !ADVERBS.contains(w)))
+            .copied();
         let after = |words: &[&str]| prev.is_some_and(|p| words.contains(&p));
         match *w {
             "ends" | "finish" | "finishes" | "finished" => true,
@@ -308,6 +350,22 @@ fn free_from_before(t: &[&str], i: usize) -> bool {
         }
     })
 }
+
+/// Adverbs that may stand between a subject and its state ("i'm usually off at 4").
+const ADVERBS: &[&str] = &[
+    "usually",
+    "normally",
+    "always",
+    "typically",
+    "generally",
+    "probably",
+    "definitely",
+    "already",
+    "only",
+    "just",
+    "prolly",
+    "hopefully",
+];
 
 /// "in 2 hours", "in an hour", "in half an hour", "in 30 minutes".
 pub(super) fn in_duration(t: &[&str], i: usize, now: DateTime) -> Option<(DateTime, usize)> {
