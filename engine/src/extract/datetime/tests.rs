@@ -398,6 +398,14 @@ fn end_of_the_day_idioms_and_bounds_are_not_a_wish() {
     let m = at(monday(), "end of the day like five");
     assert_eq!(m.as_ref().and_then(|m| m.time), hm(17, 0));
     assert_eq!(m.and_then(|m| m.prefer), None);
+    // A house sale's closing is not the business closing.
+    assert_eq!(
+        heard(
+            monday(),
+            "the buyer needs the furnace inspected before closing"
+        ),
+        None
+    );
     // The caller's own last visit is not a wish.
     assert_eq!(
         heard(monday(), "my last appointment with you guys went fine"),

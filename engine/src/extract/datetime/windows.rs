@@ -250,7 +250,6 @@ pub(super) fn start_preference(t: &[&str], has_date: bool) -> Option<StartPrefer
             (Some("late"), Some("in"), Some("the"), Some("day")) => StartPreference::Last,
             (Some("closing"), Some("time"), _, _) => StartPreference::Last,
             (Some("before"), Some("you"), Some("close" | "closing"), _) => StartPreference::Last,
-            (Some("before"), Some("closing"), _, _) => StartPreference::Last,
             // "the latest you have"; "by 3 at the latest" is a bound, not a wish.
             (Some("latest"), next, _, _)
                 if !(prev == Some("the") && i >= 2 && at(i - 2) == Some("at"))
