@@ -232,7 +232,8 @@ pub(super) fn start_preference(t: &[&str], has_date: bool) -> Option<StartPrefer
         let owner_past = matches!(prev, Some("my" | "our" | "his" | "her" | "their"));
         let pref = match (at(i), at(i + 1), at(i + 2), at(i + 3)) {
             (Some("end" | "close"), Some("of"), _, _) => {
-                // "end of the day", "end of day", "end of your business day", "close of business".
+                // "end of the day", "end of day", "end of your business day", "close of
+                // business".
                 let mut k = i + 2 + usize::from(matches!(at(i + 2), Some("the" | "your")));
                 if at(k) == Some("business") && at(k + 1) == Some("day") {
                     k += 1;
