@@ -6,6 +6,7 @@
 //! them in as a closure.
 
 use frontdesk_engine::business::Business;
+use frontdesk_engine::extract::datetime::StartPreference;
 use jiff::ToSpan;
 use jiff::civil::{Date, DateTime, Time};
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,10 @@ pub struct SlotRequest {
     pub time: Option<Time>,
     pub earliest: Option<Time>,
     pub latest: Option<Time>,
+    /// Without a time: the first or the last start of the day, inside the window ("first
+    /// thing", "end of the day"). Unset is the first free start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefer: Option<StartPreference>,
 }
 
 /// Why the asked start cannot be had.
@@ -103,8 +108,12 @@ pub fn counts_range(request: &SlotRequest, now: DateTime) -> (DateTime, DateTime
 ///
 /// - date and time: exactly that start;
 /// - time only: today if it is open and the time is still ahead, else the next open day;
-/// - date only: the first free start that day (inside the window, if any);
-/// - window only, or nothing: the first free start from now on (inside the window).
+/// - date only: the first free start that day (inside the window, if any), or the last one
+///   when `prefer` is `Last`;
+/// - window only, or nothing: the first free start from now on (inside the window); with
+///   `prefer: Last` the last free start of the first day that has one; with `prefer: First`
+///   the first free start of the first day whose first start is still ahead ("first thing"
+///   said at noon means tomorrow).
 ///
 /// `booked(start)` is the number of booked visits at that start at this location.
 pub fn check(
@@ -124,6 +133,7 @@ pub fn check(
             earliest: request.earliest,
             latest: request.latest,
         },
+        prefer: request.prefer,
         booked: &booked,
     };
     let today = now.date();
@@ -153,6 +163,7 @@ pub fn alternatives(
         business,
         now,
         window: Window::default(),
+        prefer: None,
         booked: &booked,
     };
     ctx.alternatives(anchor)
@@ -180,6 +191,7 @@ struct Ctx<'a> {
     business: &'a Business,
     now: DateTime,
     window: Window,
+    prefer: Option<StartPreference>,
     booked: &'a dyn Fn(DateTime) -> u32,
 }
 
@@ -222,7 +234,7 @@ impl Ctx<'_> {
             .into_iter()
             .filter(|s| self.window.contains(*s))
             .collect();
-        if let Some(start) = starts.iter().copied().find(|s| self.is_free(*s)) {
+        if let Some(start) = self.pick(&starts) {
             return Availability::Available { start };
         }
         let reason = if starts.is_empty() {
@@ -232,20 +244,40 @@ impl Ctx<'_> {
         } else {
             UnavailableReason::Full
         };
-        self.unavailable(reason, starts.first().copied().unwrap_or(anchor))
+        let wished = if self.prefer == Some(StartPreference::Last) {
+            starts.last()
+        } else {
+            starts.first()
+        };
+        self.unavailable(reason, wished.copied().unwrap_or(anchor))
+    }
+
+    /// The free start of one day's `starts` (in order) that the caller wants: the last one for
+    /// `prefer: Last`, else the first.
+    fn pick(&self, starts: &[DateTime]) -> Option<DateTime> {
+        let mut free = starts.iter().copied().filter(|s| self.is_free(*s));
+        match self.prefer {
+            Some(StartPreference::Last) => free.next_back(),
+            _ => free.next(),
+        }
     }
 
     fn first_from_now(&self) -> Availability {
         let today = self.now.date();
         let mut any_in_window = false;
         for date in days(today) {
-            for start in open_starts(self.business, date) {
-                if self.window.contains(start) {
-                    any_in_window = true;
-                    if self.is_free(start) {
-                        return Availability::Available { start };
-                    }
-                }
+            let starts: Vec<DateTime> = open_starts(self.business, date)
+                .into_iter()
+                .filter(|s| self.window.contains(*s))
+                .collect();
+            any_in_window |= !starts.is_empty();
+            // "First thing": a day whose first start has gone is not wanted.
+            let begun = starts.first().is_some_and(|s| *s <= self.now);
+            if self.prefer == Some(StartPreference::First) && begun {
+                continue;
+            }
+            if let Some(start) = self.pick(&starts) {
+                return Availability::Available { start };
             }
         }
         let reason = if any_in_window {
@@ -577,6 +609,147 @@ mod tests {
             Availability::Available {
                 start: at(3, 12, 0)
             }
+        );
+    }
+
+    fn wish(date: Option<Date>, prefer: StartPreference) -> SlotRequest {
+        SlotRequest {
+            date,
+            prefer: Some(prefer),
+            ..SlotRequest::default()
+        }
+    }
+
+    #[test]
+    fn the_last_start_of_a_day_when_asked_for_the_end_of_the_day() {
+        let b = business();
+        let now = at(2, 9, 0);
+        let thursday = check(
+            &b,
+            "DAL",
+            &wish(Some(day(5)), StartPreference::Last),
+            now,
+            none,
+        );
+        assert_eq!(
+            thursday.unwrap(),
+            Availability::Available {
+                start: at(5, 17, 0)
+            }
+        );
+        // Saturday closes at noon: its last start is 11.
+        let saturday = check(
+            &b,
+            "DAL",
+            &wish(Some(day(7)), StartPreference::Last),
+            now,
+            none,
+        );
+        assert_eq!(
+            saturday.unwrap(),
+            Availability::Available {
+                start: at(7, 11, 0)
+            }
+        );
+        // The last start taken: the last free one before it.
+        let full_at_five = |s: DateTime| if s == at(5, 17, 0) { 2 } else { 0 };
+        let got = check(
+            &b,
+            "DAL",
+            &wish(Some(day(5)), StartPreference::Last),
+            now,
+            full_at_five,
+        );
+        assert_eq!(
+            got.unwrap(),
+            Availability::Available {
+                start: at(5, 16, 0)
+            }
+        );
+        // Inside a window: the last start of the morning.
+        let morning = SlotRequest {
+            latest: Some(time(12, 0, 0, 0)),
+            ..wish(Some(day(5)), StartPreference::Last)
+        };
+        assert_eq!(
+            check(&b, "DAL", &morning, now, none).unwrap(),
+            Availability::Available {
+                start: at(5, 11, 0)
+            }
+        );
+    }
+
+    #[test]
+    fn the_end_of_the_day_without_a_date_is_today_or_the_next_open_day() {
+        let b = business();
+        let today = check(
+            &b,
+            "FTW",
+            &wish(None, StartPreference::Last),
+            at(3, 9, 0),
+            none,
+        );
+        assert_eq!(
+            today.unwrap(),
+            Availability::Available {
+                start: at(3, 17, 0)
+            }
+        );
+        // Saturday after closing: Sunday is closed, so Monday's last start.
+        let sat = check(
+            &b,
+            "FTW",
+            &wish(None, StartPreference::Last),
+            at(7, 13, 0),
+            none,
+        );
+        assert_eq!(
+            sat.unwrap(),
+            Availability::Available {
+                start: at(9, 17, 0)
+            }
+        );
+    }
+
+    #[test]
+    fn first_thing_without_a_date_is_a_day_not_yet_begun() {
+        let b = business();
+        // At 07:30 today's first start is still ahead.
+        let early = check(
+            &b,
+            "ARL",
+            &wish(None, StartPreference::First),
+            at(3, 7, 30),
+            none,
+        );
+        assert_eq!(
+            early.unwrap(),
+            Availability::Available { start: at(3, 8, 0) }
+        );
+        // At 09:30 "first thing" means tomorrow at opening, not 10 today.
+        let later = check(
+            &b,
+            "ARL",
+            &wish(None, StartPreference::First),
+            at(3, 9, 30),
+            none,
+        );
+        assert_eq!(
+            later.unwrap(),
+            Availability::Available { start: at(4, 8, 0) }
+        );
+        // With a date it is that day's first free start.
+        let full_at_eight = |s: DateTime| if s == at(4, 8, 0) { 2 } else { 0 };
+        let dated = check(
+            &b,
+            "ARL",
+            &wish(Some(day(4)), StartPreference::First),
+            at(3, 9, 30),
+            full_at_eight,
+        );
+        assert_eq!(
+            dated.unwrap(),
+            Availability::Available { start: at(4, 9, 0) }
         );
     }
 

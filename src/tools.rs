@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use frontdesk_engine::ToolSpec;
 use frontdesk_engine::business::Business;
+use frontdesk_engine::extract::datetime::StartPreference;
 use jiff::civil::{Date, DateTime, Time};
 use serde_json::{Value, json};
 
@@ -281,5 +282,12 @@ fn slot_request(when: &Value) -> Result<SlotRequest, ToolError> {
         time: time("time")?,
         earliest: time("earliest")?,
         latest: time("latest")?,
+        prefer: field("prefer")
+            .map(|p| {
+                StartPreference::parse(p).ok_or_else(|| {
+                    ToolError::Invalid(format!("`when.prefer` = `{p}`: expected first or last"))
+                })
+            })
+            .transpose()?,
     })
 }

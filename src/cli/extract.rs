@@ -101,6 +101,9 @@ pub fn extract_all(business: &Business, text: &str, now: DateTime) -> Map<String
         if let Some(t) = m.latest {
             out.insert("latest".into(), json!(hhmm(t)));
         }
+        if let Some(prefer) = m.prefer {
+            out.insert("prefer".into(), json!(prefer.as_str()));
+        }
     }
     if let Some(phone) = extract_phone(text, None) {
         out.insert("phone".into(), json!(phone));

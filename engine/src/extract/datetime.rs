@@ -8,6 +8,7 @@ mod calendar;
 mod dates;
 mod times;
 mod tokens;
+mod windows;
 
 #[cfg(test)]
 mod tests;
@@ -15,6 +16,7 @@ mod tests;
 use crate::extract::numbers::{parse_ordinal, unit_word};
 use jiff::civil::{Date, DateTime, Time};
 use times::{Clock, Meridiem, clock_at, resolve_hour};
+use windows::{PartOfDay, bound_at, in_duration, lunch_time, parts_of_day, start_preference};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DateTimeMention {
@@ -25,6 +27,37 @@ pub struct DateTimeMention {
     /// "after lunch" -> earliest 13:00, "after 3" -> earliest 15:00, "before noon" -> latest 12:00.
     pub earliest: Option<Time>,
     pub latest: Option<Time>,
+    /// Which start of the day (inside the window, if any) the caller wants when no clock time
+    /// was given: "end of the day" -> the last, "first thing" -> the first. The extractor does
+    /// not know opening hours; the scheduler does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefer: Option<StartPreference>,
+}
+
+/// The first or the last start of a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartPreference {
+    First,
+    Last,
+}
+
+impl StartPreference {
+    /// The form used in slot JSON (`"first"`, `"last"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StartPreference::First => "first",
+            StartPreference::Last => "last",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<StartPreference> {
+        match text {
+            "first" => Some(StartPreference::First),
+            "last" => Some(StartPreference::Last),
+            _ => None,
+        }
+    }
 }
 
 /// Token range `start..end`.
@@ -32,14 +65,6 @@ pub struct DateTimeMention {
 pub(crate) struct Span {
     pub start: usize,
     pub end: usize,
-}
-
-/// A part of day mentioned somewhere in the utterance.
-#[derive(Debug, Clone, Copy)]
-struct PartOfDay {
-    at: usize,
-    meridiem: Option<Meridiem>,
-    window: (i8, i8),
 }
 
 /// Words before a bare number that make it a time even when no time was asked for.
@@ -59,10 +84,12 @@ const TIME_CUES: &[&str] = &[
     "say",
     "maybe",
     "roughly",
+    // "'round two" as recognizers write "around two".
+    "round",
 ];
 
 /// Words after a number that make it a count, not a time ("2 units", "3 days").
-const COUNT_NOUNS: &[&str] = &[
+pub(super) const COUNT_NOUNS: &[&str] = &[
     "people",
     "persons",
     "person",
@@ -136,7 +163,7 @@ const BARE_BLOCKERS: &[&str] = &[
     "that", "this", "the", "which", "a", "any", "no", "every", "each", "those", "these", "number",
 ];
 
-fn time(h: i8, m: i8) -> Option<Time> {
+pub(super) fn time(h: i8, m: i8) -> Option<Time> {
     Time::new(h, m, 0, 0).ok()
 }
 
@@ -154,14 +181,25 @@ pub fn extract_datetime(text: &str, now: DateTime, asked: bool) -> Option<DateTi
             *u = true;
         }
     };
+    // The digits of a phone number are never a date or a time.
+    for run in phone_runs(&t) {
+        mark(&mut used, run);
+    }
 
     // Pass 1: dates. The last one wins ("not thursday, make it this sunday").
     let mut date: Option<Date> = None;
     let mut date_spans: Vec<Span> = Vec::new();
     let mut i = 0;
     while i < t.len() {
+        if used.get(i).copied().unwrap_or(true) {
+            i += 1;
+            continue;
+        }
         if let Some((d, span)) = dates::date_at(&t, i, today)
             && span.end > i
+            && !used
+                .get(span.start..span.end)
+                .is_some_and(|u| u.iter().any(|x| *x))
         {
             // "trouble since the 3rd" describes the past, not a visit.
             let since = i.checked_sub(1).and_then(|p| t.get(p)) == Some(&"since");
@@ -178,7 +216,7 @@ pub fn extract_datetime(text: &str, now: DateTime, asked: bool) -> Option<DateTi
         }
     }
 
-    let parts = parts_of_day(&t);
+    let parts = parts_of_day(&t, asked);
     let hint_for = |s: Span| -> Option<Meridiem> {
         parts
             .iter()
@@ -253,6 +291,15 @@ pub fn extract_datetime(text: &str, now: DateTime, asked: bool) -> Option<DateTi
         date = date.or(Some(dt.date()));
         clock = clock.or(Some(dt.time()));
     }
+    // "around lunch": noon, when no clock time was said.
+    clock = clock.or_else(|| lunch_time(&t, &used, asked || date.is_some()));
+    // "i get off at four and it's a half hour drive": free from 16:30.
+    if let (Some(from), Some(minutes)) = (earliest, windows::travel_minutes(&t)) {
+        earliest = from
+            .checked_add(jiff::Span::new().minutes(minutes))
+            .ok()
+            .or(Some(from));
+    }
     if clock.is_none() && earliest.is_none() && latest.is_none() {
         // A part of day alone gives a window ("next monday morning").
         if let Some(p) = parts.last() {
@@ -260,14 +307,20 @@ pub fn extract_datetime(text: &str, now: DateTime, asked: bool) -> Option<DateTi
             latest = time(p.window.1, 0);
         }
     }
+    let prefer = if clock.is_none() {
+        start_preference(&t, date.is_some())
+    } else {
+        None
+    };
     if date.is_none() && clock.is_none() && earliest.is_none() && latest.is_none() {
         // "as soon as possible", "whenever": a mention with nothing fixed, i.e. the first
-        // opening.
-        return soonest(&t, asked).then_some(DateTimeMention {
+        // opening; "end of the day", "first thing": the last or first start of a day.
+        return (prefer.is_some() || soonest(&t, asked)).then_some(DateTimeMention {
             date: None,
             time: None,
             earliest: None,
             latest: None,
+            prefer,
         });
     }
     Some(DateTimeMention {
@@ -275,7 +328,59 @@ pub fn extract_datetime(text: &str, now: DateTime, asked: bool) -> Option<DateTi
         time: clock,
         earliest,
         latest,
+        prefer,
     })
+}
+
+/// Runs of digits as a phone number is read out ("214 555 0199", "+1 214-555-0199", "two one
+/// four five five five ..."): seven digits or more in consecutive tokens.
+fn phone_runs(t: &[&str]) -> Vec<Span> {
+    let digits_of = |w: &str| -> Option<usize> {
+        if w.bytes().all(|b| b.is_ascii_digit()) && !w.is_empty() {
+            return Some(w.len());
+        }
+        // "214-555-0199", "1-800-555-0100": groups of three or more digits (a leading country
+        // code aside); "2026-06-12" or "4.30" are not phone digits.
+        let groups: Vec<&str> = w.split(['-', '.']).collect();
+        if groups.len() > 1
+            && groups.iter().enumerate().all(|(k, g)| {
+                !g.is_empty()
+                    && g.bytes().all(|b| b.is_ascii_digit())
+                    && (g.len() >= 3 || (k == 0 && *g == "1"))
+            })
+        {
+            return Some(groups.iter().map(|g| g.len()).sum());
+        }
+        match w {
+            "oh" | "o" | "zero" | "double" => Some(1),
+            "triple" => Some(2),
+            _ => match unit_word(w) {
+                Some(0..=9) => Some(1),
+                Some(_) => Some(2),
+                None => crate::extract::numbers::tens_word(w).map(|_| 2),
+            },
+        }
+    };
+    let mut runs = Vec::new();
+    let mut start = 0;
+    let mut count = 0;
+    for i in 0..=t.len() {
+        match t.get(i).and_then(|w| digits_of(w)) {
+            Some(n) => {
+                if count == 0 {
+                    start = i;
+                }
+                count += n;
+            }
+            None => {
+                if count >= 7 {
+                    runs.push(Span { start, end: i });
+                }
+                count = 0;
+            }
+        }
+    }
+    runs
 }
 
 /// Phrases asking for the first opening. Always meant as a time for the visit. ("the first
@@ -368,7 +473,9 @@ fn clock_priority(
     // "make it three", "how about ten": a time offered in place of another.
     let prev2 = s.checked_sub(2).and_then(|p| t.get(p)).copied();
     let prev_cue = prev.is_some_and(|p| TIME_CUES.contains(&p))
-        || (prev == Some("it") && prev2 == Some("make"));
+        || (prev == Some("it") && prev2 == Some("make"))
+        // "as late as 5", "as early as seven"
+        || (prev == Some("as") && matches!(prev2, Some("late" | "early")));
     // "one" is mostly a pronoun ("book one on the 9th"): it needs "at"-like cue or a part of
     // day, or must be the whole answer to "what time?".
     if e == s + 1 && t.get(s) == Some(&"one") && !prev_cue && !near_part {
@@ -414,171 +521,4 @@ fn is_time_word(w: &str) -> bool {
             | "night"
             | "next"
     ) || dates::weekday(w, true).is_some()
-}
-
-fn parts_of_day(t: &[&str]) -> Vec<PartOfDay> {
-    let mut out = Vec::new();
-    for (i, tok) in t.iter().enumerate() {
-        let (meridiem, window) = match *tok {
-            "morning" | "mornin" => (Some(Meridiem::Am), (8, 12)),
-            "afternoon" => (Some(Meridiem::Pm), (12, 17)),
-            "evening" | "tonight" | "tonite" | "night" => (Some(Meridiem::Pm), (17, 21)),
-            "lunch" | "lunchtime" => (None, (12, 13)),
-            // "3 in the am"
-            "am" if i > 0 && t.get(i - 1) == Some(&"the") => (Some(Meridiem::Am), (8, 12)),
-            "pm" if i > 0 && t.get(i - 1) == Some(&"the") => (Some(Meridiem::Pm), (12, 17)),
-            _ => continue,
-        };
-        // "last night", "yesterday morning", "since this morning": when the trouble started,
-        // not when the visit should be.
-        let before = |k: usize| i.checked_sub(k).and_then(|p| t.get(p)).copied();
-        if matches!(before(1), Some("last" | "yesterday" | "since" | "past"))
-            || (before(1) == Some("this") && before(2) == Some("since"))
-        {
-            continue;
-        }
-        // "early morning" / "late afternoon": the first or second half of the window.
-        let mid = (window.0 + window.1) / 2;
-        let window = match i.checked_sub(1).and_then(|p| t.get(p)) {
-            Some(&"early") => (window.0, mid),
-            Some(&"late") => (mid, window.1),
-            _ => window,
-        };
-        out.push(PartOfDay {
-            at: i,
-            meridiem,
-            window,
-        });
-    }
-    out
-}
-
-/// A negation shortly before `i` ("can't go until", "not available till").
-fn negated_before(t: &[&str], i: usize) -> bool {
-    let from = i.saturating_sub(4);
-    t.get(from..i).is_some_and(|w| {
-        w.iter().any(|w| {
-            matches!(
-                *w,
-                "not" | "cant" | "cannot" | "can't" | "wont" | "won't" | "dont" | "isnt" | "never"
-            )
-        })
-    })
-}
-
-/// "in 2 hours", "in an hour", "in half an hour", "in 30 minutes".
-fn in_duration(t: &[&str], i: usize, now: DateTime) -> Option<(DateTime, usize)> {
-    if *t.get(i)? != "in" {
-        return None;
-    }
-    let (mins_per, count, n) = match (
-        t.get(i + 1).copied(),
-        t.get(i + 2).copied(),
-        t.get(i + 3).copied(),
-    ) {
-        (Some("half"), Some("an"), Some("hour")) => (30, 1, 3),
-        (Some("an" | "a"), Some("hour"), _) => (60, 1, 2),
-        (Some("a"), Some("couple"), Some("of")) => {
-            let unit = *t.get(i + 4)?;
-            let per = if unit.starts_with("hour") {
-                60
-            } else if unit.starts_with("min") {
-                1
-            } else {
-                return None;
-            };
-            (per, 2, 4)
-        }
-        (Some("a"), Some("few"), Some(u)) if u.starts_with("hour") => (60, 3, 3),
-        (Some("few"), Some(u), _) if u.starts_with("hour") => (60, 3, 2),
-        (Some("a"), Some("couple"), Some(u)) if u.starts_with("hour") => (60, 2, 3),
-        _ => {
-            let (v, n) = crate::extract::numbers::parse_cardinal(t.get(i + 1..)?)?;
-            let unit = *t.get(i + 1 + n)?;
-            let per = match unit {
-                "hour" | "hours" | "hrs" | "hr" | "h" => 60,
-                "minute" | "minutes" | "mins" | "min" => 1,
-                _ => return None,
-            };
-            (per, v, n + 1)
-        }
-    };
-    let total = i64::from(mins_per).checked_mul(count)?;
-    if !(1..=24 * 60 * 7).contains(&total) {
-        return None;
-    }
-    let dt = now
-        .checked_add(jiff::Span::new().try_minutes(total).ok()?)
-        .ok()?;
-    Some((dt, n + 1))
-}
-
-/// "after 3", "before noon", "after lunch", "by 5", "no later than 4", "between 2 and 4".
-/// Returns (earliest, latest, tokens consumed).
-fn bound_at(
-    t: &[&str],
-    i: usize,
-    used: &[bool],
-    hint_for: &dyn Fn(Span) -> Option<Meridiem>,
-) -> Option<(Option<Time>, Option<Time>, usize)> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Kind {
-        After,
-        Before,
-        Between,
-    }
-    let (kind, kw) = match (*t.get(i)?, t.get(i + 1).copied(), t.get(i + 2).copied()) {
-        ("no" | "not", Some("later"), Some("than")) => (Kind::Before, 3),
-        ("no" | "not", Some("earlier"), Some("than")) => (Kind::After, 3),
-        ("not", Some("before"), _) => (Kind::After, 2),
-        ("not", Some("after"), _) => (Kind::Before, 2),
-        ("later", Some("than"), _) => (Kind::After, 2),
-        ("earlier", Some("than"), _) => (Kind::Before, 2),
-        ("after" | "from", _, _) => (Kind::After, 1),
-        // "can't go until 4:30" is a lower bound, not an upper one.
-        ("until" | "till" | "til", _, _) if negated_before(t, i) => (Kind::After, 1),
-        ("before" | "by" | "until" | "till" | "til", _, _) => (Kind::Before, 1),
-        ("between", _, _) => (Kind::Between, 1),
-        _ => return None,
-    };
-    let free = |s: Span| {
-        !used
-            .get(s.start..s.end)
-            .is_some_and(|u| u.iter().any(|x| *x))
-    };
-    let target = |j: usize, after: bool| -> Option<(Time, usize)> {
-        match *t.get(j)? {
-            "lunch" | "lunchtime" => return Some((time(if after { 13 } else { 12 }, 0)?, 1)),
-            "work" => return Some((time(17, 0)?, 1)),
-            _ => {}
-        }
-        let c = clock_at(t, j)?;
-        if !free(c.span) || t.get(c.span.end).is_some_and(|n| COUNT_NOUNS.contains(n)) {
-            return None;
-        }
-        let (h, m) = resolve_hour(&c, hint_for(c.span))?;
-        Some((time(h, m)?, c.span.end - j))
-    };
-    let j = i + kw;
-    // "from 2 to 4", "between 2 and 4"
-    let start = j + usize::from(t.get(j) == Some(&"the"));
-    if let Some((lo, n)) = target(start, true) {
-        let k = start + n;
-        if ((kind == Kind::Between && t.get(k) == Some(&"and"))
-            || (t.get(i) == Some(&"from")
-                && matches!(t.get(k), Some(&"to" | &"till" | &"until" | &"til"))))
-            && let Some((hi, m)) = target(k + 1, false)
-        {
-            return Some((Some(lo), Some(hi), k + 1 + m - i));
-        }
-        return match kind {
-            Kind::After => Some((Some(lo), None, k - i)),
-            Kind::Before => {
-                let (hi, n2) = target(start, false)?;
-                Some((None, Some(hi), start + n2 - i))
-            }
-            Kind::Between => None,
-        };
-    }
-    None
 }

@@ -218,14 +218,19 @@ fn datetime_json(date: Date, time: Option<Time>) -> Value {
     json!({ "date": date.to_string(), "time": time.map(hhmm), "earliest": null, "latest": null })
 }
 
-/// The JSON form of a datetime slot: `{date, time, earliest, latest}`, each a string or null.
+/// The JSON form of a datetime slot: `{date, time, earliest, latest}`, each a string or null,
+/// and `prefer` (`"first"` or `"last"` start of the day) only when the caller said which.
 pub fn mention_json(m: &DateTimeMention) -> Value {
-    json!({
+    let mut value = json!({
         "date": m.date.map(|d| d.to_string()),
         "time": m.time.map(hhmm),
         "earliest": m.earliest.map(hhmm),
         "latest": m.latest.map(hhmm),
-    })
+    });
+    if let (Some(prefer), Some(obj)) = (m.prefer, value.as_object_mut()) {
+        obj.insert("prefer".into(), json!(prefer.as_str()));
+    }
+    value
 }
 
 /// A correction keeps what it does not mention: "make it Thursday" keeps the time.
@@ -236,10 +241,15 @@ fn merge_datetime(old: &Value, new: &Value) -> Value {
         if !has(new, "date") && has(old, "date") {
             obj.insert("date".into(), old["date"].clone());
         }
-        let new_has_clock = has(new, "time") || has(new, "earliest") || has(new, "latest");
+        let new_has_clock = ["time", "earliest", "latest", "prefer"]
+            .iter()
+            .any(|k| has(new, k));
         if !new_has_clock {
             for k in ["time", "earliest", "latest"] {
                 obj.insert(k.into(), old.get(k).cloned().unwrap_or(Value::Null));
+            }
+            if has(old, "prefer") {
+                obj.insert("prefer".into(), old["prefer"].clone());
             }
         }
     }
@@ -274,6 +284,36 @@ mod tests {
             merge_datetime(&old, &new),
             json!({"date": "2026-06-04", "time": "14:00", "earliest": null, "latest": null})
         );
+    }
+
+    #[test]
+    fn a_new_day_keeps_the_wish_for_the_last_start() {
+        let old = json!({"date": "2026-06-04", "time": null, "earliest": null, "latest": null, "prefer": "last"});
+        let new = json!({"date": "2026-06-05", "time": null, "earliest": null, "latest": null});
+        assert_eq!(
+            merge_datetime(&old, &new),
+            json!({"date": "2026-06-05", "time": null, "earliest": null, "latest": null, "prefer": "last"})
+        );
+        // A clock time replaces the wish.
+        let at_ten = json!({"date": null, "time": "10:00", "earliest": null, "latest": null});
+        assert_eq!(
+            merge_datetime(&old, &at_ten),
+            json!({"date": "2026-06-04", "time": "10:00", "earliest": null, "latest": null})
+        );
+    }
+
+    #[test]
+    fn prefer_appears_only_when_said() {
+        let mut m = DateTimeMention {
+            date: None,
+            time: None,
+            earliest: None,
+            latest: None,
+            prefer: None,
+        };
+        assert!(mention_json(&m).get("prefer").is_none());
+        m.prefer = Some(crate::extract::datetime::StartPreference::First);
+        assert_eq!(mention_json(&m)["prefer"], json!("first"));
     }
 
     #[test]

@@ -214,13 +214,42 @@ pub(crate) fn date_at(t: &[&str], i: usize, today: Date) -> Option<(Date, Span)>
         return Some((today, span(1)));
     }
     if matches!(tok, "weekend") {
-        return Some((next_weekday(today, Weekday::Saturday, true)?, span(1)));
+        // "this weekend": the coming Saturday; "the weekend after next" a week on; a day named
+        // with it picks that day ("this weekend, sunday maybe").
+        let after_next = t.get(i + 1) == Some(&"after") && t.get(i + 2) == Some(&"next");
+        let skip = if after_next { 3 } else { 1 };
+        let saturday = add_days(
+            next_weekday(today, Weekday::Saturday, true)?,
+            if after_next { 7 } else { 0 },
+        )?;
+        if let Some((wd, n)) = weekday_after(t, i + skip, 2)
+            && matches!(wd, Weekday::Saturday | Weekday::Sunday)
+        {
+            let d = add_days(saturday, i64::from(Weekday::Saturday.until(wd)))?;
+            return Some((d, span(skip + n)));
+        }
+        return Some((saturday, span(skip)));
+    }
+    // "next week tuesday", "the week after next on friday", "this week maybe thursday".
+    if let Some((weeks, n)) = week_ahead(t, i)
+        && let Some((wd, m)) = weekday_after(t, i + n, 3)
+    {
+        let d = weekday_of_week(today, wd, weeks)?;
+        // "this week" never means a day already gone.
+        let d = if d < today {
+            next_weekday(today, wd, true)?
+        } else {
+            d
+        };
+        return Some((d, span(n + m)));
     }
 
     // "this/next/coming <weekday>", "<weekday> after next".
     if let Some(wd) = next.and_then(|n| weekday(n, true)) {
         let date = match tok {
-            "this" | "coming" | "upcoming" => Some(next_weekday(today, wd, true)?),
+            "this" => Some(next_weekday(today, wd, true)?),
+            // "this coming friday" said on a Friday is a week away.
+            "coming" | "upcoming" => Some(next_weekday(today, wd, false)?),
             // Both corpora read "next X" as X of next calendar week.
             "next" => Some(weekday_of_week(today, wd, 1)?),
             _ => None,
@@ -249,7 +278,10 @@ pub(crate) fn date_at(t: &[&str], i: usize, today: Date) -> Option<(Date, Span)>
         if t.get(j) == Some(&"the") {
             j += 1;
         }
-        if let Some((d, n)) = day_number(t, j, false) {
+        // "thursday first thing" is not "thursday the first".
+        if let Some((d, n)) = day_number(t, j, false)
+            && t.get(j + n).is_none_or(|w| !NOT_A_DATE_AFTER.contains(w))
+        {
             if let Some((m, year, k)) = of_month(t, j + n) {
                 return Some((
                     resolve_md(today, m, d, year, Some(wd))?,
@@ -377,6 +409,47 @@ pub(crate) fn date_at(t: &[&str], i: usize, today: Date) -> Option<(Date, Span)>
     }
     if tok.contains(['/', '-', '.']) {
         return numeric_date(tok, today).map(|d| (d, span(1)));
+    }
+    None
+}
+
+/// "next week", "the week after next", "this week" at `i`: weeks ahead and tokens consumed.
+fn week_ahead(t: &[&str], i: usize) -> Option<(i64, usize)> {
+    let at = |k: usize| t.get(i + k).copied();
+    match (at(0), at(1), at(2), at(3)) {
+        (Some("the"), Some("week"), Some("after"), Some("next")) => Some((2, 4)),
+        (Some("week"), Some("after"), Some("next"), _) => Some((2, 3)),
+        (Some("next"), Some("week"), _, _) => Some((1, 2)),
+        (Some("this"), Some("week"), _, _) => Some((0, 2)),
+        _ => None,
+    }
+}
+
+/// Words that may stand between a week or weekend and the day named in it ("next week on
+/// tuesday", "this weekend say sunday").
+const WEEKDAY_LEAD_INS: &[&str] = &[
+    "on",
+    "say",
+    "maybe",
+    "probably",
+    "sometime",
+    "some",
+    "time",
+    "like",
+    "the",
+    "preferably",
+];
+
+/// A weekday at `i`, after at most `skip` lead-in words: the weekday and tokens consumed.
+fn weekday_after(t: &[&str], i: usize, skip: usize) -> Option<(Weekday, usize)> {
+    for k in 0..=skip {
+        let w = t.get(i + k)?;
+        if let Some(wd) = weekday(w, true) {
+            return Some((wd, k + 1));
+        }
+        if !WEEKDAY_LEAD_INS.contains(w) {
+            return None;
+        }
     }
     None
 }

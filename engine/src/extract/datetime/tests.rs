@@ -39,7 +39,8 @@ fn asr_style_examples() {
             date: ymd(2019, 3, 4),
             time: None,
             earliest: hm(8, 0),
-            latest: hm(12, 0)
+            latest: hm(12, 0),
+            prefer: None,
         })
     );
 
@@ -58,7 +59,8 @@ fn asr_style_examples() {
             date: ymd(2019, 3, 7),
             time: None,
             earliest: hm(13, 0),
-            latest: None
+            latest: None,
+            prefer: None,
         })
     );
 
@@ -296,6 +298,7 @@ fn soonest_is_a_mention_with_nothing_fixed() {
         time: None,
         earliest: None,
         latest: None,
+        prefer: None,
     });
     assert_eq!(ex("as soon as possible"), open);
     assert_eq!(ex("uh whenever you guys can"), open);
@@ -309,4 +312,365 @@ fn soonest_is_a_mention_with_nothing_fixed() {
         extract_datetime("whenever i turn it on it rattles", now(), false),
         None
     );
+}
+
+/// Monday 2026-06-01 09:12, a working morning.
+fn monday() -> DateTime {
+    date(2026, 6, 1).at(9, 12, 0, 0)
+}
+
+fn at(now: DateTime, s: &str) -> Option<DateTimeMention> {
+    extract_datetime(s, now, true)
+}
+
+fn heard(now: DateTime, s: &str) -> Option<DateTimeMention> {
+    extract_datetime(s, now, false)
+}
+
+fn day_and_wish(m: Option<DateTimeMention>) -> Option<(Option<Date>, Option<StartPreference>)> {
+    m.map(|m| (m.date, m.prefer))
+}
+
+#[test]
+fn end_of_the_day_asks_for_the_last_start() {
+    let last = Some(StartPreference::Last);
+    let wed = ymd(2026, 6, 3);
+    assert_eq!(
+        day_and_wish(at(monday(), "end of the day on wednesday if you can")),
+        Some((wed, last))
+    );
+    assert_eq!(
+        day_and_wish(heard(monday(), "could somebody come wednesday end of day")),
+        Some((wed, last))
+    );
+    assert_eq!(
+        day_and_wish(at(monday(), "uh as late as you can tomorrow")),
+        Some((ymd(2026, 6, 2), last))
+    );
+    assert_eq!(
+        day_and_wish(at(monday(), "last thing thursday would be ideal")),
+        Some((ymd(2026, 6, 4), last))
+    );
+    assert_eq!(
+        day_and_wish(at(monday(), "friday whatever your latest appointment is")),
+        Some((ymd(2026, 6, 5), last))
+    );
+    assert_eq!(
+        day_and_wish(at(monday(), "the latest you got on tuesday")),
+        Some((ymd(2026, 6, 2), last))
+    );
+    // No day: the wish alone is a mention (the scheduler finds the day).
+    assert_eq!(
+        day_and_wish(at(monday(), "as late in the day as possible")),
+        Some((None, last))
+    );
+    let m = at(monday(), "end of day tomorrow");
+    assert_eq!(m.as_ref().and_then(|m| m.time), None);
+    assert_eq!(m.and_then(|m| m.prefer), last);
+}
+
+#[test]
+fn end_of_the_day_idioms_and_bounds_are_not_a_wish() {
+    assert_eq!(
+        heard(
+            monday(),
+            "at the end of the day i just need it to blow cold"
+        ),
+        None
+    );
+    assert_eq!(
+        at(monday(), "honestly at the end of the day its whatever"),
+        None
+    );
+    assert_eq!(
+        heard(monday(), "at the end of the day the system is just old"),
+        None
+    );
+    assert_eq!(
+        at(monday(), "end of the day works").and_then(|m| m.prefer),
+        Some(StartPreference::Last)
+    );
+    // "at the latest" is an upper bound.
+    let m = at(monday(), "by three at the latest");
+    assert_eq!(m.as_ref().and_then(|m| m.latest), hm(15, 0));
+    assert_eq!(m.and_then(|m| m.prefer), None);
+    // A clock time wins over the wish.
+    let m = at(monday(), "end of the day like five");
+    assert_eq!(m.as_ref().and_then(|m| m.time), hm(17, 0));
+    assert_eq!(m.and_then(|m| m.prefer), None);
+    // A house sale's closing is not the business closing.
+    assert_eq!(
+        heard(
+            monday(),
+            "the buyer needs the furnace inspected before closing"
+        ),
+        None
+    );
+    // The caller's own last visit is not a wish.
+    assert_eq!(
+        heard(monday(), "my last appointment with you guys went fine"),
+        None
+    );
+}
+
+#[test]
+fn first_thing_asks_for_the_first_start() {
+    let first = Some(StartPreference::First);
+    assert_eq!(
+        day_and_wish(at(monday(), "first thing friday")),
+        Some((ymd(2026, 6, 5), first))
+    );
+    let m = at(monday(), "thursday first thing in the morning please");
+    assert_eq!(m.as_ref().and_then(|m| m.date), ymd(2026, 6, 4));
+    assert_eq!(m.as_ref().and_then(|m| m.prefer), first);
+    assert_eq!(m.and_then(|m| m.latest), hm(12, 0));
+    // No day: a day whose first start is still ahead (the scheduler decides which).
+    let m = heard(monday(), "can you send someone first thing in the morning");
+    assert_eq!(m.as_ref().and_then(|m| m.date), None);
+    assert_eq!(m.and_then(|m| m.prefer), first);
+    assert_eq!(
+        heard(monday(), "the first thing i noticed was the noise"),
+        None
+    );
+    // "As early as possible" and "the earliest you have" on a day: the day, first free start.
+    for s in [
+        "wednesday as early as possible",
+        "whats the earliest you have on wednesday",
+        "wednesday morning as early as you can",
+    ] {
+        let m = at(monday(), s);
+        assert_eq!(m.as_ref().and_then(|m| m.date), ymd(2026, 6, 3), "{s}");
+        assert_eq!(m.and_then(|m| m.time), None, "{s}");
+    }
+}
+
+#[test]
+fn lunch_and_midday_are_noon() {
+    let noon = hm(12, 0);
+    let m = at(monday(), "could they swing by around lunch on tuesday");
+    assert_eq!(m.as_ref().and_then(|m| m.date), ymd(2026, 6, 2));
+    assert_eq!(m.and_then(|m| m.time), noon);
+    assert_eq!(tm("lunchtime works for me"), noon);
+    assert_eq!(tm("maybe noonish"), noon);
+    assert_eq!(tm("midday thursday"), noon);
+    assert_eq!(tm("sometime during my lunch hour"), noon);
+    assert_eq!(
+        heard(monday(), "can someone come by at lunch tomorrow").and_then(|m| m.time),
+        noon
+    );
+    // Not asked and no day named: a meal is not a time.
+    assert_eq!(heard(monday(), "sorry i was eating lunch"), None);
+    // A clock time said with it wins; bounds stay bounds.
+    assert_eq!(tm("on my lunch break at 12:30"), hm(12, 30));
+    let m = ex("after lunch");
+    assert_eq!(m.as_ref().and_then(|m| m.time), None);
+    assert_eq!(m.and_then(|m| m.earliest), hm(13, 0));
+    let m = ex("before lunch");
+    assert_eq!(m.as_ref().and_then(|m| m.time), None);
+    assert_eq!(m.and_then(|m| m.latest), hm(12, 0));
+}
+
+#[test]
+fn coming_weekdays_and_weeks() {
+    let dd = |now: DateTime, s: &str| at(now, s).and_then(|m| m.date);
+    let wednesday = date(2026, 6, 3).at(15, 0, 0, 0);
+    let friday_evening = date(2026, 6, 5).at(19, 40, 0, 0);
+    assert_eq!(dd(wednesday, "this coming friday"), ymd(2026, 6, 5));
+    assert_eq!(dd(wednesday, "coming friday at three"), ymd(2026, 6, 5));
+    // Said on a Friday, "this coming friday" is a week away.
+    assert_eq!(
+        dd(friday_evening, "this coming friday at ten"),
+        ymd(2026, 6, 12)
+    );
+    assert_eq!(dd(friday_evening, "the upcoming friday"), ymd(2026, 6, 12));
+    // "Next week" with a weekday is that day of next week, not tomorrow.
+    assert_eq!(dd(monday(), "uh next week tuesday at one"), ymd(2026, 6, 9));
+    assert_eq!(dd(monday(), "tuesday next week"), ymd(2026, 6, 9));
+    assert_eq!(dd(monday(), "next week on thursday"), ymd(2026, 6, 11));
+    assert_eq!(
+        dd(monday(), "the week after next on monday"),
+        ymd(2026, 6, 15)
+    );
+    assert_eq!(dd(wednesday, "this week maybe friday"), ymd(2026, 6, 5));
+    // Weekends.
+    assert_eq!(dd(wednesday, "sometime this weekend"), ymd(2026, 6, 6));
+    assert_eq!(dd(wednesday, "this weekend sunday maybe"), ymd(2026, 6, 7));
+    assert_eq!(dd(wednesday, "the weekend after next"), ymd(2026, 6, 13));
+    let m = at(wednesday, "this weekend saturday around ten would be best");
+    assert_eq!(m.as_ref().and_then(|m| m.date), ymd(2026, 6, 6));
+    assert_eq!(m.and_then(|m| m.time), hm(10, 0));
+    // Week offsets and days of the month.
+    assert_eq!(dd(monday(), "a week from today"), ymd(2026, 6, 8));
+    assert_eq!(dd(monday(), "one week from friday"), ymd(2026, 6, 12));
+    assert_eq!(dd(monday(), "monday the fifteenth"), ymd(2026, 6, 15));
+    assert_eq!(dd(monday(), "the twelfth at nine"), ymd(2026, 6, 12));
+}
+
+#[test]
+fn greetings_are_not_times() {
+    for s in [
+        "good morning i need someone to look at my furnace",
+        "morning",
+        "hey morning how are you",
+        "have a good evening",
+        "good afternoon yes this is about my ac",
+        "ok thanks good night",
+        "morning im calling about a leak",
+        "afternoon is this the heating and air place",
+        "morning could somebody help me with my thermostat",
+    ] {
+        assert_eq!(heard(monday(), s), None, "{s}");
+    }
+    // The part of day still counts when it answers the question or qualifies a visit.
+    let w = |m: Option<DateTimeMention>| m.map(|m| (m.earliest, m.latest));
+    assert_eq!(w(at(monday(), "morning")), Some((hm(8, 0), hm(12, 0))));
+    assert_eq!(
+        w(heard(monday(), "morning works best for me")),
+        Some((hm(8, 0), hm(12, 0)))
+    );
+    assert_eq!(
+        w(at(monday(), "morning i guess")),
+        Some((hm(8, 0), hm(12, 0)))
+    );
+    // A greeting gives no am/pm hint: "at 2" stays the afternoon.
+    assert_eq!(
+        heard(monday(), "good morning can someone come at 2").and_then(|m| m.time),
+        hm(14, 0)
+    );
+    let m = heard(monday(), "good morning could you come tomorrow afternoon");
+    assert_eq!(m.as_ref().and_then(|m| m.earliest), hm(12, 0));
+    assert_eq!(m.and_then(|m| m.latest), hm(17, 0));
+}
+
+#[test]
+fn what_recognizers_write() {
+    assert_eq!(
+        heard(monday(), "round 2 tomorrow").and_then(|m| m.time),
+        hm(14, 0)
+    );
+    assert_eq!(
+        heard(monday(), "could be 'round two on friday").and_then(|m| m.time),
+        hm(14, 0)
+    );
+    assert_eq!(tm("Tomorrow, 2 PM."), hm(14, 0));
+    assert_eq!(tm("Wednesday at 10:30 a.m."), hm(10, 30));
+    assert_eq!(tm("At 9."), hm(9, 0));
+    assert_eq!(tm("Friday, at 9. Thanks."), hm(9, 0));
+}
+
+#[test]
+fn phone_digits_are_never_a_date_or_time() {
+    for s in [
+        "my number is +1 214-555-0199",
+        "its 214 555 0199",
+        "two one four five five five zero one nine nine",
+        "eight one seven five five five oh one two three",
+        "you can reach me at 469 555 0144",
+        "817-555-2291",
+    ] {
+        assert_eq!(at(monday(), s), None, "{s}");
+        assert_eq!(heard(monday(), s), None, "{s}");
+    }
+    assert_eq!(at(monday(), "1-800-555-0100"), None);
+    // Written dates are not phone numbers.
+    assert_eq!(d("2019-03-14"), ymd(2019, 3, 14));
+    assert_eq!(d("03-14-2019"), ymd(2019, 3, 14));
+    // A time said beside a number is still read.
+    let m = heard(
+        monday(),
+        "call me on 214 555 0199 and tomorrow at two works",
+    );
+    assert_eq!(m.as_ref().and_then(|m| m.date), ymd(2026, 6, 2));
+    assert_eq!(m.and_then(|m| m.time), hm(14, 0));
+}
+
+#[test]
+fn tonight_and_this_evening_are_pm_today() {
+    let late = date(2026, 6, 1).at(15, 30, 0, 0);
+    let m = at(late, "tonight at seven thirty");
+    assert_eq!(m.as_ref().and_then(|m| m.date), ymd(2026, 6, 1));
+    assert_eq!(m.and_then(|m| m.time), hm(19, 30));
+    assert_eq!(at(late, "tonight at 5:30").and_then(|m| m.time), hm(17, 30));
+    // Said first and alone, "tonight" is a time, not a greeting.
+    let m = heard(late, "tonight");
+    assert_eq!(m.as_ref().and_then(|m| m.earliest), hm(17, 0));
+    assert_eq!(m.and_then(|m| m.latest), hm(21, 0));
+    let m = at(late, "this evening at six if thats ok");
+    assert_eq!(m.as_ref().and_then(|m| m.date), ymd(2026, 6, 1));
+    assert_eq!(m.and_then(|m| m.time), hm(18, 0));
+}
+
+#[test]
+fn free_after_a_shift_and_the_way_home() {
+    let window = |m: Option<DateTimeMention>| m.map(|m| (m.time, m.earliest, m.latest));
+    assert_eq!(
+        window(at(
+            monday(),
+            "after my shift ends at four i need half an hour to get home"
+        )),
+        Some((None, hm(16, 30), None))
+    );
+    assert_eq!(
+        window(at(
+            monday(),
+            "i get off work at 5 and its about a twenty minute drive"
+        )),
+        Some((None, hm(17, 20), None))
+    );
+    assert_eq!(
+        window(at(monday(), "im at work till four thirty")),
+        Some((None, hm(16, 30), None))
+    );
+    assert_eq!(
+        window(at(monday(), "tomorrow ill be home by six")),
+        Some((None, hm(18, 0), None))
+    );
+    assert_eq!(
+        window(heard(monday(), "were normally home by four thirty")),
+        Some((None, hm(16, 30), None))
+    );
+    // Without a busy spell, "by" and "until" stay upper bounds.
+    assert_eq!(
+        window(at(monday(), "can you get here by 3")),
+        Some((None, None, hm(15, 0)))
+    );
+    assert_eq!(
+        window(at(monday(), "im home until two")),
+        Some((None, None, hm(14, 0)))
+    );
+    // A visit to the caller's home is a time, not the end of their day.
+    assert_eq!(
+        at(monday(), "can your guy come over at 3").and_then(|m| m.time),
+        hm(15, 0)
+    );
+    assert_eq!(
+        at(monday(), "send someone to my home at 10 tomorrow").and_then(|m| m.time),
+        hm(10, 0)
+    );
+    // "in 20 minutes" is from now, not a way home.
+    let m = at(monday(), "i can be there in 20 minutes");
+    assert_eq!(m.and_then(|m| m.time), hm(9, 32));
+}
+
+#[test]
+fn any_time_on_a_day_is_the_day_only() {
+    for s in [
+        "whenever youre free thursday",
+        "any time thursday",
+        "anytime on thursday is fine im home all day",
+        "thursday whenever works for you guys",
+    ] {
+        let m = at(monday(), s);
+        assert_eq!(
+            m,
+            Some(DateTimeMention {
+                date: ymd(2026, 6, 4),
+                time: None,
+                earliest: None,
+                latest: None,
+                prefer: None,
+            }),
+            "{s}"
+        );
+    }
 }
