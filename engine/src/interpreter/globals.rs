@@ -344,6 +344,13 @@ impl Turn<'_> {
     /// hours") rather than a request phrased as one ("can someone come out tomorrow"); one that
     /// names a time to book ("do you have anything tomorrow") is a request.
     pub(crate) fn asks_for_information(&self, norm: &str) -> bool {
+        self.shaped_as_information_question(norm)
+            && crate::extract::datetime::extract_datetime(norm, self.now, false).is_none()
+    }
+
+    /// The shape of a question for information, whatever day it names ("are you open
+    /// tomorrow").
+    pub(crate) fn shaped_as_information_question(&self, norm: &str) -> bool {
         let words: Vec<&str> = norm.split_whitespace().collect();
         let start = words
             .iter()
@@ -397,6 +404,6 @@ impl Turn<'_> {
             ["are" | "is", "you" | "yall" | "it" | "there" | "that", ..] => true,
             _ => false,
         };
-        info && crate::extract::datetime::extract_datetime(norm, self.now, false).is_none()
+        info
     }
 }

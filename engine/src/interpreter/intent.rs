@@ -330,6 +330,19 @@ impl Turn<'_> {
         }
     }
 
+    /// The question an opening starts with, when a request follows it in another clause and
+    /// the knowledge base answers it.
+    fn leading_question(&self, reading: &Reading, norm: &str) -> Option<String> {
+        let first = reading.clauses.first().filter(|c| c.question)?;
+        if reading.clauses.len() < 2 {
+            return None;
+        }
+        let tokens: Vec<&str> = norm.split_whitespace().collect();
+        let question = tokens.get(first.start..first.end)?.join(" ");
+        (self.shaped_as_information_question(&question) && self.best_answer(&question).is_some())
+            .then_some(question)
+    }
+
     /// Acts on what an opening asks for.
     pub(crate) fn act_on_opening(
         &mut self,
@@ -356,6 +369,14 @@ impl Turn<'_> {
             Intent::Flow { flow, group, .. } => {
                 if self.engine.globals.human.flow.as_ref().map(|f| &f.value) == Some(&flow) {
                     return self.human(s);
+                }
+                // "are you open tomorrow, i need someone to look at my ac": the question is
+                // answered first, then the request goes ahead.
+                if let Some(question) = self.leading_question(reading, norm) {
+                    let prompt = self.engine.globals.questions.answer.value.clone();
+                    if self.speak_answer(s, &prompt, &question, true)? {
+                        s.outcomes.push(crate::flow::model::Outcome::Answered);
+                    }
                 }
                 self.start_flow(s, &flow, group, text, norm)
             }
