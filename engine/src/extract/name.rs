@@ -1,18 +1,59 @@
 //! A caller's name: "this is maria garcia", "name's bob jones", "its j o h n", "sam o'neil".
 //!
 //! Lead-ins ("yeah", "my name is", "it's") are stripped, spelled letters are joined, and the
-//! name runs until a word that can't be part of one ("and", "calling", "from"). Anything left
-//! that is an ordinary English word ("tomorrow", "broken") means the caller said something
-//! else, so the utterance is rejected rather than turned into a strange name.
+//! name runs until a word that can't be part of one ("and", "calling", "from"). A name has the
+//! shape of one: the words after an introduction, or the whole short answer. A word of everyday
+//! English that is not also a common name (a verb, adverb, preposition, adjective or common
+//! noun: "loud", "back", "before", "sometime", "ahead") means the caller said something else, so
+//! the utterance is rejected rather than turned into a strange name. A spelling replaces the
+//! word it spells ("tuan win that's t u a n"), a surname label brings the surname ("and the
+//! last name is ..."), and a name said twice is one ("dana dana whitfield").
 
+use super::lexicon::{WordClass, may_be_name, word_class};
 use super::normalize::normalize;
+use super::phonetic::sound_similarity;
+
+/// How alike by sound a spelling and a heard word must be for the spelling to replace it.
+const RESPELL_SIMILARITY: f32 = 0.7;
 
 /// Acknowledgements and hesitations that may precede the name.
 const LEAD_WORDS: &[&str] = &[
     "yeah", "yes", "yep", "yup", "sure", "ok", "okay", "so", "well", "hi", "hello", "hey", "oh",
     "alright", "right", "no", "nope", "sorry", "actually", "um", "uh", "and", "ah", "its", "im",
-    "name", "names", "is", "sir", "maam", "this", "thats",
+    "name", "names", "is", "sir", "maam", "this", "thats", "mr", "mrs", "ms", "miss", "dr",
 ];
+
+/// People a caller may book for or under ("it's under my husband, mark reyes").
+const RELATIONS: &[&str] = &[
+    "husband",
+    "wife",
+    "partner",
+    "boyfriend",
+    "girlfriend",
+    "fiance",
+    "fiancee",
+    "son",
+    "daughter",
+    "mom",
+    "mother",
+    "dad",
+    "father",
+    "brother",
+    "sister",
+    "grandma",
+    "grandpa",
+    "grandmother",
+    "grandfather",
+    "aunt",
+    "uncle",
+    "roommate",
+    "landlord",
+    "tenant",
+    "boss",
+];
+
+/// Possessives before a relation ("my wife", "our landlord").
+const POSSESSIVES: &[&str] = &["my", "our", "the", "his", "her", "their"];
 
 /// Phrases that introduce a name; any of these makes a longer utterance acceptable.
 const INTROS: &[&str] = &[
@@ -58,6 +99,7 @@ const LATE_INTROS: &[&str] = &[
     "i am",
     "the name is",
     "under the name",
+    "under",
 ];
 
 /// Words that end a name ("john from arlington", "maria and my ac").
@@ -66,25 +108,6 @@ const STOPS: &[&str] = &[
     "thanks", "thank", "please", "the", "in", "over", "on", "about", "for", "again", "thats", "if",
     "so", "not",
 ];
-
-/// Ordinary words that are not (first or last) names; any of them rejects the utterance.
-/// Words that are also common names ("may", "june", "will", "bill", "mark", "rose", "price")
-/// stay out.
-const NOT_NAMES: &str = "\
-yes yeah no nope ok okay sure hello hi hey thanks thank you please a an or me mine we our \
-us it its is are was be to of by this that there what when where who why how which do \
-does did dont want wanna need like would could can cant have has had get got book booking \
-schedule scheduling appointment visit service repair fix talk someone somebody person \
-human agent representative operator today tomorrow tonight morning afternoon evening noon \
-monday tuesday wednesday thursday friday saturday sunday week weekend next time am pm ac \
-air conditioner conditioning heat heater heating furnace pump cooling cool cold hot warm \
-broken broke working work works not unit system thermostat hvac leak leaking noise \
-emergency gas smell help problem issue fine good great correct wrong sorry wait actually \
-just none nothing number phone address name one two three four five six seven eight nine \
-ten know think mean guess say said repeat all some any maybe really very too also then \
-now later soon cancel reschedule cost much many hours open closed customer calling \
-home house here hold on minute second bye goodbye again sounds perfect alright right \
-going stop still check yet off out up down new old set";
 
 /// Words ending a spelled-out stretch: "john spelled j o h n".
 const SPELL_MARKERS: &[&str] = &["spelled", "spelling", "spell", "thats"];
@@ -122,34 +145,57 @@ pub fn extract_person_name(text: &str) -> Option<String> {
 fn name_from(words: &[Word]) -> Option<String> {
     let (words, introduced) = strip_lead(words);
     let mut name: Vec<Word> = Vec::new();
-    let mut iter = words.iter().peekable();
-    while let Some(w) = iter.next() {
+    let mut i = 0;
+    while let Some(w) = words.get(i) {
         let key = w.key.as_str();
-        // "john spelled j o h n": the spelling replaces the word before it.
+        i += 1;
+        // "john spelled j o h n", "tuan thats t u a n": the spelling replaces the word it spells.
         if SPELL_MARKERS.contains(&key)
-            && let Some(sp) = iter.next_if(|n| n.spelled)
+            && let Some(spelling) = words.get(i).filter(|n| n.spelled)
         {
-            if let Some(last) = name.last_mut() {
-                *last = sp.clone();
-            } else {
-                name.push(sp.clone());
-            }
+            i += 1;
+            respell(&mut name, spelling);
             continue;
         }
-        // "first name john last name smith": the second label just continues the name.
-        if key == "last" && iter.next_if(|n| n.key == "name").is_some() {
-            iter.next_if(|n| n.key == "is");
+        // "first name john last name smith", "dana and the last name is whitfield": what
+        // follows is the surname, in place of any surname heard before.
+        if let Some(label) = surname_label(words.get(i - 1..).unwrap_or_default()) {
+            i += label - 1;
+            name.truncate(1);
             continue;
         }
         if STOPS.contains(&key) {
             break;
         }
-        // "smith s m i t h": a spelling right after the same word confirms it.
-        if w.spelled && name.last().is_some_and(|l| l.key == w.key) {
+        // The name ends at the first everyday word ("its gary moss can you put me through"); an
+        // answer that starts with one is not a name ("its loud in here", "sometime next week").
+        // A misheard word the caller goes on to spell stays for now ("tuan win thats t u a
+        // n"): the spelling decides what it becomes.
+        let spelled_next = match (words.get(i), words.get(i + 1)) {
+            (Some(next), _) if next.spelled => true,
+            (Some(marker), Some(spelling)) => {
+                SPELL_MARKERS.contains(&marker.key.as_str()) && spelling.spelled
+            }
+            _ => false,
+        };
+        if !w.spelled && (!may_be_name(key) || is_hesitation(key)) && !spelled_next {
+            if name.is_empty() {
+                return None;
+            }
+            break;
+        }
+        // "smith s m i t h", "whit field w h i t f i e l d": a spelling right after the
+        // words it spells confirms or corrects them.
+        if w.spelled && respell_trailing(&mut name, w) {
+            continue;
+        }
+        // "dana dana whitfield", "gary um gary moss": a first name said twice is one.
+        if name.last().is_some_and(|l| l.key == w.key) {
             continue;
         }
         name.push(w.clone());
     }
+    drop_repeated_half(&mut name);
     let max_words = if introduced { 4 } else { 3 };
     if name.is_empty() || name.len() > max_words {
         return None;
@@ -159,7 +205,7 @@ fn name_from(words: &[Word]) -> Option<String> {
         let letters = w.key.chars().all(|c| c.is_ascii_alphabetic());
         // Single letters only as middle initials ("john f kennedy").
         let long_enough = w.key.len() >= 2 || (i > 0 && i < last);
-        if !letters || !long_enough || NOT_NAMES.split_whitespace().any(|x| x == w.key) {
+        if !letters || !long_enough {
             return None;
         }
     }
@@ -169,6 +215,92 @@ fn name_from(words: &[Word]) -> Option<String> {
             .collect::<Vec<_>>()
             .join(" "),
     )
+}
+
+/// Words of a surname label at the start of `words` ("last name", "and the last name is",
+/// "my surname is"), or `None`.
+fn surname_label(words: &[Word]) -> Option<usize> {
+    let keys: Vec<&str> = words.iter().take(6).map(|w| w.key.as_str()).collect();
+    let mut n = 0;
+    while matches!(
+        keys.get(n),
+        Some(&("and" | "the" | "my" | "his" | "her" | "our"))
+    ) {
+        n += 1;
+    }
+    n += match (keys.get(n), keys.get(n + 1)) {
+        (Some(&("last" | "family")), Some(&"name")) => 2,
+        (Some(&"surname"), _) => 1,
+        _ => return None,
+    };
+    while matches!(
+        keys.get(n),
+        Some(&("is" | "its" | "thats" | "would" | "be"))
+    ) {
+        n += 1;
+    }
+    Some(n)
+}
+
+/// A spelling after a marker replaces the name word that sounds most like it, or is added.
+fn respell(name: &mut Vec<Word>, spelling: &Word) {
+    if respell_trailing(name, spelling) {
+        return;
+    }
+    let closest = name
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (i, sound_similarity(&w.key, &spelling.key)))
+        .filter(|(_, score)| *score >= RESPELL_SIMILARITY)
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    match closest {
+        Some((i, _)) => name[i] = spelling.clone(),
+        // "its jon spelled j o n n": with nothing alike, the spelling corrects the last word.
+        None => match name.last_mut() {
+            Some(last) if !last.spelled => *last = spelling.clone(),
+            _ => name.push(spelling.clone()),
+        },
+    }
+}
+
+/// Replaces the last one or two name words when the spelling spells them (as heard, joined, or
+/// by sound). Returns false, changing nothing, when it spells something else.
+fn respell_trailing(name: &mut Vec<Word>, spelling: &Word) -> bool {
+    for k in [2, 1] {
+        let Some(from) = name.len().checked_sub(k) else {
+            continue;
+        };
+        // Only words as heard are respelled, never an earlier spelling.
+        let heard: Vec<&Word> = name[from..].iter().collect();
+        if heard.iter().any(|w| w.spelled) {
+            continue;
+        }
+        let joined: String = heard.iter().map(|w| w.key.as_str()).collect();
+        // Two words are one split by the recognizer only when they spell nearly the same;
+        // one word may also just sound like the spelling.
+        let alike = strsim::levenshtein(&joined, &spelling.key) * 4 <= spelling.key.len()
+            || (k == 1 && sound_similarity(&joined, &spelling.key) >= RESPELL_SIMILARITY);
+        if alike {
+            name.truncate(from);
+            name.push(spelling.clone());
+            return true;
+        }
+    }
+    false
+}
+
+/// "dana whitfield dana whitfield" is one name said twice.
+fn drop_repeated_half(name: &mut Vec<Word>) {
+    let n = name.len();
+    if n >= 2
+        && n.is_multiple_of(2)
+        && name[..n / 2]
+            .iter()
+            .zip(&name[n / 2..])
+            .all(|(a, b)| a.key == b.key)
+    {
+        name.truncate(n / 2);
+    }
 }
 
 /// Words with their in-word apostrophes and hyphens; other punctuation separates.
@@ -231,11 +363,43 @@ fn join_spelled(words: Vec<Word>) -> Vec<Word> {
     out
 }
 
-/// Drops acknowledgements and introductions; reports whether an introduction was heard.
+/// "uhhh", "hmmm", "errr": hesitations longer than the fillers normalization drops.
+fn is_hesitation(word: &str) -> bool {
+    word.len() >= 3
+        && ["uhm", "ah", "oh", "erm"]
+            .iter()
+            .any(|sounds| word.chars().all(|c| sounds.contains(c)))
+}
+
+/// Drops acknowledgements and introductions, hedges after an introduction ("it's probably")
+/// and a relation ("under my husband"); reports whether an introduction was heard.
 fn strip_lead(words: &[Word]) -> (&[Word], bool) {
     let mut rest = words;
     let mut introduced = false;
     loop {
+        let relation = match rest {
+            [possessive, relation, ..]
+                if POSSESSIVES.contains(&possessive.key.as_str())
+                    && RELATIONS.iter().any(|r| {
+                        relation.key == *r || relation.key.strip_suffix('s') == Some(r)
+                    }) =>
+            {
+                Some(2)
+            }
+            _ => None,
+        };
+        if let Some(n) = relation {
+            rest = rest.get(n..).unwrap_or_default();
+            continue;
+        }
+        if introduced
+            && rest
+                .first()
+                .is_some_and(|w| word_class(&w.key) == Some(WordClass::Adverb))
+        {
+            rest = rest.get(1..).unwrap_or_default();
+            continue;
+        }
         let intro = INTROS.iter().find_map(|p| {
             let parts: Vec<&str> = p.split(' ').collect();
             let matches = parts.len() <= rest.len()
@@ -370,6 +534,130 @@ mod tests {
             "this is an emergency",
             "a",
             "my name is",
+        ] {
+            assert_eq!(n(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn talk_that_is_not_a_name() {
+        for t in [
+            "hang on a second im just walking outside its noisy out here",
+            "give me a minute im driving",
+            "alright im back now",
+            "sorry im here",
+            "first can you tell me how much the visit costs",
+            "before we go on what do you charge",
+            "maybe later this week",
+            "sometime tomorrow",
+            "go ahead",
+            "sure go on",
+            "one more thing",
+            "its kind of a long story",
+            "im not sure",
+            "im calling for my mom",
+            "its cold in here",
+            "quick question",
+        ] {
+            assert_eq!(n(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn names_that_are_also_words_still_work() {
+        assert_eq!(n("will young").as_deref(), Some("Will Young"));
+        assert_eq!(n("its rose banks").as_deref(), Some("Rose Banks"));
+        assert_eq!(n("my name is mark price").as_deref(), Some("Mark Price"));
+        assert_eq!(n("june fuller").as_deref(), Some("June Fuller"));
+    }
+
+    #[test]
+    fn the_name_ends_where_everyday_talk_begins() {
+        assert_eq!(
+            n("its nina ford now could you put me through to billing").as_deref(),
+            Some("Nina Ford")
+        );
+        assert_eq!(
+            n("my name is oscar reyes id like to ask about my bill").as_deref(),
+            Some("Oscar Reyes")
+        );
+        assert_eq!(
+            n("its tom pryor sorry wait the dog is barking").as_deref(),
+            Some("Tom Pryor")
+        );
+        assert_eq!(n("uhhh"), None);
+        assert_eq!(n("mrs okafor").as_deref(), Some("Okafor"));
+    }
+
+    #[test]
+    fn hedges_and_relations_before_the_name() {
+        assert_eq!(
+            n("its probably under my wife gina lowry").as_deref(),
+            Some("Gina Lowry")
+        );
+        assert_eq!(
+            n("it should be under my dad earl vance").as_deref(),
+            Some("Earl Vance")
+        );
+        assert_eq!(
+            n("my husbands name is theo grant").as_deref(),
+            Some("Theo Grant")
+        );
+        assert_eq!(n("its definitely pham p h a m").as_deref(), Some("Pham"));
+        assert_eq!(
+            n("its rhea shaw sorry let me spell it s h a w").as_deref(),
+            Some("Rhea Shaw")
+        );
+    }
+
+    #[test]
+    fn a_first_name_said_twice_is_one() {
+        assert_eq!(
+            n("uh its marcus marcus bell").as_deref(),
+            Some("Marcus Bell")
+        );
+        assert_eq!(n("lena um lena ortiz").as_deref(), Some("Lena Ortiz"));
+        assert_eq!(n("omar haddad omar haddad").as_deref(), Some("Omar Haddad"));
+    }
+
+    #[test]
+    fn spellings_replace_what_they_spell() {
+        // The recognizer split the surname; the spelling puts it together.
+        assert_eq!(
+            n("greta hollen beck h o l l e n b e c k").as_deref(),
+            Some("Greta Hollenbeck")
+        );
+        assert_eq!(
+            n("its greta hollinbeck h o l l e n b e c k").as_deref(),
+            Some("Greta Hollenbeck")
+        );
+        // A marker spelling confirms the first name; the labelled surname replaces a misheard one.
+        assert_eq!(
+            n("its minh fam thats m i n h and the last name is p h a m").as_deref(),
+            Some("Minh Pham")
+        );
+        assert_eq!(
+            n("dario and my last name is k o v a c").as_deref(),
+            Some("Dario Kovac")
+        );
+        assert_eq!(n("ivy surname is chen").as_deref(), Some("Ivy Chen"));
+        // A spelled surname after the full name replaces the surname only.
+        assert_eq!(
+            n("sure its ada kowalczyk thats k o w a l c z y k").as_deref(),
+            Some("Ada Kowalczyk")
+        );
+    }
+
+    #[test]
+    fn everyday_words_once_refused_by_a_list_are_still_refused() {
+        for t in [
+            "operator",
+            "representative please",
+            "repeat",
+            "hvac",
+            "human",
+            "new",
+            "its set",
         ] {
             assert_eq!(n(t), None, "{t}");
         }
