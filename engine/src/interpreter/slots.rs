@@ -8,7 +8,7 @@ use super::{StepError, Turn};
 use crate::engine::names;
 use crate::extract::choice::extract_choice;
 use crate::extract::datetime::{DateTimeMention, extract_datetime};
-use crate::extract::location::extract_location;
+use crate::extract::location::find_location;
 use crate::extract::name::extract_person_name;
 use crate::extract::normalize::free_text;
 use crate::extract::numbers::extract_number;
@@ -130,7 +130,7 @@ impl Turn<'_> {
                 extract_person_name(text).map(Value::String)
             }
             SlotType::Phone => extract_phone(text, s.call.caller.as_deref()).map(Value::String),
-            SlotType::Location => extract_location(text, &self.engine.business.locations)
+            SlotType::Location => find_location(text, &self.engine.business.locations, asked)
                 .map(|l| json!({ "code": l.code, "name": l.name })),
             SlotType::Datetime => extract_datetime(text, self.now, asked).map(|m| mention_json(&m)),
             SlotType::YesNo => extract_yes_no(norm).map(Value::Bool),
