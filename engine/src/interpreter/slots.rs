@@ -13,7 +13,7 @@ use crate::extract::name::extract_person_name;
 use crate::extract::normalize::free_text;
 use crate::extract::numbers::extract_number;
 use crate::extract::phone::extract_phone;
-use crate::extract::yes_no::extract_yes_no;
+use crate::extract::yes_no::{YesNoContext, extract_yes_no, extract_yes_no_in};
 use crate::flow::model::{FlowDef, SlotDef, SlotRule, SlotType, StateDef};
 use crate::session::Session;
 use crate::speak::speak_datetime;
@@ -133,7 +133,13 @@ impl Turn<'_> {
             SlotType::Location => find_location(text, &self.engine.business.locations, asked)
                 .map(|l| json!({ "code": l.code, "name": l.name })),
             SlotType::Datetime => extract_datetime(text, self.now, asked).map(|m| mention_json(&m)),
-            SlotType::YesNo => extract_yes_no(norm).map(Value::Bool),
+            SlotType::YesNo => {
+                let context = YesNoContext {
+                    affirm: &def.affirm,
+                    deny: &def.deny,
+                };
+                extract_yes_no_in(norm, &context).map(Value::Bool)
+            }
             SlotType::Number => extract_number(text).map(|n| json!(n)),
             SlotType::Choice => extract_choice(text, &def.options)
                 .and_then(|i| def.options.get(i))
