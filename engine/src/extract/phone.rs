@@ -40,7 +40,10 @@ const CALLER_ID_PHRASES: &[&str] = &[
 /// plus. `caller_id` (E.164) is returned for "the one i'm calling from", "this number",
 /// "same number", "you can use this one" when no number is spoken.
 /// NANP validation for 10/11-digit US numbers (area code and exchange not starting with 0/1).
+/// `caller_id` may be withheld ("anonymous", "+266696687"): then "this number" gives nothing.
 pub fn extract_phone(text: &str, caller_id: Option<&str>) -> Option<String> {
+    let caller_id = caller_id.and_then(caller_id_number);
+    let caller_id = caller_id.as_deref();
     let words = tokens(text);
     let runs = digit_runs(&words);
     if let Some(found) = runs.iter().find_map(validate) {
@@ -87,6 +90,60 @@ pub fn extract_phone(text: &str, caller_id: Option<&str>) -> Option<String> {
         return caller_id.map(str::to_owned);
     }
     None
+}
+
+/// What carriers send instead of a withheld number, as words or spelled on a keypad (Twilio
+/// gives an anonymous caller as "+266696687", ANONYMOUS on the keys).
+const WITHHELD: &[&str] = &[
+    "anonymous",
+    "restricted",
+    "unknown",
+    "unavailable",
+    "private",
+    "blocked",
+    "withheld",
+];
+
+/// The caller's own number from a caller ID, in E.164 ("+12145550123", "214-555-0123"), or
+/// `None` when it is withheld ("anonymous", "restricted", "unknown", empty, or one of those
+/// words spelled on a keypad) or is not a phone number at all ("client:alice").
+pub fn caller_id_number(caller_id: &str) -> Option<String> {
+    let lowered = caller_id.trim().to_lowercase();
+    if lowered.is_empty() || WITHHELD.iter().any(|w| lowered.contains(w)) {
+        return None;
+    }
+    if lowered.chars().any(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let digits: String = lowered.chars().filter(char::is_ascii_digit).collect();
+    if WITHHELD.iter().any(|w| keypad_digits(w) == digits) {
+        return None;
+    }
+    validate(&Run {
+        plus: lowered.starts_with('+'),
+        digits,
+        ..Run::default()
+    })
+}
+
+/// The keys that spell a word on a phone keypad ("anonymous" -> "266696687").
+fn keypad_digits(word: &str) -> String {
+    word.chars()
+        .filter_map(|c| {
+            let key = match c {
+                'a'..='c' => '2',
+                'd'..='f' => '3',
+                'g'..='i' => '4',
+                'j'..='l' => '5',
+                'm'..='o' => '6',
+                'p'..='s' => '7',
+                't'..='v' => '8',
+                'w'..='z' => '9',
+                _ => return None,
+            };
+            Some(key)
+        })
+        .collect()
 }
 
 #[derive(Debug, Default)]
@@ -441,6 +498,56 @@ mod tests {
         );
         // A trailing exclamation after a complete number doesn't spoil it.
         assert_eq!(p("214 555 0123 oh"), want);
+    }
+
+    #[test]
+    fn withheld_caller_ids_are_no_number() {
+        for withheld in [
+            "anonymous",
+            "Anonymous",
+            "restricted",
+            "UNKNOWN",
+            "",
+            "  ",
+            "+266696687",
+            "+7378742833",
+            "+8656696",
+            "+86282452253",
+            "client:alice",
+        ] {
+            assert_eq!(caller_id_number(withheld), None, "{withheld}");
+            assert_eq!(
+                extract_phone("you can use this number", Some(withheld)),
+                None
+            );
+        }
+        assert_eq!(
+            caller_id_number("+12145550123"),
+            Some("+12145550123".into())
+        );
+        assert_eq!(
+            caller_id_number("(817) 555-0142"),
+            Some("+18175550142".into())
+        );
+        // A spoken number does not need the caller id.
+        assert_eq!(
+            extract_phone(
+                "call me on two one four five five five zero one four four",
+                Some("anonymous")
+            ),
+            Some("+12145550144".into())
+        );
+    }
+
+    #[test]
+    fn number_with_its_area_code_said_first() {
+        let want = Some("+19725550187".to_string());
+        assert_eq!(p("area code 972 555 0187"), want);
+        assert_eq!(
+            p("its area code nine seven two and then five five five oh one eight seven"),
+            want
+        );
+        assert_eq!(p("the area code is 972 and the number is 555 0187"), want);
     }
 
     #[test]

@@ -62,7 +62,10 @@ impl Turn<'_> {
         for (name, def) in flow.slots.iter() {
             let name = name.value.as_str();
             let is_asked = asked == Some(name);
-            let filled = s.slot(name).is_some();
+            // A default (the caller ID as the callback number) is a guess the caller's own
+            // words replace: "call me on my cell ..." fills the slot as if it were empty.
+            let defaulted = self.holds_default(s, &flow.flow.value, name, def)?;
+            let filled = s.slot(name).is_some() && !defaulted;
             if filled && !correction {
                 continue;
             }
@@ -90,6 +93,9 @@ impl Turn<'_> {
                     .or_else(|| self.extract_value(s, def, text, norm, as_asked))
             };
             let Some(mut value) = value else { continue };
+            if defaulted && s.slot(name) == Some(&value) {
+                continue;
+            }
             if let Some(rule) = self.broken_rule(def, &value) {
                 if is_asked {
                     found.rejected = Some(rule);
