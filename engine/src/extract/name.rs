@@ -22,6 +22,7 @@ const LEAD_WORDS: &[&str] = &[
     "yeah", "yes", "yep", "yup", "sure", "ok", "okay", "so", "well", "hi", "hello", "hey", "oh",
     "alright", "right", "no", "nope", "sorry", "actually", "um", "uh", "and", "ah", "its", "im",
     "name", "names", "is", "sir", "maam", "this", "thats", "mr", "mrs", "ms", "miss", "dr",
+    "doctor",
 ];
 
 /// People a caller may book for or under ("it's under my husband, mark reyes").
@@ -429,6 +430,7 @@ mod tests {
         );
         assert_eq!(n("uhhh"), None);
         assert_eq!(n("mrs okafor").as_deref(), Some("Okafor"));
+        assert_eq!(n("its doctor anand").as_deref(), Some("Anand"));
     }
 
     #[test]
