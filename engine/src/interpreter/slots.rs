@@ -12,7 +12,7 @@ use crate::extract::location::find_location;
 use crate::extract::name::extract_person_name;
 use crate::extract::normalize::free_text;
 use crate::extract::numbers::extract_number;
-use crate::extract::phone::extract_phone;
+use crate::extract::phone::{extract_phone, without_phone_numbers};
 use crate::extract::yes_no::{YesNoContext, extract_yes_no, extract_yes_no_in};
 use crate::flow::model::{FlowDef, SlotDef, SlotRule, SlotType, StateDef};
 use crate::session::Session;
@@ -138,7 +138,11 @@ impl Turn<'_> {
             SlotType::Phone => extract_phone(text, s.call.caller.as_deref()).map(Value::String),
             SlotType::Location => find_location(text, &self.engine.business.locations, asked)
                 .map(|l| json!({ "code": l.code, "name": l.name })),
-            SlotType::Datetime => extract_datetime(text, self.now, asked).map(|m| mention_json(&m)),
+            SlotType::Datetime => {
+                // "call me on eight one seven five five five ..." names no time.
+                let text = without_phone_numbers(text);
+                extract_datetime(&text, self.now, asked).map(|m| mention_json(&m))
+            }
             SlotType::YesNo => {
                 let context = YesNoContext {
                     affirm: &def.affirm,
