@@ -2,10 +2,26 @@
 //!
 //! Names and aliases come from configuration. Each is compared to word windows of the same
 //! length, first exactly, then with a small edit distance (with spaces removed, so "fortworth"
-//! and "forth worth" both reach "fort worth"). Common abbreviations are expanded first.
+//! and "forth worth" both reach "fort worth"). Common abbreviations are expanded first. Then
+//! by sound ([`PhoneticIndex`]): a recognizer writes "are linked in" or "dollas" for what it
+//! could not spell. Sound alone is trusted far less when the location was not asked for, and
+//! heard words that are themselves everyday English ("for work") need a closer match than
+//! words that are not ("linkon").
+//!
+//! When several places are named, the one said last counts ("i said fort worth but i meant
+//! arlington"); a place right after "not" is one the caller does not want.
 
+use super::lexicon::is_common_word;
 use super::normalize::tokens;
+use super::phonetic::PhoneticIndex;
 use crate::business::Location;
+
+/// Sound similarity a window must reach when the caller was asked where they are.
+const ASKED_MIN_SOUND: f32 = 0.8;
+/// ... when every heard word of the window is an everyday English word ("fourth word").
+const ASKED_MIN_SOUND_COMMON_WORDS: f32 = 0.85;
+/// ... when the location was not asked: only near-certain matches, never of everyday words.
+const UNASKED_MIN_SOUND: f32 = 0.9;
 
 /// Abbreviations ASR and callers use in place names.
 fn expand(word: &str) -> &str {
@@ -36,20 +52,90 @@ fn allowed_edits(len: usize) -> usize {
     }
 }
 
-/// One way of matching: which location, how well (lower is better), where it ended.
+/// One way of matching: which location, how well, where.
+#[derive(Debug, Clone, Copy)]
 struct Hit {
     index: usize,
-    edits: usize,
+    /// Spelling edits (0 exact), or 3 + a sound mismatch for sound matches: any spelling
+    /// match beats a sound match over the same words.
+    cost: f32,
+    start: usize,
     end: usize,
     words: usize,
 }
 
 /// Configured names and aliases, multiword, fuzzy ("fort worth", "ft worth", "forth worth",
-/// "arlington texas", "dalas", "in dallas please"). Returns the matched location; `None` for
-/// unrelated words, or when two places are named equally well and neither is negated.
+/// "arlington texas", "dalas", "in dallas please"), as heard in passing: sound matches only
+/// when near-certain. Returns the matched location; `None` for unrelated words, or when two
+/// places are named equally well at the same place and neither is negated.
 pub fn extract_location<'a>(text: &str, locations: &'a [Location]) -> Option<&'a Location> {
+    find_location(text, locations, false)
+}
+
+/// [`extract_location`] for an answer to "which location?" (`asked`): a recognizer's
+/// spelling of a place by its sound ("are linked in", "fourth word", "dollas") counts too.
+pub fn find_location<'a>(
+    text: &str,
+    locations: &'a [Location],
+    asked: bool,
+) -> Option<&'a Location> {
     let words = phrase_words(text);
-    let mut hits: Vec<Hit> = Vec::new();
+    let negated = |start: usize| {
+        start
+            .checked_sub(1)
+            .and_then(|j| words.get(j))
+            .is_some_and(|w| w == "not")
+    };
+    let mut hits = spelled_hits(&words, locations);
+    hits.extend(sound_hits(&words, locations, asked));
+    hits.retain(|h| !negated(h.start));
+    // Overlapping hits are one mention: the best of them (cheapest, then longest phrase)
+    // stands for it. Of separate mentions, the last said wins ("dallas, no, fort worth").
+    let best_of = |group: &[Hit]| -> Option<Hit> {
+        group.iter().copied().min_by(|a, b| {
+            a.cost
+                .total_cmp(&b.cost)
+                .then(b.words.cmp(&a.words))
+                .then(b.end.cmp(&a.end))
+        })
+    };
+    let last_start = hits.iter().map(|h| h.start).max()?;
+    let last_mention: Vec<Hit> = {
+        // Grow the group of hits overlapping the last one said.
+        let mut group: Vec<Hit> = hits
+            .iter()
+            .copied()
+            .filter(|h| h.start == last_start)
+            .collect();
+        loop {
+            let (lo, hi) = group.iter().fold((usize::MAX, 0), |(lo, hi), h| {
+                (lo.min(h.start), hi.max(h.end))
+            });
+            let more: Vec<Hit> = hits
+                .iter()
+                .copied()
+                .filter(|h| h.start < hi && h.end > lo)
+                .collect();
+            if more.len() == group.len() {
+                break group;
+            }
+            group = more;
+        }
+    };
+    let best = best_of(&last_mention)?;
+    // Two different places as good as each other over the same words are a tie.
+    let tied = last_mention.iter().any(|h| {
+        h.index != best.index && h.cost == best.cost && h.words == best.words && h.end == best.end
+    });
+    if tied {
+        return None;
+    }
+    locations.get(best.index)
+}
+
+/// Exact and near-spelling matches of every name, alias and code.
+fn spelled_hits(words: &[String], locations: &[Location]) -> Vec<Hit> {
+    let mut hits = Vec::new();
     for (index, loc) in locations.iter().enumerate() {
         let names = std::iter::once(&loc.name)
             .chain(&loc.aliases)
@@ -66,14 +152,6 @@ pub fn extract_location<'a>(text: &str, locations: &'a [Location]) -> Option<&'a
                     let Some(window) = words.get(start..start + n) else {
                         continue;
                     };
-                    // "not dallas" names a place the caller does not want.
-                    let negated = start
-                        .checked_sub(1)
-                        .and_then(|j| words.get(j))
-                        .is_some_and(|w| w == "not");
-                    if negated {
-                        continue;
-                    }
                     let candidate: String = window.concat();
                     let edits = if name == &loc.code {
                         // Codes ("dal") only count exactly, they are too short to guess at.
@@ -90,7 +168,8 @@ pub fn extract_location<'a>(text: &str, locations: &'a [Location]) -> Option<&'a
                     }
                     hits.push(Hit {
                         index,
-                        edits,
+                        cost: edits as f32,
+                        start,
                         end: start + n,
                         words: phrase.len(),
                     });
@@ -98,22 +177,40 @@ pub fn extract_location<'a>(text: &str, locations: &'a [Location]) -> Option<&'a
             }
         }
     }
-    // Best: fewest edits, then the longest phrase, then the place said last ("dallas, no
-    // actually fort worth").
-    let best = hits.iter().min_by(|a, b| {
-        a.edits
-            .cmp(&b.edits)
-            .then(b.words.cmp(&a.words))
-            .then(b.end.cmp(&a.end))
-    })?;
-    // Two different places at the same quality and position are a tie we can't break.
-    let tied = hits.iter().any(|h| {
-        h.index != best.index && h.edits == best.edits && h.words == best.words && h.end == best.end
-    });
-    if tied {
-        return None;
-    }
-    locations.get(best.index)
+    hits
+}
+
+/// Matches by sound of names and aliases (codes are never guessed at).
+fn sound_hits(words: &[String], locations: &[Location], asked: bool) -> Vec<Hit> {
+    let index = PhoneticIndex::new(locations.iter().enumerate().flat_map(|(i, loc)| {
+        std::iter::once((i, loc.name.as_str()))
+            .chain(loc.aliases.iter().map(move |a| (i, a.as_str())))
+    }));
+    let floor = if asked {
+        ASKED_MIN_SOUND
+    } else {
+        UNASKED_MIN_SOUND
+    };
+    index
+        .find(words, floor)
+        .into_iter()
+        .filter(|m| {
+            let heard = words.get(m.start..m.end).unwrap_or_default();
+            let everyday = heard.iter().all(|w| is_common_word(w));
+            match (asked, everyday) {
+                (_, false) => true,
+                (true, true) => m.score >= ASKED_MIN_SOUND_COMMON_WORDS,
+                (false, true) => false,
+            }
+        })
+        .map(|m| Hit {
+            index: m.id,
+            cost: 3.0 + (1.0 - m.score),
+            start: m.start,
+            end: m.end,
+            words: m.phrase.split_whitespace().count(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -176,6 +273,51 @@ mod tests {
         assert_eq!(code("not dallas, arlington").as_deref(), Some("ARL"));
     }
 
+    fn asked(text: &str) -> Option<String> {
+        let l = locs();
+        find_location(text, &l, true).map(|l| l.code.clone())
+    }
+
+    #[test]
+    fn the_last_place_said_counts() {
+        assert_eq!(
+            code("i told you fort worth earlier but its really arlington").as_deref(),
+            Some("ARL")
+        );
+        assert_eq!(code("arlington texas").as_deref(), Some("ARL"));
+        assert_eq!(
+            code("we used to be in arlington now were in dallas texas").as_deref(),
+            Some("DAL")
+        );
+    }
+
+    #[test]
+    fn asked_places_are_heard_by_sound() {
+        assert_eq!(asked("uh r linkon").as_deref(), Some("ARL"));
+        assert_eq!(asked("R-Linkon.").as_deref(), Some("ARL"));
+        assert_eq!(asked("were out in are linked in").as_deref(), Some("ARL"));
+        assert_eq!(asked("fourth word").as_deref(), Some("FTW"));
+        assert_eq!(asked("the fort worths office").as_deref(), Some("FTW"));
+        assert_eq!(asked("dollas").as_deref(), Some("DAL"));
+        assert_eq!(asked("doulas texas").as_deref(), Some("DAL"));
+    }
+
+    #[test]
+    fn sound_alone_is_not_trusted_in_passing() {
+        // Not asked: everyday words never match by sound, other words only when near-certain.
+        assert_eq!(code("i called for work"), None);
+        assert_eq!(code("the fourth word i said"), None);
+        assert_eq!(
+            code("can someone come out to are linked in").as_deref(),
+            Some("ARL")
+        );
+        assert_eq!(code("we live in dollas"), Some("DAL".into()));
+        // Asked: everyday words still need to sound close.
+        assert_eq!(asked("i called for work"), None);
+        assert_eq!(asked("its about fifty dollars right"), None);
+        assert_eq!(asked("not dollas arlington").as_deref(), Some("ARL"));
+    }
+
     #[test]
     fn unrelated_words_do_not_match() {
         assert_eq!(code("houston"), None);
@@ -185,5 +327,14 @@ mod tests {
         assert_eq!(code("the palace"), None);
         assert_eq!(code("its not worth it"), None);
         assert_eq!(code(""), None);
+        for text in [
+            "yes",
+            "my ac is broken",
+            "tomorrow at ten",
+            "its not worth it",
+            "houston",
+        ] {
+            assert_eq!(asked(text), None, "{text}");
+        }
     }
 }

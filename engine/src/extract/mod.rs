@@ -3,9 +3,11 @@
 
 pub mod choice;
 pub mod datetime;
+pub mod lexicon;
 pub mod location;
 pub mod name;
 pub mod normalize;
 pub mod numbers;
 pub mod phone;
+pub mod phonetic;
 pub mod yes_no;

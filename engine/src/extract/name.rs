@@ -1,18 +1,61 @@
 //! A caller's name: "this is maria garcia", "name's bob jones", "its j o h n", "sam o'neil".
 //!
 //! Lead-ins ("yeah", "my name is", "it's") are stripped, spelled letters are joined, and the
-//! name runs until a word that can't be part of one ("and", "calling", "from"). Anything left
-//! that is an ordinary English word ("tomorrow", "broken") means the caller said something
-//! else, so the utterance is rejected rather than turned into a strange name.
+//! name runs until a word that can't be part of one ("and", "calling", "from"). A name has the
+//! shape of one: the words after an introduction, or the whole short answer. A word of everyday
+//! English that is not also a common name (a verb, adverb, preposition, adjective or common
+//! noun: "loud", "back", "before", "sometime", "ahead") means the caller said something else, so
+//! the utterance is rejected rather than turned into a strange name. A spelling replaces the
+//! word it spells ("tuan win that's t u a n"), a surname label brings the surname ("and the
+//! last name is ..."), and a name said twice is one ("dana dana whitfield").
 
-use super::normalize::normalize;
+mod spelling;
+
+use super::lexicon::{WordClass, may_be_name, word_class};
+use spelling::{
+    SPELL_MARKERS, Word, drop_repeated_half, join_spelled, respell, respell_trailing, split_words,
+    surname_label,
+};
 
 /// Acknowledgements and hesitations that may precede the name.
 const LEAD_WORDS: &[&str] = &[
     "yeah", "yes", "yep", "yup", "sure", "ok", "okay", "so", "well", "hi", "hello", "hey", "oh",
     "alright", "right", "no", "nope", "sorry", "actually", "um", "uh", "and", "ah", "its", "im",
-    "name", "names", "is", "sir", "maam", "this", "thats",
+    "name", "names", "is", "sir", "maam", "this", "thats", "mr", "mrs", "ms", "miss", "dr",
+    "doctor",
 ];
+
+/// People a caller may book for or under ("it's under my husband, mark reyes").
+const RELATIONS: &[&str] = &[
+    "husband",
+    "wife",
+    "partner",
+    "boyfriend",
+    "girlfriend",
+    "fiance",
+    "fiancee",
+    "son",
+    "daughter",
+    "mom",
+    "mother",
+    "dad",
+    "father",
+    "brother",
+    "sister",
+    "grandma",
+    "grandpa",
+    "grandmother",
+    "grandfather",
+    "aunt",
+    "uncle",
+    "roommate",
+    "landlord",
+    "tenant",
+    "boss",
+];
+
+/// Possessives before a relation ("my wife", "our landlord").
+const POSSESSIVES: &[&str] = &["my", "our", "the", "his", "her", "their"];
 
 /// Phrases that introduce a name; any of these makes a longer utterance acceptable.
 const INTROS: &[&str] = &[
@@ -58,6 +101,7 @@ const LATE_INTROS: &[&str] = &[
     "i am",
     "the name is",
     "under the name",
+    "under",
 ];
 
 /// Words that end a name ("john from arlington", "maria and my ac").
@@ -66,38 +110,6 @@ const STOPS: &[&str] = &[
     "thanks", "thank", "please", "the", "in", "over", "on", "about", "for", "again", "thats", "if",
     "so", "not",
 ];
-
-/// Ordinary words that are not (first or last) names; any of them rejects the utterance.
-/// Words that are also common names ("may", "june", "will", "bill", "mark", "rose", "price")
-/// stay out.
-const NOT_NAMES: &str = "\
-yes yeah no nope ok okay sure hello hi hey thanks thank you please a an or me mine we our \
-us it its is are was be to of by this that there what when where who why how which do \
-does did dont want wanna need like would could can cant have has had get got book booking \
-schedule scheduling appointment visit service repair fix talk someone somebody person \
-human agent representative operator today tomorrow tonight morning afternoon evening noon \
-monday tuesday wednesday thursday friday saturday sunday week weekend next time am pm ac \
-air conditioner conditioning heat heater heating furnace pump cooling cool cold hot warm \
-broken broke working work works not unit system thermostat hvac leak leaking noise \
-emergency gas smell help problem issue fine good great correct wrong sorry wait actually \
-just none nothing number phone address name one two three four five six seven eight nine \
-ten know think mean guess say said repeat all some any maybe really very too also then \
-now later soon cancel reschedule cost much many hours open closed customer calling \
-home house here hold on minute second bye goodbye again sounds perfect alright right \
-going stop still check yet off out up down new old set";
-
-/// Words ending a spelled-out stretch: "john spelled j o h n".
-const SPELL_MARKERS: &[&str] = &["spelled", "spelling", "spell", "thats"];
-
-#[derive(Debug, Clone)]
-struct Word {
-    /// As written, lowercased, apostrophes and hyphens kept ("o'neil").
-    text: String,
-    /// Comparable form: normalized, no apostrophes or hyphens ("oneil").
-    key: String,
-    /// Joined from spelled letters.
-    spelled: bool,
-}
 
 /// "john smith" -> "John Smith"; "this is maria garcia"; "my name is ..."; "its j o h n"
 /// (spelled) -> "John"; "name's bob jones"; "uh yeah it's sam o'neil" -> "Sam O'Neil".
@@ -122,34 +134,57 @@ pub fn extract_person_name(text: &str) -> Option<String> {
 fn name_from(words: &[Word]) -> Option<String> {
     let (words, introduced) = strip_lead(words);
     let mut name: Vec<Word> = Vec::new();
-    let mut iter = words.iter().peekable();
-    while let Some(w) = iter.next() {
+    let mut i = 0;
+    while let Some(w) = words.get(i) {
         let key = w.key.as_str();
-        // "john spelled j o h n": the spelling replaces the word before it.
+        i += 1;
+        // "john spelled j o h n", "tuan thats t u a n": the spelling replaces the word it spells.
         if SPELL_MARKERS.contains(&key)
-            && let Some(sp) = iter.next_if(|n| n.spelled)
+            && let Some(spelling) = words.get(i).filter(|n| n.spelled)
         {
-            if let Some(last) = name.last_mut() {
-                *last = sp.clone();
-            } else {
-                name.push(sp.clone());
-            }
+            i += 1;
+            respell(&mut name, spelling);
             continue;
         }
-        // "first name john last name smith": the second label just continues the name.
-        if key == "last" && iter.next_if(|n| n.key == "name").is_some() {
-            iter.next_if(|n| n.key == "is");
+        // "first name john last name smith", "dana and the last name is whitfield": what
+        // follows is the surname, in place of any surname heard before.
+        if let Some(label) = surname_label(words.get(i - 1..).unwrap_or_default()) {
+            i += label - 1;
+            name.truncate(1);
             continue;
         }
         if STOPS.contains(&key) {
             break;
         }
-        // "smith s m i t h": a spelling right after the same word confirms it.
-        if w.spelled && name.last().is_some_and(|l| l.key == w.key) {
+        // The name ends at the first everyday word ("its gary moss can you put me through"); an
+        // answer that starts with one is not a name ("its loud in here", "sometime next week").
+        // A misheard word the caller goes on to spell stays for now ("tuan win thats t u a
+        // n"): the spelling decides what it becomes.
+        let spelled_next = match (words.get(i), words.get(i + 1)) {
+            (Some(next), _) if next.spelled => true,
+            (Some(marker), Some(spelling)) => {
+                SPELL_MARKERS.contains(&marker.key.as_str()) && spelling.spelled
+            }
+            _ => false,
+        };
+        if !w.spelled && (!may_be_name(key) || is_hesitation(key)) && !spelled_next {
+            if name.is_empty() {
+                return None;
+            }
+            break;
+        }
+        // "smith s m i t h", "whit field w h i t f i e l d": a spelling right after the
+        // words it spells confirms or corrects them.
+        if w.spelled && respell_trailing(&mut name, w) {
+            continue;
+        }
+        // "dana dana whitfield", "gary um gary moss": a first name said twice is one.
+        if name.last().is_some_and(|l| l.key == w.key) {
             continue;
         }
         name.push(w.clone());
     }
+    drop_repeated_half(&mut name);
     let max_words = if introduced { 4 } else { 3 };
     if name.is_empty() || name.len() > max_words {
         return None;
@@ -159,7 +194,7 @@ fn name_from(words: &[Word]) -> Option<String> {
         let letters = w.key.chars().all(|c| c.is_ascii_alphabetic());
         // Single letters only as middle initials ("john f kennedy").
         let long_enough = w.key.len() >= 2 || (i > 0 && i < last);
-        if !letters || !long_enough || NOT_NAMES.split_whitespace().any(|x| x == w.key) {
+        if !letters || !long_enough {
             return None;
         }
     }
@@ -171,71 +206,43 @@ fn name_from(words: &[Word]) -> Option<String> {
     )
 }
 
-/// Words with their in-word apostrophes and hyphens; other punctuation separates.
-fn split_words(text: &str) -> Vec<Word> {
-    let lowered = text.to_lowercase().replace(['’', '‘', '`'], "'");
-    lowered
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
-        .map(|w| w.trim_matches(|c| c == '\'' || c == '-'))
-        .filter(|w| !w.is_empty())
-        .flat_map(|w| {
-            // "j-o-h-n" is a spelling, not a hyphenated name.
-            let parts: Vec<&str> = w.split('-').collect();
-            if parts.len() > 1 && parts.iter().all(|p| p.chars().count() == 1) {
-                parts.into_iter().map(str::to_owned).collect::<Vec<_>>()
-            } else {
-                vec![w.to_owned()]
-            }
-        })
-        .filter_map(|text| {
-            let key = normalize(&text.replace('-', ""));
-            // Fillers normalize to nothing.
-            (!key.is_empty()).then_some(Word {
-                text,
-                key,
-                spelled: false,
-            })
-        })
-        .collect()
+/// "uhhh", "hmmm", "errr": hesitations longer than the fillers normalization drops.
+fn is_hesitation(word: &str) -> bool {
+    word.len() >= 3
+        && ["uhm", "ah", "oh", "erm"]
+            .iter()
+            .any(|sounds| word.chars().all(|c| sounds.contains(c)))
 }
 
-/// Runs of two or more single letters become one spelled word ("j o h n" -> "john").
-fn join_spelled(words: Vec<Word>) -> Vec<Word> {
-    let mut out: Vec<Word> = Vec::new();
-    let mut letters = String::new();
-    let flush = |letters: &mut String, out: &mut Vec<Word>| {
-        match letters.len() {
-            0 => {}
-            1 => out.push(Word {
-                text: letters.clone(),
-                key: letters.clone(),
-                spelled: false,
-            }),
-            _ => out.push(Word {
-                text: letters.clone(),
-                key: letters.clone(),
-                spelled: true,
-            }),
-        }
-        letters.clear();
-    };
-    for w in words {
-        if w.key.len() == 1 && w.key.chars().all(|c| c.is_ascii_alphabetic()) {
-            letters.push_str(&w.key);
-        } else {
-            flush(&mut letters, &mut out);
-            out.push(w);
-        }
-    }
-    flush(&mut letters, &mut out);
-    out
-}
-
-/// Drops acknowledgements and introductions; reports whether an introduction was heard.
+/// Drops acknowledgements and introductions, hedges after an introduction ("it's probably")
+/// and a relation ("under my husband"); reports whether an introduction was heard.
 fn strip_lead(words: &[Word]) -> (&[Word], bool) {
     let mut rest = words;
     let mut introduced = false;
     loop {
+        let relation = match rest {
+            [possessive, relation, ..]
+                if POSSESSIVES.contains(&possessive.key.as_str())
+                    && RELATIONS.iter().any(|r| {
+                        relation.key == *r || relation.key.strip_suffix('s') == Some(r)
+                    }) =>
+            {
+                Some(2)
+            }
+            _ => None,
+        };
+        if let Some(n) = relation {
+            rest = rest.get(n..).unwrap_or_default();
+            continue;
+        }
+        if introduced
+            && rest
+                .first()
+                .is_some_and(|w| word_class(&w.key) == Some(WordClass::Adverb))
+        {
+            rest = rest.get(1..).unwrap_or_default();
+            continue;
+        }
         let intro = INTROS.iter().find_map(|p| {
             let parts: Vec<&str> = p.split(' ').collect();
             let matches = parts.len() <= rest.len()
@@ -370,6 +377,131 @@ mod tests {
             "this is an emergency",
             "a",
             "my name is",
+        ] {
+            assert_eq!(n(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn talk_that_is_not_a_name() {
+        for t in [
+            "hang on a second im just walking outside its noisy out here",
+            "give me a minute im driving",
+            "alright im back now",
+            "sorry im here",
+            "first can you tell me how much the visit costs",
+            "before we go on what do you charge",
+            "maybe later this week",
+            "sometime tomorrow",
+            "go ahead",
+            "sure go on",
+            "one more thing",
+            "its kind of a long story",
+            "im not sure",
+            "im calling for my mom",
+            "its cold in here",
+            "quick question",
+        ] {
+            assert_eq!(n(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn names_that_are_also_words_still_work() {
+        assert_eq!(n("will young").as_deref(), Some("Will Young"));
+        assert_eq!(n("its rose banks").as_deref(), Some("Rose Banks"));
+        assert_eq!(n("my name is mark price").as_deref(), Some("Mark Price"));
+        assert_eq!(n("june fuller").as_deref(), Some("June Fuller"));
+    }
+
+    #[test]
+    fn the_name_ends_where_everyday_talk_begins() {
+        assert_eq!(
+            n("its nina ford now could you put me through to billing").as_deref(),
+            Some("Nina Ford")
+        );
+        assert_eq!(
+            n("my name is oscar reyes id like to ask about my bill").as_deref(),
+            Some("Oscar Reyes")
+        );
+        assert_eq!(
+            n("its tom pryor sorry wait the dog is barking").as_deref(),
+            Some("Tom Pryor")
+        );
+        assert_eq!(n("uhhh"), None);
+        assert_eq!(n("mrs okafor").as_deref(), Some("Okafor"));
+        assert_eq!(n("its doctor anand").as_deref(), Some("Anand"));
+    }
+
+    #[test]
+    fn hedges_and_relations_before_the_name() {
+        assert_eq!(
+            n("its probably under my wife gina lowry").as_deref(),
+            Some("Gina Lowry")
+        );
+        assert_eq!(
+            n("it should be under my dad earl vance").as_deref(),
+            Some("Earl Vance")
+        );
+        assert_eq!(
+            n("my husbands name is theo grant").as_deref(),
+            Some("Theo Grant")
+        );
+        assert_eq!(n("its definitely pham p h a m").as_deref(), Some("Pham"));
+        assert_eq!(
+            n("its rhea shaw sorry let me spell it s h a w").as_deref(),
+            Some("Rhea Shaw")
+        );
+    }
+
+    #[test]
+    fn a_first_name_said_twice_is_one() {
+        assert_eq!(
+            n("uh its marcus marcus bell").as_deref(),
+            Some("Marcus Bell")
+        );
+        assert_eq!(n("lena um lena ortiz").as_deref(), Some("Lena Ortiz"));
+        assert_eq!(n("omar haddad omar haddad").as_deref(), Some("Omar Haddad"));
+    }
+
+    #[test]
+    fn spellings_replace_what_they_spell() {
+        // The recognizer split the surname; the spelling puts it together.
+        assert_eq!(
+            n("greta hollen beck h o l l e n b e c k").as_deref(),
+            Some("Greta Hollenbeck")
+        );
+        assert_eq!(
+            n("its greta hollinbeck h o l l e n b e c k").as_deref(),
+            Some("Greta Hollenbeck")
+        );
+        // A marker spelling confirms the first name; the labelled surname replaces a misheard one.
+        assert_eq!(
+            n("its minh fam thats m i n h and the last name is p h a m").as_deref(),
+            Some("Minh Pham")
+        );
+        assert_eq!(
+            n("dario and my last name is k o v a c").as_deref(),
+            Some("Dario Kovac")
+        );
+        assert_eq!(n("ivy surname is chen").as_deref(), Some("Ivy Chen"));
+        // A spelled surname after the full name replaces the surname only.
+        assert_eq!(
+            n("sure its ada kowalczyk thats k o w a l c z y k").as_deref(),
+            Some("Ada Kowalczyk")
+        );
+    }
+
+    #[test]
+    fn everyday_words_once_refused_by_a_list_are_still_refused() {
+        for t in [
+            "operator",
+            "representative please",
+            "repeat",
+            "hvac",
+            "human",
+            "new",
+            "its set",
         ] {
             assert_eq!(n(t), None, "{t}");
         }

@@ -22,7 +22,8 @@ const FILLERS: &[&str] = &[
 /// Lowercase, fold to ASCII where obvious, drop apostrophes without a space ("it's" -> "its",
 /// "don't" -> "dont"), turn other punctuation into spaces (but keep "10:30", "3/14", "2.5" and
 /// "+1" digits intact), turn "&" into "and", "a.m."/"p.m." into "am"/"pm", drop fillers ("um", "uh", "uhh", "umm", "er",
-/// "erm", "hmm", "mm"), collapse whitespace.
+/// "erm", "hmm", "mm") but keep backchannels as one word ("uh-huh" -> "uhhuh", "mm-hmm" ->
+/// "mhm"), collapse whitespace.
 pub fn normalize(text: &str) -> String {
     let text = AM_PM.replace_all(text, "${1}m");
     let chars: Vec<char> = text.chars().collect();
@@ -57,10 +58,31 @@ pub fn normalize(text: &str) -> String {
             _ => out.push(' '),
         }
     }
-    out.split_whitespace()
-        .filter(|w| !FILLERS.contains(w))
-        .collect::<Vec<_>>()
-        .join(" ")
+    let words: Vec<&str> = out.split_whitespace().collect();
+    let mut kept: Vec<&str> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while let Some(&w) = words.get(i) {
+        // "uh-huh" and "mm-hmm" are agreement, not a filler followed by "huh".
+        if let Some(joined) = backchannel(w, words.get(i + 1).copied()) {
+            kept.push(joined);
+            i += 2;
+            continue;
+        }
+        if !FILLERS.contains(&w) {
+            kept.push(w);
+        }
+        i += 1;
+    }
+    kept.join(" ")
+}
+
+/// "uh huh" -> "uhhuh", "mm hmm" -> "mhm": the two halves of a backchannel as one word.
+fn backchannel(first: &str, second: Option<&str>) -> Option<&'static str> {
+    match (first, second?) {
+        ("uh" | "um" | "uhm", "huh" | "hum") => Some("uhhuh"),
+        ("mm" | "mmm" | "m", "hmm" | "hm") => Some("mhm"),
+        _ => None,
+    }
 }
 
 /// Normalized words of a text, for extractors that work token by token.
@@ -142,6 +164,14 @@ mod tests {
         );
         assert_eq!(normalize("hmm mm the summer"), "the summer");
         assert_eq!(normalize("uhh hmm"), "");
+    }
+
+    #[test]
+    fn backchannels_are_one_word() {
+        assert_eq!(normalize("Uh-huh."), "uhhuh");
+        assert_eq!(normalize("uh huh thats it"), "uhhuh thats it");
+        assert_eq!(normalize("Mm-hmm, yeah"), "mhm yeah");
+        assert_eq!(normalize("um the huh"), "the huh");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! "dash" or "and then"); the first run that forms a valid number wins. Numbers are returned
 //! in E.164 so storage and transfers never see spoken forms.
 
+use std::borrow::Cow;
+
 use super::normalize::tokens;
 
 /// Words that may sit inside a spoken number without ending it.
@@ -40,7 +42,10 @@ const CALLER_ID_PHRASES: &[&str] = &[
 /// plus. `caller_id` (E.164) is returned for "the one i'm calling from", "this number",
 /// "same number", "you can use this one" when no number is spoken.
 /// NANP validation for 10/11-digit US numbers (area code and exchange not starting with 0/1).
+/// `caller_id` may be withheld ("anonymous", "+266696687"): then "this number" gives nothing.
 pub fn extract_phone(text: &str, caller_id: Option<&str>) -> Option<String> {
+    let caller_id = caller_id.and_then(caller_id_number);
+    let caller_id = caller_id.as_deref();
     let words = tokens(text);
     let runs = digit_runs(&words);
     if let Some(found) = runs.iter().find_map(validate) {
@@ -60,7 +65,7 @@ pub fn extract_phone(text: &str, caller_id: Option<&str>) -> Option<String> {
             digits: format!("{}{}", area.digits, local.digits),
             plus: false,
             after_area_code: true,
-            bounds: Vec::new(),
+            ..Run::default()
         };
         if let Some(found) = validate(&joined) {
             return Some(found);
@@ -72,8 +77,7 @@ pub fn extract_phone(text: &str, caller_id: Option<&str>) -> Option<String> {
         let joined = Run {
             digits: runs.iter().map(|r| r.digits.as_str()).collect(),
             plus: runs.first().is_some_and(|r| r.plus),
-            after_area_code: false,
-            bounds: Vec::new(),
+            ..Run::default()
         };
         if let Some(found) = validate(&joined) {
             return Some(found);
@@ -89,6 +93,60 @@ pub fn extract_phone(text: &str, caller_id: Option<&str>) -> Option<String> {
     None
 }
 
+/// What carriers send instead of a withheld number, as words or spelled on a keypad (Twilio
+/// gives an anonymous caller as "+266696687", ANONYMOUS on the keys).
+const WITHHELD: &[&str] = &[
+    "anonymous",
+    "restricted",
+    "unknown",
+    "unavailable",
+    "private",
+    "blocked",
+    "withheld",
+];
+
+/// The caller's own number from a caller ID, in E.164 ("+12145550123", "214-555-0123"), or
+/// `None` when it is withheld ("anonymous", "restricted", "unknown", empty, or one of those
+/// words spelled on a keypad) or is not a phone number at all ("client:alice").
+pub fn caller_id_number(caller_id: &str) -> Option<String> {
+    let lowered = caller_id.trim().to_lowercase();
+    if lowered.is_empty() || WITHHELD.iter().any(|w| lowered.contains(w)) {
+        return None;
+    }
+    if lowered.chars().any(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let digits: String = lowered.chars().filter(char::is_ascii_digit).collect();
+    if WITHHELD.iter().any(|w| keypad_digits(w) == digits) {
+        return None;
+    }
+    validate(&Run {
+        plus: lowered.starts_with('+'),
+        digits,
+        ..Run::default()
+    })
+}
+
+/// The keys that spell a word on a phone keypad ("anonymous" -> "266696687").
+fn keypad_digits(word: &str) -> String {
+    word.chars()
+        .filter_map(|c| {
+            let key = match c {
+                'a'..='c' => '2',
+                'd'..='f' => '3',
+                'g'..='i' => '4',
+                'j'..='l' => '5',
+                'm'..='o' => '6',
+                'p'..='s' => '7',
+                't'..='v' => '8',
+                'w'..='z' => '9',
+                _ => return None,
+            };
+            Some(key)
+        })
+        .collect()
+}
+
 #[derive(Debug, Default)]
 struct Run {
     digits: String,
@@ -96,6 +154,10 @@ struct Run {
     after_area_code: bool,
     /// Digit counts at which a spoken word ended ("214 555" -> [3, 6]).
     bounds: Vec<usize>,
+    /// The first token of the run.
+    first: usize,
+    /// After each token that added digits: the digit count and the token index after it.
+    ends: Vec<(usize, usize)>,
 }
 
 fn digit_word(w: &str) -> Option<u8> {
@@ -185,6 +247,7 @@ fn digit_runs(words: &[String]) -> Vec<Run> {
             .and_then(|j| words.get(j))
             .map(String::as_str);
         i += 1;
+        let at = i - 1;
         if w == "code" && prev == Some("area") {
             // "area code" may start a new number or sit inside one.
             if !cur.digits.is_empty() && cur.digits.len() != 1 {
@@ -205,11 +268,12 @@ fn digit_runs(words: &[String]) -> Vec<Run> {
         if repeat > 0
             && let Some(d) = next.and_then(digit_word)
         {
-            start(&mut cur, &mut pending_plus, &mut area_code);
+            start(&mut cur, at, &mut pending_plus, &mut area_code);
             for _ in 0..repeat {
                 cur.digits.push(char::from(b'0' + d));
             }
             i += 1;
+            cur.ends.push((cur.digits.len(), i));
             continue;
         }
         if let Some((plus, digits)) = written_digits(w) {
@@ -217,8 +281,9 @@ fn digit_runs(words: &[String]) -> Vec<Run> {
                 runs.push(std::mem::take(&mut cur));
             }
             pending_plus |= plus;
-            start(&mut cur, &mut pending_plus, &mut area_code);
+            start(&mut cur, at, &mut pending_plus, &mut area_code);
             cur.digits.push_str(&digits);
+            cur.ends.push((cur.digits.len(), i));
             continue;
         }
         if let Some(d) = digit_word(w) {
@@ -227,7 +292,7 @@ fn digit_runs(words: &[String]) -> Vec<Run> {
             let near_digits = next.is_some_and(|n| is_numberish(n) || matches!(n, "oh" | "o"))
                 || (matches!(w, "oh" | "o") && !cur.digits.is_empty() && next.is_none());
             if !is_ambiguous(w) || near_digits {
-                start(&mut cur, &mut pending_plus, &mut area_code);
+                start(&mut cur, at, &mut pending_plus, &mut area_code);
                 cur.digits.push(char::from(b'0' + d));
                 if next == Some("hundred") {
                     cur.digits.push_str("00");
@@ -236,16 +301,18 @@ fn digit_runs(words: &[String]) -> Vec<Run> {
                     cur.digits.push_str("000");
                     i += 1;
                 }
+                cur.ends.push((cur.digits.len(), i));
                 continue;
             }
         }
         if let Some(t) = teen_word(w) {
-            start(&mut cur, &mut pending_plus, &mut area_code);
+            start(&mut cur, at, &mut pending_plus, &mut area_code);
             cur.digits.push_str(&t.to_string());
+            cur.ends.push((cur.digits.len(), i));
             continue;
         }
         if let Some(t) = tens_word(w) {
-            start(&mut cur, &mut pending_plus, &mut area_code);
+            start(&mut cur, at, &mut pending_plus, &mut area_code);
             cur.digits.push(char::from(b'0' + t));
             // "twenty three" is 23; "twenty" alone is 20.
             match next.and_then(digit_word) {
@@ -255,6 +322,7 @@ fn digit_runs(words: &[String]) -> Vec<Run> {
                 }
                 _ => cur.digits.push('0'),
             }
+            cur.ends.push((cur.digits.len(), i));
             continue;
         }
         if CONNECTORS.contains(&w) {
@@ -272,9 +340,10 @@ fn digit_runs(words: &[String]) -> Vec<Run> {
     runs
 }
 
-/// Marks the beginning of a run with what preceded it ("plus", "area code").
-fn start(cur: &mut Run, pending_plus: &mut bool, area_code: &mut bool) {
+/// Marks the beginning of a run (at token `at`) with what preceded it ("plus", "area code").
+fn start(cur: &mut Run, at: usize, pending_plus: &mut bool, area_code: &mut bool) {
     if cur.digits.is_empty() {
+        cur.first = at;
         cur.plus = *pending_plus;
         cur.after_area_code = *area_code;
     }
@@ -284,6 +353,11 @@ fn start(cur: &mut Run, pending_plus: &mut bool, area_code: &mut bool) {
 
 /// The run cut at a word boundary to 10 digits (or 11 starting with 1).
 fn valid_prefix(run: &Run) -> Option<String> {
+    valid_prefix_at(run).map(|(_, number)| number)
+}
+
+/// [`valid_prefix`] with the digit count it was cut at.
+fn valid_prefix_at(run: &Run) -> Option<(usize, String)> {
     run.bounds.iter().find_map(|&b| {
         let prefix = run.digits.get(..b)?;
         let fits = b == 10 || (b == 11 && prefix.starts_with('1'));
@@ -294,7 +368,37 @@ fn valid_prefix(run: &Run) -> Option<String> {
             digits: prefix.to_owned(),
             ..Run::default()
         })
+        .map(|number| (b, number))
     })
+}
+
+/// The text without the words of the phone numbers said in it, so that "call me on eight one
+/// seven five five five ..." gives no time or count to other extractors. Returned unchanged
+/// (not even normalized) when it holds no phone number.
+pub fn without_phone_numbers(text: &str) -> Cow<'_, str> {
+    let words = tokens(text);
+    let spans: Vec<(usize, usize)> = digit_runs(&words)
+        .iter()
+        .filter_map(|run| {
+            let digits = if validate(run).is_some() {
+                run.digits.len()
+            } else {
+                valid_prefix_at(run)?.0
+            };
+            let end = run.ends.iter().find(|(len, _)| *len == digits)?.1;
+            Some((run.first, end))
+        })
+        .collect();
+    if spans.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let kept: Vec<&str> = words
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !spans.iter().any(|(from, to)| (*from..*to).contains(i)))
+        .map(|(_, w)| w.as_str())
+        .collect();
+    Cow::Owned(kept.join(" "))
 }
 
 fn validate(run: &Run) -> Option<String> {
@@ -441,6 +545,83 @@ mod tests {
         );
         // A trailing exclamation after a complete number doesn't spoil it.
         assert_eq!(p("214 555 0123 oh"), want);
+    }
+
+    #[test]
+    fn withheld_caller_ids_are_no_number() {
+        for withheld in [
+            "anonymous",
+            "Anonymous",
+            "restricted",
+            "UNKNOWN",
+            "",
+            "  ",
+            "+266696687",
+            "+7378742833",
+            "+8656696",
+            "+86282452253",
+            "client:alice",
+        ] {
+            assert_eq!(caller_id_number(withheld), None, "{withheld}");
+            assert_eq!(
+                extract_phone("you can use this number", Some(withheld)),
+                None
+            );
+        }
+        assert_eq!(
+            caller_id_number("+12145550123"),
+            Some("+12145550123".into())
+        );
+        assert_eq!(
+            caller_id_number("(817) 555-0142"),
+            Some("+18175550142".into())
+        );
+        // A spoken number does not need the caller id.
+        assert_eq!(
+            extract_phone(
+                "call me on two one four five five five zero one four four",
+                Some("anonymous")
+            ),
+            Some("+12145550144".into())
+        );
+    }
+
+    #[test]
+    fn number_with_its_area_code_said_first() {
+        let want = Some("+19725550187".to_string());
+        assert_eq!(p("area code 972 555 0187"), want);
+        assert_eq!(
+            p("its area code nine seven two and then five five five oh one eight seven"),
+            want
+        );
+        assert_eq!(p("the area code is 972 and the number is 555 0187"), want);
+    }
+
+    #[test]
+    fn numbers_leave_the_rest_of_the_text() {
+        assert_eq!(
+            without_phone_numbers(
+                "ruth and call me on nine seven two five five five zero one one two tomorrow at ten"
+            ),
+            "ruth and call me on tomorrow at ten"
+        );
+        assert_eq!(
+            without_phone_numbers("its 214 555 0123 and 2 pm works"),
+            "its and 2 pm works"
+        );
+        assert_eq!(
+            without_phone_numbers("two one four five five five zero one two three four five"),
+            "four five"
+        );
+        // Without a phone number the text comes back as it was.
+        assert_eq!(
+            without_phone_numbers("Friday at 10, please."),
+            "Friday at 10, please."
+        );
+        assert_eq!(
+            without_phone_numbers("five five five zero one two three"),
+            "five five five zero one two three"
+        );
     }
 
     #[test]

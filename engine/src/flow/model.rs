@@ -117,6 +117,15 @@ pub struct SlotDef {
     /// Failed attempts before the call goes to a person (defaults to the global no-match limit).
     #[serde(default)]
     pub max_attempts: Option<u32>,
+    /// For `yes_no` slots: words that agree when said without a negation, usually the action
+    /// the question proposes (`[cancel]` for "Shall I cancel it?": "go ahead and cancel it" is
+    /// yes, "don't cancel it" is no). Inflections count ("cancelled", "canceling").
+    #[serde(default)]
+    pub affirm: Vec<String>,
+    /// For `yes_no` slots: words that decline when said without a negation (`[keep]` for
+    /// "Shall I cancel it?").
+    #[serde(default)]
+    pub deny: Vec<String>,
 }
 
 /// A check an extracted value must pass.

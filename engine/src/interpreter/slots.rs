@@ -8,12 +8,12 @@ use super::{StepError, Turn};
 use crate::engine::names;
 use crate::extract::choice::extract_choice;
 use crate::extract::datetime::{DateTimeMention, extract_datetime};
-use crate::extract::location::extract_location;
+use crate::extract::location::find_location;
 use crate::extract::name::extract_person_name;
 use crate::extract::normalize::free_text;
 use crate::extract::numbers::extract_number;
-use crate::extract::phone::extract_phone;
-use crate::extract::yes_no::extract_yes_no;
+use crate::extract::phone::{extract_phone, without_phone_numbers};
+use crate::extract::yes_no::{YesNoContext, extract_yes_no, extract_yes_no_in};
 use crate::flow::model::{FlowDef, SlotDef, SlotRule, SlotType, StateDef};
 use crate::session::Session;
 use crate::speak::speak_datetime;
@@ -62,7 +62,10 @@ impl Turn<'_> {
         for (name, def) in flow.slots.iter() {
             let name = name.value.as_str();
             let is_asked = asked == Some(name);
-            let filled = s.slot(name).is_some();
+            // A default (the caller ID as the callback number) is a guess the caller's own
+            // words replace: "call me on my cell ..." fills the slot as if it were empty.
+            let defaulted = self.holds_default(s, &flow.flow.value, name, def)?;
+            let filled = s.slot(name).is_some() && !defaulted;
             if filled && !correction {
                 continue;
             }
@@ -90,6 +93,9 @@ impl Turn<'_> {
                     .or_else(|| self.extract_value(s, def, text, norm, as_asked))
             };
             let Some(mut value) = value else { continue };
+            if defaulted && s.slot(name) == Some(&value) {
+                continue;
+            }
             if let Some(rule) = self.broken_rule(def, &value) {
                 if is_asked {
                     found.rejected = Some(rule);
@@ -130,10 +136,20 @@ impl Turn<'_> {
                 extract_person_name(text).map(Value::String)
             }
             SlotType::Phone => extract_phone(text, s.call.caller.as_deref()).map(Value::String),
-            SlotType::Location => extract_location(text, &self.engine.business.locations)
+            SlotType::Location => find_location(text, &self.engine.business.locations, asked)
                 .map(|l| json!({ "code": l.code, "name": l.name })),
-            SlotType::Datetime => extract_datetime(text, self.now, asked).map(|m| mention_json(&m)),
-            SlotType::YesNo => extract_yes_no(norm).map(Value::Bool),
+            SlotType::Datetime => {
+                // "call me on eight one seven five five five ..." names no time.
+                let text = without_phone_numbers(text);
+                extract_datetime(&text, self.now, asked).map(|m| mention_json(&m))
+            }
+            SlotType::YesNo => {
+                let context = YesNoContext {
+                    affirm: &def.affirm,
+                    deny: &def.deny,
+                };
+                extract_yes_no_in(norm, &context).map(Value::Bool)
+            }
             SlotType::Number => extract_number(text).map(|n| json!(n)),
             SlotType::Choice => extract_choice(text, &def.options)
                 .and_then(|i| def.options.get(i))

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use super::{Correcting, StepError, Turn};
 use crate::engine::names;
 use crate::extract::normalize::free_text;
-use crate::flow::model::{FlowDef, HandoffTarget, StateDef};
+use crate::extract::phone::caller_id_number;
+use crate::flow::model::{FlowDef, HandoffTarget, SlotDef, SlotType, StateDef};
 use crate::session::{Output, Session};
 use crate::triggers::Meaning;
 
@@ -66,14 +67,6 @@ impl Turn<'_> {
                 }
             }
         }
-        for (name, def) in flow.slots.iter() {
-            if def.default.is_some() && s.slot(&name.value).is_none() {
-                let value = self.render_value(s, &names::default(flow_name, &name.value))?;
-                if !(value.is_null() || value == json!("")) {
-                    s.slots.insert(name.value.clone(), value);
-                }
-            }
-        }
         if !norm.is_empty() {
             let initial = flow.initial.value.clone();
             s.state = Some(initial.clone());
@@ -91,8 +84,51 @@ impl Turn<'_> {
             state.offers = None;
             self.extract_into(s, flow, &state, text, norm, Correcting::No)?;
         }
+        // Defaults after the opening: a number the caller said beats the caller ID.
+        for (name, def) in flow.slots.iter() {
+            if s.slot(&name.value).is_none()
+                && let Some(value) = self.slot_default(s, flow_name, &name.value, def)?
+            {
+                s.slots.insert(name.value.clone(), value);
+            }
+        }
         self.goto(s, &flow.initial.value.clone())?;
         self.run(s)
+    }
+
+    /// A slot's default for this call, `None` when it gives nothing usable: no default, an
+    /// empty value, or for a phone slot a caller ID that is withheld or not a number.
+    pub(super) fn slot_default(
+        &self,
+        s: &Session,
+        flow: &str,
+        slot: &str,
+        def: &SlotDef,
+    ) -> Result<Option<Value>, StepError> {
+        if def.default.is_none() {
+            return Ok(None);
+        }
+        let value = self.render_value(s, &names::default(flow, slot))?;
+        Ok(match (def.kind, value) {
+            (_, Value::Null) => None,
+            (_, Value::String(t)) if t.trim().is_empty() => None,
+            (SlotType::Phone, Value::String(t)) => caller_id_number(&t).map(Value::String),
+            (_, value) => Some(value),
+        })
+    }
+
+    /// Whether the slot holds its default rather than something the caller said.
+    pub(super) fn holds_default(
+        &self,
+        s: &Session,
+        flow: &str,
+        slot: &str,
+        def: &SlotDef,
+    ) -> Result<bool, StepError> {
+        let Some(current) = s.slot(slot) else {
+            return Ok(false);
+        };
+        Ok(self.slot_default(s, flow, slot, def)?.as_ref() == Some(current))
     }
 
     pub(super) fn leave_flow(&mut self, s: &mut Session) {
