@@ -468,6 +468,8 @@ pub(super) fn bound_at(
         ("not", Some("after"), _) => (Kind::Before, 2),
         ("later", Some("than"), _) => (Kind::After, 2),
         ("earlier", Some("than"), _) => (Kind::Before, 2),
+        // "calling from work" says where, not when; "after work" says when.
+        ("from", Some("work" | "home" | "school"), _) => return None,
         ("after" | "from", _, _) => (Kind::After, 1),
         // "can't go until 4:30", "at work till 5": a lower bound, not an upper one.
         ("until" | "till" | "til", _, _) if busy_before(t, i) => (Kind::After, 1),
