@@ -61,3 +61,36 @@ pub fn looks_like_question(normalized: &str) -> bool {
     let padded = format!(" {normalized} ");
     ASKING.contains(&first) || PHRASES.iter().any(|p| padded.contains(&format!(" {p} ")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::normalize::normalize;
+
+    #[test]
+    fn questions() {
+        for q in [
+            "do you service heat pumps",
+            "how much is a visit",
+            "what are your hours",
+            "are you open saturday",
+            "is it normal that my ac freezes up",
+            "yeah i was wondering if you do duct work",
+            "quick question about the fee",
+            "can you service a heat pump",
+        ] {
+            assert!(looks_like_question(&normalize(q)), "{q}");
+        }
+        for q in [
+            "my ac is broken",
+            "i want to book a visit",
+            "yes",
+            "can you book me for tomorrow",
+            "could someone come out today",
+            "",
+            "john smith",
+        ] {
+            assert!(!looks_like_question(&normalize(q)), "{q}");
+        }
+    }
+}
