@@ -8,8 +8,8 @@
 //! at all is a second question: the share of the query's information (idf) that the entry
 //! covers, where a word the knowledge never uses counts as information the entry lacks
 //! ("military discount" shares only a generic word with the fee passage). A query word the
-//! knowledge does not know is read as the known word closest in spelling when they share most
-//! of their letter trigrams ("diagnose" as "diagnosis", "furnance" as "furnace").
+//! knowledge does not know is read as the known word closest in spelling when they start alike
+//! and share most of their letter trigrams ("diagnose" as "diagnosis", "furnance" as "furnace").
 
 use std::collections::HashMap;
 
@@ -246,8 +246,12 @@ impl Index {
             return None;
         }
         let grams = trigrams(word);
+        // Misspellings and misrecognitions keep the start of a word; a word that only ends like
+        // a known one is another word ("fireplace" is not "replace").
+        let start: String = word.chars().take(2).collect();
         self.vocabulary
             .iter()
+            .filter(|(known, _)| known.starts_with(&start))
             .map(|(known, known_grams)| (known.as_str(), trigram_overlap(&grams, known_grams)))
             .filter(|(_, overlap)| *overlap >= FUZZY_MIN_OVERLAP)
             .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(a.0)))

@@ -323,6 +323,8 @@ fn unknown_words_read_as_the_closest_known_spelling() {
         top(&kb, "do you charge to diagnose it").as_deref(),
         Some("business/service-call-fee")
     );
+    // Ending like a known word is not being spelled like it.
+    assert_eq!(top(&kb, "do you sweep out fireplaces").as_deref(), None);
 }
 
 #[test]
