@@ -21,7 +21,7 @@ const K1: f32 = 1.2;
 const B: f32 = 0.75;
 /// How much a general word ("went", "house", "last") counts next to a word that names a topic.
 const GENERIC_WEIGHT: f32 = 0.3;
-/// How much a word in a qualifying phrase ("a trip charge for fort worth") counts next to the
+/// How much a word in a qualifying phrase ("the trip fee for my side of dallas") counts next to the
 /// thing asked about.
 const MODIFIER_WEIGHT: f32 = 0.5;
 /// Information of a word no entry uses, in units of a word only one entry uses.

@@ -13,6 +13,7 @@ mod question;
 mod terms;
 #[cfg(test)]
 mod tests;
+mod words;
 
 use std::collections::HashSet;
 
