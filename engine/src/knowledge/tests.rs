@@ -36,7 +36,11 @@ fn top(kb: &KnowledgeBase, q: &str) -> Option<String> {
 
 #[test]
 fn parses_sections_keywords_asks_and_markdown() {
-    let md = "# Title\nignored intro\n\n## Opening Hours!\nkeywords: hours, open\nasks: when do you open\nAsks: any chance youre open sunday\n\nWe're open\n  *Monday*  to   Friday.\nasks: this line is spoken\n\n## Where [we are](https://x.y)\n- Dallas and\n- Fort Worth.\n";
+    let md = "# Title\nignored intro\n\n\
+              ## Opening Hours!\nkeywords: hours, open\nasks: when do you open\n\
+              Asks: any chance youre open sunday\n\n\
+              We're open\n  *Monday*  to   Friday.\nasks: this line is spoken\n\n\
+              ## Where [we are](https://x.y)\n- Dallas and\n- Fort Worth.\n";
     let kb = match KnowledgeBase::from_markdown(&[("biz.md".into(), md.into())]) {
         Ok(kb) => kb,
         Err(e) => panic!("{e}"),
@@ -288,7 +292,8 @@ fn numbers_do_not_match_spelled_out_phone_numbers() {
 #[test]
 fn example_questions_and_word_pairs_carry_paraphrases() {
     let md = "## Trip fee\nkeywords: fee\nasks: what do you charge to come out\n\nIt is $50.\n\n\
-              ## Area\nkeywords: area, come out\nasks: do you come out to my town\n\nWe cover the county.\n";
+              ## Area\nkeywords: area, come out\nasks: do you come out to my town\n\n\
+              We cover the county.\n";
     let kb = match KnowledgeBase::from_markdown(&[("biz.md".into(), md.into())]) {
         Ok(kb) => kb,
         Err(e) => panic!("{e}"),
