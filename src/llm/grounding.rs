@@ -1,12 +1,14 @@
 //! Keeping a model's answer to what the business wrote. A sentence may only state numbers
 //! (prices, hours, durations), amounts of money, days and commitments ("free", "guarantee")
-//! that occur in the knowledge passages it was given, and may not call a day open that the
-//! passages call closed (or the reverse); anything else is treated as invented and not spoken.
+//! that occur in the knowledge passages it was given, may not call a day open that the
+//! passages call closed (or the reverse), and may not put a price on a different thing than
+//! the passages do: "$89" in "our service call fee is $89" does not make "a tune-up is $89"
+//! true. Anything else is treated as invented and not spoken.
 //!
 //! This is deliberately strict and word-level: a false alarm costs a reworded answer (the
 //! passage is read instead), a miss could promise a caller a price the business never set.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use frontdesk_engine::extract::normalize::normalize;
 use frontdesk_engine::extract::numbers::parse_cardinal;
@@ -76,11 +78,114 @@ const COMMITMENT_WORDS: &[&str] = &[
 /// Words after a number that make it an amount of money.
 const MONEY_WORDS: &[&str] = &["dollar", "dollars", "bucks"];
 
+/// Things a price can be for, each with the normalized words or phrases that name it. A price
+/// in a sentence is tied to the things named in its clause (or, when its clause names none,
+/// in the clause next to it: "for a tune-up, it's $89").
+const PRICED_THINGS: &[(&str, &[&str])] = &[
+    (
+        "service call",
+        &[
+            "service call",
+            "service calls",
+            "trip",
+            "trip charge",
+            "visit",
+            "visits",
+            "house call",
+            "come out",
+            "coming out",
+            "call out",
+            "callout",
+            "diagnostic",
+            "diagnosis",
+            "diagnose",
+            "dispatch",
+        ],
+    ),
+    (
+        "tune-up",
+        &[
+            "tune up",
+            "tune ups",
+            "tuneup",
+            "tuneups",
+            "maintenance",
+            "checkup",
+            "check up",
+            "inspection",
+            "inspections",
+            "cleaning",
+        ],
+    ),
+    ("repair", &["repair", "repairs", "fix", "fixing"]),
+    (
+        "installation",
+        &[
+            "install",
+            "installation",
+            "installing",
+            "replacement",
+            "replace",
+            "replacing",
+            "new system",
+            "new unit",
+        ],
+    ),
+    (
+        "part",
+        &[
+            "part",
+            "parts",
+            "compressor",
+            "capacitor",
+            "motor",
+            "coil",
+            "refrigerant",
+            "freon",
+            "filter",
+            "filters",
+            "thermostat",
+            "thermostats",
+        ],
+    ),
+    ("labor", &["labor", "hourly", "per hour"]),
+    (
+        "plan",
+        &[
+            "plan",
+            "plans",
+            "membership",
+            "agreement",
+            "subscription",
+            "per month",
+            "monthly",
+        ],
+    ),
+    ("estimate", &["estimate", "estimates", "quote", "quotes"]),
+    (
+        "after-hours work",
+        &[
+            "emergency",
+            "emergencies",
+            "after hours",
+            "overtime",
+            "weekend",
+            "weekends",
+            "night",
+            "nights",
+            "holiday",
+            "holidays",
+        ],
+    ),
+];
+
 /// What the passages allow an answer to state.
 #[derive(Debug, Clone, Default)]
 pub struct Grounds {
     numbers: BTreeSet<i64>,
     money: BTreeSet<i64>,
+    /// Each amount of money with the things the passages say it is the price of.
+    prices: BTreeMap<i64, BTreeSet<&'static str>>,
     words: BTreeSet<String>,
     open_days: BTreeSet<String>,
     closed_days: BTreeSet<String>,
@@ -97,6 +202,8 @@ pub enum Ungrounded {
     Word(String),
     /// A day called open (true) or closed (false) where the passages say the opposite.
     Day { day: String, open: bool },
+    /// An amount the passages name, given as the price of something they do not price with it.
+    Price { amount: i64, thing: String },
 }
 
 impl std::fmt::Display for Ungrounded {
@@ -111,6 +218,12 @@ impl std::fmt::Display for Ungrounded {
             Ungrounded::Day { day, open: false } => {
                 write!(f, "the knowledge says {day} is open")
             }
+            Ungrounded::Price { amount, thing } => {
+                write!(
+                    f,
+                    "the knowledge does not say ${amount} is the price of a {thing}"
+                )
+            }
         }
     }
 }
@@ -122,6 +235,9 @@ impl Grounds {
             let claims = Claims::of(text);
             grounds.numbers.extend(claims.numbers);
             grounds.money.extend(claims.money);
+            for (amount, things) in claims.prices {
+                grounds.prices.entry(amount).or_default().extend(things);
+            }
             grounds.words.extend(claims.words);
             for (day, open) in claims.days {
                 if open {
@@ -146,6 +262,18 @@ impl Grounds {
             .find(|n| !self.numbers.contains(n))
         {
             return Err(Ungrounded::Number(n));
+        }
+        for (amount, things) in &claims.prices {
+            let priced = self.prices.get(amount);
+            if let Some(thing) = things
+                .iter()
+                .find(|t| !priced.is_some_and(|p| p.contains(*t)))
+            {
+                return Err(Ungrounded::Price {
+                    amount: *amount,
+                    thing: (*thing).to_string(),
+                });
+            }
         }
         if let Some(w) = claims.words.into_iter().find(|w| !self.words.contains(w)) {
             return Err(Ungrounded::Word(w));
@@ -172,6 +300,8 @@ struct Claims {
     words: Vec<String>,
     /// Days a clause calls open (true) or closed (false).
     days: Vec<(String, bool)>,
+    /// Each amount of money with the things named beside it.
+    prices: Vec<(i64, BTreeSet<&'static str>)>,
 }
 
 impl Claims {
@@ -179,10 +309,31 @@ impl Claims {
         let mut claims = Claims::default();
         // "$89" is said "89 dollars"; normalizing would drop the sign.
         let text = text.replace('$', " dollarsign ");
-        for clause in text.split([',', ';', '.', '!', '?']) {
-            let normalized = normalize(clause);
-            let tokens: Vec<&str> = normalized.split(' ').filter(|t| !t.is_empty()).collect();
-            claims.read_clause(&tokens);
+        for sentence in text.split(['.', '!', '?']) {
+            let clauses: Vec<String> = sentence.split([',', ';']).map(normalize).collect();
+            let named: Vec<BTreeSet<&'static str>> =
+                clauses.iter().map(|c| priced_things(c)).collect();
+            for (i, clause) in clauses.iter().enumerate() {
+                let tokens: Vec<&str> = clause.split(' ').filter(|t| !t.is_empty()).collect();
+                let money_before = claims.money.len();
+                claims.read_clause(&tokens);
+                // A clause that names no thing takes the things of the clause beside it.
+                let things = [Some(i), i.checked_sub(1), Some(i + 1)]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|j| named.get(j))
+                    .find(|things| !things.is_empty())
+                    .cloned()
+                    .unwrap_or_default();
+                let amounts: Vec<i64> = claims
+                    .money
+                    .get(money_before..)
+                    .unwrap_or_default()
+                    .to_vec();
+                for amount in amounts {
+                    claims.prices.push((amount, things.clone()));
+                }
+            }
         }
         claims
     }
@@ -232,6 +383,16 @@ impl Claims {
             }
         }
     }
+}
+
+/// The things a normalized clause names, by [`PRICED_THINGS`].
+fn priced_things(clause: &str) -> BTreeSet<&'static str> {
+    let padded = format!(" {clause} ");
+    PRICED_THINGS
+        .iter()
+        .filter(|(_, names)| names.iter().any(|n| padded.contains(&format!(" {n} "))))
+        .map(|(thing, _)| *thing)
+        .collect()
 }
 
 /// A number starting at `tokens[0]`. A lone "one" or "a" ("one of our technicians") is not a
@@ -356,5 +517,63 @@ mod tests {
             Ok(())
         );
         assert_eq!(grounds.check("Yes, we service heat pumps."), Ok(()));
+    }
+
+    #[test]
+    fn a_price_must_be_for_what_the_passages_price() {
+        let grounds = Grounds::new([FEE]);
+        let refused = |sentence: &str| grounds.check(sentence).err();
+        let tied_to = |thing: &str| {
+            Some(Ungrounded::Price {
+                amount: 89,
+                thing: thing.into(),
+            })
+        };
+        assert_eq!(refused("A tune-up is $89."), tied_to("tune-up"));
+        assert_eq!(refused("For a tune-up, it's $89."), tied_to("tune-up"));
+        assert_eq!(
+            refused("It's eighty-nine dollars, for the repair."),
+            tied_to("repair")
+        );
+        assert_eq!(
+            refused("Installing a new thermostat runs about 89 dollars."),
+            tied_to("installation")
+        );
+        assert_eq!(
+            refused("Emergency calls after hours are $89."),
+            tied_to("after-hours work")
+        );
+        // The thing the passage prices, however it is called, passes.
+        for sentence in [
+            "The service call is $89.",
+            "Our trip charge is eighty nine dollars.",
+            "It's $89 for us to come out and diagnose it.",
+            "A diagnostic visit is $89, and a person can quote the repair.",
+            "The fee is $89.",
+        ] {
+            assert_eq!(grounds.check(sentence), Ok(()), "{sentence}");
+        }
+    }
+
+    #[test]
+    fn several_prices_each_keep_their_own_thing() {
+        let grounds =
+            Grounds::new(["A service call is $89, and a tune-up is $129. Parts are extra."]);
+        assert_eq!(grounds.check("A tune-up costs $129."), Ok(()));
+        assert_eq!(grounds.check("The trip charge is $89."), Ok(()));
+        assert_eq!(
+            grounds.check("A tune-up is only $89."),
+            Err(Ungrounded::Price {
+                amount: 89,
+                thing: "tune-up".into()
+            })
+        );
+        assert_eq!(
+            grounds.check("The service call is $129."),
+            Err(Ungrounded::Price {
+                amount: 129,
+                thing: "service call".into()
+            })
+        );
     }
 }
