@@ -207,10 +207,21 @@ impl<'e> Turn<'e> {
         text: &str,
         norm: &str,
     ) -> Result<bool, StepError> {
-        let answer = self.best_answer(norm);
-        if answer.is_none() && !is_question(norm) {
+        if self.best_answer(norm).is_none() && !is_question(norm) {
             return Ok(false);
         }
+        self.ask_questions_flow(s, text, norm)?;
+        Ok(true)
+    }
+
+    /// Starts the questions flow for `text`, with the knowledge base's answer if it has one.
+    pub(crate) fn ask_questions_flow(
+        &mut self,
+        s: &mut Session,
+        text: &str,
+        norm: &str,
+    ) -> Result<(), StepError> {
+        let answer = self.best_answer(norm);
         s.vars.insert("question".into(), json!(text));
         s.vars.insert(
             "answer".into(),
@@ -219,8 +230,7 @@ impl<'e> Turn<'e> {
                 .unwrap_or(serde_json::Value::Null),
         );
         let flow = self.engine.globals.questions.flow.value.clone();
-        self.start_flow(s, &flow, None, text, norm)?;
-        Ok(true)
+        self.start_flow(s, &flow, None, text, norm)
     }
 
     pub(crate) fn goodbye(&mut self, s: &mut Session) -> Result<(), StepError> {

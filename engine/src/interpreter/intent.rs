@@ -380,12 +380,9 @@ impl Turn<'_> {
                 }
                 self.start_flow(s, &flow, group, text, norm)
             }
-            Intent::Question { .. } => {
-                if !self.start_question(s, text, norm)? {
-                    self.not_understood(s)?;
-                }
-                Ok(())
-            }
+            // Read as a question: the questions flow answers it, or says it has no answer and
+            // offers a person.
+            Intent::Question { .. } => self.ask_questions_flow(s, text, norm),
             Intent::Unclear { choices, .. } => {
                 let prompt = self.engine.globals.intent.clarify.value.clone();
                 self.say(s, &prompt, true, Some(json!({ "choices": choices })))?;
