@@ -85,7 +85,7 @@ pub struct Said {
 }
 
 /// Words a negation may reach back over.
-const NEGATION_REACH: usize = 8;
+const NEGATION_REACH: usize = 5;
 /// Discourse "no" ("no, i smell gas") answers the agent; it does not deny what follows it.
 const DISCOURSE_NO: &[&str] = &["no", "nope", "nah"];
 const SUBJECTS: &[&str] = &[
