@@ -6,11 +6,14 @@
 
 mod calendar;
 mod dates;
+mod relative;
 mod times;
 mod tokens;
 
 #[cfg(test)]
 mod tests;
+
+pub use relative::{RelativeMention, extract_relative};
 
 use crate::extract::numbers::{parse_ordinal, unit_word};
 use jiff::civil::{Date, DateTime, Time};

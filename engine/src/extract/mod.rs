@@ -8,4 +8,6 @@ pub mod name;
 pub mod normalize;
 pub mod numbers;
 pub mod phone;
+pub mod reference;
+pub mod roles;
 pub mod yes_no;

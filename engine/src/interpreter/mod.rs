@@ -10,6 +10,7 @@ mod globals;
 use globals::is_question;
 mod model;
 mod output;
+mod roles;
 mod slots;
 mod states;
 use states::reaches;
