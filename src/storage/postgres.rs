@@ -72,6 +72,21 @@ async fn lock_slot(
     Ok(())
 }
 
+/// Serialises bookings of one phone number at one start, whatever the location, so that two
+/// calls cannot both book the same person twice.
+async fn lock_visitor(
+    tx: &mut Transaction<'static, Postgres>,
+    phone: &str,
+    start: DateTime,
+) -> Result<(), StorageError> {
+    let key = format!("frontdesk-visitor\u{1f}{phone}\u{1f}{}", fmt_start(start));
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || $1, 0))")
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 async fn slot_check(
     tx: &mut Transaction<'static, Postgres>,
     location: &str,
@@ -168,6 +183,17 @@ impl Storage for PgStorage {
         if let Some(row) = existing {
             return appointment_from_row(row);
         }
+        lock_visitor(&mut tx, &new.phone, new.start).await?;
+        let same: Option<AppointmentRow> = sqlx::query_as(sql::BOOKED_BY_PHONE_AT)
+            .bind(&new.phone)
+            .bind(fmt_start(new.start))
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = same {
+            return Err(StorageError::AlreadyBooked(Box::new(appointment_from_row(
+                row,
+            )?)));
+        }
         slot_check(&mut tx, &new.location, new.start, 0).await?;
         let (customer_id, _, _): (i64, String, String) = sqlx::query_as(sql::UPSERT_CUSTOMER)
             .bind(&new.phone)
@@ -260,9 +286,10 @@ impl Storage for PgStorage {
         row.map(appointment_from_row).transpose()
     }
 
-    async fn reschedule(
+    async fn move_appointment(
         &self,
         id: i64,
+        new_location: Option<&str>,
         new_start: DateTime,
         call_id: &str,
     ) -> Result<Appointment, StorageError> {
@@ -278,15 +305,17 @@ impl Storage for PgStorage {
         if current.status == super::AppointmentStatus::Cancelled {
             return Err(StorageError::Cancelled(id));
         }
-        if current.start == new_start {
+        let location = new_location.unwrap_or(&current.location).to_string();
+        if current.start == new_start && current.location == location {
             return Ok(current);
         }
-        lock_slot(&mut tx, &current.location, new_start).await?;
-        slot_check(&mut tx, &current.location, new_start, id).await?;
+        lock_slot(&mut tx, &location, new_start).await?;
+        slot_check(&mut tx, &location, new_start, id).await?;
         let row: AppointmentRow = sqlx::query_as(sql::MOVE)
             .bind(id)
             .bind(fmt_start(new_start))
             .bind(call_id)
+            .bind(&location)
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;

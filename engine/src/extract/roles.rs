@@ -431,14 +431,36 @@ pub fn read_roles(norm: &str) -> Vec<Part> {
             i += 1;
             continue;
         }
-        if REFERENCE_NOUNS.contains(&t[i]) {
+        // "at one" is a time, not "the one".
+        let pronoun_one = t[i] == "one"
+            && i > 0
+            && !matches!(
+                t[i - 1],
+                "at" | "around"
+                    | "about"
+                    | "by"
+                    | "after"
+                    | "before"
+                    | "till"
+                    | "until"
+                    | "to"
+                    | "from"
+                    | "like"
+                    | "say"
+            );
+        if REFERENCE_NOUNS.contains(&t[i]) && (t[i] != "one" || pronoun_one) {
             // "the friday one", "my tuesday appointment": the day before the noun is the
             // existing one, even inside a request ("move my friday appointment to monday").
             let mut j = i;
             while j > segment_start && is_time_word(t[j - 1]) {
                 j -= 1;
             }
-            if j < i
+            // "the friday one", "tomorrows one"; not "can you do one" or "any one".
+            let determined = t[i] != "one"
+                || matches!(t[j], "the" | "this" | "that")
+                || (t[j].len() > 4 && t[j].ends_with("days") || t[j] == "tomorrows");
+            if determined
+                && j < i
                 && t[j..i]
                     .iter()
                     .any(|w| !matches!(*w, "the" | "this" | "that"))
@@ -550,6 +572,15 @@ mod tests {
         let (reference, request, exclude, neutral) = roles("thursday at three");
         assert!(reference.is_empty() && request.is_empty() && exclude.is_empty());
         assert_eq!(neutral, "thursday at three");
+    }
+
+    #[test]
+    fn at_one_is_a_time_not_the_one() {
+        let (reference, _, _, neutral) = roles("monday the eighth at one");
+        assert!(reference.is_empty(), "{reference}");
+        assert_eq!(neutral, "monday the eighth at one");
+        let (reference, _, _, _) = roles("no the wednesday one");
+        assert!(reference.contains("wednesday"), "{reference}");
     }
 
     #[test]

@@ -173,15 +173,19 @@ impl Turn<'_> {
         value.as_str().and_then(parse_datetime)
     }
 
-    /// A datetime answer for a slot with an `anchor`: relative answers and a day alone are
-    /// placed against it, or kept until it is known.
+    /// A datetime answer for a slot with an `anchor`: relative answers, and a day alone when
+    /// `day_keeps_anchor_time`, are placed against it, or kept until it is known.
     pub(crate) fn anchored_datetime(
         &self,
         text: &str,
         asked: bool,
         anchor: Option<DateTime>,
+        day_keeps_anchor_time: bool,
     ) -> Option<Value> {
         let relative = extract_relative(text, self.now).or_else(|| {
+            if !day_keeps_anchor_time {
+                return None;
+            }
             let m = extract_datetime(text, self.now, asked)?;
             let day_alone = m.time.is_none() && m.earliest.is_none() && m.latest.is_none();
             match m.date {

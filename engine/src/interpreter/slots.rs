@@ -110,6 +110,8 @@ impl Turn<'_> {
         let mut found = Extraction::default();
         let state_name = s.state.clone().unwrap_or_default();
         let routing = Routing::new(flow, asked.and_then(|a| flow.slots.get(a)), norm);
+        // The caller said again a time or place already read back to them.
+        let mut restated = false;
         let (whole_text, whole_norm) = (text, norm);
         for (name, def) in flow.slots.iter() {
             let name = name.value.as_str();
@@ -137,7 +139,9 @@ impl Turn<'_> {
                 let value = merge_reference(s.slot(name), &reference);
                 if !filled {
                     found.filled.push(name.to_string());
-                } else if s.slot(name) != Some(&value) {
+                } else if s.slot(name) != Some(&value) && reference.is_specific() {
+                    // A new day, place or "the other one" is a correction; loose words that
+                    // only say the same thing again ("yes, the duct one") are not.
                     found.changed.push(name.to_string());
                 }
                 s.slots.insert(name.to_string(), value.clone());
@@ -193,12 +197,35 @@ impl Turn<'_> {
                 }
                 if old != value && !(is_asked && def.kind == SlotType::YesNo) {
                     found.changed.push(name.to_string());
+                } else if old == value
+                    && matches!(def.kind, SlotType::Datetime | SlotType::Location)
+                {
+                    restated = true;
                 }
             } else {
                 found.filled.push(name.to_string());
             }
             s.slots.insert(name.to_string(), value.clone());
             self.event("slot_filled", json!({ "slot": name, "value": value }));
+        }
+        // "Shall I make the change to Friday at 10?" - "friday at ten please": saying back
+        // exactly what was read out, and nothing else, agrees to it.
+        if let Some(asked) = asked
+            && restated
+            && found.changed.is_empty()
+            && s.slot(asked).is_none()
+            && flow
+                .slots
+                .get(asked)
+                .is_some_and(|d| d.kind == SlotType::YesNo)
+            && extract_yes_no(norm).is_none()
+        {
+            s.slots.insert(asked.to_string(), json!(true));
+            found.filled.push(asked.to_string());
+            self.event(
+                "slot_filled",
+                json!({ "slot": asked, "value": true, "restated": true }),
+            );
         }
         Ok(found)
     }
@@ -217,7 +244,12 @@ impl Turn<'_> {
     ) -> Option<Value> {
         if def.kind == SlotType::Datetime && def.anchor.is_some() {
             let anchor = self.anchor(s, &flow.flow.value, name);
-            return self.anchored_datetime(text, asked, anchor);
+            // A day alone keeps the time already asked for, if any, else the anchor's.
+            let has_time = s
+                .slot(name)
+                .and_then(|v| v.get("time"))
+                .is_some_and(|t| !t.is_null());
+            return self.anchored_datetime(text, asked, anchor, !has_time);
         }
         self.extract_value(s, def, text, norm, asked)
     }
