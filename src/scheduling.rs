@@ -289,7 +289,13 @@ impl Ctx<'_> {
         let reason = if starts.is_empty() {
             UnavailableReason::OutsideHours
         } else if starts.iter().all(|s| *s <= self.now) {
-            UnavailableReason::Past
+            // "Tonight" after the last start: the first openings from now, whatever the part
+            // of day asked (first thing tomorrow).
+            let anywhere = Ctx {
+                window: Window::default(),
+                ..*self
+            };
+            return anywhere.unavailable(UnavailableReason::Past, self.now);
         } else {
             UnavailableReason::Full
         };

@@ -340,6 +340,10 @@ fn cue_at(t: &[&str], i: usize) -> Option<(PartRole, usize)> {
             }
         }
     }
+    // "but not tomorrows", "not friday": a day set aside.
+    if best.is_none() && t.get(i) == Some(&"not") && starts_time(t, i + 1) {
+        best = Some((PartRole::Exclude, 1));
+    }
     // "move it to friday", "reschedule for monday": the day after is the new one.
     if best.is_none()
         && matches!(t.get(i), Some(&"to" | &"for" | &"into"))
@@ -557,6 +561,13 @@ mod tests {
             roles("please cancel the furnace one on the twelfth but keep mondays ac check");
         assert!(reference.contains("twelfth"), "{reference}");
         assert!(exclude.contains("mondays ac check"), "{exclude}");
+    }
+
+    #[test]
+    fn not_before_a_day_sets_it_aside() {
+        let (reference, _, exclude, _) = roles("cancel the duct sealing but not tomorrows tune up");
+        assert!(reference.contains("duct sealing"), "{reference}");
+        assert!(exclude.contains("tomorrows tune up"), "{exclude}");
     }
 
     #[test]

@@ -134,6 +134,11 @@ pub struct SlotDef {
     /// reached.
     #[serde(default)]
     pub anchor: Option<String>,
+    /// When asked, "i don't know", "not sure", "no idea" fill the slot with the string
+    /// `"unknown"` instead of counting as not understood, so the flow can go on another way
+    /// (`if: slots.location == 'unknown'`).
+    #[serde(default)]
+    pub allow_unknown: bool,
 }
 
 /// A check an extracted value must pass.

@@ -92,6 +92,31 @@ fn with_day(mut value: Value, day: Option<Date>) -> Value {
     value
 }
 
+/// The value of an `allow_unknown` slot whose answer was "i don't know".
+const UNKNOWN: &str = "unknown";
+
+/// Phrases that say the caller does not know the answer.
+const DONT_KNOW: &[&str] = &[
+    "dont know",
+    "do not know",
+    "dunno",
+    "not sure",
+    "no idea",
+    "no clue",
+    "dont remember",
+    "cant remember",
+    "do not remember",
+    "forget",
+    "forgot",
+    "dont have it",
+    "dont have that",
+    "not certain",
+];
+
+fn says_unknown(norm: &str) -> bool {
+    DONT_KNOW.iter().any(|p| contains_words(norm, p))
+}
+
 /// Phrases that introduce a name when the name was not asked for.
 const NAME_INTRODUCTIONS: &[&str] = &["my name is", "this is", "name is", "names", "i am", "im"];
 
@@ -183,6 +208,10 @@ impl Turn<'_> {
                     }
                 }
             };
+            // "i don't know" is an answer to a question that allows it.
+            let value = value.or_else(|| {
+                (is_asked && def.allow_unknown && says_unknown(whole_norm)).then(|| json!(UNKNOWN))
+            });
             let Some(mut value) = value else { continue };
             if let Some(rule) = self.broken_rule(def, &value) {
                 if is_asked {
