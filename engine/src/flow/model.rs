@@ -123,7 +123,9 @@ pub struct SlotDef {
     /// of type `reference`), each part of an utterance is read as about the existing thing or
     /// as a request by its wording ("i have one on wednesday" / "can we do thursday instead"),
     /// and datetime and location slots take only the parts of their role. A part with no cue
-    /// goes to the role of the slot being asked, else to the reference. Defaults to `request`.
+    /// goes to the role of the slot being asked; otherwise (the opening, a read-back) it is the
+    /// request once the existing thing's day or place was already said, or when a request of
+    /// that kind is being confirmed, else the reference. Defaults to `request`.
     #[serde(default)]
     pub role: SlotRole,
     /// For datetime slots: a template giving the datetime (`YYYY-MM-DDTHH:MM`) that relative

@@ -2,7 +2,7 @@
 //! slot may read (`role`), the caller's description of the existing thing (`reference`
 //! slots), and datetimes relative to it (`anchor`).
 
-use jiff::civil::DateTime;
+use jiff::civil::{Date, DateTime};
 use serde_json::{Value, json};
 
 use super::Turn;
@@ -19,6 +19,18 @@ use crate::templates::parse_datetime;
 /// Key under which a datetime slot keeps a relative answer until its anchor is known.
 pub(crate) const PENDING_KEY: &str = "relative";
 const PENDING: &str = PENDING_KEY;
+
+/// What an anchored datetime answer may take from its anchor.
+pub(crate) struct Anchoring {
+    /// The anchor, when it can be known yet.
+    pub at: Option<DateTime>,
+    /// A day alone keeps the anchor's time: the request has no time yet.
+    pub day_keeps_time: bool,
+    /// A time alone keeps the anchor's day: the request has no day yet.
+    pub time_keeps_day: bool,
+    /// The one day every offer on the table was on: a time alone is on that day.
+    pub offered_day: Option<Date>,
+}
 
 /// How one utterance divides between the slots of a flow with roles.
 pub(crate) struct Routing {
@@ -173,34 +185,47 @@ impl Turn<'_> {
         value.as_str().and_then(parse_datetime)
     }
 
-    /// A datetime answer for a slot with an `anchor`: relative answers, and a day alone when
-    /// `day_keeps_anchor_time`, are placed against it, or kept until it is known.
+    /// A datetime answer for a slot with an `anchor`: relative answers are placed against it
+    /// (or kept until it is known), and so are a day alone or a time alone when the request
+    /// has no time or day of its own yet ("thursday instead" keeps the visit's hour, "can we
+    /// do eleven" its day).
     pub(crate) fn anchored_datetime(
         &self,
         text: &str,
         asked: bool,
-        anchor: Option<DateTime>,
-        day_keeps_anchor_time: bool,
+        a: &Anchoring,
     ) -> Option<Value> {
+        let absolute = extract_datetime(text, self.now, asked);
         let relative = extract_relative(text, self.now).or_else(|| {
-            if !day_keeps_anchor_time {
-                return None;
-            }
-            let m = extract_datetime(text, self.now, asked)?;
-            let day_alone = m.time.is_none() && m.earliest.is_none() && m.latest.is_none();
+            let m = absolute.as_ref()?;
+            let has_clock = m.time.is_some() || m.earliest.is_some() || m.latest.is_some();
             match m.date {
-                Some(date) if day_alone => Some(RelativeMention::on_day(date)),
+                Some(date) if !has_clock && a.day_keeps_time => Some(RelativeMention::on_day(date)),
+                None if has_clock && a.offered_day.is_none() && a.time_keeps_day => {
+                    Some(RelativeMention {
+                        time: m.time,
+                        earliest: m.earliest,
+                        latest: m.latest,
+                        ..RelativeMention::default()
+                    })
+                }
                 _ => None,
             }
         });
-        match (relative, anchor) {
+        match (relative, a.at) {
             (Some(rel), Some(anchor)) => Some(mention_json(&rel.resolve(anchor))),
             (Some(rel), None) => Some(json!({
                 "date": rel.date.map(|d| d.to_string()),
                 "time": null, "earliest": null, "latest": null,
                 PENDING: rel,
             })),
-            (None, _) => extract_datetime(text, self.now, asked).map(|m| mention_json(&m)),
+            (None, _) => absolute.map(|mut m| {
+                // A time alone after offers for one day is on that day.
+                if m.date.is_none() {
+                    m.date = a.offered_day;
+                }
+                mention_json(&m)
+            }),
         }
     }
 

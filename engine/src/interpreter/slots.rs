@@ -4,7 +4,7 @@
 use jiff::civil::{Date, DateTime, Time};
 use serde_json::{Value, json};
 
-use super::roles::{Routing, merge_reference};
+use super::roles::{Anchoring, Routing, merge_reference};
 use super::{StepError, Turn};
 use crate::engine::names;
 use crate::extract::choice::extract_choice;
@@ -191,7 +191,7 @@ impl Turn<'_> {
             let as_asked = is_asked
                 || (filled && mode == Correcting::Explicit && def.kind == SlotType::Datetime);
             let value = if offered.is_empty() {
-                self.slot_value(s, flow, name, def, text, norm, as_asked)
+                self.slot_value(s, flow, name, def, text, norm, as_asked, None)
             } else {
                 match self.pick_offer(&offered, text, norm) {
                     OfferAnswer::Pick(value) => Some(value),
@@ -201,10 +201,10 @@ impl Turn<'_> {
                         continue;
                     }
                     OfferAnswer::NotOffered { day } => self
-                        .slot_value(s, flow, name, def, text, norm, as_asked)
+                        .slot_value(s, flow, name, def, text, norm, as_asked, day)
                         .map(|v| with_day(v, day)),
                     OfferAnswer::Nothing => {
-                        self.slot_value(s, flow, name, def, text, norm, as_asked)
+                        self.slot_value(s, flow, name, def, text, norm, as_asked, None)
                     }
                 }
             };
@@ -270,15 +270,23 @@ impl Turn<'_> {
         text: &str,
         norm: &str,
         asked: bool,
+        offered_day: Option<Date>,
     ) -> Option<Value> {
         if def.kind == SlotType::Datetime && def.anchor.is_some() {
-            let anchor = self.anchor(s, &flow.flow.value, name);
-            // A day alone keeps the time already asked for, if any, else the anchor's.
-            let has_time = s
-                .slot(name)
-                .and_then(|v| v.get("time"))
-                .is_some_and(|t| !t.is_null());
-            return self.anchored_datetime(text, asked, anchor, !has_time);
+            // A day alone keeps the time already asked for, if any, else the anchor's; a time
+            // alone likewise keeps the day.
+            let has = |key: &str| {
+                s.slot(name)
+                    .and_then(|v| v.get(key))
+                    .is_some_and(|t| !t.is_null())
+            };
+            let anchoring = Anchoring {
+                at: self.anchor(s, &flow.flow.value, name),
+                day_keeps_time: !has("time"),
+                time_keeps_day: !has("date"),
+                offered_day,
+            };
+            return self.anchored_datetime(text, asked, &anchoring);
         }
         self.extract_value(s, def, text, norm, asked)
     }
