@@ -104,7 +104,7 @@ impl Tools {
         let mut result = match availability {
             Availability::Available { start } => {
                 let already = match opt_str(args, "phone") {
-                    Some(phone) => self.booked_at(&phone, start, now).await?,
+                    Some(phone) => self.booked_at(&phone, &location, start, now).await?,
                     None => None,
                 };
                 json!({
@@ -133,10 +133,11 @@ impl Tools {
         Ok(result)
     }
 
-    /// The caller's own booked visit at `start`, if they already have one.
+    /// The caller's own booked visit at this location and start, if they already have one.
     async fn booked_at(
         &self,
         phone: &str,
+        location: &str,
         start: DateTime,
         now: DateTime,
     ) -> Result<Option<Appointment>, ToolError> {
@@ -145,7 +146,7 @@ impl Tools {
             .find_upcoming_by_phone(phone, now)
             .await?
             .into_iter()
-            .find(|a| a.start == start))
+            .find(|a| a.start == start && a.location.eq_ignore_ascii_case(location)))
     }
 
     async fn availability(

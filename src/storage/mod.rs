@@ -41,8 +41,8 @@ pub enum StorageError {
     /// The appointment is cancelled and cannot be changed any more.
     #[error("appointment {0} is cancelled")]
     Cancelled(i64),
-    /// The phone number already has a booked visit at that start (a second call asking for
-    /// the same thing): the existing visit.
+    /// The phone number already has a booked visit at that location and start (a second call
+    /// asking for the same thing): the existing visit.
     #[error("already booked: appointment {}", .0.id)]
     AlreadyBooked(Box<Appointment>),
     /// The write clashes with existing data (e.g. a turn number used twice).
@@ -306,7 +306,7 @@ pub trait Storage: Send + Sync {
     /// Books a visit if the (location, start) is under capacity, atomically. Idempotent per call
     /// id: if this call already booked, that appointment is returned unchanged (even if the new
     /// request differs), so a retried request never books twice. A phone number that already
-    /// has a booked visit at that start (at any location) gets `AlreadyBooked` with it.
+    /// has a booked visit at that location and start gets `AlreadyBooked` with it.
     async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError>;
 
     /// Booked visits per start in `[from, to)` at a location; starts with none are absent.
@@ -641,12 +641,12 @@ mod sql {
          WHERE id = $1 RETURNING ",
         appt_cols!()
     );
-    /// A booked visit for this phone at this start, anywhere.
+    /// A booked visit for this phone at this location and start.
     pub const BOOKED_BY_PHONE_AT: &str = concat!(
         "SELECT ",
         appt_cols!(),
-        " FROM appointments WHERE phone = $1 AND start_at = $2 AND status = 'booked' \
-         ORDER BY id LIMIT 1"
+        " FROM appointments WHERE phone = $1 AND start_at = $2 AND location = $3 \
+         AND status = 'booked' ORDER BY id LIMIT 1"
     );
     pub const CANCEL: &str = concat!(
         "UPDATE appointments SET status = 'cancelled', updated_by_call = $2 \

@@ -72,21 +72,6 @@ async fn lock_slot(
     Ok(())
 }
 
-/// Serialises bookings of one phone number at one start, whatever the location, so that two
-/// calls cannot both book the same person twice.
-async fn lock_visitor(
-    tx: &mut Transaction<'static, Postgres>,
-    phone: &str,
-    start: DateTime,
-) -> Result<(), StorageError> {
-    let key = format!("frontdesk-visitor\u{1f}{phone}\u{1f}{}", fmt_start(start));
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || $1, 0))")
-        .bind(key)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
 async fn slot_check(
     tx: &mut Transaction<'static, Postgres>,
     location: &str,
@@ -183,10 +168,18 @@ impl Storage for PgStorage {
         if let Some(row) = existing {
             return appointment_from_row(row);
         }
-        lock_visitor(&mut tx, &new.phone, new.start).await?;
+        // An unknown location is refused before anything else is said about the request.
+        let capacity: Option<i64> = sqlx::query_scalar(sql::LOCATION_CAPACITY)
+            .bind(&new.location)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if capacity.is_none() {
+            return Err(StorageError::UnknownLocation(new.location.clone()));
+        }
         let same: Option<AppointmentRow> = sqlx::query_as(sql::BOOKED_BY_PHONE_AT)
             .bind(&new.phone)
             .bind(fmt_start(new.start))
+            .bind(&new.location)
             .fetch_optional(&mut *tx)
             .await?;
         if let Some(row) = same {

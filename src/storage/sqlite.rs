@@ -199,9 +199,18 @@ impl Storage for SqliteStorage {
         if let Some(row) = existing {
             return appointment_from_row(row);
         }
+        // An unknown location is refused before anything else is said about the request.
+        let capacity: Option<i64> = sqlx::query_scalar(sql::LOCATION_CAPACITY)
+            .bind(&new.location)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if capacity.is_none() {
+            return Err(StorageError::UnknownLocation(new.location.clone()));
+        }
         let same: Option<AppointmentRow> = sqlx::query_as(sql::BOOKED_BY_PHONE_AT)
             .bind(&new.phone)
             .bind(fmt_start(new.start))
+            .bind(&new.location)
             .fetch_optional(&mut *tx)
             .await?;
         if let Some(row) = same {

@@ -130,7 +130,19 @@ fn read_parts(
             continue;
         }
         let tokens: Vec<&str> = norm.split_whitespace().collect();
-        if let Some(m) = extract_datetime(&norm, now, asked) {
+        let place_in_order = position(&tokens);
+        // "the second one" is a position, not the 2nd of the month at one o'clock.
+        let for_time = match place_in_order {
+            Some((_, i)) => tokens
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i && *j != i + 1)
+                .map(|(_, w)| *w)
+                .collect::<Vec<_>>()
+                .join(" "),
+            None => norm.clone(),
+        };
+        if let Some(m) = extract_datetime(&for_time, now, asked) {
             push_new(&mut r.dates, m.date);
             push_new(&mut r.times, m.time);
             if let (Some(lo), Some(hi)) = (m.earliest, m.latest) {
@@ -145,7 +157,7 @@ fn read_parts(
         if let Some(location) = extract_location(&norm, locations) {
             push_new(&mut r.locations, Some(location.code.clone()));
         }
-        if let Some(p) = position(&tokens) {
+        if let Some((p, _)) = place_in_order {
             r.position = Some(p);
         }
         let place_words: Vec<String> = locations
@@ -205,9 +217,9 @@ fn weekday_name(day: Weekday) -> &'static str {
     }
 }
 
-/// "the first one", "the second appointment", "the later one", "the last visit". An ordinal
-/// needs its noun: "the ninth" alone is a date.
-fn position(t: &[&str]) -> Option<i64> {
+/// "the first one", "the second appointment", "the later one", "the last visit": the position
+/// and the index of its word. An ordinal needs its noun: "the ninth" alone is a date.
+fn position(t: &[&str]) -> Option<(i64, usize)> {
     let nouns = ["one", "appointment", "visit", "booking"];
     for (i, w) in t.iter().enumerate() {
         let noun_follows = t.get(i + 1).is_some_and(|n| nouns.contains(n));
@@ -223,7 +235,7 @@ fn position(t: &[&str]) -> Option<i64> {
             "third" => 3,
             _ => continue,
         };
-        return Some(p);
+        return Some((p, i));
     }
     None
 }
@@ -751,6 +763,9 @@ mod tests {
             pick_visits(Some(&read("the later one", "")), &visits),
             vec![1]
         );
+        let second = read("the second one", "");
+        assert_eq!((second.position, second.dates.len()), (Some(2), 0));
+        assert_eq!(pick_visits(Some(&second), &visits), vec![1]);
     }
 
     #[test]

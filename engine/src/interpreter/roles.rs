@@ -141,15 +141,23 @@ impl Routing {
         turn: &Turn,
     ) -> Option<VisitReference> {
         let neutral = self.neutral_role(s, flow, def.kind, turn);
-        let about: Vec<&str> = self
-            .parts
-            .iter()
-            .filter(|p| {
-                p.role == PartRole::Reference
-                    || (p.role == PartRole::Neutral && neutral == PartRole::Reference)
-            })
-            .map(|p| p.text.as_str())
-            .collect();
+        // Runs of words about the visit, neighbours joined ("the second" + "one").
+        let mut about: Vec<String> = Vec::new();
+        let mut joined = false;
+        for p in &self.parts {
+            let counts = p.role == PartRole::Reference
+                || (p.role == PartRole::Neutral && neutral == PartRole::Reference);
+            match (counts, joined, about.last_mut()) {
+                (true, true, Some(last)) => {
+                    last.push(' ');
+                    last.push_str(&p.text);
+                }
+                (true, _, _) => about.push(p.text.clone()),
+                _ => {}
+            }
+            joined = counts;
+        }
+        let about: Vec<&str> = about.iter().map(String::as_str).collect();
         let aside: Vec<&str> = self
             .parts
             .iter()
