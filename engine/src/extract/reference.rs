@@ -13,6 +13,12 @@ use super::normalize::normalize;
 use super::numbers::parse_ordinal;
 use crate::business::Location;
 
+mod fit;
+mod phone;
+
+pub use fit::{Fit, VisitFacts, fit, pick_visits};
+pub use phone::{confirms_phone, spoken_digits};
+
 /// What the caller said about the visit they mean. Every part is optional; a kind the caller
 /// did not mention neither helps nor hurts a visit.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,247 +247,30 @@ fn position(t: &[&str]) -> Option<(i64, usize)> {
 }
 
 /// Words that describe nothing about a visit: function words, scheduling words, days.
+#[rustfmt::skip]
 const NOT_CONTENT: &[&str] = &[
-    "a",
-    "an",
-    "the",
-    "i",
-    "im",
-    "ive",
-    "id",
-    "ill",
-    "my",
-    "me",
-    "mine",
-    "we",
-    "were",
-    "weve",
-    "our",
-    "us",
-    "you",
-    "your",
-    "youre",
-    "youve",
-    "yall",
-    "guys",
-    "guy",
-    "he",
-    "hes",
-    "his",
-    "him",
-    "she",
-    "shes",
-    "her",
-    "they",
-    "their",
-    "them",
-    "it",
-    "its",
-    "is",
-    "are",
-    "was",
-    "be",
-    "been",
-    "am",
-    "have",
-    "has",
-    "had",
-    "got",
-    "get",
-    "gotta",
-    "need",
-    "needs",
-    "want",
-    "wanna",
-    "to",
-    "for",
-    "on",
-    "at",
-    "in",
-    "of",
-    "with",
-    "and",
-    "but",
-    "so",
-    "or",
-    "that",
-    "this",
-    "those",
-    "these",
-    "there",
-    "theres",
-    "one",
-    "ones",
-    "appointment",
-    "appointments",
-    "visit",
-    "visits",
-    "booking",
-    "booked",
-    "scheduled",
-    "hi",
-    "hey",
-    "hello",
-    "yeah",
-    "yes",
-    "yep",
-    "no",
-    "not",
-    "please",
-    "thanks",
-    "thank",
-    "just",
-    "like",
-    "can",
-    "could",
-    "would",
-    "will",
-    "do",
-    "does",
-    "did",
-    "dont",
-    "doesnt",
-    "cant",
-    "wont",
-    "cancel",
-    "cancelling",
-    "canceling",
-    "reschedule",
-    "move",
-    "change",
-    "push",
-    "back",
-    "day",
-    "days",
-    "time",
-    "week",
-    "morning",
-    "mornings",
-    "afternoon",
-    "evening",
-    "tonight",
-    "tomorrow",
-    "tomorrows",
-    "today",
-    "todays",
-    "next",
-    "last",
-    "first",
-    "second",
-    "third",
-    "later",
-    "earlier",
-    "about",
-    "actually",
-    "sorry",
-    "okay",
-    "ok",
-    "well",
-    "anymore",
-    "coming",
-    "come",
-    "out",
-    "tech",
-    "technician",
-    "someone",
-    "somebody",
-    "anybody",
-    "anyone",
-    "pm",
-    "oclock",
-    "noon",
-    "up",
-    "off",
-    "call",
-    "keep",
-    "leave",
-    "other",
-    "which",
-    "what",
-    "when",
-    "where",
-    "from",
-    "by",
-    "then",
-    "some",
-    "any",
-    "all",
-    "both",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "think",
-    "know",
-    "because",
-    "sure",
-    "right",
-    "oh",
-    "um",
-    "uh",
-    "still",
-    "also",
-    "going",
-    "gonna",
-    "here",
-    "mom",
-    "dad",
-    "husband",
-    "wife",
-    "father",
-    "mother",
-    "son",
-    "daughter",
-    "set",
-    "service",
-    "thing",
-    "instead",
-    "same",
-    "see",
-    "said",
-    "say",
-    "name",
-    "under",
-    "number",
-    "different",
-    "thats",
-    "whats",
-    "anything",
-    "something",
-    "stuff",
-    "things",
-    "office",
-    "place",
-    "again",
-    "really",
-    "probably",
-    "guess",
-    "mean",
-    "only",
-    "more",
-    "already",
-    "soon",
-    "yet",
-    "ahead",
-    "go",
-    "make",
-    "made",
-    "good",
-    "great",
-    "fine",
-    "cool",
-    "alright",
-    "wait",
-    "hold",
-    "let",
-    "lets",
+    "a", "an", "the", "i", "im", "ive", "id", "ill", "my", "me", "mine", "we", "were", "weve",
+    "our", "us", "you", "your", "youre", "youve", "yall", "guys", "guy", "he", "hes", "his", "him",
+    "she", "shes", "her", "they", "their", "them", "it", "its", "is", "are", "was", "be", "been",
+    "am", "have", "has", "had", "got", "get", "gotta", "need", "needs", "want", "wanna", "to",
+    "for", "on", "at", "in", "of", "with", "and", "but", "so", "or", "that", "this", "those",
+    "these", "there", "theres", "one", "ones", "appointment", "appointments", "visit", "visits",
+    "booking", "booked", "scheduled", "hi", "hey", "hello", "yeah", "yes", "yep", "no", "not",
+    "please", "thanks", "thank", "just", "like", "can", "could", "would", "will", "do", "does",
+    "did", "dont", "doesnt", "cant", "wont", "cancel", "cancelling", "canceling", "reschedule",
+    "move", "change", "push", "back", "day", "days", "time", "week", "morning", "mornings",
+    "afternoon", "evening", "tonight", "tomorrow", "tomorrows", "today", "todays", "next", "last",
+    "first", "second", "third", "later", "earlier", "about", "actually", "sorry", "okay", "ok",
+    "well", "anymore", "coming", "come", "out", "tech", "technician", "someone", "somebody",
+    "anybody", "anyone", "pm", "oclock", "noon", "up", "off", "call", "keep", "leave", "other",
+    "which", "what", "when", "where", "from", "by", "then", "some", "any", "all", "both", "two",
+    "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "think",
+    "know", "because", "sure", "right", "oh", "um", "uh", "still", "also", "going", "gonna", "here",
+    "mom", "dad", "husband", "wife", "father", "mother", "son", "daughter", "set", "service",
+    "thing", "instead", "same", "see", "said", "say", "name", "under", "number", "different",
+    "thats", "whats", "anything", "something", "stuff", "things", "office", "place", "again",
+    "really", "probably", "guess", "mean", "only", "more", "already", "soon", "yet", "ahead", "go",
+    "make", "made", "good", "great", "fine", "cool", "alright", "wait", "hold", "let", "lets",
 ];
 
 fn is_content_word(w: &str) -> bool {
@@ -508,191 +297,6 @@ fn is_month(w: &str) -> bool {
             | "november"
             | "december"
     )
-}
-
-/// The digits a caller spoke ("five five oh one", "fifty five zero one", "double two", "5501").
-pub fn spoken_digits(text: &str) -> String {
-    let norm = normalize(text);
-    let t: Vec<&str> = norm.split_whitespace().collect();
-    let unit = |w: &str| -> Option<u8> {
-        Some(match w {
-            "zero" | "oh" | "o" => 0,
-            "one" => 1,
-            "two" => 2,
-            "three" => 3,
-            "four" => 4,
-            "five" => 5,
-            "six" => 6,
-            "seven" => 7,
-            "eight" => 8,
-            "nine" => 9,
-            _ => return None,
-        })
-    };
-    let mut out = String::new();
-    let mut i = 0;
-    while i < t.len() {
-        let w = t[i];
-        if w.bytes()
-            .all(|b| b.is_ascii_digit() || b == b'+' || b == b'-')
-        {
-            out.extend(w.chars().filter(char::is_ascii_digit));
-        } else if let Some(d) = unit(w) {
-            out.push(char::from(b'0' + d));
-        } else if matches!(w, "double" | "triple")
-            && let Some(d) = t.get(i + 1).and_then(|n| unit(n))
-        {
-            let times = if w == "double" { 2 } else { 3 };
-            for _ in 0..times {
-                out.push(char::from(b'0' + d));
-            }
-            i += 1;
-        } else if let Some(v) = super::numbers::unit_word(w).filter(|v| *v >= 10) {
-            out.push_str(&v.to_string());
-        } else if let Some(tens) = super::numbers::tens_word(w) {
-            match t.get(i + 1).and_then(|n| unit(n)).filter(|d| *d > 0) {
-                Some(d) => {
-                    out.push_str(&(tens + i64::from(d)).to_string());
-                    i += 1;
-                }
-                None => out.push_str(&tens.to_string()),
-            }
-        } else if w == "hundred" {
-            out.push_str("00");
-        }
-        i += 1;
-    }
-    out
-}
-
-/// Whether what the caller said is the phone number on file, or its last four digits.
-pub fn confirms_phone(said: &str, on_file: &str) -> bool {
-    let said = spoken_digits(said);
-    let on_file: String = on_file.chars().filter(char::is_ascii_digit).collect();
-    match said.len() {
-        4 => on_file.ends_with(&said),
-        // A full number, with or without the country code.
-        10 | 11 => on_file.len() >= 10 && said.ends_with(&on_file[on_file.len() - 10..]),
-        _ => false,
-    }
-}
-
-/// What a lookup knows about one visit.
-#[derive(Debug, Clone, Copy)]
-pub struct VisitFacts<'a> {
-    pub start: DateTime,
-    pub location: &'a str,
-    pub issue: &'a str,
-}
-
-/// How a visit fits a description: what matched and what contradicted it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Fit {
-    /// The day, time, part of day, location or issue words agree.
-    pub hits: u32,
-    /// A day, time, part of day or location was said and this visit has another.
-    pub misses: u32,
-    /// The day or the location was said and agrees: the caller knew something only the
-    /// customer should (identity when the caller ID does not match).
-    pub knows_day_or_place: bool,
-}
-
-/// How `visit` fits `r`.
-pub fn fit(r: &VisitReference, visit: &VisitFacts) -> Fit {
-    let mut f = Fit::default();
-    let mut kind = |said: bool, agrees: bool| {
-        if said {
-            if agrees {
-                f.hits += 1;
-            } else {
-                f.misses += 1;
-            }
-        }
-        said && agrees
-    };
-    let date = visit.start.date();
-    let day_said = !(r.dates.is_empty() && r.weekdays.is_empty());
-    let day_agrees =
-        r.dates.contains(&date) || r.weekdays.iter().any(|w| w == weekday_name(date.weekday()));
-    let day = kind(day_said, day_agrees);
-    let time = visit.start.time();
-    kind(!r.times.is_empty(), r.times.contains(&time));
-    kind(
-        !r.windows.is_empty(),
-        r.windows.iter().any(|(lo, hi)| time >= *lo && time < *hi),
-    );
-    let place = kind(
-        !r.locations.is_empty(),
-        r.locations
-            .iter()
-            .any(|l| l.eq_ignore_ascii_case(visit.location)),
-    );
-    let issue = normalize(visit.issue);
-    let issue_words: Vec<&str> = issue
-        .split_whitespace()
-        .filter(|w| is_content_word(w))
-        .collect();
-    if r.words
-        .iter()
-        .any(|w| issue_words.iter().any(|i| same_word(w, i)))
-    {
-        f.hits += 1;
-    }
-    f.knows_day_or_place = day || place;
-    f
-}
-
-/// "inspection" and "inspect", "cleaning" and "clean", "ducts" and "duct".
-fn same_word(a: &str, b: &str) -> bool {
-    let stem = |w: &str| -> String {
-        let w = w.strip_suffix("ing").filter(|s| s.len() >= 4).unwrap_or(w);
-        let w = w.strip_suffix("ion").filter(|s| s.len() >= 4).unwrap_or(w);
-        let w = w.strip_suffix('s').filter(|s| s.len() >= 3).unwrap_or(w);
-        w.to_string()
-    };
-    let (a, b) = (stem(a), stem(b));
-    a == b || (a.len() >= 4 && b.len() >= 4 && (a.starts_with(&b) || b.starts_with(&a)))
-}
-
-/// The visits a description picks, in time order: exactly one when it singles one out. Visits
-/// it sets aside are dropped; among the rest, those with the most agreeing and the fewest
-/// contradicting details win, and a position ("the second one") picks among them.
-pub fn pick_visits(r: Option<&VisitReference>, visits: &[VisitFacts]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..visits.len()).collect();
-    order.sort_by_key(|&i| visits[i].start);
-    let Some(r) = r else {
-        return order;
-    };
-    if let Some(except) = &r.except {
-        let kept: Vec<usize> = order
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let f = fit(except, &visits[i]);
-                !(f.hits > 0 && f.misses == 0)
-            })
-            .collect();
-        // Setting every visit aside says nothing usable.
-        if !kept.is_empty() {
-            order = kept;
-        }
-    }
-    let score = |i: usize| {
-        let f = fit(r, &visits[i]);
-        i64::from(f.hits) - 2 * i64::from(f.misses)
-    };
-    let best = order.iter().map(|&i| score(i)).max().unwrap_or(0);
-    let mut chosen: Vec<usize> = order.into_iter().filter(|&i| score(i) == best).collect();
-    if let Some(p) = r.position
-        && chosen.len() > 1
-    {
-        let n = chosen.len() as i64;
-        let index = if p < 0 { n + p } else { p - 1 };
-        if let Some(&i) = usize::try_from(index).ok().and_then(|k| chosen.get(k)) {
-            chosen = vec![i];
-        }
-    }
-    chosen
 }
 
 #[cfg(test)]
@@ -791,23 +395,6 @@ mod tests {
         let f = fit(&r, &visits[1]);
         assert!(f.knows_day_or_place);
         assert!(!fit(&r, &visits[0]).knows_day_or_place);
-    }
-
-    #[test]
-    fn the_phone_on_file_or_its_last_four() {
-        assert!(confirms_phone("its uh five five oh one", "+12145555501"));
-        assert!(confirms_phone("fifty five zero one", "+12145555501"));
-        assert!(confirms_phone(
-            "two one four five five five five five oh one",
-            "+12145555501"
-        ));
-        assert!(confirms_phone("214-555-5501", "+12145555501"));
-        assert!(!confirms_phone("five five oh two", "+12145555501"));
-        assert!(!confirms_phone("i dont know it", "+12145555501"));
-        assert!(!confirms_phone(
-            "two one four five five five",
-            "+12145555501"
-        ));
     }
 
     #[test]
