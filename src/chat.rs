@@ -24,7 +24,8 @@ pub struct ChatArgs {
     /// Show the flow, state and filled slots after every turn.
     #[arg(long)]
     trace: bool,
-    /// The caller ID the agent sees (E.164).
+    /// The caller ID the agent sees (E.164); `anonymous`, `restricted`, `unknown` or an empty
+    /// string call with a withheld number.
     #[arg(long, default_value = "+12145550123")]
     caller: String,
     /// Pretend it is this business-local time (e.g. 2026-06-01T09:12) instead of now.
@@ -53,13 +54,13 @@ pub fn run(project: &Path, database: &str, args: ChatArgs) -> Result<ExitCode> {
         };
         let call = CallInfo {
             id: format!("CHAT-{}", jiff::Timestamp::now().as_millisecond()),
-            caller: Some(args.caller.clone()),
+            caller: crate::caller_id::usable_caller_id(Some(&args.caller)),
             called: engine.business().phones.main.clone(),
         };
         println!(
             "(calling {} as {}; empty line = silence, #0 = keypad 0, /hangup to end)",
             engine.business().name,
-            args.caller
+            call.caller.as_deref().unwrap_or("a withheld number")
         );
         let (mut live, turn) = driver.start(call, clock(args.now)?).await;
         show(&turn, &live, args.trace);

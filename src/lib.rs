@@ -3,6 +3,7 @@
 
 pub mod audio;
 pub mod call;
+pub mod caller_id;
 pub mod chat;
 pub mod cli;
 pub mod clock;

@@ -42,9 +42,11 @@ pub enum UnavailableReason {
     Full,
     /// The asked time (or the whole asked day) is not after `now`.
     Past,
-    /// The business is open that day, but not at that time or window (or the time is not on
-    /// the visit grid).
+    /// The business is open that day, but not at that time or window.
     OutsideHours,
+    /// Inside opening hours but between two visit starts ("10:30" when visits start on the
+    /// hour); the starts on either side are offered.
+    NotAStart,
 }
 
 /// The answer to a [`SlotRequest`].
@@ -54,9 +56,10 @@ pub enum Availability {
     Available {
         start: DateTime,
     },
-    /// `alternatives` are free starts, nearest in time to what was asked first (ties: earlier
-    /// first): on the asked day before or after, on later days forward only. If a window was
-    /// asked, starts inside it are preferred on every day.
+    /// `alternatives` are the free starts nearest in time to what was asked (on the asked day
+    /// before or after, on later days forward only; if a window was asked, starts inside it
+    /// are preferred on every day), listed in time order. A closed day gets the nearest open
+    /// days on both sides; a time between two starts gets those two starts.
     Unavailable {
         reason: UnavailableReason,
         alternatives: Vec<DateTime>,
@@ -207,12 +210,70 @@ impl Ctx<'_> {
         }
     }
 
+    /// A closed day: the nearest free starts on the open days before and after it, around the
+    /// time of day asked ("We're closed Sundays: Saturday at 9 or 10, or Monday at 9").
+    fn closed(&self, date: Date, time_of_day: Option<Time>) -> Availability {
+        let before = previous_open_day(self.business, date).filter(|d| *d >= self.now.date());
+        let after = next_open_day(self.business, date);
+        let near = |day: Date, n: usize| -> Vec<DateTime> {
+            let starts = open_starts(self.business, day);
+            let target = day.to_datetime(
+                time_of_day
+                    .or(self.window.earliest)
+                    .or_else(|| starts.first().map(|s| s.time()))
+                    .unwrap_or(Time::midnight()),
+            );
+            let mut free: Vec<(i64, DateTime)> = starts
+                .into_iter()
+                .filter(|s| self.is_free(*s))
+                .map(|s| (s.duration_since(target).as_secs().abs(), s))
+                .collect();
+            free.sort();
+            free.into_iter().take(n).map(|(_, s)| s).collect()
+        };
+        let mut alternatives = before.map(|d| near(d, 2)).unwrap_or_default();
+        let room = MAX_ALTERNATIVES - alternatives.len();
+        alternatives.extend(after.map(|d| near(d, room)).unwrap_or_default());
+        if alternatives.is_empty() {
+            return self.unavailable(
+                UnavailableReason::Closed,
+                date.to_datetime(Time::midnight()),
+            );
+        }
+        alternatives.sort();
+        Availability::Unavailable {
+            reason: UnavailableReason::Closed,
+            alternatives,
+        }
+    }
+
     fn exact(&self, target: DateTime) -> Availability {
+        let starts = open_starts(self.business, target.date());
+        let between_starts =
+            starts.iter().any(|s| *s < target) && starts.iter().any(|s| *s > target);
         let reason = if target <= self.now {
             UnavailableReason::Past
         } else if self.business.hours_on(target.date()).is_none() {
-            UnavailableReason::Closed
-        } else if !open_starts(self.business, target.date()).contains(&target) {
+            return self.closed(target.date(), Some(target.time()));
+        } else if !starts.contains(&target) && between_starts {
+            // "10:30": the starts on either side, when they are free.
+            let around: Vec<DateTime> = [
+                starts.iter().rev().find(|s| **s < target),
+                starts.iter().find(|s| **s > target),
+            ]
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|s| self.is_free(*s))
+            .collect();
+            if around.is_empty() {
+                return self.unavailable(UnavailableReason::NotAStart, target);
+            }
+            return Availability::Unavailable {
+                reason: UnavailableReason::NotAStart,
+                alternatives: around,
+            };
+        } else if !starts.contains(&target) {
             UnavailableReason::OutsideHours
         } else if !self.is_free(target) {
             UnavailableReason::Full
@@ -228,7 +289,7 @@ impl Ctx<'_> {
             return self.unavailable(UnavailableReason::Past, self.now);
         }
         if self.business.hours_on(date).is_none() {
-            return self.unavailable(UnavailableReason::Closed, anchor);
+            return self.closed(date, None);
         }
         let starts: Vec<DateTime> = open_starts(self.business, date)
             .into_iter()
@@ -240,7 +301,13 @@ impl Ctx<'_> {
         let reason = if starts.is_empty() {
             UnavailableReason::OutsideHours
         } else if starts.iter().all(|s| *s <= self.now) {
-            UnavailableReason::Past
+            // "Tonight" after the last start: the first openings from now, whatever the part
+            // of day asked (first thing tomorrow).
+            let anywhere = Ctx {
+                window: Window::default(),
+                ..*self
+            };
+            return anywhere.unavailable(UnavailableReason::Past, self.now);
         } else {
             UnavailableReason::Full
         };
@@ -310,11 +377,14 @@ impl Ctx<'_> {
         } else {
             Vec::new()
         };
-        if in_window.is_empty() {
+        let mut chosen = if in_window.is_empty() {
             pick(Window::default())
         } else {
             in_window
-        }
+        };
+        // Chosen by nearness, read in time order.
+        chosen.sort();
+        chosen
     }
 }
 
@@ -329,447 +399,16 @@ fn next_open_day(business: &Business, after: Date) -> Option<Date> {
         .find(|d| business.hours_on(*d).is_some())
 }
 
+/// The last open day before `date`, within a week.
+fn previous_open_day(business: &Business, date: Date) -> Option<Date> {
+    (1..=7)
+        .filter_map(|n| date.checked_sub(n.days()).ok())
+        .find(|d| business.hours_on(*d).is_some())
+}
+
 fn minute_of_day(time: Time) -> i32 {
     i32::from(time.hour()) * 60 + i32::from(time.minute())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use jiff::civil::{Weekday, date, time};
-    use std::collections::BTreeMap;
-
-    fn business() -> Business {
-        Business::from_yaml(include_str!("../config/business.yaml")).unwrap()
-    }
-
-    // 2025-06-02 is a Monday.
-    fn day(d: i8) -> Date {
-        date(2025, 6, d)
-    }
-
-    fn at(d: i8, h: i8, m: i8) -> DateTime {
-        day(d).at(h, m, 0, 0)
-    }
-
-    fn none(_: DateTime) -> u32 {
-        0
-    }
-
-    fn req(date: Option<Date>, t: Option<Time>) -> SlotRequest {
-        SlotRequest {
-            date,
-            time: t,
-            ..SlotRequest::default()
-        }
-    }
-
-    fn unavailable(a: Availability) -> (UnavailableReason, Vec<DateTime>) {
-        match a {
-            Availability::Unavailable {
-                reason,
-                alternatives,
-            } => (reason, alternatives),
-            other => panic!("expected unavailable, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn weekdays_are_as_assumed() {
-        assert_eq!(day(2).weekday(), Weekday::Monday);
-        assert_eq!(day(7).weekday(), Weekday::Saturday);
-        assert_eq!(day(8).weekday(), Weekday::Sunday);
-    }
-
-    #[test]
-    fn open_starts_follow_the_hours() {
-        let b = business();
-        let monday = open_starts(&b, day(2));
-        assert_eq!(monday.len(), 10);
-        assert_eq!(monday.first(), Some(&at(2, 8, 0)));
-        assert_eq!(monday.last(), Some(&at(2, 17, 0)));
-        let saturday = open_starts(&b, day(7));
-        assert_eq!(
-            saturday,
-            vec![at(7, 8, 0), at(7, 9, 0), at(7, 10, 0), at(7, 11, 0)]
-        );
-        assert!(open_starts(&b, day(8)).is_empty());
-    }
-
-    #[test]
-    fn last_weekday_start_is_17() {
-        let b = business();
-        let now = at(2, 9, 0);
-        let ok = check(
-            &b,
-            "DAL",
-            &req(Some(day(3)), Some(time(17, 0, 0, 0))),
-            now,
-            none,
-        );
-        assert_eq!(
-            ok.unwrap(),
-            Availability::Available {
-                start: at(3, 17, 0)
-            }
-        );
-        let late = check(
-            &b,
-            "DAL",
-            &req(Some(day(3)), Some(time(18, 0, 0, 0))),
-            now,
-            none,
-        );
-        let (reason, alts) = unavailable(late.unwrap());
-        assert_eq!(reason, UnavailableReason::OutsideHours);
-        assert_eq!(alts, vec![at(3, 17, 0), at(3, 16, 0), at(3, 15, 0)]);
-    }
-
-    #[test]
-    fn sunday_is_closed_and_monday_is_offered() {
-        let b = business();
-        let now = at(6, 9, 30);
-        let asked = check(
-            &b,
-            "FTW",
-            &req(Some(day(8)), Some(time(10, 0, 0, 0))),
-            now,
-            none,
-        );
-        let (reason, alts) = unavailable(asked.unwrap());
-        assert_eq!(reason, UnavailableReason::Closed);
-        assert_eq!(alts, vec![at(9, 8, 0), at(9, 9, 0), at(9, 10, 0)]);
-        let whole_day = check(&b, "FTW", &req(Some(day(8)), None), now, none);
-        let (reason, alts) = unavailable(whole_day.unwrap());
-        assert_eq!(reason, UnavailableReason::Closed);
-        assert_eq!(alts.first(), Some(&at(9, 8, 0)));
-    }
-
-    #[test]
-    fn full_slot_offers_the_nearest_free_ones() {
-        let b = business();
-        let booked = BTreeMap::from([(at(3, 14, 0), 2)]);
-        let counts = |s: DateTime| booked.get(&s).copied().unwrap_or(0);
-        let now = at(2, 9, 0);
-        let asked = check(
-            &b,
-            "DAL",
-            &req(Some(day(3)), Some(time(14, 0, 0, 0))),
-            now,
-            counts,
-        );
-        let (reason, alts) = unavailable(asked.unwrap());
-        assert_eq!(reason, UnavailableReason::Full);
-        assert_eq!(alts, vec![at(3, 13, 0), at(3, 15, 0), at(3, 12, 0)]);
-        // One place left is still available.
-        let one = BTreeMap::from([(at(3, 14, 0), 1)]);
-        let ok = check(
-            &b,
-            "DAL",
-            &req(Some(day(3)), Some(time(14, 0, 0, 0))),
-            now,
-            |s| one.get(&s).copied().unwrap_or(0),
-        );
-        assert_eq!(
-            ok.unwrap(),
-            Availability::Available {
-                start: at(3, 14, 0)
-            }
-        );
-    }
-
-    #[test]
-    fn past_time_is_refused_with_future_alternatives() {
-        let b = business();
-        let now = at(3, 11, 30);
-        let asked = check(
-            &b,
-            "DAL",
-            &req(Some(day(3)), Some(time(9, 0, 0, 0))),
-            now,
-            none,
-        );
-        let (reason, alts) = unavailable(asked.unwrap());
-        assert_eq!(reason, UnavailableReason::Past);
-        assert_eq!(alts, vec![at(3, 12, 0), at(3, 13, 0), at(3, 14, 0)]);
-        let yesterday = check(&b, "DAL", &req(Some(day(2)), None), now, none);
-        let (reason, alts) = unavailable(yesterday.unwrap());
-        assert_eq!(reason, UnavailableReason::Past);
-        assert!(alts.iter().all(|a| *a > now));
-    }
-
-    #[test]
-    fn saturday_after_11_is_refused() {
-        let b = business();
-        let now = at(2, 9, 0);
-        let eleven = check(
-            &b,
-            "ARL",
-            &req(Some(day(7)), Some(time(11, 0, 0, 0))),
-            now,
-            none,
-        );
-        assert_eq!(
-            eleven.unwrap(),
-            Availability::Available {
-                start: at(7, 11, 0)
-            }
-        );
-        for t in [time(12, 0, 0, 0), time(11, 30, 0, 0), time(15, 0, 0, 0)] {
-            let asked = check(&b, "ARL", &req(Some(day(7)), Some(t)), now, none);
-            let (reason, alts) = unavailable(asked.unwrap());
-            assert_eq!(reason, UnavailableReason::OutsideHours, "{t}");
-            assert_eq!(alts.first(), Some(&at(7, 11, 0)), "{t}");
-        }
-    }
-
-    #[test]
-    fn date_only_takes_the_first_free_start() {
-        let b = business();
-        let booked = BTreeMap::from([(at(3, 8, 0), 2)]);
-        let counts = |s: DateTime| booked.get(&s).copied().unwrap_or(0);
-        let got = check(&b, "DAL", &req(Some(day(3)), None), at(2, 9, 0), counts);
-        assert_eq!(got.unwrap(), Availability::Available { start: at(3, 9, 0) });
-        // Today: only starts still ahead count.
-        let today = check(&b, "DAL", &req(Some(day(2)), None), at(2, 9, 10), none);
-        assert_eq!(
-            today.unwrap(),
-            Availability::Available {
-                start: at(2, 10, 0)
-            }
-        );
-    }
-
-    #[test]
-    fn a_fully_booked_day_is_full_with_next_day_alternatives() {
-        let b = business();
-        let counts = |s: DateTime| if s.date() == day(3) { 2 } else { 0 };
-        let got = check(&b, "DAL", &req(Some(day(3)), None), at(2, 9, 0), counts);
-        let (reason, alts) = unavailable(got.unwrap());
-        assert_eq!(reason, UnavailableReason::Full);
-        assert_eq!(alts, vec![at(4, 8, 0), at(4, 9, 0), at(4, 10, 0)]);
-    }
-
-    #[test]
-    fn time_only_means_today_if_ahead_else_next_open_day() {
-        let b = business();
-        let now = at(2, 10, 30);
-        let later = check(&b, "DAL", &req(None, Some(time(14, 0, 0, 0))), now, none);
-        assert_eq!(
-            later.unwrap(),
-            Availability::Available {
-                start: at(2, 14, 0)
-            }
-        );
-        let gone = check(&b, "DAL", &req(None, Some(time(9, 0, 0, 0))), now, none);
-        assert_eq!(
-            gone.unwrap(),
-            Availability::Available { start: at(3, 9, 0) }
-        );
-        // Saturday afternoon asking for 9: Sunday is closed, so Monday.
-        let sat = check(
-            &b,
-            "DAL",
-            &req(None, Some(time(9, 0, 0, 0))),
-            at(7, 13, 0),
-            none,
-        );
-        assert_eq!(sat.unwrap(), Availability::Available { start: at(9, 9, 0) });
-    }
-
-    #[test]
-    fn windows_are_respected() {
-        let b = business();
-        let morning = SlotRequest {
-            earliest: Some(time(8, 0, 0, 0)),
-            latest: Some(time(12, 0, 0, 0)),
-            ..SlotRequest::default()
-        };
-        let counts = |s: DateTime| if s == at(2, 11, 0) { 2 } else { 0 };
-        let got = check(&b, "DAL", &morning, at(2, 10, 30), counts);
-        assert_eq!(got.unwrap(), Availability::Available { start: at(3, 8, 0) });
-
-        let afternoon = SlotRequest {
-            date: Some(day(7)),
-            earliest: Some(time(12, 0, 0, 0)),
-            latest: Some(time(18, 0, 0, 0)),
-            ..SlotRequest::default()
-        };
-        let (reason, alts) = unavailable(check(&b, "DAL", &afternoon, at(2, 9, 0), none).unwrap());
-        assert_eq!(reason, UnavailableReason::OutsideHours);
-        assert_eq!(alts, vec![at(9, 12, 0), at(9, 13, 0), at(9, 14, 0)]);
-
-        let tuesday_afternoon = SlotRequest {
-            date: Some(day(3)),
-            ..afternoon
-        };
-        let got = check(&b, "DAL", &tuesday_afternoon, at(2, 9, 0), none);
-        assert_eq!(
-            got.unwrap(),
-            Availability::Available {
-                start: at(3, 12, 0)
-            }
-        );
-    }
-
-    fn wish(date: Option<Date>, prefer: StartPreference) -> SlotRequest {
-        SlotRequest {
-            date,
-            prefer: Some(prefer),
-            ..SlotRequest::default()
-        }
-    }
-
-    #[test]
-    fn the_last_start_of_a_day_when_asked_for_the_end_of_the_day() {
-        let b = business();
-        let now = at(2, 9, 0);
-        let thursday = check(
-            &b,
-            "DAL",
-            &wish(Some(day(5)), StartPreference::Last),
-            now,
-            none,
-        );
-        assert_eq!(
-            thursday.unwrap(),
-            Availability::Available {
-                start: at(5, 17, 0)
-            }
-        );
-        // Saturday closes at noon: its last start is 11.
-        let saturday = check(
-            &b,
-            "DAL",
-            &wish(Some(day(7)), StartPreference::Last),
-            now,
-            none,
-        );
-        assert_eq!(
-            saturday.unwrap(),
-            Availability::Available {
-                start: at(7, 11, 0)
-            }
-        );
-        // The last start taken: the last free one before it.
-        let full_at_five = |s: DateTime| if s == at(5, 17, 0) { 2 } else { 0 };
-        let got = check(
-            &b,
-            "DAL",
-            &wish(Some(day(5)), StartPreference::Last),
-            now,
-            full_at_five,
-        );
-        assert_eq!(
-            got.unwrap(),
-            Availability::Available {
-                start: at(5, 16, 0)
-            }
-        );
-        // Inside a window: the last start of the morning.
-        let morning = SlotRequest {
-            latest: Some(time(12, 0, 0, 0)),
-            ..wish(Some(day(5)), StartPreference::Last)
-        };
-        assert_eq!(
-            check(&b, "DAL", &morning, now, none).unwrap(),
-            Availability::Available {
-                start: at(5, 11, 0)
-            }
-        );
-    }
-
-    #[test]
-    fn the_end_of_the_day_without_a_date_is_today_or_the_next_open_day() {
-        let b = business();
-        let today = check(
-            &b,
-            "FTW",
-            &wish(None, StartPreference::Last),
-            at(3, 9, 0),
-            none,
-        );
-        assert_eq!(
-            today.unwrap(),
-            Availability::Available {
-                start: at(3, 17, 0)
-            }
-        );
-        // Saturday after closing: Sunday is closed, so Monday's last start.
-        let sat = check(
-            &b,
-            "FTW",
-            &wish(None, StartPreference::Last),
-            at(7, 13, 0),
-            none,
-        );
-        assert_eq!(
-            sat.unwrap(),
-            Availability::Available {
-                start: at(9, 17, 0)
-            }
-        );
-    }
-
-    #[test]
-    fn first_thing_without_a_date_is_a_day_not_yet_begun() {
-        let b = business();
-        // At 07:30 today's first start is still ahead.
-        let early = check(
-            &b,
-            "ARL",
-            &wish(None, StartPreference::First),
-            at(3, 7, 30),
-            none,
-        );
-        assert_eq!(
-            early.unwrap(),
-            Availability::Available { start: at(3, 8, 0) }
-        );
-        // At 09:30 "first thing" means tomorrow at opening, not 10 today.
-        let later = check(
-            &b,
-            "ARL",
-            &wish(None, StartPreference::First),
-            at(3, 9, 30),
-            none,
-        );
-        assert_eq!(
-            later.unwrap(),
-            Availability::Available { start: at(4, 8, 0) }
-        );
-        // With a date it is that day's first free start.
-        let full_at_eight = |s: DateTime| if s == at(4, 8, 0) { 2 } else { 0 };
-        let dated = check(
-            &b,
-            "ARL",
-            &wish(Some(day(4)), StartPreference::First),
-            at(3, 9, 30),
-            full_at_eight,
-        );
-        assert_eq!(
-            dated.unwrap(),
-            Availability::Available { start: at(4, 9, 0) }
-        );
-    }
-
-    #[test]
-    fn unknown_location_is_an_error() {
-        let b = business();
-        let got = check(&b, "XYZ", &SlotRequest::default(), at(2, 9, 0), none);
-        assert_eq!(got, Err(SchedulingError::UnknownLocation("XYZ".into())));
-        assert!(check(&b, "dal", &SlotRequest::default(), at(2, 9, 0), none).is_ok());
-    }
-
-    #[test]
-    fn counts_range_covers_the_search() {
-        let (from, to) = counts_range(&req(Some(day(20)), None), at(2, 9, 0));
-        assert_eq!(from, at(2, 0, 0));
-        assert!(
-            to >= day(20)
-                .checked_add(HORIZON_DAYS.days())
-                .unwrap()
-                .at(23, 0, 0, 0)
-        );
-    }
-}
+mod tests;

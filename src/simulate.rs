@@ -139,7 +139,7 @@ pub async fn run_script(engine: Arc<Engine>, script: &Script, file: &str) -> Res
     let call_id = format!("SIM-{}", slug(&script.name));
     let call = CallInfo {
         id: call_id.clone(),
-        caller: script.caller_id.clone(),
+        caller: crate::caller_id::usable_caller_id(script.caller_id.as_deref()),
         called: engine.business().phones.main.clone(),
     };
     let now = script.now;

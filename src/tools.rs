@@ -12,20 +12,37 @@ use frontdesk_engine::extract::datetime::StartPreference;
 use jiff::civil::{Date, DateTime, Time};
 use serde_json::{Value, json};
 
+mod lookup;
+
 use crate::scheduling::{self, Availability, SlotRequest};
 use crate::storage::{Appointment, NewAppointment, Storage, StorageError};
 
 /// Every tool a flow may name, with its arguments. The flow validator checks against this.
 pub fn catalog() -> Vec<ToolSpec> {
     vec![
-        ToolSpec::new("check_availability", &["location", "when"], &[]),
+        ToolSpec::new("check_availability", &["location", "when"], &["phone"]),
         ToolSpec::new(
             "book_appointment",
             &["location", "start", "name", "phone"],
             &["issue"],
         ),
-        ToolSpec::new("find_appointment", &[], &["phone", "name", "location"]),
-        ToolSpec::new("reschedule_appointment", &["appointment_id", "start"], &[]),
+        ToolSpec::new(
+            "find_appointment",
+            &[],
+            &[
+                "phone",
+                "name",
+                "location",
+                "visit",
+                "visit_phone",
+                "caller",
+            ],
+        ),
+        ToolSpec::new(
+            "reschedule_appointment",
+            &["appointment_id", "start"],
+            &["location"],
+        ),
         ToolSpec::new("cancel_appointment", &["appointment_id"], &[]),
     ]
 }
@@ -68,9 +85,37 @@ impl Tools {
         let location = str_arg(args, "location")?;
         let request = slot_request(args.get("when").unwrap_or(&Value::Null))?;
         let availability = self.availability(&location, &request, now).await?;
-        Ok(match availability {
+        let asked_day = request.date.or_else(|| match &availability {
+            Availability::Available { start } => Some(start.date()),
+            Availability::Unavailable { .. } => None,
+        });
+        // What prompts need to say why: the day asked, and that day's first and last starts.
+        let starts = asked_day
+            .map(|d| scheduling::open_starts(&self.business, d))
+            .unwrap_or_default();
+        let about_the_day = json!({
+            "asked": {
+                "date": request.date.map(|d| d.to_string()),
+                "time": request.time.map(|t| t.strftime("%H:%M").to_string()),
+                "weekday": asked_day.map(|d| d.strftime("%A").to_string()),
+                "first_start": starts.first().map(|s| iso(*s)),
+                "last_start": starts.last().map(|s| iso(*s)),
+            },
+        });
+        let mut result = match availability {
             Availability::Available { start } => {
-                json!({ "available": true, "start": iso(start), "location": location, "alternatives": [] })
+                let already = match opt_str(args, "phone") {
+                    Some(phone) => self.booked_at(&phone, &location, start, now).await?,
+                    None => None,
+                };
+                json!({
+                    "available": already.is_none(),
+                    "start": iso(start),
+                    "location": location,
+                    "alternatives": [],
+                    "reason": if already.is_some() { Value::from("already_booked") } else { Value::Null },
+                    "already_booked": already.map(|a| self.describe(&a)),
+                })
             }
             Availability::Unavailable {
                 reason,
@@ -80,8 +125,29 @@ impl Tools {
                 "reason": reason,
                 "location": location,
                 "alternatives": alternatives.into_iter().map(iso).collect::<Vec<_>>(),
+                "already_booked": null,
             }),
-        })
+        };
+        if let (Some(obj), Some(extra)) = (result.as_object_mut(), about_the_day.as_object()) {
+            obj.extend(extra.clone());
+        }
+        Ok(result)
+    }
+
+    /// The caller's own booked visit at this location and start, if they already have one.
+    async fn booked_at(
+        &self,
+        phone: &str,
+        location: &str,
+        start: DateTime,
+        now: DateTime,
+    ) -> Result<Option<Appointment>, ToolError> {
+        Ok(self
+            .storage
+            .find_upcoming_by_phone(phone, now)
+            .await?
+            .into_iter()
+            .find(|a| a.start == start && a.location.eq_ignore_ascii_case(location)))
     }
 
     async fn availability(
@@ -141,6 +207,10 @@ impl Tools {
                     .await?;
                 Ok(json!({ "ok": false, "reason": "full", "alternatives": alternatives }))
             }
+            Err(StorageError::AlreadyBooked(existing)) => Ok(json!({
+                "ok": false, "reason": "already_booked",
+                "already_booked": self.describe(&existing), "alternatives": [],
+            })),
             Err(e) => Err(e.into()),
         }
     }
@@ -148,25 +218,22 @@ impl Tools {
     async fn find(&self, args: &Value, now: DateTime) -> Result<Value, ToolError> {
         let phone = opt_str(args, "phone");
         let name = opt_str(args, "name");
-        let location = opt_str(args, "location");
-        let mut found = match (&phone, &name) {
+        let found = match (&phone, &name) {
             (_, Some(name)) => self.storage.find_upcoming_by_name(name, now).await?,
             (Some(phone), None) => self.storage.find_upcoming_by_phone(phone, now).await?,
             (None, None) => Vec::new(),
         };
-        if let Some(location) = &location {
-            found.retain(|a| a.location.eq_ignore_ascii_case(location));
-        }
-        found.sort_by_key(|a| a.start);
-        // By caller ID, the next visit is the one meant; by name alone, several are ambiguous.
-        let ambiguous = name.is_some() && found.len() > 1;
-        Ok(match found.first() {
-            Some(a) if !ambiguous => json!({
-                "found": true, "ambiguous": false, "count": found.len(),
-                "appointment": self.describe(a),
-            }),
-            _ => json!({ "found": false, "ambiguous": ambiguous, "count": found.len() }),
-        })
+        let request = lookup::LookupRequest {
+            reference: args
+                .get("visit")
+                .filter(|v| v.is_object())
+                .and_then(|v| serde_json::from_value(v.clone()).ok()),
+            location: opt_str(args, "location"),
+            visit_phone: opt_str(args, "visit_phone"),
+            caller: opt_str(args, "caller"),
+            by_caller_id: name.is_none() && phone.is_some() && phone == opt_str(args, "caller"),
+        };
+        Ok(lookup::find(&request, &found, |a| self.describe(a)))
     }
 
     async fn reschedule(
@@ -177,7 +244,12 @@ impl Tools {
     ) -> Result<Value, ToolError> {
         let id = id_arg(args)?;
         let start = datetime_arg(args, "start")?;
-        match self.storage.reschedule(id, start, call_id).await {
+        let location = opt_str(args, "location");
+        match self
+            .storage
+            .move_appointment(id, location.as_deref(), start, call_id)
+            .await
+        {
             Ok(a) => Ok(json!({ "ok": true, "appointment": self.describe(&a) })),
             Err(StorageError::Full { location, .. }) => {
                 let alternatives = self.alternatives_near(&location, start, now).await?;

@@ -86,6 +86,9 @@ pub(crate) mod names {
     pub fn default(flow: &str, slot: &str) -> String {
         format!("@default/{flow}/{slot}")
     }
+    pub fn anchor(flow: &str, slot: &str) -> String {
+        format!("@anchor/{flow}/{slot}")
+    }
     pub fn set(flow: &str, group: usize, key: &str) -> String {
         format!("@set/{flow}/{group}/{key}")
     }
@@ -305,6 +308,15 @@ fn compile_flow_templates(
                 TemplateKind::Value,
                 slot_name.referenced,
                 "slot default",
+            );
+        }
+        if let Some(anchor) = &slot.anchor {
+            add(
+                names::anchor(name, &slot_name.value),
+                anchor,
+                TemplateKind::Value,
+                slot_name.referenced,
+                "slot anchor",
             );
         }
     }

@@ -149,18 +149,7 @@ pub(super) async fn gather(
 /// A usable caller ID. Withheld numbers reach Twilio as words or as Twilio's placeholder
 /// number, and must not be offered back to the caller as "the number you're calling from".
 pub(super) fn caller_id(from: &str) -> Option<String> {
-    let withheld = [
-        "anonymous",
-        "restricted",
-        "unknown",
-        "private",
-        "unavailable",
-    ];
-    if withheld.contains(&from.to_ascii_lowercase().as_str()) || from == "+266696687" {
-        None
-    } else {
-        Some(from.to_string())
-    }
+    crate::caller_id::usable_caller_id(Some(from))
 }
 
 /// What the caller did, from Gather's fields.

@@ -41,6 +41,10 @@ pub enum StorageError {
     /// The appointment is cancelled and cannot be changed any more.
     #[error("appointment {0} is cancelled")]
     Cancelled(i64),
+    /// The phone number already has a booked visit at that location and start (a second call
+    /// asking for the same thing): the existing visit.
+    #[error("already booked: appointment {}", .0.id)]
+    AlreadyBooked(Box<Appointment>),
     /// The write clashes with existing data (e.g. a turn number used twice).
     #[error("conflict: {0}")]
     Conflict(String),
@@ -301,7 +305,8 @@ pub trait Storage: Send + Sync {
 
     /// Books a visit if the (location, start) is under capacity, atomically. Idempotent per call
     /// id: if this call already booked, that appointment is returned unchanged (even if the new
-    /// request differs), so a retried request never books twice.
+    /// request differs), so a retried request never books twice. A phone number that already
+    /// has a booked visit at that location and start gets `AlreadyBooked` with it.
     async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError>;
 
     /// Booked visits per start in `[from, to)` at a location; starts with none are absent.
@@ -333,6 +338,19 @@ pub trait Storage: Send + Sync {
     async fn reschedule(
         &self,
         id: i64,
+        new_start: DateTime,
+        call_id: &str,
+    ) -> Result<Appointment, StorageError> {
+        self.move_appointment(id, None, new_start, call_id).await
+    }
+
+    /// Moves a booked visit to `new_start`, and to `new_location` when given, under the
+    /// capacity rule of the location it lands in, atomically. Refuses cancelled visits
+    /// (`Cancelled`) and unknown locations. Moving to where it already is is a no-op.
+    async fn move_appointment(
+        &self,
+        id: i64,
+        new_location: Option<&str>,
         new_start: DateTime,
         call_id: &str,
     ) -> Result<Appointment, StorageError>;
@@ -619,8 +637,16 @@ mod sql {
         " FROM appointments WHERE id = $1 FOR UPDATE"
     );
     pub const MOVE: &str = concat!(
-        "UPDATE appointments SET start_at = $2, updated_by_call = $3 WHERE id = $1 RETURNING ",
+        "UPDATE appointments SET start_at = $2, updated_by_call = $3, location = $4 \
+         WHERE id = $1 RETURNING ",
         appt_cols!()
+    );
+    /// A booked visit for this phone at this location and start.
+    pub const BOOKED_BY_PHONE_AT: &str = concat!(
+        "SELECT ",
+        appt_cols!(),
+        " FROM appointments WHERE phone = $1 AND start_at = $2 AND location = $3 \
+         AND status = 'booked' ORDER BY id LIMIT 1"
     );
     pub const CANCEL: &str = concat!(
         "UPDATE appointments SET status = 'cancelled', updated_by_call = $2 \

@@ -199,6 +199,25 @@ impl Storage for SqliteStorage {
         if let Some(row) = existing {
             return appointment_from_row(row);
         }
+        // An unknown location is refused before anything else is said about the request.
+        let capacity: Option<i64> = sqlx::query_scalar(sql::LOCATION_CAPACITY)
+            .bind(&new.location)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if capacity.is_none() {
+            return Err(StorageError::UnknownLocation(new.location.clone()));
+        }
+        let same: Option<AppointmentRow> = sqlx::query_as(sql::BOOKED_BY_PHONE_AT)
+            .bind(&new.phone)
+            .bind(fmt_start(new.start))
+            .bind(&new.location)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = same {
+            return Err(StorageError::AlreadyBooked(Box::new(appointment_from_row(
+                row,
+            )?)));
+        }
         slot_check(&mut tx, &new.location, new.start, 0).await?;
         let (customer_id, _, _): (i64, String, String) = sqlx::query_as(sql::UPSERT_CUSTOMER)
             .bind(&new.phone)
@@ -274,9 +293,10 @@ impl Storage for SqliteStorage {
         row.map(appointment_from_row).transpose()
     }
 
-    async fn reschedule(
+    async fn move_appointment(
         &self,
         id: i64,
+        new_location: Option<&str>,
         new_start: DateTime,
         call_id: &str,
     ) -> Result<Appointment, StorageError> {
@@ -292,14 +312,16 @@ impl Storage for SqliteStorage {
         if current.status == super::AppointmentStatus::Cancelled {
             return Err(StorageError::Cancelled(id));
         }
-        if current.start == new_start {
+        let location = new_location.unwrap_or(&current.location).to_string();
+        if current.start == new_start && current.location == location {
             return Ok(current);
         }
-        slot_check(&mut tx, &current.location, new_start, id).await?;
+        slot_check(&mut tx, &location, new_start, id).await?;
         let row: AppointmentRow = sqlx::query_as(sql::MOVE)
             .bind(id)
             .bind(fmt_start(new_start))
             .bind(call_id)
+            .bind(&location)
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;

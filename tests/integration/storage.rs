@@ -18,6 +18,8 @@ both_backends!(
     concurrent_booking_respects_capacity,
     concurrent_reschedule_respects_capacity,
     reschedule_and_cancel,
+    the_same_phone_and_start_is_booked_once,
+    moving_to_another_location_checks_its_capacity,
     sync_business_tracks_configuration,
     call_records,
     call_records_in_batches,
@@ -343,6 +345,80 @@ async fn reschedule_and_cancel(store: Arc<dyn Storage>, _url: String) {
             .unwrap()
             .is_empty()
     );
+}
+
+async fn the_same_phone_and_start_is_booked_once(store: Arc<dyn Storage>, _url: String) {
+    let first = store
+        .book(&request("c1", "DAL", at(8, 10), "Jane", "+12145550001"))
+        .await
+        .unwrap();
+    // Another call, same phone, location and start: the visit they have.
+    let again = store
+        .book(&request("c2", "DAL", at(8, 10), "Jane", "+12145550001"))
+        .await;
+    assert!(
+        matches!(&again, Err(StorageError::AlreadyBooked(a)) if a.id == first.id),
+        "{again:?}"
+    );
+    // Another location (a second property), another start, or another phone books.
+    store
+        .book(&request("c3", "FTW", at(8, 10), "Jane", "+12145550001"))
+        .await
+        .unwrap();
+    store
+        .book(&request("c4", "DAL", at(8, 11), "Jane", "+12145550001"))
+        .await
+        .unwrap();
+    store
+        .book(&request("c5", "DAL", at(8, 10), "Bob", "+12145550002"))
+        .await
+        .unwrap();
+    // A cancelled visit does not count.
+    store.cancel(first.id, "c6").await.unwrap();
+    store
+        .book(&request("c7", "DAL", at(8, 10), "Jane", "+12145550001"))
+        .await
+        .unwrap();
+}
+
+async fn moving_to_another_location_checks_its_capacity(store: Arc<dyn Storage>, _url: String) {
+    let appt = store
+        .book(&request("c1", "DAL", at(9, 10), "Jane", "+12145550001"))
+        .await
+        .unwrap();
+    let moved = store
+        .move_appointment(appt.id, Some("FTW"), at(9, 10), "c2")
+        .await
+        .unwrap();
+    assert_eq!((moved.location.as_str(), moved.start), ("FTW", at(9, 10)));
+    assert_eq!(moved.updated_by_call.as_deref(), Some("c2"));
+    // Two more at Arlington fill it; moving there is refused.
+    for (call, phone) in [("c3", "+12145550003"), ("c4", "+12145550004")] {
+        store
+            .book(&request(call, "ARL", at(9, 10), "X", phone))
+            .await
+            .unwrap();
+    }
+    let refused = store
+        .move_appointment(appt.id, Some("ARL"), at(9, 10), "c5")
+        .await;
+    assert!(
+        matches!(refused, Err(StorageError::Full { .. })),
+        "{refused:?}"
+    );
+    let unknown = store
+        .move_appointment(appt.id, Some("XYZ"), at(9, 11), "c6")
+        .await;
+    assert!(
+        matches!(unknown, Err(StorageError::UnknownLocation(_))),
+        "{unknown:?}"
+    );
+    // Where it already is: a no-op.
+    let same = store
+        .move_appointment(appt.id, Some("FTW"), at(9, 10), "c7")
+        .await
+        .unwrap();
+    assert_eq!(same, moved);
 }
 
 async fn sync_business_tracks_configuration(store: Arc<dyn Storage>, _url: String) {

@@ -256,6 +256,49 @@ async fn keypad_0_dials_a_person_and_a_failed_dial_apologizes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_with_the_wrong_number_hears_nothing_of_the_visit_and_changes_nothing() {
+    // The same caller script `simulate` plays, through signed webhooks.
+    let script = script("cancel_other_phone_wrong_number");
+    let server = TestServer::start(engine(), &script, Mode::Gather, &ReplayPace::default())
+        .await
+        .unwrap();
+    let before = server.storage.list_appointments().await.unwrap();
+    let report = server.call(&script, None).await;
+    let agent: Vec<String> = report
+        .transcript
+        .iter()
+        .filter(|(who, _)| *who == Speaker::Agent)
+        .map(|(_, text)| text.to_lowercase())
+        .collect();
+    assert!(
+        agent.iter().any(|t| t.contains("last four digits")),
+        "{agent:?}"
+    );
+    let visit = before.first().expect("the script gives the visit");
+    let details = [
+        "june 2nd".to_string(),
+        "tuesday".to_string(),
+        "8 am".to_string(),
+        visit.issue.to_lowercase(),
+        "dallas location".to_string(),
+        "dallas team".to_string(),
+    ];
+    for line in &agent {
+        for detail in &details {
+            assert!(
+                !line.contains(detail.as_str()),
+                "{detail:?} spoken in {line:?}"
+            );
+        }
+    }
+    let stored = server.stored(&report.call_sid).await.unwrap();
+    assert!(stored.appointments.is_empty(), "{:?}", stored.appointments);
+    assert_ne!(stored.outcome, "cancelled");
+    assert_eq!(server.storage.list_appointments().await.unwrap(), before);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn odd_characters_from_callers_cannot_break_the_twiml() {
     let script = script("booking_all_in_one");
     let server = TestServer::start(engine(), &script, Mode::Gather, &ReplayPace::default())

@@ -6,12 +6,15 @@
 
 mod calendar;
 mod dates;
+mod relative;
 mod times;
 mod tokens;
 mod windows;
 
 #[cfg(test)]
 mod tests;
+
+pub use relative::{RelativeMention, extract_relative};
 
 use crate::extract::numbers::{parse_ordinal, unit_word};
 use jiff::civil::{Date, DateTime, Time};

@@ -10,4 +10,6 @@ pub mod normalize;
 pub mod numbers;
 pub mod phone;
 pub mod phonetic;
+pub mod reference;
+pub mod roles;
 pub mod yes_no;

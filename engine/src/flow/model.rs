@@ -94,6 +94,25 @@ pub enum SlotType {
     Number,
     /// One of `options`.
     Choice,
+    /// What the caller says to single out something they already have (a visit): days, times,
+    /// parts of day, locations, "the second one", "the later one", other words ("the duct
+    /// cleaning"), and what they set aside ("keep tomorrow's"). Filled from the parts of every
+    /// utterance that talk about the existing thing (see `role`); a new description replaces
+    /// the old one kind by kind. Tools match it against the records.
+    Reference,
+}
+
+/// Whether a slot takes what the caller says about something they already have, or what they
+/// ask for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SlotRole {
+    /// What the caller asks for ("move it to friday", "switch it to the fort worth team").
+    #[default]
+    Request,
+    /// What the caller says about the existing thing ("my appointment on wednesday", "the
+    /// dallas one", "i'm on for thursday at nine").
+    Reference,
 }
 
 /// A value the flow collects.
@@ -126,6 +145,28 @@ pub struct SlotDef {
     /// "Shall I cancel it?").
     #[serde(default)]
     pub deny: Vec<String>,
+    /// In a flow about something the caller already has (any slot has `role: reference` or is
+    /// of type `reference`), each part of an utterance is read as about the existing thing or
+    /// as a request by its wording ("i have one on wednesday" / "can we do thursday instead"),
+    /// and datetime and location slots take only the parts of their role. A part with no cue
+    /// goes to the role of the slot being asked; otherwise (the opening, a read-back) it is the
+    /// request once the existing thing's day or place was already said, or when a request of
+    /// that kind is being confirmed, else the reference. Defaults to `request`.
+    #[serde(default)]
+    pub role: SlotRole,
+    /// For datetime slots: a template giving the datetime (`YYYY-MM-DDTHH:MM`) that relative
+    /// answers start from, e.g. the existing visit's start. "a week later", "push it back two
+    /// days", "the next day", "same time but thursday", "a couple hours later", "later that
+    /// afternoon" resolve from it, and a new day alone keeps its time. While it renders to
+    /// nothing (or fails), a relative answer is kept and resolved when the slot's state is
+    /// reached.
+    #[serde(default)]
+    pub anchor: Option<String>,
+    /// When asked, "i don't know", "not sure", "no idea" fill the slot with the string
+    /// `"unknown"` instead of counting as not understood, so the flow can go on another way
+    /// (`if: slots.location == 'unknown'`).
+    #[serde(default)]
+    pub allow_unknown: bool,
 }
 
 /// A check an extracted value must pass.

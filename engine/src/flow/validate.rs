@@ -141,6 +141,17 @@ impl Validator<'_> {
                 let template = names::default(&flow.flow.value, &slot_name.value);
                 self.check_slot_refs(flow, path, &template, slot_name.referenced, errors);
             }
+            if slot.anchor.is_some() {
+                if slot.kind != SlotType::Datetime {
+                    errors.push(LoadError::at(
+                        path,
+                        slot_name.referenced,
+                        format!("slot `{}`: `anchor` needs a datetime slot", slot_name.value),
+                    ));
+                }
+                let template = names::anchor(&flow.flow.value, &slot_name.value);
+                self.check_slot_refs(flow, path, &template, slot_name.referenced, errors);
+            }
         }
     }
 

@@ -12,6 +12,7 @@ mod intent;
 mod model;
 mod opening;
 mod output;
+mod roles;
 mod slots;
 mod states;
 use states::reaches;

@@ -4,6 +4,7 @@
 use jiff::civil::{Date, DateTime, Time};
 use serde_json::{Value, json};
 
+use super::roles::{Anchoring, Routing, merge_reference};
 use super::{StepError, Turn};
 use crate::engine::names;
 use crate::extract::choice::extract_choice;
@@ -11,7 +12,7 @@ use crate::extract::datetime::{DateTimeMention, extract_datetime};
 use crate::extract::location::find_location;
 use crate::extract::name::extract_person_name;
 use crate::extract::normalize::free_text;
-use crate::extract::numbers::extract_number;
+use crate::extract::numbers::{extract_number, parse_ordinal};
 use crate::extract::phone::{extract_phone, without_phone_numbers};
 use crate::extract::yes_no::{YesNoContext, extract_yes_no, extract_yes_no_in};
 use crate::flow::model::{FlowDef, SlotDef, SlotRule, SlotType, StateDef};
@@ -42,6 +43,80 @@ pub(crate) enum Correcting {
     Explicit,
 }
 
+/// What an answer to offered times means.
+enum OfferAnswer {
+    /// One of the offers, as the slot's value.
+    Pick(Value),
+    /// A time that was not offered: a new request. `day` is the one day every offer was on,
+    /// for an answer that names only a time ("what about four").
+    NotOffered {
+        day: Option<Date>,
+    },
+    /// "yes" to several offers.
+    Which,
+    Nothing,
+}
+
+/// "the first one", "the second", "the last one", "the earlier one", "the later one": 1-based
+/// position in time order, negative from the end.
+fn offer_position(norm: &str) -> Option<i64> {
+    let t: Vec<&str> = norm.split_whitespace().collect();
+    t.iter().enumerate().find_map(|(i, w)| {
+        let p = match *w {
+            "earlier" | "earliest" | "sooner" | "soonest" | "first" => 1,
+            "later" | "latest" | "last" => -1,
+            _ => match parse_ordinal(&t[i..]) {
+                Some((n, 1)) if (2..=9).contains(&n) => i64::from(n),
+                _ => return None,
+            },
+        };
+        // "the first thing in the morning" asks for a time, not an offer.
+        let next = t.get(i + 1).copied();
+        (next.is_none()
+            || matches!(
+                next,
+                Some("one" | "option" | "time" | "slot" | "please" | "works" | "is" | "sounds")
+            ))
+        .then_some(p)
+    })
+}
+
+/// A time said alone gets the day every offer was on.
+fn with_day(mut value: Value, day: Option<Date>) -> Value {
+    if let (Some(day), Some(obj)) = (day, value.as_object_mut())
+        && obj.get("date").is_none_or(Value::is_null)
+        && obj.get(super::roles::PENDING_KEY).is_none()
+    {
+        obj.insert("date".into(), json!(day.to_string()));
+    }
+    value
+}
+
+/// The value of an `allow_unknown` slot whose answer was "i don't know".
+const UNKNOWN: &str = "unknown";
+
+/// Phrases that say the caller does not know the answer.
+const DONT_KNOW: &[&str] = &[
+    "dont know",
+    "do not know",
+    "dunno",
+    "not sure",
+    "no idea",
+    "no clue",
+    "dont remember",
+    "cant remember",
+    "do not remember",
+    "forget",
+    "forgot",
+    "dont have it",
+    "dont have that",
+    "not certain",
+];
+
+fn says_unknown(norm: &str) -> bool {
+    DONT_KNOW.iter().any(|p| contains_words(norm, p))
+}
+
 /// Phrases that introduce a name when the name was not asked for.
 const NAME_INTRODUCTIONS: &[&str] = &["my name is", "this is", "name is", "names", "i am", "im"];
 
@@ -59,6 +134,10 @@ impl Turn<'_> {
         let asked = state.collect.as_ref().map(|c| c.value.as_str());
         let mut found = Extraction::default();
         let state_name = s.state.clone().unwrap_or_default();
+        let routing = Routing::new(flow, asked.and_then(|a| flow.slots.get(a)), norm);
+        // The caller said again a time or place already read back to them.
+        let mut restated = false;
+        let (whole_text, whole_norm) = (text, norm);
         for (name, def) in flow.slots.iter() {
             let name = name.value.as_str();
             let is_asked = asked == Some(name);
@@ -78,6 +157,34 @@ impl Turn<'_> {
             if only_when_asked && !is_asked {
                 continue;
             }
+            if def.kind == SlotType::Reference {
+                let Some(reference) = routing
+                    .as_ref()
+                    .and_then(|r| r.reference(s, flow, def, self))
+                else {
+                    continue;
+                };
+                let value = merge_reference(s.slot(name), &reference);
+                if !filled {
+                    found.filled.push(name.to_string());
+                } else if s.slot(name) != Some(&value) && reference.is_specific() {
+                    // A new day, place or "the other one" is a correction; loose words that
+                    // only say the same thing again ("yes, the duct one") are not.
+                    found.changed.push(name.to_string());
+                }
+                s.slots.insert(name.to_string(), value.clone());
+                self.event("slot_filled", json!({ "slot": name, "value": value }));
+                continue;
+            }
+            // In a flow about an existing visit, a slot reads only its side of the utterance.
+            let routed = routing
+                .as_ref()
+                .and_then(|r| r.text_for(s, flow, def, self));
+            let (text, norm) = match &routed {
+                Some(part) if part.is_empty() => continue,
+                Some(part) => (part.as_str(), part.as_str()),
+                None => (whole_text, whole_norm),
+            };
             let offered = if is_asked && state.offers.is_some() {
                 self.offered(s, &flow.flow.value, &state_name)?
             } else {
@@ -87,11 +194,27 @@ impl Turn<'_> {
             let as_asked = is_asked
                 || (filled && mode == Correcting::Explicit && def.kind == SlotType::Datetime);
             let value = if offered.is_empty() {
-                self.extract_value(s, def, text, norm, as_asked)
+                self.slot_value(s, flow, name, def, text, norm, as_asked, None)
             } else {
-                self.pick_offer(&offered, text, norm)
-                    .or_else(|| self.extract_value(s, def, text, norm, as_asked))
+                match self.pick_offer(&offered, text, norm) {
+                    OfferAnswer::Pick(value) => Some(value),
+                    OfferAnswer::Which => {
+                        // "yes" to several times: the state's reprompt asks which.
+                        found.rejected = Some("which_offer".to_string());
+                        continue;
+                    }
+                    OfferAnswer::NotOffered { day } => self
+                        .slot_value(s, flow, name, def, text, norm, as_asked, day)
+                        .map(|v| with_day(v, day)),
+                    OfferAnswer::Nothing => {
+                        self.slot_value(s, flow, name, def, text, norm, as_asked, None)
+                    }
+                }
             };
+            // "i don't know" is an answer to a question that allows it.
+            let value = value.or_else(|| {
+                (is_asked && def.allow_unknown && says_unknown(whole_norm)).then(|| json!(UNKNOWN))
+            });
             let Some(mut value) = value else { continue };
             if defaulted && s.slot(name) == Some(&value) {
                 continue;
@@ -109,6 +232,10 @@ impl Turn<'_> {
                 }
                 if old != value && !(is_asked && def.kind == SlotType::YesNo) {
                     found.changed.push(name.to_string());
+                } else if old == value
+                    && matches!(def.kind, SlotType::Datetime | SlotType::Location)
+                {
+                    restated = true;
                 }
             } else {
                 found.filled.push(name.to_string());
@@ -116,7 +243,58 @@ impl Turn<'_> {
             s.slots.insert(name.to_string(), value.clone());
             self.event("slot_filled", json!({ "slot": name, "value": value }));
         }
+        // "Shall I make the change to Friday at 10?" - "friday at ten please": saying back
+        // exactly what was read out, and nothing else, agrees to it.
+        if let Some(asked) = asked
+            && restated
+            && found.changed.is_empty()
+            && s.slot(asked).is_none()
+            && flow
+                .slots
+                .get(asked)
+                .is_some_and(|d| d.kind == SlotType::YesNo)
+            && extract_yes_no(norm).is_none()
+        {
+            s.slots.insert(asked.to_string(), json!(true));
+            found.filled.push(asked.to_string());
+            self.event(
+                "slot_filled",
+                json!({ "slot": asked, "value": true, "restated": true }),
+            );
+        }
         Ok(found)
+    }
+
+    /// A slot's value from its words: datetimes with an `anchor` are placed against it.
+    #[allow(clippy::too_many_arguments)]
+    fn slot_value(
+        &self,
+        s: &Session,
+        flow: &FlowDef,
+        name: &str,
+        def: &SlotDef,
+        text: &str,
+        norm: &str,
+        asked: bool,
+        offered_day: Option<Date>,
+    ) -> Option<Value> {
+        if def.kind == SlotType::Datetime && def.anchor.is_some() {
+            // A day alone keeps the time already asked for, if any, else the anchor's; a time
+            // alone likewise keeps the day.
+            let has = |key: &str| {
+                s.slot(name)
+                    .and_then(|v| v.get(key))
+                    .is_some_and(|t| !t.is_null())
+            };
+            let anchoring = Anchoring {
+                at: self.anchor(s, &flow.flow.value, name),
+                day_keeps_time: !has("time"),
+                time_keeps_day: !has("date"),
+                offered_day,
+            };
+            return self.anchored_datetime(text, asked, &anchoring);
+        }
+        self.extract_value(s, def, text, norm, asked)
     }
 
     pub(crate) fn extract_value(
@@ -154,6 +332,8 @@ impl Turn<'_> {
             SlotType::Choice => extract_choice(text, &def.options)
                 .and_then(|i| def.options.get(i))
                 .map(|o| json!(o)),
+            // Read by `Routing::reference` in `extract_into`.
+            SlotType::Reference => None,
         }
     }
 
@@ -171,20 +351,52 @@ impl Turn<'_> {
             .unwrap_or_default())
     }
 
-    /// "the first one", "yes that works", "the 3 o'clock", "tuesday" against what was offered.
-    fn pick_offer(&self, offered: &[DateTime], text: &str, norm: &str) -> Option<Value> {
-        let spoken: Vec<String> = offered.iter().map(|dt| speak_datetime(*dt)).collect();
-        let mention = extract_datetime(text, self.now, true);
-        let chosen = match &mention {
-            Some(m) if m.time.is_some() || m.date.is_some() => offered.iter().position(|dt| {
-                m.time.is_none_or(|t| t == dt.time()) && m.date.is_none_or(|d| d == dt.date())
-            }),
-            _ => None,
+    /// What an answer to offered times means: "the first one", "the three o'clock", "the
+    /// earlier one" and "tuesday" pick one; a time that was not offered ("what about four")
+    /// is a new request; a bare "yes" picks the only offer, or asks which of several.
+    fn pick_offer(&self, offered: &[DateTime], text: &str, norm: &str) -> OfferAnswer {
+        let mut in_order = offered.to_vec();
+        in_order.sort();
+        let pick = |dt: &DateTime| OfferAnswer::Pick(datetime_json(dt.date(), Some(dt.time())));
+        let one_day = in_order
+            .first()
+            .map(|dt| dt.date())
+            .filter(|d| in_order.iter().all(|o| o.date() == *d));
+        if let Some(m) = extract_datetime(text, self.now, true)
+            && (m.time.is_some() || m.date.is_some() || m.earliest.is_some() || m.latest.is_some())
+        {
+            let fits = |dt: &&DateTime| {
+                let t = dt.time();
+                m.time.is_none_or(|x| x == t)
+                    && m.date.is_none_or(|d| d == dt.date())
+                    && (m.time.is_some()
+                        || (m.earliest.is_none_or(|e| t >= e) && m.latest.is_none_or(|l| t < l)))
+            };
+            return match in_order.iter().find(fits) {
+                Some(dt) => pick(dt),
+                None => OfferAnswer::NotOffered {
+                    day: one_day.filter(|_| m.date.is_none()),
+                },
+            };
         }
-        .or_else(|| extract_choice(text, &spoken))
-        .or_else(|| (extract_yes_no(norm) == Some(true)).then_some(0))?;
-        let dt = offered.get(chosen)?;
-        Some(datetime_json(dt.date(), Some(dt.time())))
+        if let Some(p) = offer_position(norm) {
+            let n = in_order.len() as i64;
+            let index = if p < 0 { n + p } else { p - 1 };
+            if let Some(dt) = usize::try_from(index).ok().and_then(|i| in_order.get(i)) {
+                return pick(dt);
+            }
+        }
+        let spoken: Vec<String> = in_order.iter().map(|dt| speak_datetime(*dt)).collect();
+        if let Some(dt) = extract_choice(text, &spoken).and_then(|i| in_order.get(i)) {
+            return pick(dt);
+        }
+        if extract_yes_no(norm) == Some(true) {
+            return match in_order.as_slice() {
+                [only] => pick(only),
+                _ => OfferAnswer::Which,
+            };
+        }
+        OfferAnswer::Nothing
     }
 
     fn broken_rule(&self, def: &SlotDef, value: &Value) -> Option<String> {

@@ -180,6 +180,7 @@ impl Turn<'_> {
                 return Ok(());
             }
             if let Some(slot) = &state.collect {
+                self.place_pending(s, flow, &slot.value);
                 if s.slot(&slot.value).is_none() {
                     self.enter_speech(s, state, interruptible)?;
                     self.listen(s);

@@ -604,7 +604,10 @@ fn tonight_and_this_evening_are_pm_today() {
 fn free_after_a_shift_and_the_way_home() {
     let window = |m: Option<DateTimeMention>| m.map(|m| (m.time, m.earliest, m.latest));
     // Where the caller is calling from is no time.
-    assert_eq!(window(at(monday(), "im calling from work about my heater")), None);
+    assert_eq!(
+        window(at(monday(), "im calling from work about my heater")),
+        None
+    );
     assert_eq!(
         window(at(monday(), "any time after work tomorrow")).and_then(|w| w.1),
         hm(17, 0)
