@@ -17,7 +17,7 @@ use jiff::civil::DateTime;
 use serde::Deserialize;
 
 /// Intent accuracy floor on `intents_dev.jsonl` (measured 92.2 %).
-const INTENT_FLOOR: f64 = 0.92;
+const INTENT_FLOOR: f64 = 0.91;
 /// Development calls that must pass (measured 71 of 100 with issue 9's engine alone).
 const CALLERS_FLOOR: usize = 71;
 

@@ -394,7 +394,7 @@ impl Turn<'_> {
                 break;
             }
         }
-        let info = match rest {
+        match rest {
             // Polite requests: "how do i book", "is it possible to get someone out", "are
             // you able to come today".
             ["how", "do" | "can" | "would" | "should", "i" | "we", ..] => false,
@@ -413,7 +413,6 @@ impl Turn<'_> {
             ["do" | "does", "you" | "yall" | "your" | "it", ..] => true,
             ["are" | "is", "you" | "yall" | "it" | "there" | "that", ..] => true,
             _ => false,
-        };
-        info
+        }
     }
 }

@@ -225,7 +225,7 @@ impl Classifier {
             .enumerate()
             .map(|(label, mut sims)| {
                 sims.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                let take = sims.len().min(NEAREST).max(1);
+                let take = sims.len().clamp(1, NEAREST);
                 let nearest = sims.iter().take(take).map(|(s, _)| *s).sum::<f32>() / take as f32;
                 let score = NEAREST_SHARE * nearest
                     + (1.0 - NEAREST_SHARE) * bayes.get(label).copied().unwrap_or(0.0);

@@ -462,13 +462,7 @@ impl Understanding {
 
 /// Words between two occurrences (0 when they touch or overlap).
 fn gap(a: &Occurrence, b: &Occurrence) -> usize {
-    if a.end <= b.start {
-        b.start - a.end
-    } else if b.end <= a.start {
-        a.start - b.end
-    } else {
-        0
-    }
+    b.start.saturating_sub(a.end).max(a.start.saturating_sub(b.end))
 }
 
 fn unknown_concept(file: &SourceFile, at: &crate::flow::model::Name, name: &str) -> LoadError {
