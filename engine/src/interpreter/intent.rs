@@ -89,11 +89,13 @@ impl Turn<'_> {
                 None => bonus.push((flow.clone(), weight)),
             }
         }
-        if asks {
-            bonus.push((
-                self.engine.globals.questions.flow.value.clone(),
-                QUESTION_BONUS,
-            ));
+        // A question the business's own knowledge answers is most likely just that.
+        let questions = self.engine.globals.questions.flow.value.clone();
+        let asks_something = asks || reading.clauses.iter().any(|c| c.question);
+        if asks_something && self.best_answer(norm).is_some() {
+            bonus.push((questions, QUESTION_BONUS));
+        } else if asks {
+            bonus.push((questions, QUESTION_BONUS / 2.0));
         }
         for (flow, b) in bonus {
             match scores.iter_mut().find(|(f, _)| *f == flow) {
