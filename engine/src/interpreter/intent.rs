@@ -74,13 +74,17 @@ impl Turn<'_> {
             .map(|l| (l.label.clone(), l.score))
             .collect();
         let asks = self.asks_for_information(norm);
+        // "cancel my estimate": the request word decides; the service it names is a mention.
+        let requested = hits
+            .iter()
+            .any(|h| matches!(h.meaning, Meaning::Flow { .. }) && h.priority >= REQUEST_PRIORITY);
         let mut bonus: Vec<(String, f32)> = Vec::new();
         for hit in hits {
             let Meaning::Flow { flow, .. } = &hit.meaning else {
                 continue;
             };
             // A question that mentions a symptom or a service is asked, not a request.
-            if asks && hit.priority < REQUEST_PRIORITY {
+            if (asks || requested) && hit.priority < REQUEST_PRIORITY {
                 continue;
             }
             let weight = (hit.priority as f32 * KEYWORD_BONUS_PER_PRIORITY).min(KEYWORD_BONUS_MAX);

@@ -462,7 +462,9 @@ impl Understanding {
 
 /// Words between two occurrences (0 when they touch or overlap).
 fn gap(a: &Occurrence, b: &Occurrence) -> usize {
-    b.start.saturating_sub(a.end).max(a.start.saturating_sub(b.end))
+    b.start
+        .saturating_sub(a.end)
+        .max(a.start.saturating_sub(b.end))
 }
 
 fn unknown_concept(file: &SourceFile, at: &crate::flow::model::Name, name: &str) -> LoadError {
