@@ -1,10 +1,9 @@
 //! `frontdesk extract`: the rule extractors as a command, for tooling and evaluation.
 
-use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 use frontdesk_engine::business::Business;
 use frontdesk_engine::extract::datetime::extract_datetime;
@@ -18,6 +17,7 @@ use jiff::civil::DateTime;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::jsonl::{each_line, parse_now};
 use crate::clock::business_now;
 use crate::project::{ProjectPaths, read_business};
 
@@ -49,24 +49,13 @@ pub fn run(project: &Path, args: ExtractArgs) -> Result<ExitCode> {
         None => business_now(&business)?,
     };
     if args.jsonl {
-        let stdin = std::io::stdin();
-        let mut out = std::io::stdout().lock();
-        for (number, line) in stdin.lock().lines().enumerate() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let input: Line = serde_json::from_str(&line).with_context(|| {
-                format!("line {}: expected {{\"id\",\"now\",\"text\"}}", number + 1)
-            })?;
+        each_line("{\"id\",\"now\",\"text\"}", |input: Line| {
             let now = match &input.now {
-                Some(n) => parse_now(n).with_context(|| format!("line {}", number + 1))?,
+                Some(n) => parse_now(n)?,
                 None => default_now,
             };
-            let mut found = extract_all(&business, &input.text, now);
-            found.insert("id".into(), input.id);
-            writeln!(out, "{}", Value::Object(found))?;
-        }
+            Ok((input.id, extract_all(&business, &input.text, now)))
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
     let Some(text) = args.text else {
@@ -75,11 +64,6 @@ pub fn run(project: &Path, args: ExtractArgs) -> Result<ExitCode> {
     let found = extract_all(&business, &text, default_now);
     println!("{}", serde_json::to_string_pretty(&Value::Object(found))?);
     Ok(ExitCode::SUCCESS)
-}
-
-fn parse_now(text: &str) -> Result<DateTime> {
-    text.parse::<DateTime>()
-        .with_context(|| format!("`{text}` is not a date and time like 2019-03-01T10:00:00"))
 }
 
 /// Everything the extractors find in `text`: `date` and `time` always (null when absent), the

@@ -4,6 +4,7 @@ pub mod call;
 mod calls;
 mod extract;
 mod flows;
+mod jsonl;
 mod understand;
 
 use std::path::PathBuf;

@@ -1,11 +1,10 @@
 //! `frontdesk understand`: what the agent would do with a caller's first words, as JSON. A
 //! contract for evaluation tools: `{"id","flow","hazard","answered","confidence"}` per input.
 
-use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 use frontdesk_engine::Engine;
 use frontdesk_engine::extract::normalize::normalize;
@@ -13,6 +12,7 @@ use jiff::civil::DateTime;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::jsonl::{each_line, parse_now};
 use crate::clock::business_now;
 use crate::project::{ProjectPaths, load_engine};
 use crate::tools;
@@ -53,25 +53,17 @@ pub fn run(project: &Path, args: UnderstandArgs) -> Result<ExitCode> {
         None => business_now(engine.business())?,
     };
     if args.jsonl {
-        let stdin = std::io::stdin();
-        let mut out = std::io::stdout().lock();
-        for (number, line) in stdin.lock().lines().enumerate() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let input: Line = serde_json::from_str(&line)
-                .with_context(|| format!("line {}: expected {{\"id\",\"text\"}}", number + 1))?;
+        each_line("{\"id\",\"text\"}", |input: Line| {
             let now = match &input.now {
-                Some(n) => parse_now(n).with_context(|| format!("line {}", number + 1))?,
+                Some(n) => parse_now(n)?,
                 None => default_now,
             };
             let caller = input.caller_id.or_else(|| args.caller_id.clone());
-            let mut answer = understand(&engine, &input.text, caller, now, args.explain)
-                .with_context(|| format!("line {}", number + 1))?;
-            answer.insert("id".into(), input.id);
-            writeln!(out, "{}", Value::Object(answer))?;
-        }
+            Ok((
+                input.id,
+                understand(&engine, &input.text, caller, now, args.explain)?,
+            ))
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
     let Some(text) = args.text else {
@@ -136,9 +128,4 @@ fn understand(
         out.insert("intents".into(), json!(intents));
     }
     Ok(out)
-}
-
-fn parse_now(text: &str) -> Result<DateTime> {
-    text.parse::<DateTime>()
-        .with_context(|| format!("`{text}` is not a date and time like 2026-06-01T09:12:00"))
 }

@@ -160,13 +160,14 @@ struct Run {
     ends: Vec<(usize, usize)>,
 }
 
-fn digit_word(w: &str) -> Option<u8> {
+/// A digit said as a word ("oh" and "o" are zero).
+pub(crate) fn spoken_digit(w: &str) -> Option<u8> {
     Some(match w {
         "zero" | "oh" | "o" => 0,
         "one" => 1,
-        "two" | "to" | "too" => 2,
+        "two" => 2,
         "three" => 3,
-        "four" | "for" => 4,
+        "four" => 4,
         "five" => 5,
         "six" => 6,
         "seven" => 7,
@@ -174,6 +175,15 @@ fn digit_word(w: &str) -> Option<u8> {
         "nine" => 9,
         _ => return None,
     })
+}
+
+/// A digit word inside a run of digits, where recognizers also write "to", "too", "for".
+fn digit_word(w: &str) -> Option<u8> {
+    match w {
+        "to" | "too" => Some(2),
+        "for" => Some(4),
+        _ => spoken_digit(w),
+    }
 }
 
 fn teen_word(w: &str) -> Option<u8> {

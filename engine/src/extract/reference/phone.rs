@@ -2,26 +2,13 @@
 
 use crate::extract::normalize::normalize;
 use crate::extract::numbers::{tens_word, unit_word};
+use crate::extract::phone::spoken_digit;
 
 /// The digits a caller spoke ("five five oh one", "fifty five zero one", "double two", "5501").
 pub fn spoken_digits(text: &str) -> String {
     let norm = normalize(text);
     let t: Vec<&str> = norm.split_whitespace().collect();
-    let unit = |w: &str| -> Option<u8> {
-        Some(match w {
-            "zero" | "oh" | "o" => 0,
-            "one" => 1,
-            "two" => 2,
-            "three" => 3,
-            "four" => 4,
-            "five" => 5,
-            "six" => 6,
-            "seven" => 7,
-            "eight" => 8,
-            "nine" => 9,
-            _ => return None,
-        })
-    };
+    let unit = spoken_digit;
     let mut out = String::new();
     let mut i = 0;
     while i < t.len() {
