@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::business::Business;
+use crate::extract::location::LocationMatcher;
 use crate::extract::normalize::normalize;
 use crate::flow::model::{FlowDef, GlobalPattern, GlobalsDef, SlotRule, StateDef};
 use crate::flow::parse::{parse_flow, parse_globals};
@@ -62,6 +63,8 @@ pub struct Engine {
     pub(crate) triggers: TriggerIndex,
     pub(crate) knowledge: KnowledgeBase,
     pub(crate) understanding: Understanding,
+    /// The business's locations, prepared for matching what callers say.
+    pub(crate) locations: LocationMatcher,
     pub(crate) tools: Vec<ToolSpec>,
     prompt_names: Vec<String>,
     /// `flow/slot` of slots whose value names a location, for hints.
@@ -207,7 +210,9 @@ impl Engine {
                 _ => None,
             })
             .collect();
+        let locations = LocationMatcher::new(&sources.business.locations);
         Ok(Engine {
+            locations,
             patterns,
             business_context,
             business: sources.business,

@@ -79,138 +79,184 @@ pub fn find_location<'a>(
     locations: &'a [Location],
     asked: bool,
 ) -> Option<&'a Location> {
-    let words = phrase_words(text);
-    let negated = |start: usize| {
-        start
-            .checked_sub(1)
-            .and_then(|j| words.get(j))
-            .is_some_and(|w| w == "not")
-    };
-    let mut hits = spelled_hits(&words, locations);
-    hits.extend(sound_hits(&words, locations, asked));
-    hits.retain(|h| !negated(h.start));
-    // Overlapping hits are one mention: the best of them (cheapest, then longest phrase)
-    // stands for it. Of separate mentions, the last said wins ("dallas, no, fort worth").
-    let best_of = |group: &[Hit]| -> Option<Hit> {
-        group.iter().copied().min_by(|a, b| {
-            a.cost
-                .total_cmp(&b.cost)
-                .then(b.words.cmp(&a.words))
-                .then(b.end.cmp(&a.end))
-        })
-    };
-    let last_start = hits.iter().map(|h| h.start).max()?;
-    let last_mention: Vec<Hit> = {
-        // Grow the group of hits overlapping the last one said.
-        let mut group: Vec<Hit> = hits
-            .iter()
-            .copied()
-            .filter(|h| h.start == last_start)
-            .collect();
-        loop {
-            let (lo, hi) = group.iter().fold((usize::MAX, 0), |(lo, hi), h| {
-                (lo.min(h.start), hi.max(h.end))
-            });
-            let more: Vec<Hit> = hits
-                .iter()
-                .copied()
-                .filter(|h| h.start < hi && h.end > lo)
-                .collect();
-            if more.len() == group.len() {
-                break group;
-            }
-            group = more;
-        }
-    };
-    let best = best_of(&last_mention)?;
-    // Two different places as good as each other over the same words are a tie.
-    let tied = last_mention.iter().any(|h| {
-        h.index != best.index && h.cost == best.cost && h.words == best.words && h.end == best.end
-    });
-    if tied {
-        return None;
-    }
-    locations.get(best.index)
+    LocationMatcher::new(locations)
+        .find(text, asked)
+        .and_then(|i| locations.get(i))
 }
 
-/// Exact and near-spelling matches of every name, alias and code.
-fn spelled_hits(words: &[String], locations: &[Location]) -> Vec<Hit> {
-    let mut hits = Vec::new();
-    for (index, loc) in locations.iter().enumerate() {
-        let names = std::iter::once(&loc.name)
-            .chain(&loc.aliases)
-            .chain(std::iter::once(&loc.code));
-        for name in names {
-            let phrase = phrase_words(name);
-            if phrase.is_empty() {
-                continue;
+/// One configured name, alias or code, prepared for matching.
+#[derive(Debug, Clone)]
+struct Named {
+    index: usize,
+    words: usize,
+    /// The name's words without spaces ("fortworth"), as windows are compared.
+    target: String,
+    /// Codes ("DAL") count only exactly.
+    is_code: bool,
+}
+
+/// The business's locations prepared once (normalized names, sound keys), so each utterance
+/// costs only the comparison.
+#[derive(Debug, Clone)]
+pub struct LocationMatcher {
+    names: Vec<Named>,
+    sounds: PhoneticIndex<usize>,
+}
+
+impl LocationMatcher {
+    pub fn new(locations: &[Location]) -> LocationMatcher {
+        let mut names = Vec::new();
+        for (index, loc) in locations.iter().enumerate() {
+            let all = std::iter::once((&loc.name, false))
+                .chain(loc.aliases.iter().map(|a| (a, false)))
+                .chain(std::iter::once((&loc.code, true)));
+            for (name, is_code) in all {
+                let phrase = phrase_words(name);
+                if phrase.is_empty() {
+                    continue;
+                }
+                names.push(Named {
+                    index,
+                    words: phrase.len(),
+                    target: phrase.concat(),
+                    is_code,
+                });
             }
-            let target: String = phrase.concat();
+        }
+        // Codes are never guessed at by sound.
+        let sounds = PhoneticIndex::new(locations.iter().enumerate().flat_map(|(i, loc)| {
+            std::iter::once((i, loc.name.as_str()))
+                .chain(loc.aliases.iter().map(move |a| (i, a.as_str())))
+        }));
+        LocationMatcher { names, sounds }
+    }
+
+    /// The index of the location `text` names, if it names one (see [`find_location`]).
+    pub fn find(&self, text: &str, asked: bool) -> Option<usize> {
+        let words = phrase_words(text);
+        let negated = |start: usize| {
+            start
+                .checked_sub(1)
+                .and_then(|j| words.get(j))
+                .is_some_and(|w| w == "not")
+        };
+        let mut hits = self.spelled_hits(&words);
+        hits.extend(self.sound_hits(&words, asked));
+        hits.retain(|h| !negated(h.start));
+        // Overlapping hits are one mention: the best of them (cheapest, then longest phrase)
+        // stands for it. Of separate mentions, the last said wins ("dallas, no, fort worth").
+        let best_of = |group: &[Hit]| -> Option<Hit> {
+            group.iter().copied().min_by(|a, b| {
+                a.cost
+                    .total_cmp(&b.cost)
+                    .then(b.words.cmp(&a.words))
+                    .then(b.end.cmp(&a.end))
+            })
+        };
+        let last_start = hits.iter().map(|h| h.start).max()?;
+        let last_mention: Vec<Hit> = {
+            // Grow the group of hits overlapping the last one said.
+            let mut group: Vec<Hit> = hits
+                .iter()
+                .copied()
+                .filter(|h| h.start == last_start)
+                .collect();
+            loop {
+                let (lo, hi) = group.iter().fold((usize::MAX, 0), |(lo, hi), h| {
+                    (lo.min(h.start), hi.max(h.end))
+                });
+                let more: Vec<Hit> = hits
+                    .iter()
+                    .copied()
+                    .filter(|h| h.start < hi && h.end > lo)
+                    .collect();
+                if more.len() == group.len() {
+                    break group;
+                }
+                group = more;
+            }
+        };
+        let best = best_of(&last_mention)?;
+        // Two different places as good as each other over the same words are a tie.
+        let tied = last_mention.iter().any(|h| {
+            h.index != best.index
+                && h.cost == best.cost
+                && h.words == best.words
+                && h.end == best.end
+        });
+        (!tied).then_some(best.index)
+    }
+
+    /// Exact and near-spelling matches of every name, alias and code.
+    fn spelled_hits(&self, words: &[String]) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        for name in &self.names {
+            let target = &name.target;
             // Windows of the phrase's length and one word either side ("fortworth", "for t worth").
-            for n in phrase.len().saturating_sub(1).max(1)..=phrase.len() + 1 {
+            for n in name.words.saturating_sub(1).max(1)..=name.words + 1 {
                 for start in 0..words.len().saturating_sub(n - 1) {
                     let Some(window) = words.get(start..start + n) else {
                         continue;
                     };
                     let candidate: String = window.concat();
-                    let edits = if name == &loc.code {
-                        // Codes ("dal") only count exactly, they are too short to guess at.
-                        if candidate == target { 0 } else { continue }
+                    let exact = candidate == *target;
+                    // Only an exact match may change the first letter or add a word ("in
+                    // dallas"), and no match closes a gap in length wider than the edits
+                    // allowed: the distance is skipped then.
+                    let fuzzy_ok = n <= name.words
+                        && candidate.chars().next() == target.chars().next()
+                        && candidate.len().abs_diff(target.len()) <= allowed_edits(target.len());
+                    let edits = if exact {
+                        0
+                    } else if name.is_code || !fuzzy_ok {
+                        continue;
                     } else {
-                        strsim::levenshtein(&candidate, &target)
+                        strsim::levenshtein(&candidate, target)
                     };
-                    // Fuzzy matches must keep the first letter (ASR rarely loses it, and "not worth"
-                    // is not "fort worth") and not swallow an extra word ("in dallas").
-                    let fuzzy_ok = edits == 0
-                        || (n <= phrase.len() && candidate.chars().next() == target.chars().next());
-                    if edits > allowed_edits(target.len()) || !fuzzy_ok {
+                    if edits > allowed_edits(target.len()) {
                         continue;
                     }
                     hits.push(Hit {
-                        index,
+                        index: name.index,
                         cost: edits as f32,
                         start,
                         end: start + n,
-                        words: phrase.len(),
+                        words: name.words,
                     });
                 }
             }
         }
+        hits
     }
-    hits
-}
 
-/// Matches by sound of names and aliases (codes are never guessed at).
-fn sound_hits(words: &[String], locations: &[Location], asked: bool) -> Vec<Hit> {
-    let index = PhoneticIndex::new(locations.iter().enumerate().flat_map(|(i, loc)| {
-        std::iter::once((i, loc.name.as_str()))
-            .chain(loc.aliases.iter().map(move |a| (i, a.as_str())))
-    }));
-    let floor = if asked {
-        ASKED_MIN_SOUND
-    } else {
-        UNASKED_MIN_SOUND
-    };
-    index
-        .find(words, floor)
-        .into_iter()
-        .filter(|m| {
-            let heard = words.get(m.start..m.end).unwrap_or_default();
-            let everyday = heard.iter().all(|w| is_common_word(w));
-            match (asked, everyday) {
-                (_, false) => true,
-                (true, true) => m.score >= ASKED_MIN_SOUND_COMMON_WORDS,
-                (false, true) => false,
-            }
-        })
-        .map(|m| Hit {
-            index: m.id,
-            cost: 3.0 + (1.0 - m.score),
-            start: m.start,
-            end: m.end,
-            words: m.phrase.split_whitespace().count(),
-        })
-        .collect()
+    /// Matches by sound of names and aliases.
+    fn sound_hits(&self, words: &[String], asked: bool) -> Vec<Hit> {
+        let floor = if asked {
+            ASKED_MIN_SOUND
+        } else {
+            UNASKED_MIN_SOUND
+        };
+        self.sounds
+            .find(words, floor)
+            .into_iter()
+            .filter(|m| {
+                let heard = words.get(m.start..m.end).unwrap_or_default();
+                let everyday = heard.iter().all(|w| is_common_word(w));
+                match (asked, everyday) {
+                    (_, false) => true,
+                    (true, true) => m.score >= ASKED_MIN_SOUND_COMMON_WORDS,
+                    (false, true) => false,
+                }
+            })
+            .map(|m| Hit {
+                index: m.id,
+                cost: 3.0 + (1.0 - m.score),
+                start: m.start,
+                end: m.end,
+                words: m.phrase.split_whitespace().count(),
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

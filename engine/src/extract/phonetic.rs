@@ -121,25 +121,53 @@ impl<T: Clone> PhoneticIndex<T> {
             .iter()
             .map(|t| word_key(t.as_ref()).chars().collect())
             .collect();
+        // Every window's key and mass, computed once for all phrases: `windows[len - 1][start]`.
+        let longest = self.entries.iter().map(|e| e.words + 2).max().unwrap_or(0);
+        let windows: Vec<Vec<Option<(Vec<char>, f32)>>> = (1..=longest)
+            .map(|len| {
+                (0..keys.len().saturating_sub(len - 1))
+                    .map(|start| {
+                        let window = keys.get(start..start + len)?;
+                        if window.iter().any(Vec::is_empty) {
+                            return None;
+                        }
+                        let joined: String = window.iter().flatten().collect();
+                        let key: Vec<char> = collapse(&joined).chars().collect();
+                        let heard = mass(&key);
+                        Some((key, heard))
+                    })
+                    .collect()
+            })
+            .collect();
         let mut candidates: Vec<PhoneticMatch<T>> = Vec::new();
         for entry in &self.entries {
             let shortest = entry.words.saturating_sub(1).max(1);
             for len in shortest..=entry.words + 2 {
-                for start in 0..keys.len().saturating_sub(len - 1) {
-                    let Some(window) = keys.get(start..start + len) else {
+                let Some(row) = windows.get(len - 1) else {
+                    continue;
+                };
+                for (start, window) in row.iter().enumerate() {
+                    let Some((key, heard)) = window else {
                         continue;
                     };
-                    if window.iter().any(Vec::is_empty) {
-                        continue;
-                    }
-                    let joined: String = window.iter().flatten().collect();
-                    let key: Vec<char> = collapse(&joined).chars().collect();
-                    let heard = mass(&key);
+                    let heard = *heard;
                     // Far longer or shorter than the phrase cannot reach a useful score.
                     if heard > entry.mass * 2.0 || heard * 2.0 < entry.mass {
                         continue;
                     }
-                    let score = (1.0 - distance(&key, &entry.key) / heard.max(entry.mass)).max(0.0);
+                    // The distance is at least the difference in mass (a substitution never
+                    // costs less than the difference of its indels), and the search stops once
+                    // it cannot come within the budget `min_score` leaves: same answers, far
+                    // fewer full comparisons.
+                    let longer = heard.max(entry.mass);
+                    let budget = (1.0 - min_score) * longer;
+                    if (heard - entry.mass).abs() > budget {
+                        continue;
+                    }
+                    let Some(d) = distance_within(key, &entry.key, budget) else {
+                        continue;
+                    };
+                    let score = (1.0 - d / longer).max(0.0);
                     if score >= min_score {
                         candidates.push(PhoneticMatch {
                             id: entry.id.clone(),
@@ -398,6 +426,32 @@ fn substitution_cost(a: char, b: char) -> f32 {
 /// How much a key weighs: what deleting all of it would cost.
 fn mass(key: &[char]) -> f32 {
     key.iter().map(|c| indel_cost(*c)).sum()
+}
+
+/// [`distance`], or none as soon as it must exceed `limit` (every row's least cost only grows).
+fn distance_within(a: &[char], b: &[char], limit: f32) -> Option<f32> {
+    let mut prev: Vec<f32> = std::iter::once(0.0)
+        .chain(b.iter().scan(0.0, |acc, c| {
+            *acc += indel_cost(*c);
+            Some(*acc)
+        }))
+        .collect();
+    let mut cur = vec![0.0; b.len() + 1];
+    for &ca in a {
+        cur[0] = prev[0] + indel_cost(ca);
+        for (j, &cb) in b.iter().enumerate() {
+            let replace = prev[j] + substitution_cost(ca, cb);
+            let delete = prev[j + 1] + indel_cost(ca);
+            let insert = cur[j] + indel_cost(cb);
+            cur[j + 1] = replace.min(delete).min(insert);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+        if prev.iter().copied().fold(f32::INFINITY, f32::min) > limit + f32::EPSILON {
+            return None;
+        }
+    }
+    let d = prev[b.len()];
+    (d <= limit + f32::EPSILON).then_some(d)
 }
 
 /// Weighted edit distance between two keys.

@@ -9,7 +9,6 @@ use super::Turn;
 use super::slots::mention_json;
 use crate::engine::names;
 use crate::extract::datetime::{RelativeMention, extract_datetime, extract_relative};
-use crate::extract::location::extract_location;
 use crate::extract::reference::{VisitReference, read_reference};
 use crate::extract::roles::{Part, PartRole, read_roles, text_of};
 use crate::flow::model::{FlowDef, SlotDef, SlotRole, SlotType};
@@ -100,9 +99,7 @@ impl Routing {
         let reference = text_of(&self.parts, PartRole::Reference);
         let reference_has_it = match kind {
             SlotType::Datetime => extract_datetime(&reference, turn.now, false).is_some(),
-            SlotType::Location => {
-                extract_location(&reference, &turn.engine.business.locations).is_some()
-            }
+            SlotType::Location => turn.engine.locations.find(&reference, false).is_some(),
             _ => false,
         };
         if reference_has_it {

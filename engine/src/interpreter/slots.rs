@@ -9,7 +9,6 @@ use super::{StepError, Turn};
 use crate::engine::names;
 use crate::extract::choice::extract_choice;
 use crate::extract::datetime::{DateTimeMention, extract_datetime};
-use crate::extract::location::find_location;
 use crate::extract::name::extract_person_name;
 use crate::extract::normalize::free_text;
 use crate::extract::numbers::{extract_number, parse_ordinal};
@@ -314,7 +313,11 @@ impl Turn<'_> {
                 extract_person_name(text).map(Value::String)
             }
             SlotType::Phone => extract_phone(text, s.call.caller.as_deref()).map(Value::String),
-            SlotType::Location => find_location(text, &self.engine.business.locations, asked)
+            SlotType::Location => self
+                .engine
+                .locations
+                .find(text, asked)
+                .and_then(|i| self.engine.business.locations.get(i))
                 .map(|l| json!({ "code": l.code, "name": l.name })),
             SlotType::Datetime => {
                 // "call me on eight one seven five five five ..." names no time.

@@ -46,6 +46,9 @@ pub struct Classifier {
     log_likelihood: Vec<Vec<f32>>,
     /// log P(feature | label) of a feature a label never had.
     log_unseen: Vec<f32>,
+    /// For each feature, the examples that have it and its weight there: similarity to every
+    /// example in one pass over the utterance's features.
+    postings: Vec<Vec<(u32, f32)>>,
 }
 
 /// A feature with its weight before IDF.
@@ -120,6 +123,14 @@ impl Classifier {
             })
             .collect();
         c.train_naive_bayes();
+        c.postings = vec![Vec::new(); c.features.len()];
+        for (i, example) in c.examples.iter().enumerate() {
+            for (id, w) in &example.vector {
+                if let Some(list) = c.postings.get_mut(*id as usize) {
+                    list.push((i as u32, *w));
+                }
+            }
+        }
         c
     }
 
@@ -213,9 +224,14 @@ impl Classifier {
         } else {
             self.naive_bayes(&query)
         };
+        let mut similarity = vec![0.0f32; self.examples.len()];
+        for (id, qw) in &query {
+            for (example, w) in self.postings.get(*id as usize).into_iter().flatten() {
+                similarity[*example as usize] += qw * w;
+            }
+        }
         let mut per_label: Vec<Vec<(f32, usize)>> = vec![Vec::new(); self.labels.len()];
-        for (i, example) in self.examples.iter().enumerate() {
-            let sim = dot(&query, &example.vector);
+        for (i, (example, sim)) in self.examples.iter().zip(similarity).enumerate() {
             if let Some(list) = per_label.get_mut(example.label) {
                 list.push((sim, i));
             }
