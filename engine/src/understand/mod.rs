@@ -25,11 +25,11 @@ use scope::{Clause, Said, ScopeIds};
 
 /// Weight of a concept feature against a word's: concepts are what lets an example stand for
 /// sentences that share its meaning but not its words.
-const CONCEPT_WEIGHT: f32 = 2.0;
+const CONCEPT_WEIGHT: f32 = 1.5;
 /// Examples of two flows at least this alike (cosine) are reported by `flows check`.
 const COLLISION_SIMILARITY: f32 = 0.85;
 /// Weight of the sentence-shape features (a question first, a question after a statement).
-const QUESTION_WEIGHT: f32 = 2.0;
+const QUESTION_WEIGHT: f32 = 3.0;
 /// Verbs that open a yes/no question ("can you", "do you").
 const QUESTION_AUX: &[&str] = &[
     "is", "are", "do", "does", "did", "can", "could", "would", "should", "will", "was", "were",
