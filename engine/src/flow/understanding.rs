@@ -146,7 +146,11 @@ pub struct IntentDef {
     /// its score) the agent asks one clarifying question instead of starting a flow.
     #[serde(default = "default_min_confidence")]
     pub min_confidence: f64,
-    /// Prompt of the clarifying question; gets `choices` (the two candidate flows' labels).
+    /// The flows the clarifying question may offer (empty: any). Others are never asked
+    /// about: the best of them is taken as it is.
+    #[serde(default)]
+    pub clarify_between: Vec<String>,
+    /// Prompt of the clarifying question; gets `choices` (the two candidate flows' names).
     #[schemars(with = "String")]
     pub clarify: Name,
     /// Prompt said before the safety question of a hazard whose evidence is split, if any.

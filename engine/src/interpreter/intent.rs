@@ -139,14 +139,22 @@ impl Turn<'_> {
         if &top == questions {
             return Intent::Question { confidence };
         }
-        if let Some((second, _)) = second
-            && f64::from(confidence) < self.engine.globals.intent.min_confidence
-            && &second != questions
-            && Some(&second) != human
-            && Some(&top) != human
+        // Between the flows the clarifying question may name, the best two too close to call.
+        let offerable = &self.engine.globals.intent.clarify_between;
+        let listed: Vec<&(String, f32)> = scores
+            .iter()
+            .filter(|(f, _)| offerable.is_empty() || offerable.contains(f))
+            .filter(|(f, _)| f != questions && Some(f) != human)
+            .take(2)
+            .collect();
+        if let [(first, first_score), (second, second_score)] = listed[..]
+            && *first == top
+            && *first_score > 0.0
+            && f64::from((first_score - second_score) / first_score)
+                < self.engine.globals.intent.min_confidence
         {
             return Intent::Unclear {
-                choices: vec![top, second],
+                choices: vec![first.clone(), second.clone()],
                 confidence,
             };
         }
