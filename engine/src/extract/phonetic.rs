@@ -78,6 +78,9 @@ struct Entry<T> {
     mass: f32,
 }
 
+/// A window of the caller's words as heard: its sound key and mass.
+type HeardWindow = (Vec<char>, f32);
+
 /// Phrases with ids, found by sound in windows of tokens. Build it once per phrase list;
 /// [`PhoneticIndex::find`] is a few thousand small edit distances per utterance.
 #[derive(Debug, Clone)]
@@ -123,7 +126,7 @@ impl<T: Clone> PhoneticIndex<T> {
             .collect();
         // Every window's key and mass, computed once for all phrases: `windows[len - 1][start]`.
         let longest = self.entries.iter().map(|e| e.words + 2).max().unwrap_or(0);
-        let windows: Vec<Vec<Option<(Vec<char>, f32)>>> = (1..=longest)
+        let windows: Vec<Vec<Option<HeardWindow>>> = (1..=longest)
             .map(|len| {
                 (0..keys.len().saturating_sub(len - 1))
                     .map(|start| {
