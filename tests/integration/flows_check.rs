@@ -177,3 +177,62 @@ fn states_that_cannot_end_are_reported() {
         "{lines:#?}"
     );
 }
+
+const BROKEN_HAZARDS: &str = r#"# yaml-language-server: $schema=../schema/flow.schema.json
+flow: alarms
+description: Hazards that name concepts nobody defined
+examples:
+  - "i need to cancel my appointment"
+hazards:
+  smoke_alarm:
+    when:
+      - [alarm_thing, noise_thing]
+    check: alarms/missing_check
+concepts:
+  alarm_thing: [alarm*]
+  odor: [smell*]
+initial: done
+states:
+  done: { say: common/ask_name, end: abandoned }
+"#;
+
+#[test]
+fn hazards_concepts_and_examples_are_checked_too() {
+    let dir = project_copy();
+    fs::write(dir.path().join("flows/alarms.yaml"), BROKEN_HAZARDS).unwrap();
+    let paths = ProjectPaths::at_root(dir.path());
+    let Err(ProjectError::Invalid(errors)) = load_engine(&paths, tools::catalog()) else {
+        panic!("expected load errors");
+    };
+    let lines: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
+    for want in [
+        "flows/alarms.yaml:10:12: prompt `alarms/missing_check` does not exist",
+        "flows/alarms.yaml:7:3: unknown concept `noise_thing`",
+        "concept `odor` is defined twice (first at ",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(want)),
+            "missing {want:?} in:\n{}",
+            lines.join("\n")
+        );
+    }
+
+    // Fixed, the same example under two flows is reported by `flows check`.
+    let fixed = BROKEN_HAZARDS
+        .replace("noise_thing]", "odor_again]")
+        .replace("  odor: [smell*]", "  odor_again: [smell*]")
+        .replace("    check: alarms/missing_check\n", "");
+    fs::write(dir.path().join("flows/alarms.yaml"), fixed).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .args(["flows", "check"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("example \"i need to cancel my appointment\"")
+            && stdout.contains("reads like"),
+        "{stdout}"
+    );
+}

@@ -42,7 +42,15 @@ impl Validator<'_> {
         for p in &g.no_input.prompts {
             prompt(p);
         }
-        for pattern in [&g.human, &g.cancel, &g.repeat, &g.goodbye, &g.correction] {
+        prompt(&g.intent.clarify);
+        if let Some(lead_in) = &g.intent.safety_lead_in {
+            prompt(lead_in);
+        }
+        let optional = [&g.wait, &g.line_check, &g.frustration];
+        let patterns = [&g.human, &g.cancel, &g.repeat, &g.goodbye, &g.correction]
+            .into_iter()
+            .chain(optional.into_iter().flatten());
+        for pattern in patterns.clone() {
             if let Some(say) = &pattern.say {
                 prompt(say);
             }
@@ -56,11 +64,21 @@ impl Validator<'_> {
                 ));
             }
         };
-        if let Some(flow) = &g.human.flow {
-            flow_ref(flow);
+        for pattern in patterns {
+            if let Some(flow) = &pattern.flow {
+                flow_ref(flow);
+            }
         }
         flow_ref(&g.questions.flow);
         flow_ref(&g.no_match.escalate);
+        for name in &g.intent.clarify_between {
+            if !self.flow_exists(name) {
+                errors.push(LoadError::file(
+                    &file.path,
+                    format!("intent.clarify_between: flow `{name}` does not exist"),
+                ));
+            }
+        }
         if g.no_input.prompts.is_empty() {
             errors.push(LoadError::file(
                 &file.path,
@@ -84,6 +102,13 @@ impl Validator<'_> {
                 flow.flow.referenced,
                 format!("flow `{name}` is defined in more than one file"),
             ));
+        }
+        for (_, hazard) in flow.hazards.iter() {
+            if let Some(check) = &hazard.check
+                && !self.prompt_exists(&check.value)
+            {
+                errors.push(missing_prompt(file, check));
+            }
         }
         if !flow.states.contains_key(&flow.initial.value) {
             errors.push(LoadError::at(

@@ -103,18 +103,31 @@ impl Understanding {
             vec![(&globals.concepts, globals_file)];
         sources.extend(flows.iter().map(|(f, file)| (&f.concepts, *file)));
         let mut defined: Vec<String> = Vec::new();
+        let mut first_at: Vec<String> = Vec::new();
         let mut compounds = Vec::new();
         for (concepts, file) in &sources {
             for (name, def) in concepts.iter() {
-                if defined.contains(&name.value) || u.lexicon.id(&name.value).is_some() {
+                if let Some(i) = defined.iter().position(|d| *d == name.value) {
                     errors.push(LoadError::at(
                         &file.path,
                         name.referenced,
-                        format!("concept `{}` is defined twice", name.value),
+                        format!(
+                            "concept `{}` is defined twice (first at {})",
+                            name.value, first_at[i]
+                        ),
+                    ));
+                    continue;
+                }
+                if u.lexicon.id(&name.value).is_some() {
+                    errors.push(LoadError::at(
+                        &file.path,
+                        name.referenced,
+                        format!("concept name `{}` is reserved for scope words", name.value),
                     ));
                     continue;
                 }
                 defined.push(name.value.clone());
+                first_at.push(format!("{}:{}", file.path, name.referenced.line()));
                 let id = u.lexicon.intern(&name.value);
                 match def {
                     ConceptDef::Phrases(phrases) => {
