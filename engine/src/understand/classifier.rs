@@ -300,14 +300,6 @@ impl Classifier {
         self.texts.get(index).map(String::as_str).unwrap_or("")
     }
 
-    pub fn labels(&self) -> &[String] {
-        &self.labels
-    }
-
-    pub fn len(&self) -> usize {
-        self.examples.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.examples.is_empty()
     }

@@ -88,14 +88,6 @@ impl Lexicon {
         self.names.get(id).map(String::as_str).unwrap_or("?")
     }
 
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
     /// Adds a normalized phrase to `concept`. Empty phrases are ignored.
     pub fn add_phrase(&mut self, concept: ConceptId, normalized: &str) {
         let words: Vec<Pattern> = normalized.split_whitespace().map(Pattern::parse).collect();

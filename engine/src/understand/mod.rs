@@ -260,11 +260,6 @@ impl Understanding {
         }
     }
 
-    /// The id of a concept by name.
-    pub fn concept(&self, name: &str) -> Option<ConceptId> {
-        self.lexicon.id(name)
-    }
-
     pub fn concept_name(&self, id: ConceptId) -> &str {
         self.lexicon.name(id)
     }
@@ -468,9 +463,6 @@ impl Understanding {
             .any(|h| h.certain.iter().any(|c| reading.counts(Some(*c))))
     }
 
-    pub fn hazards(&self) -> &[Hazard] {
-        &self.hazards
-    }
 }
 
 /// Words between two occurrences (0 when they touch or overlap).

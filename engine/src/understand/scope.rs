@@ -172,7 +172,7 @@ pub fn clauses(ids: &ScopeIds, tokens: &[&str], found: &[Occurrence]) -> Vec<Cla
 }
 
 /// Is `o` negated by a negation before it in the clause starting at `clause_start`?
-pub(crate) fn negated_at(
+fn negated_at(
     ids: &ScopeIds,
     tokens: &[&str],
     found: &[Occurrence],
