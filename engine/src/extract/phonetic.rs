@@ -459,24 +459,7 @@ fn distance_within(a: &[char], b: &[char], limit: f32) -> Option<f32> {
 
 /// Weighted edit distance between two keys.
 fn distance(a: &[char], b: &[char]) -> f32 {
-    let mut prev: Vec<f32> = std::iter::once(0.0)
-        .chain(b.iter().scan(0.0, |acc, c| {
-            *acc += indel_cost(*c);
-            Some(*acc)
-        }))
-        .collect();
-    let mut cur = vec![0.0; b.len() + 1];
-    for &ca in a {
-        cur[0] = prev[0] + indel_cost(ca);
-        for (j, &cb) in b.iter().enumerate() {
-            let replace = prev[j] + substitution_cost(ca, cb);
-            let delete = prev[j + 1] + indel_cost(ca);
-            let insert = cur[j] + indel_cost(cb);
-            cur[j + 1] = replace.min(delete).min(insert);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
+    distance_within(a, b, f32::INFINITY).unwrap_or(f32::INFINITY)
 }
 
 #[cfg(test)]

@@ -462,7 +462,6 @@ impl Understanding {
             .filter(|h| h.id == hazard)
             .any(|h| h.certain.iter().any(|c| reading.counts(Some(*c))))
     }
-
 }
 
 /// Words between two occurrences (0 when they touch or overlap).
