@@ -107,8 +107,8 @@ fn understand(
                 format!("{mark}{}", understanding.concept_name(s.concept))
             })
             .collect();
-        let intents: Vec<Value> = reading
-            .intents
+        let intents: Vec<Value> = understanding
+            .intents(&reading)
             .iter()
             .map(|l| {
                 json!([
@@ -119,10 +119,10 @@ fn understand(
             })
             .collect();
         out.insert("concepts".into(), json!(concepts));
-        let features: Vec<String> = understanding
-            .features_of(&normalize(text))
-            .into_iter()
-            .map(|(name, _)| name)
+        let features: Vec<String> = reading
+            .features
+            .iter()
+            .map(|(name, _)| name.clone())
             .collect();
         out.insert("features".into(), json!(features));
         out.insert("intents".into(), json!(intents));

@@ -8,7 +8,7 @@ use crate::extract::normalize::normalize;
 use crate::flow::model::{HandoffTarget, Outcome};
 use crate::knowledge::looks_like_question;
 use crate::session::{KnowledgeAnswer, Output, Passage, Pending, Session};
-use crate::triggers::{GlobalKind, Meaning};
+use crate::triggers::{GlobalKind, Hit, Meaning};
 use crate::understand::Reading;
 
 /// Longest "hold on, let me grab my calendar" taken as only a request to wait.
@@ -188,10 +188,10 @@ impl<'e> Turn<'e> {
 
     /// A request to wait that carries nothing else the flow could use: no hazard, no other
     /// request, no answer to the open question.
-    pub(crate) fn only_asks_to_wait(&self, norm: &str, reading: &Reading) -> bool {
+    pub(crate) fn only_asks_to_wait(&self, norm: &str, reading: &Reading, hits: &[Hit]) -> bool {
         reading.hazard.is_none()
             && norm.split_whitespace().count() <= WAIT_MAX_WORDS
-            && !self.engine.triggers.find(norm).iter().any(|h| {
+            && !hits.iter().any(|h| {
                 matches!(
                     h.meaning,
                     Meaning::Flow { .. } | Meaning::Global(GlobalKind::Human)

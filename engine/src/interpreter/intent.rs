@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::globals::is_question;
 use super::{INTENT_PRIORITY, RULED_OUT, StepError, Turn};
+use crate::extract::normalize::normalize;
 use crate::extract::yes_no::extract_yes_no;
 use crate::session::{Pending, Session};
 use crate::triggers::{Hit, Meaning};
@@ -68,8 +69,10 @@ impl Turn<'_> {
         hits: &[Hit],
         norm: &str,
     ) -> Vec<(String, f32)> {
-        let mut scores: Vec<(String, f32)> = reading
-            .intents
+        let mut scores: Vec<(String, f32)> = self
+            .engine
+            .understanding
+            .intents(reading)
             .iter()
             .map(|l| (l.label.clone(), l.score))
             .collect();
@@ -259,7 +262,7 @@ impl Turn<'_> {
             if let Some(list) = list.as_array_mut() {
                 list.push(json!(hazard));
             }
-            let first = crate::extract::normalize::normalize(first_words);
+            let first = normalize(first_words);
             let reading = self.engine.understanding.read(&first);
             let hits = self.engine.triggers.find(&first);
             return self.act_on_opening(s, first_words, &first, &reading, &hits);
@@ -279,6 +282,7 @@ impl Turn<'_> {
         first_words: &str,
         text: &str,
         norm: &str,
+        (answer_reading, answer_hits): (&Reading, &[Hit]),
     ) -> Result<(), StepError> {
         let words: Vec<&str> = norm.split_whitespace().collect();
         let ordinal = if words.iter().any(|w| matches!(*w, "first" | "former")) {
@@ -291,18 +295,16 @@ impl Turn<'_> {
         } else {
             None
         };
-        let together = crate::extract::normalize::normalize(&format!("{first_words} {text}"));
+        let together = normalize(&format!("{first_words} {text}"));
         let reading = self.engine.understanding.read(&together);
         let hits = self.engine.triggers.find(&together);
-        let answer_reading = self.engine.understanding.read(norm);
-        let answer_hits = self.engine.triggers.find(norm);
         let score_of = |scores: &[(String, f32)], flow: &str| {
             scores
                 .iter()
                 .find(|(f, _)| f == flow)
                 .map_or(0.0, |(_, s)| *s)
         };
-        let answer_scores = self.flow_scores(&answer_reading, &answer_hits, norm);
+        let answer_scores = self.flow_scores(answer_reading, answer_hits, norm);
         let scores = self.flow_scores(&reading, &hits, &together);
         // The answer may also name something else entirely ("neither, i need to cancel").
         let questions = &self.engine.globals.questions.flow.value;
@@ -332,13 +334,7 @@ impl Turn<'_> {
                     _ => None,
                 });
                 self.event("intent", json!({ "flow": flow, "clarified": true }));
-                self.start_flow(
-                    s,
-                    &flow,
-                    group,
-                    first_words,
-                    &crate::extract::normalize::normalize(first_words),
-                )
+                self.start_flow(s, &flow, group, first_words, &normalize(first_words))
             }
             None => self.not_understood(s),
         }

@@ -255,7 +255,7 @@ impl<'e> Turn<'e> {
             self.listen(s);
             return Ok(true);
         }
-        if has(GlobalKind::Wait) && self.only_asks_to_wait(&norm, &reading) {
+        if has(GlobalKind::Wait) && self.only_asks_to_wait(&norm, &reading, &hits) {
             return self.wait(s).map(|_| true);
         }
         match pending {
@@ -263,7 +263,7 @@ impl<'e> Turn<'e> {
                 choices,
                 text: first,
             }) => {
-                self.on_clarified(s, &choices, &first, text, &norm)?;
+                self.on_clarified(s, &choices, &first, text, &norm, (&reading, &hits))?;
                 return Ok(false);
             }
             Some(Pending::Offer { flow }) if extract_yes_no(&norm) == Some(true) => {

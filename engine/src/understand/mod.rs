@@ -23,6 +23,15 @@ use lexicon::{ConceptId, Lexicon, Occurrence, drop_shadowed};
 use numbers::{NumberRule, number_occurrences};
 use scope::{Clause, Said, ScopeIds};
 
+/// One utterance's tokens and what scope made of the concepts in them.
+struct Concepts<'t> {
+    tokens: Vec<&'t str>,
+    said: Vec<Said>,
+    clauses: Vec<Clause>,
+    /// Where the words after the caller's last self-correction start, if enough follow it.
+    corrected_from: Option<usize>,
+}
+
 /// Weight of a concept feature against a word's: concepts are what lets an example stand for
 /// sentences that share its meaning but not its words.
 const CONCEPT_WEIGHT: f32 = 1.5;
@@ -57,8 +66,9 @@ pub struct Reading {
     pub said: Vec<Said>,
     pub clauses: Vec<Clause>,
     pub hazard: Option<HazardFinding>,
-    /// Every flow with examples, best first.
-    pub intents: Vec<LabelScore>,
+    /// What the intent classifier sees of it (the words after a self-correction, if any);
+    /// [`Understanding::intents`] scores them only when a turn needs intent.
+    pub features: Vec<Feature>,
 }
 
 impl Reading {
@@ -214,7 +224,7 @@ impl Understanding {
         for (flow, file) in flows {
             for example in &flow.examples {
                 let norm = normalize(&example.value);
-                let (tokens, said, clauses) = u.concepts(&norm);
+                let c = u.concepts(&norm);
                 examples.push(TrainingExample {
                     label: flow.flow.value.clone(),
                     text: example.value.clone(),
@@ -224,7 +234,7 @@ impl Understanding {
                         example.referenced.line(),
                         example.referenced.column()
                     ),
-                    features: u.features(&tokens, &said, &clauses),
+                    features: u.features(&c.tokens, &c.said, &c.clauses),
                 });
             }
         }
@@ -265,7 +275,7 @@ impl Understanding {
     }
 
     /// Tokens, concepts with scope, and clauses of a normalized utterance.
-    fn concepts<'t>(&self, norm: &'t str) -> (Vec<&'t str>, Vec<Said>, Vec<Clause>) {
+    fn concepts<'t>(&self, norm: &'t str) -> Concepts<'t> {
         let tokens: Vec<&str> = norm.split_whitespace().collect();
         let mut found = self.lexicon.phrase_occurrences(&tokens);
         drop_shadowed(&mut found);
@@ -274,7 +284,20 @@ impl Understanding {
         let clauses = scope::clauses(&self.scope, &tokens, &found);
         found.extend(self.compound_occurrences(&found, &clauses));
         let said = scope::judge(&self.scope, &tokens, &found, &clauses);
-        (tokens, said, clauses)
+        // "i need to cancel, actually no, can we move it": what they want comes after the
+        // last self-correction, when enough words follow it.
+        let corrected_from = found
+            .iter()
+            .filter(|o| self.scope.correction == Some(o.concept) && o.start > 0)
+            .map(|o| o.end)
+            .max()
+            .filter(|end| tokens.len().saturating_sub(*end) >= MIN_CORRECTED_WORDS);
+        Concepts {
+            tokens,
+            said,
+            clauses,
+            corrected_from,
+        }
     }
 
     /// Words of an idiom mean nothing on their own: "emergency heat on the screen" says no
@@ -382,51 +405,33 @@ impl Understanding {
         out
     }
 
-    /// Reads a normalized utterance: concepts, hazard, intents.
+    /// Reads a normalized utterance: concepts with their scope, the hazard, and the features
+    /// its intent is scored on.
     pub fn read(&self, norm: &str) -> Reading {
-        let (tokens, said, clauses) = self.concepts(norm);
-        let hazard = hazards::find(&self.hazards, &said);
-        let intents = if self.classifier.is_empty() {
-            Vec::new()
-        } else {
-            match self.corrected_tail(&tokens) {
-                // "i need to cancel, actually no, can we move it": what they want comes last.
-                Some(tail) => {
-                    let (t, s, c) = self.concepts(&tail);
-                    self.classifier.classify(&self.features(&t, &s, &c))
-                }
-                None => self
-                    .classifier
-                    .classify(&self.features(&tokens, &said, &clauses)),
+        let c = self.concepts(norm);
+        let hazard = hazards::find(&self.hazards, &c.said);
+        let features = match c.corrected_from {
+            Some(from) => {
+                let tail = c.tokens[from..].join(" ");
+                let t = self.concepts(&tail);
+                self.features(&t.tokens, &t.said, &t.clauses)
             }
+            None => self.features(&c.tokens, &c.said, &c.clauses),
         };
         Reading {
-            said,
-            clauses,
+            said: c.said,
+            clauses: c.clauses,
             hazard,
-            intents,
+            features,
         }
     }
 
-    /// The classifier's features of an utterance, for explaining a decision.
-    pub fn features_of(&self, norm: &str) -> Vec<Feature> {
-        let tokens: Vec<&str> = norm.split_whitespace().collect();
-        let tail = self.corrected_tail(&tokens);
-        let (t, s, c) = self.concepts(tail.as_deref().unwrap_or(norm));
-        self.features(&t, &s, &c)
-    }
-
-    /// The words after the caller's last self-correction, when enough follow it.
-    fn corrected_tail(&self, tokens: &[&str]) -> Option<String> {
-        let id = self.scope.correction?;
-        let found = self.lexicon.phrase_occurrences(tokens);
-        let last = found
-            .iter()
-            .filter(|o| o.concept == id && o.start > 0)
-            .map(|o| o.end)
-            .max()?;
-        let tail = tokens.get(last..)?;
-        (tail.len() >= MIN_CORRECTED_WORDS).then(|| tail.join(" "))
+    /// Every flow with examples scored for a reading, best first.
+    pub fn intents(&self, reading: &Reading) -> Vec<LabelScore> {
+        if self.classifier.is_empty() {
+            return Vec::new();
+        }
+        self.classifier.classify(&reading.features)
     }
 
     /// Examples of two flows that read almost alike, as problems an author should fix: each
