@@ -16,8 +16,8 @@ use frontdesk_engine::Engine;
 use jiff::civil::DateTime;
 use serde::Deserialize;
 
-/// Intent accuracy floor on `intents_dev.jsonl` (measured 94.0 %).
-const INTENT_FLOOR: f64 = 0.935;
+/// Intent accuracy floor on `intents_dev.jsonl` (measured 94.8 %).
+const INTENT_FLOOR: f64 = 0.945;
 /// Development calls that must pass (measured 100 of 100).
 const CALLERS_FLOOR: usize = 100;
 

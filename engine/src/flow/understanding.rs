@@ -96,6 +96,10 @@ pub struct ScopeDef {
     /// Words that deny what follows them in the same clause ("no sparks", "not a leak").
     #[serde(default)]
     pub negation: Vec<String>,
+    /// Words that set aside only what comes right after them ("instead of cool", "rather than
+    /// a new one"), where a negation would reach on into the request that follows.
+    #[serde(default)]
+    pub contrast: Vec<String>,
     /// Words a caller corrects themselves with ("cancel it, actually no, move it"): what they
     /// want is what comes after.
     #[serde(default)]

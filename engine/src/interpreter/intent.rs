@@ -98,7 +98,8 @@ impl Turn<'_> {
         }
         // A question the business's own knowledge answers is most likely just that.
         let questions = self.engine.globals.questions.flow.value.clone();
-        let asks_something = asks || reading.clauses.iter().any(|c| c.question);
+        // "can you put in a humidifier" asks for work, not for an answer.
+        let asks_something = asks || reading.asks_information;
         if asks_something && self.best_answer(norm).is_some() {
             bonus.push((questions, QUESTION_BONUS));
         } else if asks {
@@ -150,12 +151,35 @@ impl Turn<'_> {
             .filter(|(f, _)| f != questions && Some(f) != human)
             .take(2)
             .collect();
+        // The caller said the request word of exactly one of the two ("so cancel that"):
+        // that answers the clarifying question before it is asked.
+        let requested: Vec<&String> = hits
+            .iter()
+            .filter(|h| h.priority >= REQUEST_PRIORITY)
+            .filter_map(|h| match &h.meaning {
+                Meaning::Flow { flow, .. } => Some(flow),
+                _ => None,
+            })
+            .collect();
         if let [(first, first_score), (second, second_score)] = listed[..]
             && *first == top
             && *first_score > 0.0
             && f64::from((first_score - second_score) / first_score)
                 < self.engine.globals.intent.min_confidence
         {
+            let said_one = |f: &String| requested.contains(&f);
+            if said_one(first) != said_one(second) {
+                let flow = if said_one(first) { first } else { second };
+                let group = hits.iter().find_map(|h| match &h.meaning {
+                    Meaning::Flow { flow: f, group } if f == flow => Some(*group),
+                    _ => None,
+                });
+                return Intent::Flow {
+                    flow: flow.clone(),
+                    group,
+                    confidence,
+                };
+            }
             return Intent::Unclear {
                 choices: vec![first.clone(), second.clone()],
                 confidence,

@@ -44,10 +44,48 @@ const QUESTION_AUX: &[&str] = &[
     "is", "are", "do", "does", "did", "can", "could", "would", "should", "will", "was", "were",
     "am", "have", "has",
 ];
+/// Of those, the ones that ask someone to do something ("can you send someone") rather than
+/// ask whether something is so ("is that normal", "do you install").
+const REQUEST_AUX: &[&str] = &["can", "could", "would", "will"];
 /// Any date works for telling whether a day or a time is named at all.
 const PRESENCE_REFERENCE: jiff::civil::DateTime = jiff::civil::date(2024, 1, 3).at(12, 0, 0, 0);
 /// Fewest words after a self-correction that say what the caller wants instead.
 const MIN_CORRECTED_WORDS: usize = 3;
+
+/// What a question clause asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuestionKind {
+    /// "why does it...", "how much is...".
+    Wh,
+    /// Whether something is so: "is that normal", "do you install...".
+    YesNo,
+    /// For something to be done: "can you send someone", "could you put in...".
+    Request,
+}
+
+impl QuestionKind {
+    fn label(self) -> &'static str {
+        match self {
+            QuestionKind::Wh => "wh",
+            QuestionKind::YesNo => "aux",
+            QuestionKind::Request => "request",
+        }
+    }
+}
+
+/// The kind of question clause `clause` of `tokens` is, by its first question word.
+fn question_kind(tokens: &[&str], clause: &Clause) -> QuestionKind {
+    let opener = tokens
+        .get(clause.start..clause.end)
+        .unwrap_or_default()
+        .iter()
+        .find(|t| t.starts_with("wh") || t.starts_with("how") || QUESTION_AUX.contains(*t));
+    match opener {
+        Some(t) if t.starts_with("wh") || t.starts_with("how") => QuestionKind::Wh,
+        Some(t) if REQUEST_AUX.contains(t) => QuestionKind::Request,
+        _ => QuestionKind::YesNo,
+    }
+}
 
 /// The compiled understanding of one project.
 #[derive(Debug, Default)]
@@ -69,6 +107,9 @@ pub struct Reading {
     /// What the intent classifier sees of it (the words after a self-correction, if any);
     /// [`Understanding::intents`] scores them only when a turn needs intent.
     pub features: Vec<Feature>,
+    /// Some clause asks for information ("is that normal", "what do you charge"), not only for
+    /// something to be done ("can you send someone").
+    pub asks_information: bool,
 }
 
 impl Reading {
@@ -255,6 +296,7 @@ impl Understanding {
         };
         ScopeIds {
             negation: add("@negation", &scope.negation),
+            contrast: add("@contrast", &scope.contrast),
             hedge: add("@hedge", &scope.hedges),
             clause_break: add("@clause_break", &scope.clause_breaks),
             hypothetical: add("@hypothetical", &scope.hypothetical),
@@ -379,17 +421,11 @@ impl Understanding {
                 CONCEPT_WEIGHT,
             ));
         }
-        // The shape of the sentence: a question first ("why does it...", an information
-        // question; "can you send...", often a request), or a question after a statement.
+        // The shape of the sentence: what kind of question opens it ("why does it...",
+        // "is that normal", "can you send..."), and whether one follows a statement.
         if let Some(first) = clauses.first().filter(|c| c.question) {
-            let opener = tokens[first.start..first.end]
-                .iter()
-                .find(|t| t.starts_with("wh") || t.starts_with("how") || QUESTION_AUX.contains(*t));
-            let kind = match opener {
-                Some(t) if t.starts_with("wh") || t.starts_with("how") => "q:wh",
-                _ => "q:aux",
-            };
-            out.push((kind.to_string(), QUESTION_WEIGHT));
+            let kind = question_kind(tokens, first).label();
+            out.push((format!("q:{kind}"), QUESTION_WEIGHT));
         }
         if clauses.iter().skip(1).any(|c| c.question) {
             out.push(("q:later".to_string(), QUESTION_WEIGHT));
@@ -418,9 +454,13 @@ impl Understanding {
             }
             None => self.features(&c.tokens, &c.said, &c.clauses),
         };
+        let asks_information = c.clauses.iter().any(|clause| {
+            clause.question && question_kind(&c.tokens, clause) != QuestionKind::Request
+        });
         Reading {
             said: c.said,
             clauses: c.clauses,
+            asks_information,
             hazard,
             features,
         }

@@ -12,6 +12,7 @@ use super::lexicon::{ConceptId, Occurrence};
 #[derive(Debug, Clone, Default)]
 pub struct ScopeIds {
     pub negation: Option<ConceptId>,
+    pub contrast: Option<ConceptId>,
     pub hedge: Option<ConceptId>,
     pub clause_break: Option<ConceptId>,
     pub hypothetical: Option<ConceptId>,
@@ -36,6 +37,7 @@ impl ScopeIds {
     pub fn is_scope(&self, concept: ConceptId) -> bool {
         [
             self.negation,
+            self.contrast,
             self.hedge,
             self.clause_break,
             self.hypothetical,
@@ -86,6 +88,8 @@ pub struct Said {
 
 /// Words a negation may reach back over.
 const NEGATION_REACH: usize = 5;
+/// Words a contrast ("instead of") may reach back over: only the thing it sets aside.
+const CONTRAST_REACH: usize = 2;
 /// Discourse "no" ("no, i smell gas") answers the agent; it does not deny what follows it.
 const DISCOURSE_NO: &[&str] = &["no", "nope", "nah"];
 const SUBJECTS: &[&str] = &[
@@ -180,10 +184,16 @@ fn negated_at(
     o: &Occurrence,
 ) -> bool {
     found.iter().any(|n| {
-        ids.is(ids.negation, n)
-            && n.end <= o.start
+        let reach = if ids.is(ids.negation, n) {
+            NEGATION_REACH
+        } else if ids.is(ids.contrast, n) {
+            CONTRAST_REACH
+        } else {
+            return false;
+        };
+        n.end <= o.start
             && n.start >= clause_start
-            && o.start - n.end <= NEGATION_REACH
+            && o.start - n.end <= reach
             && !is_discourse_no(tokens, n)
     })
 }
@@ -269,6 +279,7 @@ mod tests {
         };
         let ids = ScopeIds {
             negation: Some(add("@negation", &["no", "not", "dont"])),
+            contrast: Some(add("@contrast", &["instead of"])),
             hedge: Some(add("@hedge", &["not sure"])),
             clause_break: Some(add("@clause_break", &["but", "and", "so", "hi"])),
             hypothetical: Some(add("@hypothetical", &["if"])),
@@ -313,6 +324,14 @@ mod tests {
         // A hedge is not a denial.
         assert_eq!(counting("im not sure but there is smoke"), ["smoke"]);
         assert_eq!(counting("not sure theres smoke"), ["smoke"]);
+    }
+
+    #[test]
+    fn a_contrast_sets_aside_only_what_follows_it() {
+        assert_eq!(counting("smoke instead of gas"), ["smoke"]);
+        // A negation would reach "smoke" too; "instead of" stops at the thing it replaces.
+        assert!(counting("not gas silly me smoke").is_empty());
+        assert_eq!(counting("instead of gas silly me smoke"), ["smoke"]);
     }
 
     #[test]
