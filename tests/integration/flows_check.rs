@@ -181,6 +181,7 @@ fn states_that_cannot_end_are_reported() {
 const BROKEN_HAZARDS: &str = r#"# yaml-language-server: $schema=../schema/flow.schema.json
 flow: alarms
 description: Hazards that name concepts nobody defined
+requires: [talking_thing]
 examples:
   - "i need to cancel my appointment"
 hazards:
@@ -206,8 +207,9 @@ fn hazards_concepts_and_examples_are_checked_too() {
     };
     let lines: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
     for want in [
-        "flows/alarms.yaml:10:12: prompt `alarms/missing_check` does not exist",
-        "flows/alarms.yaml:7:3: unknown concept `noise_thing`",
+        "flows/alarms.yaml:11:12: prompt `alarms/missing_check` does not exist",
+        "flows/alarms.yaml:8:3: unknown concept `noise_thing`",
+        "flows/alarms.yaml:4:12: requires: unknown concept `talking_thing`",
         "concept `odor` is defined twice (first at ",
     ] {
         assert!(
@@ -219,6 +221,7 @@ fn hazards_concepts_and_examples_are_checked_too() {
 
     // Fixed, the same example under two flows is reported by `flows check`.
     let fixed = BROKEN_HAZARDS
+        .replace("requires: [talking_thing]\n", "")
         .replace("noise_thing]", "odor_again]")
         .replace("  odor: [smell*]", "  odor_again: [smell*]")
         .replace("    check: alarms/missing_check\n", "");

@@ -33,6 +33,12 @@ pub struct FlowDef {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub examples: Vec<Name>,
+    /// Concepts of which a caller must say at least one for the examples to vote for this
+    /// flow (nobody asks for a person without a word for a person or for talking). Keywords
+    /// still start it. Empty: no such condition.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub requires: Vec<Name>,
     /// Word classes this flow's hazards and every flow's examples may use (names are shared by
     /// all files and must be unique).
     #[serde(default)]

@@ -45,8 +45,13 @@ const QUESTION_AUX: &[&str] = &[
     "am", "have", "has",
 ];
 /// Of those, the ones that ask someone to do something ("can you send someone") rather than
-/// ask whether something is so ("is that normal", "do you install").
+/// ask whether something is so ("is that normal", "do you install")...
 const REQUEST_AUX: &[&str] = &["can", "could", "would", "will"];
+/// ...when the next word is who would do it or get it ("can a dirty filter make you sick" asks
+/// what is so).
+const REQUEST_AGENTS: &[&str] = &[
+    "you", "u", "ya", "yall", "someone", "somebody", "anyone", "anybody", "your", "i", "we",
+];
 /// Any date works for telling whether a day or a time is named at all.
 const PRESENCE_REFERENCE: jiff::civil::DateTime = jiff::civil::date(2024, 1, 3).at(12, 0, 0, 0);
 /// Fewest words after a self-correction that say what the caller wants instead.
@@ -75,15 +80,24 @@ impl QuestionKind {
 
 /// The kind of question clause `clause` of `tokens` is, by its first question word.
 fn question_kind(tokens: &[&str], clause: &Clause) -> QuestionKind {
-    let opener = tokens
-        .get(clause.start..clause.end)
-        .unwrap_or_default()
+    let words = tokens.get(clause.start..clause.end).unwrap_or_default();
+    let opener = words
         .iter()
-        .find(|t| t.starts_with("wh") || t.starts_with("how") || QUESTION_AUX.contains(*t));
-    match opener {
-        Some(t) if t.starts_with("wh") || t.starts_with("how") => QuestionKind::Wh,
-        Some(t) if REQUEST_AUX.contains(t) => QuestionKind::Request,
-        _ => QuestionKind::YesNo,
+        .position(|t| t.starts_with("wh") || t.starts_with("how") || QUESTION_AUX.contains(t));
+    let Some(at) = opener else {
+        return QuestionKind::YesNo;
+    };
+    let word = words[at];
+    if word.starts_with("wh") || word.starts_with("how") {
+        QuestionKind::Wh
+    } else if REQUEST_AUX.contains(&word)
+        && words
+            .get(at + 1)
+            .is_some_and(|w| REQUEST_AGENTS.contains(w))
+    {
+        QuestionKind::Request
+    } else {
+        QuestionKind::YesNo
     }
 }
 
@@ -95,6 +109,8 @@ pub struct Understanding {
     numbers: Vec<NumberRule>,
     hazards: Vec<Hazard>,
     classifier: Classifier,
+    /// Flows whose examples vote only when one of these concepts is said.
+    requires: Vec<(String, Vec<ConceptId>)>,
 }
 
 /// What one utterance says, as the engine reads it.
@@ -246,6 +262,22 @@ impl Understanding {
                     certain,
                     check: def.check.as_ref().map(|c| c.value.clone()),
                 });
+            }
+        }
+        for (flow, file) in flows {
+            let mut ids = Vec::new();
+            for name in &flow.requires {
+                match known(&u.lexicon, &name.value) {
+                    Some(id) => ids.push(id),
+                    None => errors.push(LoadError::at(
+                        &file.path,
+                        name.referenced,
+                        format!("requires: unknown concept `{}`", name.value),
+                    )),
+                }
+            }
+            if !ids.is_empty() {
+                u.requires.push((flow.flow.value.clone(), ids));
             }
         }
         for name in &globals.scope.timeless {
@@ -471,7 +503,23 @@ impl Understanding {
         if self.classifier.is_empty() {
             return Vec::new();
         }
-        self.classifier.classify(&reading.features)
+        let mut scores = self.classifier.classify(&reading.features);
+        // Said in any scope: "not a machine" is about talking to a person too.
+        let said = |c: &ConceptId| reading.said.iter().any(|s| s.concept == *c);
+        let mut silenced = false;
+        for score in scores.iter_mut() {
+            if let Some((_, needed)) = self.requires.iter().find(|(f, _)| *f == score.label)
+                && !needed.iter().any(said)
+            {
+                score.score = 0.0;
+                silenced = true;
+            }
+        }
+        if silenced {
+            // Stable: the order among the rest stays as the classifier left it.
+            scores.sort_by(|a, b| b.score.total_cmp(&a.score));
+        }
+        scores
     }
 
     /// Examples of two flows that read almost alike, as problems an author should fix: each
