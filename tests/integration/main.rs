@@ -5,6 +5,7 @@ mod deadlines;
 mod flows_check;
 mod llm_answers;
 mod llm_fallback;
+mod outage;
 mod schema;
 mod storage;
 mod support;
