@@ -4,6 +4,7 @@
 //! so they all behave the same.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use frontdesk_engine::session::{KnowledgeAnswer, ModelRequest};
 use frontdesk_engine::{CallInfo, Engine, Input, Output, Session};
@@ -11,6 +12,7 @@ use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 use crate::llm::Model;
 use crate::logging::mask_phone;
@@ -85,7 +87,14 @@ pub struct CallDriver {
     /// A language model for answers the rules could not read and for phrasing knowledge
     /// answers, when one is configured.
     pub model: Option<Arc<Model>>,
+    /// Time the tool calls of one turn may take together. Twilio hangs up on a webhook after
+    /// 15 s, and a caller in stream mode hears silence: a database that does not answer in
+    /// time fails the tool, and the flow takes its failure path.
+    pub tool_deadline: Duration,
 }
+
+/// See [`CallDriver::tool_deadline`].
+pub const TOOL_DEADLINE: Duration = Duration::from_secs(3);
 
 /// Tool calls one turn may make before the driver stops it (a flow bug, not a caller's doing).
 const MAX_TOOL_CALLS_PER_TURN: usize = 16;
@@ -100,7 +109,15 @@ impl CallDriver {
             model: None,
             engine,
             storage,
+            tool_deadline: TOOL_DEADLINE,
         }
+    }
+
+    /// Gives the tool calls of each turn `deadline` in total (see
+    /// [`CallDriver::tool_deadline`]).
+    pub fn with_tool_deadline(mut self, deadline: Duration) -> CallDriver {
+        self.tool_deadline = deadline;
+        self
     }
 
     /// Lets the engine ask `model`, when there is one, for slot values the rules missed and
@@ -171,6 +188,8 @@ impl CallDriver {
         let mut answer_seq: Option<oneshot::Sender<u32>> = None;
         let mut next = Some(input);
         let mut tool_calls = 0;
+        // Starts at the turn's first tool call: model calls before it have their own limits.
+        let mut tools_due: Option<Instant> = None;
         while let Some(input) = next.take() {
             let outputs = match self.engine.step(&mut live.session, input, now) {
                 Ok(outputs) => outputs,
@@ -194,7 +213,9 @@ impl CallDriver {
                             self.fallback(live, &mut turn);
                             break;
                         }
-                        let value = self.tools.run(&call_id, &name, &args, now).await;
+                        let due =
+                            *tools_due.get_or_insert_with(|| Instant::now() + self.tool_deadline);
+                        let value = self.run_tool(&call_id, &name, &args, now, due).await;
                         self.event(
                             &call_id,
                             "tool",
@@ -319,6 +340,35 @@ impl CallDriver {
         self.event(call_id, "llm", detail).await;
         Input::Extracted {
             values: done.values,
+        }
+    }
+
+    /// Runs a tool; one that has not answered by `due` fails with reason `timeout`, and the
+    /// call record says which tool and how long it was given.
+    async fn run_tool(
+        &self,
+        call_id: &str,
+        name: &str,
+        args: &serde_json::Value,
+        now: DateTime,
+        due: Instant,
+    ) -> serde_json::Value {
+        let run = self.tools.run(call_id, name, args, now);
+        match tokio::time::timeout_at(due, run).await {
+            Ok(value) => value,
+            Err(_) => {
+                let deadline_ms = self.tool_deadline.as_millis() as u64;
+                tracing::error!(
+                    call_id,
+                    tool = name,
+                    deadline_ms,
+                    "the database did not answer in time; the flow takes its failure path"
+                );
+                let detail =
+                    json!({ "dependency": "database", "tool": name, "deadline_ms": deadline_ms });
+                self.event(call_id, "dependency_timeout", detail).await;
+                crate::tools::failed("timeout")
+            }
         }
     }
 

@@ -76,7 +76,7 @@ impl Tools {
             }
             Err(ToolError::Storage(e)) => {
                 tracing::error!(call_id, tool = name, error = %e, "tool failed");
-                json!({ "ok": false, "available": false, "found": false, "reason": "error" })
+                failed("error")
             }
         }
     }
@@ -296,6 +296,12 @@ enum ToolError {
     Invalid(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// The result of a tool that could not do its work (`reason`: `error`, `timeout`): every
+/// flow's tests for success read false.
+pub fn failed(reason: &str) -> Value {
+    json!({ "ok": false, "available": false, "found": false, "reason": reason })
 }
 
 /// `YYYY-MM-DDTHH:MM`, the form every start takes in tool results.

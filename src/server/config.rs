@@ -91,12 +91,27 @@ pub struct ServeArgs {
     /// Seconds a shutdown waits for live calls to finish.
     #[arg(long, env = "FRONTDESK_DRAIN_SECONDS", default_value_t = 600)]
     pub drain_seconds: u64,
+    /// Seconds without a webhook or stream frame after which a call no longer counts as
+    /// live (its status callback was lost), so it cannot hold a shutdown.
+    #[arg(long, env = "FRONTDESK_CALL_IDLE_SECONDS", default_value_t = 180)]
+    pub call_idle_seconds: u64,
+    /// Milliseconds the database may take, in total, for the tool calls of one caller turn
+    /// before the tool fails and the flow takes its failure path (an apology and a person).
+    #[arg(long, env = "FRONTDESK_TOOL_DEADLINE_MS", default_value_t = 3000)]
+    pub tool_deadline_ms: u64,
+    /// Milliseconds one session-store operation (Redis) may take before the call is handed to
+    /// a person.
+    #[arg(long, env = "FRONTDESK_SESSION_DEADLINE_MS", default_value_t = 1000)]
+    pub session_deadline_ms: u64,
     /// Pretend it is this business-local time (demos and tests), instead of the clock.
     #[arg(long)]
     pub now: Option<DateTime>,
     #[command(flatten)]
     pub llm: crate::llm::LlmArgs,
 }
+
+/// See [`ServerConfig::stream_token_ttl`].
+const STREAM_TOKEN_TTL: Duration = Duration::from_secs(120);
 
 /// Resolved server settings.
 #[derive(Debug, Clone)]
@@ -116,9 +131,19 @@ pub struct ServerConfig {
     pub deepgram_tts_url: String,
     pub deepgram_voice: String,
     pub drain_limit: Duration,
+    /// A call with no webhook or stream frame for this long is not live (see
+    /// `--call-idle-seconds`).
+    pub call_idle_limit: Duration,
+    /// See `--tool-deadline-ms`.
+    pub tool_deadline: Duration,
+    /// See `--session-deadline-ms`.
+    pub session_deadline: Duration,
     pub fixed_now: Option<DateTime>,
     /// Seconds of caller silence in stream mode before the engine hears "no input".
     pub stream_no_input: Duration,
+    /// How long the stream token `/twilio/voice` issues stays valid: Twilio opens the stream
+    /// within a second or two of reading the TwiML.
+    pub stream_token_ttl: Duration,
 }
 
 impl ServerConfig {
@@ -156,8 +181,12 @@ impl ServerConfig {
             deepgram_tts_url: args.deepgram_tts_url,
             deepgram_voice: args.deepgram_voice,
             drain_limit: Duration::from_secs(args.drain_seconds),
+            call_idle_limit: Duration::from_secs(args.call_idle_seconds),
+            tool_deadline: Duration::from_millis(args.tool_deadline_ms),
+            session_deadline: Duration::from_millis(args.session_deadline_ms),
             fixed_now: args.now,
             stream_no_input: Duration::from_secs(8),
+            stream_token_ttl: STREAM_TOKEN_TTL,
         })
     }
 
@@ -177,8 +206,12 @@ impl ServerConfig {
             deepgram_tts_url: "wss://api.deepgram.com/v1/speak".into(),
             deepgram_voice: "aura-2-thalia-en".into(),
             drain_limit: Duration::from_secs(600),
+            call_idle_limit: Duration::from_secs(180),
+            tool_deadline: crate::call::TOOL_DEADLINE,
+            session_deadline: Duration::from_secs(1),
             fixed_now: None,
             stream_no_input: Duration::from_secs(8),
+            stream_token_ttl: STREAM_TOKEN_TTL,
         }
     }
 

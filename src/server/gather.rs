@@ -9,7 +9,9 @@ use frontdesk_engine::flow::model::SlotType;
 use frontdesk_engine::{CallInfo, Input};
 
 use super::AppState;
+use super::sessions::SessionError;
 use super::signature::{self, Rejection};
+use super::stream::token::{self, BoundCall};
 use crate::call::{AgentTurn, LiveCall};
 use crate::logging::mask_phone;
 use crate::twilio::twiml::{self, Dial, Gather, Say, Stream, Verb};
@@ -93,6 +95,16 @@ pub(super) async fn voice(
                 parameters.push((name.to_string(), value.clone()));
             }
         }
+        let expires = jiff::Timestamp::now()
+            .checked_add(state.config().stream_token_ttl)
+            .unwrap_or(jiff::Timestamp::MAX);
+        let bound = BoundCall {
+            call_sid: &sid,
+            caller: call.caller.as_deref().unwrap_or_default(),
+            called: call.called.as_deref().unwrap_or_default(),
+        };
+        let token = state.inner.stream_key.issue(&bound, expires);
+        parameters.push((token::PARAMETER.to_string(), token));
         return Ok(xml(twiml::render(&[Verb::Connect(Stream {
             url: state.config().stream_url(),
             name: Some("frontdesk".into()),
@@ -121,7 +133,9 @@ pub(super) async fn voice(
     }
     let (live, turn) = state.driver().start(call, state.now()).await;
     state.inner.calls.begin(&sid);
-    finish_turn(&state, &sid, &live, &turn).await;
+    if let Err(error) = finish_turn(&state, &sid, &live, &turn).await {
+        return Ok(hand_over_without_session(&state, &sid, "save", &error).await);
+    }
     Ok(xml(render_turn(&state, &live, &turn)))
 }
 
@@ -132,18 +146,48 @@ pub(super) async fn gather(
 ) -> Result<Response, Rejection> {
     let sid = hook.call_sid()?.to_string();
     let mut live = match state.inner.sessions.load(&sid).await {
-        Ok(Some(live)) => live,
-        Ok(None) | Err(_) => {
+        Ok(Some(live)) => {
+            state.inner.calls.touch(&sid);
+            live
+        }
+        Ok(None) => {
             // The conversation is gone (expired, or the server restarted with memory
             // sessions). A person can pick up from here; the caller must not start over blind.
             tracing::warn!(call_id = %sid, "no session for this call; handing it to a person");
             return Ok(xml(lost_call(&state)));
         }
+        Err(error) => return Ok(hand_over_without_session(&state, &sid, "load", &error).await),
     };
     let input = caller_input(&hook);
     let turn = state.driver().input(&mut live, input, state.now()).await;
-    finish_turn(&state, &sid, &live, &turn).await;
+    if let Err(error) = finish_turn(&state, &sid, &live, &turn).await {
+        return Ok(hand_over_without_session(&state, &sid, "save", &error).await);
+    }
     Ok(xml(render_turn(&state, &live, &turn)))
+}
+
+/// The session store failed (down, or slower than its deadline): the next turn could not
+/// find this one, so a person takes the call now, and the call record says why.
+async fn hand_over_without_session(
+    state: &AppState,
+    sid: &str,
+    operation: &str,
+    error: &SessionError,
+) -> Response {
+    tracing::error!(call_id = %sid, operation, %error, "session store failed; handing the call to a person");
+    let recorder = &state.driver().recorder;
+    let detail = serde_json::json!({
+        "dependency": "sessions",
+        "operation": operation,
+        "error": error.to_string(),
+    });
+    recorder.event(sid, "dependency_failed", detail).await;
+    let human = &state.driver().engine.business().phones.human;
+    recorder
+        .finish_call(sid, "transferred", Some(human), state.now())
+        .await;
+    state.inner.calls.end(sid);
+    xml(lost_call(state))
 }
 
 /// A usable caller ID. Withheld numbers reach Twilio as words or as Twilio's placeholder
@@ -172,18 +216,23 @@ fn caller_input(hook: &Webhook) -> Input {
     }
 }
 
-/// Saves or forgets the session after a turn.
-async fn finish_turn(state: &AppState, sid: &str, live: &LiveCall, turn: &AgentTurn) {
+/// Saves or forgets the session after a turn. Only a failed save is an error: a session
+/// left behind by a failed remove expires on its own.
+async fn finish_turn(
+    state: &AppState,
+    sid: &str,
+    live: &LiveCall,
+    turn: &AgentTurn,
+) -> Result<(), SessionError> {
     let sessions = &state.inner.sessions;
-    let result = if turn.ended() {
+    if turn.ended() {
         state.inner.calls.end(sid);
-        sessions.remove(sid).await
-    } else {
-        sessions.save(sid, live).await
-    };
-    if let Err(error) = result {
-        tracing::error!(call_id = %sid, %error, "could not save the call session");
+        if let Err(error) = sessions.remove(sid).await {
+            tracing::warn!(call_id = %sid, %error, "could not remove the ended call's session");
+        }
+        return Ok(());
     }
+    sessions.save(sid, live).await
 }
 
 /// `POST /twilio/dial-done`: how the transfer went.
@@ -191,7 +240,7 @@ pub(super) async fn dial_done(
     State(state): State<AppState>,
     hook: Webhook,
 ) -> Result<Response, Rejection> {
-    let sid = hook.get("CallSid").unwrap_or_default().to_string();
+    let sid = hook.call_sid()?.to_string();
     let status = hook.get("DialCallStatus").unwrap_or("failed");
     if matches!(status, "completed" | "answered") {
         return Ok(xml(twiml::render(&[Verb::Hangup])));

@@ -36,6 +36,8 @@ pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json
         "draining": state.inner.calls.draining(),
         "signatures": state.config().auth_token.is_some(),
         "database": database,
+        // Call-record writes accepted and not yet in the database (held during an outage).
+        "records_pending": state.driver().recorder.pending(),
         "sessions": session_store,
         "providers": providers,
         "llm": state.driver().model.as_ref().map(|m| serde_json::json!({

@@ -8,15 +8,13 @@ pub mod config;
 pub(crate) mod gather;
 mod health;
 pub mod latency;
+mod live_calls;
 pub mod sessions;
 mod signature;
 pub mod stream;
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use axum::Router;
@@ -25,12 +23,14 @@ use axum::serve::ListenerExt;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::call::CallDriver;
 pub use config::{Mode, ServerConfig};
+use live_calls::LiveCalls;
 use sessions::SessionStore;
 use stream::StreamServices;
+use stream::token::StreamKey;
 
 /// Everything a handler needs, passed explicitly as axum state.
 #[derive(Clone)]
@@ -46,6 +46,8 @@ struct Inner {
     stream: Option<StreamServices>,
     calls: LiveCalls,
     latencies: latency::StreamLatencies,
+    /// Signs the token that binds each Media Stream to the call `/twilio/voice` answered.
+    stream_key: StreamKey,
 }
 
 impl AppState {
@@ -56,15 +58,26 @@ impl AppState {
         stream: Option<StreamServices>,
     ) -> Result<AppState> {
         let zone = crate::clock::business_zone(driver.engine.business())?;
+        // The auth token is shared by every server behind one number, so a stream may land on
+        // another server than the webhook; without one, a key for this process.
+        let calls = LiveCalls::new(config.call_idle_limit);
+        let stream_key = match &config.auth_token {
+            Some(token) => StreamKey::new(token.as_bytes()),
+            None => StreamKey::random(),
+        };
         Ok(AppState {
             inner: Arc::new(Inner {
                 driver,
-                sessions,
+                sessions: Arc::new(sessions::DeadlineSessions::new(
+                    sessions,
+                    config.session_deadline,
+                )),
                 config,
                 zone,
                 stream,
-                calls: LiveCalls::default(),
+                calls,
                 latencies: latency::StreamLatencies::default(),
+                stream_key,
             }),
         })
     }
@@ -92,52 +105,6 @@ impl AppState {
     /// The server's own stream-mode latencies (recent window).
     pub fn latencies(&self) -> &latency::StreamLatencies {
         &self.inner.latencies
-    }
-}
-
-/// Calls in progress on this server, so a shutdown can wait for them.
-#[derive(Default)]
-struct LiveCalls {
-    sids: Mutex<HashSet<String>>,
-    changed: Notify,
-    draining: AtomicBool,
-}
-
-impl LiveCalls {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.sids.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn begin(&self, sid: &str) {
-        self.lock().insert(sid.to_string());
-    }
-
-    fn end(&self, sid: &str) {
-        if self.lock().remove(sid) {
-            self.changed.notify_waiters();
-        }
-    }
-
-    fn count(&self) -> usize {
-        self.lock().len()
-    }
-
-    fn draining(&self) -> bool {
-        self.draining.load(Ordering::Relaxed)
-    }
-
-    /// Waits until no call is left or `limit` passes.
-    async fn drained(&self, limit: Duration) {
-        let wait = async {
-            loop {
-                let changed = self.changed.notified();
-                if self.count() == 0 {
-                    return;
-                }
-                changed.await;
-            }
-        };
-        let _ = tokio::time::timeout(limit, wait).await;
     }
 }
 
@@ -197,7 +164,7 @@ async fn serve_until(listener: TcpListener, state: AppState, mut stopped: watch:
     let drain_limit = state.inner.config.drain_limit;
     let shutdown = async move {
         let _ = stopped.wait_for(|stop| *stop).await;
-        state.inner.calls.draining.store(true, Ordering::Relaxed);
+        state.inner.calls.start_draining();
         let live = state.inner.calls.count();
         if live > 0 {
             tracing::info!(live, "shutting down: waiting for live calls to finish");
@@ -305,7 +272,9 @@ pub fn serve_command(
         if model.is_some() {
             tracing::info!(url = ?llm.llm_url, model = %llm.llm_model, "a language model reads what the rules miss and phrases knowledge answers");
         }
-        let driver = CallDriver::new(engine, storage.clone()).with_model(model);
+        let driver = CallDriver::new(engine, storage.clone())
+            .with_model(model)
+            .with_tool_deadline(config.tool_deadline);
         run(config, driver).await?;
         storage.close().await;
         Ok(std::process::ExitCode::SUCCESS)

@@ -3,7 +3,7 @@
 //! for a single server, in Redis when several servers share one phone number.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -19,6 +19,8 @@ pub enum SessionError {
     Corrupt(#[from] serde_json::Error),
     #[error("unknown session store `{0}`: use `memory` or a redis:// URL")]
     Unknown(String),
+    #[error("session store: no answer within {} ms", .0.as_millis())]
+    TimedOut(Duration),
 }
 
 /// How long an idle call is kept. Twilio calls are capped at four hours; an abandoned webhook
@@ -150,12 +152,57 @@ impl SessionStore for RedisSessions {
     }
 }
 
+/// Any store, with every operation given at most `deadline`: an unreachable Redis must fail
+/// a turn fast (the caller goes to a person) rather than hold the webhook past Twilio's 15 s.
+pub struct DeadlineSessions {
+    inner: Arc<dyn SessionStore>,
+    deadline: Duration,
+}
+
+impl DeadlineSessions {
+    pub fn new(inner: Arc<dyn SessionStore>, deadline: Duration) -> DeadlineSessions {
+        DeadlineSessions { inner, deadline }
+    }
+
+    async fn bounded<T>(
+        &self,
+        operation: impl Future<Output = Result<T, SessionError>>,
+    ) -> Result<T, SessionError> {
+        tokio::time::timeout(self.deadline, operation)
+            .await
+            .unwrap_or(Err(SessionError::TimedOut(self.deadline)))
+    }
+}
+
+#[async_trait]
+impl SessionStore for DeadlineSessions {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    async fn load(&self, call_sid: &str) -> Result<Option<LiveCall>, SessionError> {
+        self.bounded(self.inner.load(call_sid)).await
+    }
+
+    async fn save(&self, call_sid: &str, call: &LiveCall) -> Result<(), SessionError> {
+        self.bounded(self.inner.save(call_sid, call)).await
+    }
+
+    async fn remove(&self, call_sid: &str) -> Result<(), SessionError> {
+        self.bounded(self.inner.remove(call_sid)).await
+    }
+
+    async fn ping(&self) -> Result<(), SessionError> {
+        self.bounded(self.inner.ping()).await
+    }
+}
+
 /// Opens the store named in configuration: `memory`, or a `redis://` URL.
-pub async fn open(spec: &str) -> Result<std::sync::Arc<dyn SessionStore>, SessionError> {
+pub async fn open(spec: &str) -> Result<Arc<dyn SessionStore>, SessionError> {
     if spec.starts_with("redis://") || spec.starts_with("rediss://") {
-        Ok(std::sync::Arc::new(RedisSessions::connect(spec).await?))
+        Ok(Arc::new(RedisSessions::connect(spec).await?))
     } else if spec == "memory" {
-        Ok(std::sync::Arc::new(MemorySessions::new()))
+        Ok(Arc::new(MemorySessions::new()))
     } else {
         Err(SessionError::Unknown(spec.to_string()))
     }

@@ -60,6 +60,33 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+impl StorageError {
+    /// Whether the database could not be reached or was busy (down, restarting, locked by
+    /// another process), as opposed to refusing this write: the same write may succeed later.
+    pub fn is_unavailable(&self) -> bool {
+        let StorageError::Database(error) = self else {
+            return false;
+        };
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                if code.len() == 5 {
+                    // PostgreSQL: connection exceptions, shutdown, too many connections.
+                    code.starts_with("08") || code.starts_with("57P") || code == "53300"
+                } else {
+                    // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), extended codes included.
+                    code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+                }
+            }),
+            _ => false,
+        }
+    }
+}
+
 /// Whether a visit is still going to happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

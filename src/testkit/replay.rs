@@ -43,6 +43,8 @@ pub struct ReplayPace {
     pub no_input: Duration,
     /// How long a shutdown waits for live calls.
     pub drain_limit: Duration,
+    /// A call with no webhook or stream frame for this long is no longer live.
+    pub call_idle_limit: Duration,
 }
 
 impl Default for ReplayPace {
@@ -52,6 +54,7 @@ impl Default for ReplayPace {
             caller_ms_per_char: 10,
             no_input: Duration::from_millis(800),
             drain_limit: Duration::from_secs(1),
+            call_idle_limit: Duration::from_secs(180),
         }
     }
 }
@@ -102,8 +105,11 @@ impl TestServer {
         config.fixed_now = Some(script.now);
         config.stream_no_input = pace.no_input;
         config.drain_limit = pace.drain_limit;
+        config.call_idle_limit = pace.call_idle_limit;
         config.account_sid = ACCOUNT_SID.to_string();
-        let driver = CallDriver::new(engine.clone(), storage.clone()).with_model(model);
+        let driver = CallDriver::new(engine.clone(), storage.clone())
+            .with_model(model)
+            .with_tool_deadline(config.tool_deadline);
         let (stream, kit) = match mode {
             Mode::Gather => (None, None),
             Mode::Stream => {
@@ -174,6 +180,11 @@ impl TestServer {
             appointments,
             carrier_status: record.carrier_status,
         })
+    }
+
+    /// The server's SQLite file.
+    pub fn database_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("simulate.db")
     }
 
     pub async fn shutdown(self) {

@@ -1,9 +1,11 @@
 //! The single integration-test crate (one binary links faster than many).
 
 mod cli;
+mod deadlines;
 mod flows_check;
 mod llm_answers;
 mod llm_fallback;
+mod outage;
 mod schema;
 mod storage;
 mod support;

@@ -111,3 +111,102 @@ macro_rules! both_backends {
         }
     )*};
 }
+
+/// What a [`Relay`] does with traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayMode {
+    Forward,
+    /// Keeps every connection open and accepts new ones, and forwards nothing: a host that
+    /// stopped answering.
+    Dark,
+    /// Closes every connection and refuses new ones: a server that went down.
+    Cut,
+}
+
+/// A TCP relay on loopback in front of a real service (Redis, PostgreSQL), to take it away
+/// and give it back the ways production loses it.
+pub struct Relay {
+    pub addr: std::net::SocketAddr,
+    mode: tokio::sync::watch::Sender<RelayMode>,
+}
+
+impl Relay {
+    pub async fn start(upstream: &'static str) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (mode, watching) = tokio::sync::watch::channel(RelayMode::Forward);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let mode = watching.clone();
+                let now = *mode.borrow();
+                match now {
+                    RelayMode::Cut => drop(client),
+                    RelayMode::Dark => {
+                        tokio::spawn(async move {
+                            let _held = client;
+                            hold_until_cut(mode).await;
+                        });
+                    }
+                    RelayMode::Forward => {
+                        tokio::spawn(relay_connection(client, upstream, mode));
+                    }
+                }
+            }
+        });
+        Relay { addr, mode }
+    }
+
+    pub fn set(&self, mode: RelayMode) {
+        self.mode.send_replace(mode);
+    }
+}
+
+async fn hold_until_cut(mut mode: tokio::sync::watch::Receiver<RelayMode>) {
+    while mode.changed().await.is_ok() {
+        if *mode.borrow() == RelayMode::Cut {
+            return;
+        }
+    }
+}
+
+async fn relay_connection(
+    client: tokio::net::TcpStream,
+    upstream: &'static str,
+    mut mode: tokio::sync::watch::Receiver<RelayMode>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+        return;
+    };
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let (mut up, mut down) = (vec![0u8; 16 * 1024], vec![0u8; 16 * 1024]);
+    loop {
+        let forwarded = tokio::select! {
+            read = client_read.read(&mut up) => match read {
+                Ok(n) if n > 0 && *mode.borrow() == RelayMode::Forward => {
+                    server_write.write_all(&up[..n]).await.is_ok()
+                }
+                Ok(n) if n > 0 => {
+                    hold_until_cut(mode).await;
+                    return;
+                }
+                _ => false,
+            },
+            read = server_read.read(&mut down) => match read {
+                Ok(n) if n > 0 && *mode.borrow() == RelayMode::Forward => {
+                    client_write.write_all(&down[..n]).await.is_ok()
+                }
+                Ok(n) if n > 0 => {
+                    hold_until_cut(mode).await;
+                    return;
+                }
+                _ => false,
+            },
+            changed = mode.changed() => changed.is_ok() && *mode.borrow() != RelayMode::Cut,
+        };
+        if !forwarded {
+            return;
+        }
+    }
+}

@@ -60,7 +60,7 @@ pub fn steps(actions: &[CallerAction]) -> Steps {
 }
 
 /// POSTs a webhook to `url`, signed as Twilio signs it.
-async fn post_signed(url: &str, params: &[(String, String)]) -> reqwest::Response {
+pub async fn post_signed(url: &str, params: &[(String, String)]) -> reqwest::Response {
     http_client()
         .post(url)
         .header(
@@ -74,7 +74,7 @@ async fn post_signed(url: &str, params: &[(String, String)]) -> reqwest::Respons
 }
 
 /// A webhook's fields: the call, a caller, and `extra`.
-fn webhook_fields(sid: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+pub fn webhook_fields(sid: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut fields = vec![
         ("CallSid".to_string(), sid.to_string()),
         ("From".to_string(), "+12145550123".to_string()),
@@ -252,6 +252,36 @@ async fn keypad_0_dials_a_person_and_a_failed_dial_apologizes() {
     server.settle().await;
     let record = server.storage.get_call(&sid).await.unwrap().unwrap();
     assert!(record.events.iter().any(|e| e.kind == "transfer_failed"));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_without_a_call_sid_gets_400_and_records_nothing() {
+    let script = script("booking_all_in_one");
+    let server = TestServer::start(engine(), &script, Mode::Gather, &ReplayPace::default())
+        .await
+        .unwrap();
+    let fields: Vec<(String, String)> = [
+        ("From", "+12145550123"),
+        ("DialCallStatus", "no-answer"),
+        ("CallStatus", "completed"),
+        ("SpeechResult", "hello"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for path in [
+        "/twilio/voice",
+        "/twilio/gather",
+        "/twilio/dial-done",
+        "/twilio/status",
+    ] {
+        let url = format!("{}{path}", server.line.server);
+        let response = post_signed(&url, &fields).await;
+        assert_eq!(response.status(), 400, "{path}");
+    }
+    server.settle().await;
+    assert!(server.storage.get_call("").await.unwrap().is_none());
     server.shutdown().await;
 }
 
@@ -485,6 +515,37 @@ async fn shutting_down_refuses_new_calls_and_lets_live_ones_finish() {
         .await
         .expect("the server stops once its last call has ended")
         .unwrap();
+    server.storage.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_status_callback_never_comes_does_not_hold_a_shutdown() {
+    let script = script("booking_all_in_one");
+    // The drain limit is far beyond the test's patience; the idle limit is short, as if
+    // minutes had passed since the call's last webhook.
+    let pace = ReplayPace {
+        drain_limit: std::time::Duration::from_secs(600),
+        call_idle_limit: std::time::Duration::from_secs(1),
+        ..ReplayPace::default()
+    };
+    let mut server = TestServer::start(engine(), &script, Mode::Gather, &pace)
+        .await
+        .unwrap();
+    let voice = format!("{}/twilio/voice", server.line.server);
+    // Answered, then nothing: no gather, no status callback.
+    let lost = new_call_sid();
+    assert_eq!(
+        post_signed(&voice, &webhook_fields(&lost, &[]))
+            .await
+            .status(),
+        200
+    );
+    let drain = server.begin_shutdown();
+    tokio::time::timeout(std::time::Duration::from_secs(60), drain)
+        .await
+        .expect("a call silent past the idle limit must not hold the shutdown")
+        .unwrap();
+    assert_eq!(server.server.state.live_calls(), 0);
     server.storage.close().await;
 }
 

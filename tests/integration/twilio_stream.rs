@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use frontdesk::script::CallerAction;
 use frontdesk::server::Mode;
-use frontdesk::testkit::phone::{BargeIn, PhoneEnding, http_client, new_call_sid, stream_call};
-use frontdesk::testkit::replay::{AUTH_TOKEN, ReplayPace, TestServer};
+use frontdesk::server::stream::token::{self, BoundCall, StreamKey};
+use frontdesk::testkit::phone::{
+    BargeIn, PhoneEnding, answer_stream, http_client, new_call_sid, start_frame, stream_call,
+};
+use frontdesk::testkit::replay::{ACCOUNT_SID, AUTH_TOKEN, ReplayPace, TestServer};
 use frontdesk::twilio::signature;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
@@ -142,12 +145,12 @@ async fn broken_frames_end_that_stream_cleanly_and_the_server_keeps_serving() {
     let signed = || Some(signature::compute(AUTH_TOKEN, &url, &[]));
 
     // Out of order and malformed before `start`, then a real start, then garbage mid-call.
-    let mut socket = open_stream(&server, signed()).await.unwrap();
     let sid = new_call_sid();
-    let start = serde_json::json!({"event":"start","sequenceNumber":"1","streamSid":"MZ1",
-        "start":{"accountSid":"AC1","streamSid":"MZ1","callSid":sid,"tracks":["inbound"],
-        "mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1},
-        "customParameters":{"From":"+12145550123"}}});
+    let stream = answer_stream(&http_client(), &server.line, &sid)
+        .await
+        .unwrap();
+    let start = start_frame(ACCOUNT_SID, &sid, &stream);
+    let mut socket = open_stream(&server, signed()).await.unwrap();
     for frame in [
         Message::Text(r#"{"event":"media","media":{"payload":"//8="}}"#.into()),
         Message::Text("not json at all".into()),
@@ -195,5 +198,146 @@ async fn broken_frames_end_that_stream_cleanly_and_the_server_keeps_serving() {
     let report = server.call(&script, None).await;
     let stored = server.stored(&report.call_sid).await.unwrap();
     assert_eq!(stored.outcome, "booked", "{report:?}");
+    server.shutdown().await;
+}
+
+/// Opens a correctly signed stream, sends `start`, and reads until the server speaks (true) or
+/// closes the stream (false).
+async fn start_and_listen(server: &TestServer, start: &serde_json::Value) -> bool {
+    let url = server.server.state.config().stream_url();
+    let signed = signature::compute(AUTH_TOKEN, &url, &[]);
+    let mut socket = open_stream(server, Some(signed)).await.unwrap();
+    let connected = r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#;
+    socket.send(Message::Text(connected.into())).await.unwrap();
+    socket
+        .send(Message::Text(start.to_string().into()))
+        .await
+        .unwrap();
+    let spoke = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(text))) if text.contains(r#""event":"media""#) => {
+                    return true;
+                }
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return false,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    let _ = socket.close(None).await;
+    spoke.expect("the server neither spoke nor closed the stream")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_not_bound_to_a_call_we_answered_is_refused() {
+    let script = script("booking_all_in_one");
+    let server = TestServer::start(engine(), &script, Mode::Stream, &ReplayPace::default())
+        .await
+        .unwrap();
+    let http = http_client();
+    // A real call: /twilio/voice answered it and its token rides in the Stream's parameters.
+    let real_sid = new_call_sid();
+    let real = answer_stream(&http, &server.line, &real_sid).await.unwrap();
+    let other_sid = new_call_sid();
+    let other = answer_stream(&http, &server.line, &other_sid)
+        .await
+        .unwrap();
+    let with_parameter =
+        |stream: &frontdesk::twilio::twiml::Stream, name: &str, value: Option<&str>| {
+            let mut stream = stream.clone();
+            stream.parameters.retain(|(k, _)| k != name);
+            if let Some(value) = value {
+                stream
+                    .parameters
+                    .push((name.to_string(), value.to_string()));
+            }
+            stream
+        };
+    let token_of = |stream: &frontdesk::twilio::twiml::Stream| {
+        stream
+            .parameters
+            .iter()
+            .find(|(k, _)| k == token::PARAMETER)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    // A token made with the right key and call, but already expired.
+    let caller = server.line.from.clone();
+    let called = server.line.to.clone();
+    let expired_sid = new_call_sid();
+    let expired_token = StreamKey::new(AUTH_TOKEN.as_bytes()).issue(
+        &BoundCall {
+            call_sid: &expired_sid,
+            caller: &caller,
+            called: &called,
+        },
+        jiff::Timestamp::now() - jiff::SignedDuration::from_secs(1),
+    );
+    let expired = with_parameter(&real, token::PARAMETER, Some(&expired_token));
+    let forged = [
+        (
+            "no token",
+            real_sid.clone(),
+            with_parameter(&real, token::PARAMETER, None),
+        ),
+        (
+            "another call's token",
+            real_sid.clone(),
+            with_parameter(&real, token::PARAMETER, Some(&token_of(&other))),
+        ),
+        ("a forged CallSid", new_call_sid(), real.clone()),
+        (
+            "an altered caller",
+            real_sid.clone(),
+            with_parameter(&real, "From", Some("+12145550188")),
+        ),
+        (
+            "a withheld caller",
+            real_sid.clone(),
+            with_parameter(&real, "From", None),
+        ),
+        ("an expired token", expired_sid, expired),
+    ];
+    for (what, sid, stream) in &forged {
+        let start = start_frame(ACCOUNT_SID, sid, stream);
+        assert!(
+            !start_and_listen(&server, &start).await,
+            "{what}: the stream was accepted"
+        );
+        server.settle().await;
+        assert!(
+            server.storage.get_call(sid).await.unwrap().is_none(),
+            "{what}: a refused stream must not be recorded as a call"
+        );
+    }
+
+    // The real call's own start is accepted and the agent speaks; the same start again while
+    // that stream is live is a replay and is refused.
+    let url = server.server.state.config().stream_url();
+    let signed = signature::compute(AUTH_TOKEN, &url, &[]);
+    let mut first = open_stream(&server, Some(signed)).await.unwrap();
+    let start = start_frame(ACCOUNT_SID, &real_sid, &real);
+    first
+        .send(Message::Text(start.to_string().into()))
+        .await
+        .unwrap();
+    let mut spoke = false;
+    while let Ok(Some(Ok(frame))) =
+        tokio::time::timeout(Duration::from_secs(20), first.next()).await
+    {
+        if let Message::Text(text) = frame
+            && text.contains(r#""event":"media""#)
+        {
+            spoke = true;
+            break;
+        }
+    }
+    assert!(spoke, "the real call's stream was refused");
+    assert!(
+        !start_and_listen(&server, &start).await,
+        "a replayed start was accepted"
+    );
+    let _ = first.close(None).await;
     server.shutdown().await;
 }

@@ -8,10 +8,11 @@ use frontdesk_engine::{CallInfo, Input};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::time::{Instant, sleep_until};
 
 use super::StreamServices;
-use super::messages::{self, Incoming, Start};
+use super::messages::{self, Incoming};
+use super::opening::{check_binding, refuse, wait_for_start};
 use super::playback::{Action, MarkEcho, Playback};
 use crate::call::{AgentTurn, LiveCall};
 use crate::logging::mask_phone;
@@ -21,8 +22,6 @@ use crate::speech::{
 };
 use crate::twilio::twiml::{self, Dial, Say, Verb};
 
-/// Twilio sends `connected` and `start` right after the upgrade.
-const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// Keypad digits pressed within this gap are one entry ("1", "2", "3" → "123").
 const DIGIT_GAP: Duration = Duration::from_millis(1200);
 
@@ -35,12 +34,17 @@ pub(super) async fn run(socket: WebSocket, state: AppState, services: StreamServ
         return;
     };
     let call_sid = start.call_sid.clone();
+    if let Err(why) = check_binding(&state, &start) {
+        // Nothing is recorded: this is not a call we answered.
+        tracing::warn!(call_id = %call_sid, %why, "refusing a media stream");
+        refuse(sink).await;
+        return;
+    }
     let caller = start
         .custom_parameters
         .get("From")
         .and_then(|from| crate::server::gather::caller_id(from));
     tracing::info!(call_id = %call_sid, caller = %mask_phone(caller.as_deref().unwrap_or("")), "media stream started");
-    state.inner.calls.begin(&call_sid);
 
     let stt_options = SttOptions {
         call_sid: call_sid.clone(),
@@ -81,6 +85,7 @@ pub(super) async fn run(socket: WebSocket, state: AppState, services: StreamServ
         answer_sentence_since: None,
         turns: 0,
         finished: false,
+        seen_at: Instant::now(),
     };
     match (stt, tts) {
         (Ok(stt), Ok(tts)) => {
@@ -105,27 +110,6 @@ pub(super) async fn run(socket: WebSocket, state: AppState, services: StreamServ
     }
     state.inner.calls.end(&call_sid);
     tracing::info!(call_id = %call_sid, "media stream ended");
-}
-
-/// Reads frames until `start`. Anything before it other than `connected` is out of order and
-/// ignored.
-async fn wait_for_start(frames: &mut SplitStream<WebSocket>) -> Option<Start> {
-    let read = async {
-        while let Some(Ok(frame)) = frames.next().await {
-            match frame {
-                Message::Text(text) => match messages::parse(&text) {
-                    Ok(Incoming::Start { start }) => return Some(start),
-                    Ok(Incoming::Stop) => return None,
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "bad frame before start"),
-                },
-                Message::Close(_) => return None,
-                _ => {}
-            }
-        }
-        None
-    };
-    timeout(START_TIMEOUT, read).await.ok().flatten()
 }
 
 enum Ending {
@@ -161,6 +145,8 @@ struct StreamCall {
     answer_sentence_since: Option<std::time::Instant>,
     turns: u32,
     finished: bool,
+    /// When this call last told the live-call count it is alive.
+    seen_at: Instant,
 }
 
 impl StreamCall {
@@ -222,6 +208,11 @@ impl StreamCall {
                 return;
             }
         };
+        // Media arrives 50 times a second: once a second is sign of life enough.
+        if self.seen_at.elapsed() >= Duration::from_secs(1) {
+            self.seen_at = Instant::now();
+            self.state.inner.calls.touch(&self.call_sid);
+        }
         match message {
             Incoming::Media { media } => match messages::decode_audio(&media.payload) {
                 // Dropped rather than queued when recognition lags: stale audio is worthless

@@ -3,8 +3,10 @@
 
 mod call;
 pub mod messages;
+mod opening;
 pub mod playback;
 pub mod prompt_cache;
+pub mod token;
 
 use std::sync::Arc;
 

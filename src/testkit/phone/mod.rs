@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use gather::gather_call;
-pub use stream::{BargeIn, CallerVoice, StreamKit, stream_call};
+pub use stream::{BargeIn, CallerVoice, StreamKit, answer_stream, start_frame, stream_call};
 
 use crate::script::{CallerAction, ScriptCursor};
 use crate::twilio::signature;

@@ -25,7 +25,7 @@ use crate::script::CallerAction;
 use crate::testkit::fake_deepgram::{FakeDeepgram, FakeSttKind, speech_audio};
 use crate::testkit::fake_twilio_rest::FakeTwilioRest;
 use crate::twilio::signature;
-use crate::twilio::twiml::{self, Verb};
+use crate::twilio::twiml::{self, Stream, Verb};
 
 /// How the phone turns the caller's words into audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +169,55 @@ impl Line {
     }
 }
 
+/// Posts the incoming-call webhook and returns the `<Stream>` the server connects: its URL,
+/// and the `<Parameter>`s Twilio hands back in the `start` frame's `customParameters`.
+pub async fn answer_stream(
+    http: &reqwest::Client,
+    phone: &PhoneLine,
+    call_sid: &str,
+) -> Result<Stream, String> {
+    let voice_url = format!("{}/twilio/voice", phone.server);
+    let body = post_signed(
+        http,
+        phone,
+        &voice_url,
+        &base_params(phone, call_sid, "ringing"),
+    )
+    .await?;
+    let verbs = twiml::parse(&body).map_err(|e| format!("bad TwiML: {e}"))?;
+    verbs
+        .into_iter()
+        .find_map(|v| match v {
+            Verb::Connect(stream) => Some(stream),
+            _ => None,
+        })
+        .ok_or_else(|| "the server did not connect a media stream: it runs in gather mode".into())
+}
+
+/// The `start` frame Twilio sends for `stream`: its parameters echoed as `customParameters`,
+/// every value a string (PROTOCOLS.md §1).
+pub fn start_frame(account_sid: &str, call_sid: &str, stream: &Stream) -> Value {
+    let stream_sid = stream_sid_for(call_sid);
+    let custom: serde_json::Map<String, Value> = stream
+        .parameters
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    json!({
+        "event": "start",
+        "sequenceNumber": "1",
+        "streamSid": stream_sid,
+        "start": {
+            "accountSid": account_sid,
+            "streamSid": stream_sid,
+            "callSid": call_sid,
+            "tracks": ["inbound"],
+            "mediaFormat": { "encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1 },
+            "customParameters": custom,
+        },
+    })
+}
+
 /// Places one call in stream mode and plays `caller` until the call ends.
 pub async fn stream_call(
     http: &reqwest::Client,
@@ -198,22 +247,7 @@ async fn run_stream(
     mut barge_in: Option<BargeIn>,
     report: &mut PhoneReport,
 ) -> Result<(), String> {
-    let voice_url = format!("{}/twilio/voice", phone.server);
-    let body = post_signed(
-        http,
-        phone,
-        &voice_url,
-        &base_params(phone, call_sid, "ringing"),
-    )
-    .await?;
-    let verbs = twiml::parse(&body).map_err(|e| format!("bad TwiML: {e}"))?;
-    let Some(stream) = verbs.into_iter().find_map(|v| match v {
-        Verb::Connect(stream) => Some(stream),
-        _ => None,
-    }) else {
-        return Err("the server did not connect a media stream: it runs in gather mode".into());
-    };
-
+    let stream = answer_stream(http, phone, call_sid).await?;
     let mut request = stream
         .url
         .as_str()
@@ -249,11 +283,6 @@ async fn run_stream(
         mid_line: false,
         starved: false,
     };
-    let custom: serde_json::Map<String, Value> = stream
-        .parameters
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
     let send = |sink_result: Result<(), tokio_tungstenite::tungstenite::Error>| {
         sink_result.map_err(|e| format!("sending on the media stream: {e}"))
     };
@@ -265,18 +294,9 @@ async fn run_stream(
         ))
         .await,
     )?;
-    let start = line.message(
-        "start",
-        json!({ "start": {
-            "accountSid": phone.account_sid,
-            "streamSid": stream_sid,
-            "callSid": call_sid,
-            "tracks": ["inbound"],
-            "mediaFormat": { "encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1 },
-            "customParameters": custom,
-        }}),
-    );
-    send(sink.send(start).await)?;
+    line.seq += 1;
+    let start = start_frame(&phone.account_sid, call_sid, &stream);
+    send(sink.send(Message::Text(start.to_string().into())).await)?;
 
     let deadline = tokio::time::Instant::now() + kit.limit;
     let mut ticker = interval(Duration::from_millis(20));
