@@ -230,27 +230,42 @@ impl Classifier {
                 similarity[*example as usize] += qw * w;
             }
         }
-        let mut per_label: Vec<Vec<(f32, usize)>> = vec![Vec::new(); self.labels.len()];
+        // Each label's nearest examples, best first (ties by example order), kept as they
+        // come: no sort of every example.
+        let mut nearest: Vec<[(f32, usize); NEAREST]> =
+            vec![[(f32::NEG_INFINITY, usize::MAX); NEAREST]; self.labels.len()];
+        let mut counts = vec![0usize; self.labels.len()];
         for (i, (example, sim)) in self.examples.iter().zip(similarity).enumerate() {
-            if let Some(list) = per_label.get_mut(example.label) {
-                list.push((sim, i));
+            let (Some(top), Some(count)) = (
+                nearest.get_mut(example.label),
+                counts.get_mut(example.label),
+            ) else {
+                continue;
+            };
+            *count += 1;
+            if let Some(at) = top.iter().position(|(s, _)| sim > *s) {
+                top[at..].rotate_right(1);
+                top[at] = (sim, i);
             }
         }
-        let mut scores: Vec<(usize, LabelScore)> = per_label
+        let mut scores: Vec<(usize, LabelScore)> = nearest
             .into_iter()
+            .zip(counts)
             .enumerate()
-            .map(|(label, mut sims)| {
-                sims.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-                let take = sims.len().clamp(1, NEAREST);
-                let nearest = sims.iter().take(take).map(|(s, _)| *s).sum::<f32>() / take as f32;
-                let score = NEAREST_SHARE * nearest
+            .map(|(label, (top, count))| {
+                let take = count.clamp(1, NEAREST);
+                let mean =
+                    top.iter().take(take).map(|(s, _)| s.max(0.0)).sum::<f32>() / take as f32;
+                let score = NEAREST_SHARE * mean
                     + (1.0 - NEAREST_SHARE) * bayes.get(label).copied().unwrap_or(0.0);
                 (
                     label,
                     LabelScore {
                         label: self.labels[label].clone(),
                         score,
-                        nearest: sims.first().map_or(0, |(_, i)| *i),
+                        nearest: top
+                            .first()
+                            .map_or(0, |(_, i)| if *i == usize::MAX { 0 } else { *i }),
                     },
                 )
             })
