@@ -7,6 +7,7 @@ mod llm_fallback;
 mod schema;
 mod storage;
 mod support;
+mod tool_failures;
 mod transcripts;
 mod twilio_gather;
 mod twilio_stream;
