@@ -367,7 +367,7 @@ impl CallDriver {
                 let detail =
                     json!({ "dependency": "database", "tool": name, "deadline_ms": deadline_ms });
                 self.event(call_id, "dependency_timeout", detail).await;
-                crate::tools::failed("timeout")
+                crate::tools::failed("timeout", None)
             }
         }
     }

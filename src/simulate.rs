@@ -101,6 +101,9 @@ pub fn read_script(file: &Path) -> Result<Script> {
     })
 }
 
+/// The SQLite file a script's store lives in, inside the directory it is given.
+pub const DATABASE_FILE: &str = "simulate.db";
+
 /// A fresh SQLite store in `dir` holding the script's `given` appointments.
 pub async fn open_script_store(
     engine: &Engine,
@@ -108,7 +111,7 @@ pub async fn open_script_store(
     dir: &Path,
     file: &str,
 ) -> Result<Arc<dyn storage::Storage>> {
-    let store = storage::open(&dir.join("simulate.db").to_string_lossy()).await?;
+    let store = storage::open(&dir.join(DATABASE_FILE).to_string_lossy()).await?;
     store.sync_business(engine.business()).await?;
     for (i, given) in script.given.appointments.iter().enumerate() {
         store

@@ -1,8 +1,8 @@
 //! The tools flows can call, and their execution against storage and the scheduler.
 //!
 //! Tool results are JSON for the engine's conditions and templates. A tool never fails the call:
-//! problems become `ok: false` / `available: false` results with a `reason`, and the flows
-//! decide what to say.
+//! a tool that could not do its work (bad arguments, a storage error) answers `ok: false` with
+//! `error` (`invalid` or `storage`), and the flows decide what to say (`if: result.error`).
 
 use std::sync::Arc;
 
@@ -72,11 +72,11 @@ impl Tools {
             Ok(value) => value,
             Err(ToolError::Invalid(message)) => {
                 tracing::warn!(call_id, tool = name, %message, "tool got bad arguments");
-                json!({ "ok": false, "available": false, "found": false, "reason": "invalid", "message": message })
+                failed("invalid", Some(message))
             }
             Err(ToolError::Storage(e)) => {
                 tracing::error!(call_id, tool = name, error = %e, "tool failed");
-                failed("error")
+                failed("storage", None)
             }
         }
     }
@@ -290,18 +290,21 @@ pub fn describe_appointment(business: &Business, a: &Appointment) -> Value {
     })
 }
 
+/// The result of a tool that could not do its work. `error` (`invalid`, `storage`, `timeout`) is
+/// what flows test; the other fields say "nothing found, nothing free" to a flow that does not.
+pub fn failed(error: &str, message: Option<String>) -> Value {
+    json!({
+        "ok": false, "error": error, "reason": "error", "message": message,
+        "available": false, "found": false, "alternatives": [],
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 enum ToolError {
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
-}
-
-/// The result of a tool that could not do its work (`reason`: `error`, `timeout`): every
-/// flow's tests for success read false.
-pub fn failed(reason: &str) -> Value {
-    json!({ "ok": false, "available": false, "found": false, "reason": reason })
 }
 
 /// `YYYY-MM-DDTHH:MM`, the form every start takes in tool results.

@@ -39,6 +39,10 @@ pub struct Session {
     pub awaiting_tool: Option<String>,
     /// Failed attempts in the current state.
     pub attempts: u32,
+    /// Per slot of the active flow: answers the flow took and then asked for again (a start
+    /// that is full, a read-back the caller said no to), counted across states.
+    #[serde(default)]
+    pub refusals: BTreeMap<String, u32>,
     /// Silences in a row.
     pub silences: u32,
     /// What the agent said on its last turn (for "what?").

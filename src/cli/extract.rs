@@ -7,8 +7,9 @@ use anyhow::{Result, bail};
 use clap::Args;
 use frontdesk_engine::business::Business;
 use frontdesk_engine::extract::datetime::extract_datetime;
+use frontdesk_engine::extract::location::LocationMatcher;
 use frontdesk_engine::extract::location::extract_location;
-use frontdesk_engine::extract::name::extract_person_name;
+use frontdesk_engine::extract::name::extract_person_name_among;
 use frontdesk_engine::extract::normalize::normalize;
 use frontdesk_engine::extract::numbers::extract_number;
 use frontdesk_engine::extract::phone::extract_phone;
@@ -95,7 +96,8 @@ pub fn extract_all(business: &Business, text: &str, now: DateTime) -> Map<String
     if let Some(location) = extract_location(text, &business.locations) {
         out.insert("location".into(), json!(location.code));
     }
-    if let Some(name) = extract_person_name(text) {
+    if let Some(name) = extract_person_name_among(text, &LocationMatcher::new(&business.locations))
+    {
         out.insert("name".into(), json!(name));
     }
     let norm = normalize(text);

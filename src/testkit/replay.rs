@@ -21,7 +21,7 @@ use crate::script::{Script, ScriptCursor};
 use crate::server::sessions::{MemorySessions, SessionStore};
 use crate::server::stream::StreamServices;
 use crate::server::{AppState, Mode, RunningServer, ServerConfig};
-use crate::simulate::open_script_store;
+use crate::simulate::{DATABASE_FILE, open_script_store};
 use crate::speech::deepgram_stt::{DeepgramStt, DeepgramSttConfig};
 use crate::speech::deepgram_tts::{DeepgramTts, DeepgramTtsConfig};
 use crate::storage::Storage;
@@ -135,6 +135,11 @@ impl TestServer {
             engine,
             _dir: dir,
         })
+    }
+
+    /// The server's SQLite file, for tests that take the database away under it.
+    pub fn database_path(&self) -> std::path::PathBuf {
+        self._dir.path().join(DATABASE_FILE)
     }
 
     /// Places one call playing `script`.

@@ -9,6 +9,7 @@ mod outage;
 mod schema;
 mod storage;
 mod support;
+mod tool_failures;
 mod transcripts;
 mod twilio_gather;
 mod twilio_stream;

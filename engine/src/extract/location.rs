@@ -131,6 +131,13 @@ impl LocationMatcher {
         LocationMatcher { names, sounds }
     }
 
+    /// Whether `text` is exactly a configured name or alias ("dallas", "ft worth", "fort worth
+    /// texas"), codes aside. Near spellings do not count: "arrington" is a surname.
+    pub fn is_place_name(&self, text: &str) -> bool {
+        let heard = phrase_words(text).concat();
+        !heard.is_empty() && self.names.iter().any(|n| !n.is_code && n.target == heard)
+    }
+
     /// The index of the location `text` names, if it names one (see [`find_location`]).
     pub fn find(&self, text: &str, asked: bool) -> Option<usize> {
         let words = phrase_words(text);

@@ -12,6 +12,7 @@
 mod spelling;
 
 use super::lexicon::{WordClass, may_be_name, word_class};
+use super::location::LocationMatcher;
 use spelling::{
     SPELL_MARKERS, Word, drop_repeated_half, join_spelled, respell, respell_trailing, split_words,
     surname_label,
@@ -129,6 +130,19 @@ pub fn extract_person_name(text: &str) -> Option<String> {
             if intro { name_from(rest) } else { None }
         })
     })
+}
+
+/// [`extract_person_name`] for a business with places: a configured place is never a person's
+/// name. "dallas" or "ft worth" alone is no name, and a place after the name ("john smith
+/// fort worth") is not part of it.
+pub fn extract_person_name_among(text: &str, places: &LocationMatcher) -> Option<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    // The longest place the answer ends with goes, as long as something is said before it.
+    let end = (1..words.len())
+        .find(|&i| places.is_place_name(&words[i..].join(" ")))
+        .unwrap_or(words.len());
+    let name = extract_person_name(&words[..end].join(" "))?;
+    (!places.is_place_name(&name)).then_some(name)
 }
 
 fn name_from(words: &[Word]) -> Option<String> {
@@ -505,5 +519,41 @@ mod tests {
         ] {
             assert_eq!(n(t), None, "{t}");
         }
+    }
+
+    #[test]
+    fn a_configured_place_is_never_a_name() {
+        let place = |code: &str, name: &str, aliases: &[&str]| crate::business::Location {
+            code: code.into(),
+            name: name.into(),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+        };
+        let places = LocationMatcher::new(&[
+            place("DAL", "Dallas", &["big d", "dallas texas"]),
+            place("FTW", "Fort Worth", &["ft worth", "cowtown"]),
+            place("ARL", "Arlington", &["arlington texas"]),
+        ]);
+        let among = |t: &str| extract_person_name_among(t, &places);
+        // Read alone, these are names; said to this business, they are its places.
+        assert_eq!(n("dallas").as_deref(), Some("Dallas"));
+        assert_eq!(n("fort worth").as_deref(), Some("Fort Worth"));
+        for t in [
+            "dallas",
+            "fort worth",
+            "ft worth",
+            "its arlington texas",
+            "cowtown",
+        ] {
+            assert_eq!(among(t), None, "{t}");
+        }
+        // A place after the name is not part of it; a name that only starts like a place, or
+        // is spelled close to one, stays.
+        assert_eq!(
+            among("john smith fort worth").as_deref(),
+            Some("John Smith")
+        );
+        assert_eq!(among("dallas smith").as_deref(), Some("Dallas Smith"));
+        assert_eq!(among("this is greg wilson").as_deref(), Some("Greg Wilson"));
+        assert_eq!(among("arrington").as_deref(), Some("Arrington"));
     }
 }

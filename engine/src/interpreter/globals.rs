@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{REPEAT_MAX_WORDS, StepError, Turn};
 use crate::extract::normalize::normalize;
-use crate::flow::model::{HandoffTarget, Outcome};
+use crate::flow::model::{FlowDef, HandoffTarget, Outcome};
 use crate::knowledge::looks_like_question;
 use crate::session::{KnowledgeAnswer, Output, Passage, Pending, Session};
 use crate::triggers::{GlobalKind, Hit, Meaning};
@@ -62,15 +62,22 @@ impl<'e> Turn<'e> {
         Ok(())
     }
 
+    /// Failed attempts at a slot before the call goes to a person: the slot's own
+    /// `max_attempts`, else the global no-match limit.
+    pub(crate) fn max_attempts(&self, flow: &FlowDef, slot: &str) -> u32 {
+        flow.slots
+            .get(slot)
+            .and_then(|d| d.max_attempts)
+            .unwrap_or(self.engine.globals.no_match.max_attempts)
+    }
+
     pub(crate) fn no_match(&mut self, s: &mut Session) -> Result<(), StepError> {
         s.attempts += 1;
         let (flow, state) = self.current(s)?;
-        let max = state
-            .collect
-            .as_ref()
-            .and_then(|c| flow.slots.get(&c.value))
-            .and_then(|d| d.max_attempts)
-            .unwrap_or(self.engine.globals.no_match.max_attempts);
+        let max = match &state.collect {
+            Some(slot) => self.max_attempts(flow, &slot.value),
+            None => self.engine.globals.no_match.max_attempts,
+        };
         if s.attempts >= max {
             return self.escalate(s);
         }
@@ -112,6 +119,24 @@ impl<'e> Turn<'e> {
         self.event("escalated", json!({ "attempts": s.attempts }));
         // Prompts may tell a caller we could not understand from one who asked for a person.
         s.vars.insert("escalated".into(), json!(true));
+        let flow = self.engine.globals.no_match.escalate.value.clone();
+        self.start_flow(s, &flow, None, "", "")
+    }
+
+    /// The flow turned away the caller's answer for `slot` once too often (the start they
+    /// keep asking for is full): a person takes over. Prompts see `vars.refused`, the slot.
+    pub(crate) fn escalate_refused(
+        &mut self,
+        s: &mut Session,
+        slot: &str,
+        refusals: u32,
+    ) -> Result<(), StepError> {
+        self.event(
+            "escalated",
+            json!({ "slot": slot, "refusals": refusals, "reason": "refused" }),
+        );
+        s.vars.insert("escalated".into(), json!(true));
+        s.vars.insert("refused".into(), json!(slot));
         let flow = self.engine.globals.no_match.escalate.value.clone();
         self.start_flow(s, &flow, None, "", "")
     }

@@ -107,6 +107,22 @@ impl Engine {
     }
 }
 
+/// Every tool result has `ok` and `error`, so any state can test for a failed tool
+/// (`result.error`, `result.ok == false`) whatever the tool returns on success: a result that
+/// says neither worked (`ok: true`, `error: null`); anything but a JSON object failed.
+fn tool_result(value: Value) -> Value {
+    let mut obj = match value {
+        Value::Object(obj) => obj,
+        other => {
+            return json!({ "ok": false, "error": "bad_result", "value": other });
+        }
+    };
+    let error = obj.entry("error").or_insert(Value::Null).clone();
+    obj.entry("ok")
+        .or_insert_with(|| Value::Bool(error.is_null()));
+    Value::Object(obj)
+}
+
 impl<'e> Turn<'e> {
     /// Returns true when the turn only repeated the last prompt.
     fn handle(&mut self, s: &mut Session, input: Input) -> Result<bool, StepError> {
@@ -141,6 +157,13 @@ impl<'e> Turn<'e> {
                 let Some(state_name) = s.awaiting_tool.take() else {
                     return Err(StepError::UnexpectedToolResult);
                 };
+                let value = tool_result(value);
+                if value.get("error").is_some_and(|e| !e.is_null()) {
+                    self.event(
+                        "tool_failed",
+                        json!({ "state": state_name, "error": value["error"] }),
+                    );
+                }
                 let (flow, state) = self.current(s)?;
                 if let Some(save) = &state.save {
                     s.vars.insert(save.clone(), value.clone());

@@ -9,7 +9,7 @@ use super::{StepError, Turn};
 use crate::engine::names;
 use crate::extract::choice::extract_choice;
 use crate::extract::datetime::{DateTimeMention, extract_datetime};
-use crate::extract::name::extract_person_name;
+use crate::extract::name::extract_person_name_among;
 use crate::extract::normalize::free_text;
 use crate::extract::numbers::{extract_number, parse_ordinal};
 use crate::extract::phone::{extract_phone, without_phone_numbers};
@@ -310,7 +310,7 @@ impl Turn<'_> {
                 if !asked && !NAME_INTRODUCTIONS.iter().any(|p| contains_words(norm, p)) {
                     return None;
                 }
-                extract_person_name(text).map(Value::String)
+                extract_person_name_among(text, &self.engine.locations).map(Value::String)
             }
             SlotType::Phone => extract_phone(text, s.call.caller.as_deref()).map(Value::String),
             SlotType::Location => self

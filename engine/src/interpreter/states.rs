@@ -136,6 +136,7 @@ impl Turn<'_> {
         s.state = None;
         s.awaiting_tool = None;
         s.attempts = 0;
+        s.refusals.clear();
     }
 
     pub(super) fn goto(&mut self, s: &mut Session, state_name: &str) -> Result<(), StepError> {
@@ -149,6 +150,14 @@ impl Turn<'_> {
                 })?;
         if s.state.as_deref() != Some(state_name) {
             s.attempts = 0;
+        }
+        // A state that empties its own slot to ask again turns away the answer it held ("that
+        // time is already taken"): a failed attempt at that slot, whichever state asks it.
+        if let Some(asked) = &state.collect
+            && state.clear.contains(&asked.value)
+            && s.slot(&asked.value).is_some()
+        {
+            *s.refusals.entry(asked.value.clone()).or_default() += 1;
         }
         for slot in &state.clear {
             s.slots.insert(slot.clone(), Value::Null);
@@ -182,6 +191,12 @@ impl Turn<'_> {
             if let Some(slot) = &state.collect {
                 self.place_pending(s, flow, &slot.value);
                 if s.slot(&slot.value).is_none() {
+                    // Asking again for what was turned away as often as a slot may go
+                    // unanswered: a person takes over rather than the same refusal again.
+                    let refusals = s.refusals.get(&slot.value).copied().unwrap_or(0);
+                    if refusals >= self.max_attempts(flow, &slot.value) {
+                        return self.escalate_refused(s, &slot.value, refusals);
+                    }
                     self.enter_speech(s, state, interruptible)?;
                     self.listen(s);
                     return Ok(());
