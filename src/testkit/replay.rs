@@ -187,11 +187,6 @@ impl TestServer {
         })
     }
 
-    /// The server's SQLite file.
-    pub fn database_path(&self) -> std::path::PathBuf {
-        self._dir.path().join("simulate.db")
-    }
-
     pub async fn shutdown(self) {
         self.server.shutdown().await;
         self.storage.close().await;
