@@ -30,6 +30,14 @@ const SWITCH_MARGIN: f32 = 0.15;
 /// The least score of a flow that takes over mid-flow.
 const SWITCH_MIN: f32 = 0.45;
 
+/// The keyword group that named `flow`, if the caller said one (for its `set` and `fill`).
+fn keyword_group(hits: &[Hit], flow: &str) -> Option<usize> {
+    hits.iter().find_map(|h| match &h.meaning {
+        Meaning::Flow { flow: f, group } if f == flow => Some(*group),
+        _ => None,
+    })
+}
+
 /// What an utterance asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Intent {
@@ -170,13 +178,9 @@ impl Turn<'_> {
             let said_one = |f: &String| requested.contains(&f);
             if said_one(first) != said_one(second) {
                 let flow = if said_one(first) { first } else { second };
-                let group = hits.iter().find_map(|h| match &h.meaning {
-                    Meaning::Flow { flow: f, group } if f == flow => Some(*group),
-                    _ => None,
-                });
                 return Intent::Flow {
                     flow: flow.clone(),
-                    group,
+                    group: keyword_group(hits, flow),
                     confidence,
                 };
             }
@@ -185,13 +189,9 @@ impl Turn<'_> {
                 confidence,
             };
         }
-        let group = hits.iter().find_map(|h| match &h.meaning {
-            Meaning::Flow { flow, group } if *flow == top => Some(*group),
-            _ => None,
-        });
         Intent::Flow {
+            group: keyword_group(hits, &top),
             flow: top,
-            group,
             confidence,
         }
     }
@@ -353,10 +353,7 @@ impl Turn<'_> {
         });
         match pick {
             Some(flow) => {
-                let group = hits.iter().find_map(|h| match &h.meaning {
-                    Meaning::Flow { flow: f, group } if *f == flow => Some(*group),
-                    _ => None,
-                });
+                let group = keyword_group(&hits, &flow);
                 self.event("intent", json!({ "flow": flow, "clarified": true }));
                 self.start_flow(s, &flow, group, first_words, &normalize(first_words))
             }
