@@ -125,6 +125,11 @@ impl Turn<'_> {
 
     /// The intent of an utterance said when no flow is active.
     pub(crate) fn opening_intent(&self, reading: &Reading, hits: &[Hit], norm: &str) -> Intent {
+        // Words that name nothing ("hey it's me", "i have a question") start nothing: the
+        // examples they share words with would only be guessed at.
+        if hits.is_empty() && reading.said.is_empty() && !crate::knowledge::names_a_topic(norm) {
+            return Intent::Nothing;
+        }
         let scores = self.flow_scores(reading, hits, norm);
         let questions = &self.engine.globals.questions.flow.value;
         let human = self.engine.globals.human.flow.as_ref().map(|f| &f.value);

@@ -21,6 +21,12 @@ use index::{Evidence, Field, Index};
 use markdown::{slug, split_sections, spoken_text};
 pub use question::looks_like_question;
 
+/// Whether `text` has a word that could name what a caller wants: "hey it's me", "i have a
+/// question" and "can you help me" name nothing yet.
+pub fn names_a_topic(text: &str) -> bool {
+    terms::content_words(text).iter().any(|w| !w.generic)
+}
+
 /// Entries scoring at or below this are not answers (see [`score`]): about nine tenths of one
 /// rare word's worth of evidence after discounting what the entry leaves uncovered. Set with
 /// the labelled questions of `knowledge/calibration.txt` (the `calibration` test prints

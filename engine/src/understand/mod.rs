@@ -459,8 +459,33 @@ impl Understanding {
             let kind = question_kind(tokens, first).label();
             out.push((format!("q:{kind}"), QUESTION_WEIGHT));
         }
-        if clauses.iter().skip(1).any(|c| c.question) {
+        // A question after a statement: asking something ("...is that normal") or asking for
+        // something to be done ("...can you send someone") are different requests.
+        let later: Vec<QuestionKind> = clauses
+            .iter()
+            .skip(1)
+            .filter(|c| c.question)
+            .map(|c| question_kind(tokens, c))
+            .collect();
+        if later.iter().any(|k| *k != QuestionKind::Request) {
             out.push(("q:later".to_string(), QUESTION_WEIGHT));
+        }
+        if later.contains(&QuestionKind::Request) {
+            out.push(("q:later_request".to_string(), QUESTION_WEIGHT));
+        }
+        // What a request asks to have done ("can you put in a humidifier", "could someone check
+        // why it runs"): the concepts inside a request, wherever it stands, tell work asked for
+        // from the same words asked about ("do you install humidifiers").
+        for (index, clause) in clauses.iter().enumerate() {
+            if !clause.question || question_kind(tokens, clause) != QuestionKind::Request {
+                continue;
+            }
+            for s in said.iter().filter(|s| s.clause == index && !s.negated) {
+                out.push((
+                    format!("r:{}", self.lexicon.name(s.concept)),
+                    CONCEPT_WEIGHT,
+                ));
+            }
         }
         // Naming a day or a time ("anything open thursday afternoon") is how a request for a
         // visit sounds. Only whether one is named matters here, so any reference date will do.
