@@ -6,6 +6,7 @@
 //! times "two" usually means "2 PM".
 
 use super::normalize::tokens;
+use super::numbers::{tens_word, unit_word};
 
 const ORDINALS: &[(&str, usize)] = &[
     ("first", 1),
@@ -38,27 +39,17 @@ const STOPWORDS: &[&str] = &[
     "to", "me", "works", "work", "better", "best", "sounds", "good", "fine", "how", "about",
 ];
 
+/// A number said as a word or written ("seven", "16", and "to"/"for" as recognizers write two
+/// and four).
 fn cardinal(w: &str) -> Option<usize> {
-    Some(match w {
-        "one" => 1,
-        "two" | "to" | "too" => 2,
-        "three" => 3,
-        "four" | "for" => 4,
-        "five" => 5,
-        "six" => 6,
-        "seven" => 7,
-        "eight" => 8,
-        "nine" => 9,
-        "ten" => 10,
-        "eleven" => 11,
-        "twelve" => 12,
-        "fifteen" => 15,
-        "twenty" => 20,
-        "thirty" => 30,
-        "forty" | "fourty" => 40,
-        "fifty" => 50,
-        _ => return w.parse().ok(),
-    })
+    match w {
+        "to" | "too" => Some(2),
+        "for" => Some(4),
+        _ => unit_word(w)
+            .or_else(|| tens_word(w))
+            .and_then(|v| usize::try_from(v).ok())
+            .or_else(|| w.parse().ok()),
+    }
 }
 
 /// Option and utterance words in one comparable form: number words as digits, "2:30" split.
@@ -217,6 +208,16 @@ mod tests {
 
     fn opts(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn teen_and_tens_words_are_numbers() {
+        let o = opts(&["Monday June 14", "Tuesday June 16", "Friday June 19"]);
+        assert_eq!(extract_choice("june sixteen", &o), Some(1));
+        assert_eq!(extract_choice("the one on june nineteen", &o), Some(2));
+        assert_eq!(extract_choice("fourteen", &o), Some(0));
+        let o = opts(&["9:00 AM", "1:30 PM", "4:00 PM"]);
+        assert_eq!(extract_choice("one thirty", &o), Some(1));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod windows;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use dates::{month, weekday};
 pub use relative::{RelativeMention, extract_relative};
 
 use crate::extract::numbers::{parse_ordinal, unit_word};

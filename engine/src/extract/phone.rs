@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use super::normalize::tokens;
+use super::numbers::{tens_word, unit_word};
 
 /// Words that may sit inside a spoken number without ending it.
 const CONNECTORS: &[&str] = &[
@@ -162,19 +163,12 @@ struct Run {
 
 /// A digit said as a word ("oh" and "o" are zero).
 pub(crate) fn spoken_digit(w: &str) -> Option<u8> {
-    Some(match w {
-        "zero" | "oh" | "o" => 0,
-        "one" => 1,
-        "two" => 2,
-        "three" => 3,
-        "four" => 4,
-        "five" => 5,
-        "six" => 6,
-        "seven" => 7,
-        "eight" => 8,
-        "nine" => 9,
-        _ => return None,
-    })
+    match w {
+        "oh" | "o" => Some(0),
+        _ => unit_word(w)
+            .filter(|v| *v < 10)
+            .and_then(|v| u8::try_from(v).ok()),
+    }
 }
 
 /// A digit word inside a run of digits, where recognizers also write "to", "too", "for".
@@ -186,34 +180,16 @@ fn digit_word(w: &str) -> Option<u8> {
     }
 }
 
+/// "ten" to "nineteen".
 fn teen_word(w: &str) -> Option<u8> {
-    Some(match w {
-        "ten" => 10,
-        "eleven" => 11,
-        "twelve" => 12,
-        "thirteen" => 13,
-        "fourteen" => 14,
-        "fifteen" => 15,
-        "sixteen" => 16,
-        "seventeen" => 17,
-        "eighteen" => 18,
-        "nineteen" => 19,
-        _ => return None,
-    })
+    unit_word(w)
+        .filter(|v| *v >= 10)
+        .and_then(|v| u8::try_from(v).ok())
 }
 
-fn tens_word(w: &str) -> Option<u8> {
-    Some(match w {
-        "twenty" => 2,
-        "thirty" => 3,
-        "forty" | "fourty" => 4,
-        "fifty" => 5,
-        "sixty" => 6,
-        "seventy" => 7,
-        "eighty" => 8,
-        "ninety" => 9,
-        _ => return None,
-    })
+/// The tens digit of "twenty" to "ninety".
+fn tens_digit(w: &str) -> Option<u8> {
+    tens_word(w).and_then(|v| u8::try_from(v / 10).ok())
 }
 
 /// Written digits in a token: "214", "+44", "555.0123". `None` for anything else.
@@ -235,7 +211,7 @@ fn is_ambiguous(w: &str) -> bool {
 fn is_numberish(w: &str) -> bool {
     (digit_word(w).is_some() && !is_ambiguous(w))
         || teen_word(w).is_some()
-        || tens_word(w).is_some()
+        || tens_digit(w).is_some()
         || matches!(w, "double" | "triple")
         || written_digits(w).is_some()
 }
@@ -321,7 +297,7 @@ fn digit_runs(words: &[String]) -> Vec<Run> {
             cur.ends.push((cur.digits.len(), i));
             continue;
         }
-        if let Some(t) = tens_word(w) {
+        if let Some(t) = tens_digit(w) {
             start(&mut cur, at, &mut pending_plus, &mut area_code);
             cur.digits.push(char::from(b'0' + t));
             // "twenty three" is 23; "twenty" alone is 20.

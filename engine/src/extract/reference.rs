@@ -7,7 +7,7 @@
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use serde::{Deserialize, Serialize};
 
-use super::datetime::extract_datetime;
+use super::datetime::{extract_datetime, month, weekday};
 use super::location::extract_location;
 use super::normalize::normalize;
 use super::numbers::parse_ordinal;
@@ -156,7 +156,7 @@ fn read_parts(
             }
         }
         for w in &tokens {
-            if let Some(day) = weekday_word(w) {
+            if let Some(day) = weekday(w, false) {
                 push_new(&mut r.weekdays, Some(weekday_name(day).to_string()));
             }
         }
@@ -191,24 +191,6 @@ fn push_new<T: PartialEq>(list: &mut Vec<T>, item: Option<T>) {
     {
         list.push(item);
     }
-}
-
-fn weekday_word(w: &str) -> Option<Weekday> {
-    // "fridays" as in "friday's appointment".
-    let w = w
-        .strip_suffix('s')
-        .filter(|t| t.ends_with("day"))
-        .unwrap_or(w);
-    Some(match w {
-        "monday" => Weekday::Monday,
-        "tuesday" | "tues" => Weekday::Tuesday,
-        "wednesday" => Weekday::Wednesday,
-        "thursday" | "thurs" => Weekday::Thursday,
-        "friday" => Weekday::Friday,
-        "saturday" => Weekday::Saturday,
-        "sunday" => Weekday::Sunday,
-        _ => return None,
-    })
 }
 
 fn weekday_name(day: Weekday) -> &'static str {
@@ -277,26 +259,14 @@ fn is_content_word(w: &str) -> bool {
     (w.len() >= 3 || w == "ac")
         && !w.bytes().any(|b| b.is_ascii_digit())
         && !NOT_CONTENT.contains(&w)
-        && weekday_word(w).is_none()
+        && weekday(w, false).is_none()
         && parse_ordinal(&[w]).is_none()
         && !is_month(w)
 }
 
+/// A month name; "may" is far more often the verb.
 fn is_month(w: &str) -> bool {
-    matches!(
-        w,
-        "january"
-            | "february"
-            | "march"
-            | "april"
-            | "june"
-            | "july"
-            | "august"
-            | "september"
-            | "october"
-            | "november"
-            | "december"
-    )
+    w != "may" && month(w).is_some()
 }
 
 #[cfg(test)]
