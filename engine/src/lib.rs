@@ -6,18 +6,20 @@
 
 pub mod business;
 pub mod diagram;
-pub mod engine;
 pub mod extract;
 pub mod flow;
 pub mod interpreter;
 pub mod knowledge;
+pub mod load;
 pub mod session;
 pub mod speak;
 pub mod templates;
+pub mod tool;
 pub mod triggers;
 pub mod understand;
 
-pub use engine::{Engine, Sources, ToolSpec};
 pub use flow::{LoadError, LoadErrors, SourceFile};
 pub use interpreter::StepError;
+pub use load::{Engine, Sources};
 pub use session::{CallInfo, Input, Output, Session};
+pub use tool::ToolSpec;

@@ -313,3 +313,25 @@ mod tests {
         );
     }
 }
+
+/// Names of the templates derived from flow files.
+pub(crate) mod names {
+    pub fn condition(flow: &str, state: &str, i: usize) -> String {
+        format!("@cond/{flow}/{state}/{i}")
+    }
+    pub fn arg(flow: &str, state: &str, key: &str) -> String {
+        format!("@arg/{flow}/{state}/{key}")
+    }
+    pub fn offers(flow: &str, state: &str) -> String {
+        format!("@offers/{flow}/{state}")
+    }
+    pub fn default(flow: &str, slot: &str) -> String {
+        format!("@default/{flow}/{slot}")
+    }
+    pub fn anchor(flow: &str, slot: &str) -> String {
+        format!("@anchor/{flow}/{slot}")
+    }
+    pub fn set(flow: &str, group: usize, key: &str) -> String {
+        format!("@set/{flow}/{group}/{key}")
+    }
+}

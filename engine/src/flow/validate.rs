@@ -8,8 +8,9 @@ use serde_saphyr::Location;
 
 use super::model::{FlowDef, GlobalsDef, SlotRule, SlotType, StateDef};
 use super::{LoadError, SourceFile};
-use crate::engine::{ToolSpec, names};
 use crate::templates::Templates;
+use crate::templates::names;
+use crate::tool::ToolSpec;
 
 pub(crate) struct Validator<'a> {
     pub templates: &'a Templates,

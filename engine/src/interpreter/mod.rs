@@ -20,10 +20,10 @@ use states::reaches;
 use jiff::civil::DateTime;
 use serde_json::{Value, json};
 
-use crate::engine::{Engine, INTERRUPT_PRIORITY};
 use crate::extract::normalize::normalize;
 use crate::extract::yes_no::extract_yes_no;
 use crate::flow::model::{FlowDef, SlotType};
+use crate::load::{Engine, INTERRUPT_PRIORITY};
 use crate::session::{CallInfo, Input, Output, Pending, Session};
 use crate::triggers::{GlobalKind, Hit, Meaning};
 use crate::understand::Reading;

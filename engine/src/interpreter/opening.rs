@@ -5,7 +5,7 @@ use jiff::civil::DateTime;
 use serde::Serialize;
 
 use super::StepError;
-use crate::engine::Engine;
+use crate::load::Engine;
 use crate::session::{CallInfo, Input, Output};
 
 /// The agent's reading of an opening sentence.

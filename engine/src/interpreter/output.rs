@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use super::{StepError, Turn};
-use crate::engine::Engine;
 use crate::flow::model::{FlowDef, HandoffTarget, Outcome, SlotType, StateDef};
+use crate::load::Engine;
 use crate::session::{Output, Session};
 
 impl<'e> Turn<'e> {
@@ -142,6 +142,6 @@ impl<'e> Turn<'e> {
 fn template_error(name: &str, e: &minijinja::Error) -> StepError {
     StepError::Template {
         name: name.to_string(),
-        message: crate::engine::template_message(e),
+        message: crate::load::template_message(e),
     }
 }

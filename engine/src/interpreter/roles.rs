@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 
 use super::Turn;
 use super::slots::mention_json;
-use crate::engine::names;
 use crate::extract::datetime::{RelativeMention, extract_datetime, extract_relative};
 use crate::extract::reference::{VisitReference, read_reference};
 use crate::extract::roles::{Part, PartRole, read_roles, text_of};
 use crate::flow::model::{FlowDef, SlotDef, SlotRole, SlotType};
 use crate::session::Session;
+use crate::templates::names;
 use crate::templates::parse_datetime;
 
 /// Key under which a datetime slot keeps a relative answer until its anchor is known.

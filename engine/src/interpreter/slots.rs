@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 
 use super::roles::{Anchoring, Routing, merge_reference};
 use super::{StepError, Turn};
-use crate::engine::names;
 use crate::extract::choice::extract_choice;
 use crate::extract::datetime::{DateTimeMention, extract_datetime};
 use crate::extract::name::extract_person_name_among;
@@ -17,6 +16,7 @@ use crate::extract::yes_no::{YesNoContext, extract_yes_no, extract_yes_no_in};
 use crate::flow::model::{FlowDef, SlotDef, SlotRule, SlotType, StateDef};
 use crate::session::Session;
 use crate::speak::speak_datetime;
+use crate::templates::names;
 use crate::templates::parse_datetime;
 
 /// What one utterance did to the slots.

@@ -4,11 +4,11 @@
 use serde_json::{Value, json};
 
 use super::{Correcting, StepError, Turn};
-use crate::engine::names;
 use crate::extract::normalize::free_text;
 use crate::extract::phone::caller_id_number;
 use crate::flow::model::{FlowDef, HandoffTarget, SlotDef, SlotType, StateDef};
 use crate::session::{Output, Session};
+use crate::templates::names;
 use crate::triggers::Meaning;
 
 /// States one turn may pass through before it must stop and listen.

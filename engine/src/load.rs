@@ -10,33 +10,10 @@ use crate::flow::parse::{parse_flow, parse_globals};
 use crate::flow::validate::Validator;
 use crate::flow::{LoadError, LoadErrors, SourceFile};
 use crate::knowledge::KnowledgeBase;
-use crate::templates::{TemplateKind, Templates};
+use crate::templates::{TemplateKind, Templates, names};
+use crate::tool::ToolSpec;
 use crate::triggers::{GlobalKind, Keyword, Meaning, TriggerIndex};
 use crate::understand::Understanding;
-
-/// A tool the runtime offers to flows, with the arguments it takes.
-#[derive(Debug, Clone)]
-pub struct ToolSpec {
-    pub name: String,
-    /// Arguments it understands.
-    pub args: Vec<String>,
-    /// Arguments it cannot do without.
-    pub required: Vec<String>,
-}
-
-impl ToolSpec {
-    pub fn new(name: &str, required: &[&str], optional: &[&str]) -> ToolSpec {
-        ToolSpec {
-            name: name.to_string(),
-            args: required
-                .iter()
-                .chain(optional)
-                .map(|s| s.to_string())
-                .collect(),
-            required: required.iter().map(|s| s.to_string()).collect(),
-        }
-    }
-}
 
 /// Everything the engine is built from, read by the application.
 #[derive(Debug, Clone)]
@@ -73,28 +50,6 @@ pub struct Engine {
     pub(crate) patterns: BTreeMap<String, regex::Regex>,
     /// The business as templates see it (`business.name`, `business.locations`...).
     pub(crate) business_context: minijinja::Value,
-}
-
-/// Names of the templates derived from flow files.
-pub(crate) mod names {
-    pub fn condition(flow: &str, state: &str, i: usize) -> String {
-        format!("@cond/{flow}/{state}/{i}")
-    }
-    pub fn arg(flow: &str, state: &str, key: &str) -> String {
-        format!("@arg/{flow}/{state}/{key}")
-    }
-    pub fn offers(flow: &str, state: &str) -> String {
-        format!("@offers/{flow}/{state}")
-    }
-    pub fn default(flow: &str, slot: &str) -> String {
-        format!("@default/{flow}/{slot}")
-    }
-    pub fn anchor(flow: &str, slot: &str) -> String {
-        format!("@anchor/{flow}/{slot}")
-    }
-    pub fn set(flow: &str, group: usize, key: &str) -> String {
-        format!("@set/{flow}/{group}/{key}")
-    }
 }
 
 impl Engine {
