@@ -1,0 +1,295 @@
+//! The interpreter on small flows written here, in memory: a message-taking flow with one tool,
+//! stepped turn by turn with tool results given by hand. Nothing of the shipped business's flows
+//! or of the application is needed, so these pin the engine's own behaviour: slots asked in
+//! order, a tool called with rendered arguments, transitions on its result, global patterns
+//! and intent from examples.
+
+use frontdesk_engine::business::Business;
+use frontdesk_engine::{
+    CallInfo, Engine, Input, LoadErrors, Output, Session, SourceFile, Sources, ToolSpec,
+};
+use jiff::civil::DateTime;
+use serde_json::{Value, json};
+
+const GLOBALS: &str = r#"
+greeting: greeting
+menu: menu
+not_understood: not_understood
+human:
+  keywords: [a person, operator]
+  flow: handoff
+cancel:
+  keywords: [never mind]
+  say: cancelled
+repeat:
+  keywords: [say that again]
+goodbye:
+  keywords: [bye, goodbye]
+  say: goodbye
+correction:
+  keywords: [actually]
+questions:
+  flow: faq
+  answer: answer
+no_input:
+  prompts: [no_input]
+  hang_up_after: 2
+  hang_up: no_input
+no_match:
+  say: no_match
+  max_attempts: 2
+  escalate: handoff
+intent:
+  min_confidence: 0.15
+  clarify: clarify
+"#;
+
+const MESSAGE_FLOW: &str = r#"
+flow: message
+description: Take a message for the owner
+triggers:
+  - keywords: [leave a message, take a message]
+    priority: 20
+examples:
+  - "can i leave a note for the owner"
+  - "please pass something along to the boss"
+  - "i want to leave word for whoever runs the place"
+slots:
+  name:  { type: person_name, description: Who the message is from }
+  note:  { type: text, description: The message, rules: [{ min_length: 3 }] }
+initial: ask_name
+states:
+  ask_name: { collect: name, say: ask_name, next: ask_note }
+  ask_note: { collect: note, say: ask_note, next: save }
+  save:
+    tool: take_message
+    args: { from: "{{ slots.name }}", text: "{{ slots.note }}", caller: "{{ call.caller }}" }
+    transitions:
+      - { if: result.error, to: failed }
+      - { to: saved }
+  saved:  { say: saved, end: answered }
+  failed: { say: failed, handoff: human }
+"#;
+
+const HANDOFF_FLOW: &str = r#"
+flow: handoff
+description: A person
+initial: transfer
+states:
+  transfer: { say: transfer, handoff: human }
+"#;
+
+const FAQ_FLOW: &str = r#"
+flow: faq
+description: Questions
+examples:
+  - "what are your hours"
+  - "how much do you charge"
+initial: route
+states:
+  route:
+    transitions:
+      - { if: vars.answer, to: answer }
+      - { to: no_answer }
+  answer:    { answer: answer, end: answered }
+  no_answer: { say: no_answer, end: answered }
+"#;
+
+const PROMPTS: &[(&str, &str)] = &[
+    ("greeting", "Hello, how can I help?"),
+    ("menu", "I can take a message."),
+    ("not_understood", "Sorry, what do you need?"),
+    ("cancelled", "Okay, dropped."),
+    ("goodbye", "Goodbye."),
+    ("answer", "{{ vars.answer }}"),
+    ("no_input", "Are you there?"),
+    ("no_match", "Sorry, once more?"),
+    ("clarify", "Which one: {{ choices | join(' or ') }}?"),
+    ("ask_name", "Who is this?"),
+    ("ask_note", "What should I tell them, {{ slots.name }}?"),
+    ("saved", "Saved your message, {{ slots.name }}."),
+    ("failed", "I couldn't save it; let me get someone."),
+    ("transfer", "Connecting you."),
+    ("no_answer", "I'm not sure."),
+];
+
+/// The three flows, with `message` as given.
+fn load(message_flow: &str) -> Result<Engine, LoadErrors> {
+    let business = Business::from_yaml(include_str!("../../config/business.yaml")).unwrap();
+    let file = |name: &str, text: &str| SourceFile::new(name.to_string(), text.to_string());
+    Engine::load(Sources {
+        business,
+        globals: file("global.yaml", GLOBALS),
+        flows: vec![
+            file("message.yaml", message_flow),
+            file("handoff.yaml", HANDOFF_FLOW),
+            file("faq.yaml", FAQ_FLOW),
+        ],
+        prompts: PROMPTS
+            .iter()
+            .map(|(name, text)| (name.to_string(), file(&format!("{name}.j2"), text)))
+            .collect(),
+        knowledge: Vec::new(),
+        tools: vec![ToolSpec::new(
+            "take_message",
+            &["from", "text"],
+            &["caller"],
+        )],
+    })
+}
+
+fn engine() -> Engine {
+    load(MESSAGE_FLOW).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn now() -> DateTime {
+    "2026-06-01T09:12".parse().unwrap()
+}
+
+fn said(text: &str) -> Input {
+    Input::Said {
+        text: text.to_string(),
+        confidence: Some(0.9),
+    }
+}
+
+fn spoken(out: &[Output]) -> String {
+    out.iter()
+        .filter_map(Output::spoken_text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn greeted(engine: &Engine) -> Session {
+    let mut s = engine.start(CallInfo {
+        id: "CA-interpreter".into(),
+        caller: Some("+12145550123".into()),
+        called: None,
+    });
+    let out = engine.step(&mut s, Input::Start, now()).unwrap();
+    assert_eq!(spoken(&out), "Hello, how can I help?");
+    s
+}
+
+/// Steps a caller through to the tool call and returns its name and arguments.
+fn up_to_the_tool(engine: &Engine, s: &mut Session, opener: &str) -> (String, Value) {
+    let out = engine.step(s, said(opener), now()).unwrap();
+    assert_eq!(spoken(&out), "Who is this?", "{out:?}");
+    let out = engine.step(s, said("maria lopez"), now()).unwrap();
+    assert_eq!(
+        spoken(&out),
+        "What should I tell them, Maria Lopez?",
+        "{out:?}"
+    );
+    let out = engine
+        .step(s, said("the gate code changed to four four one two"), now())
+        .unwrap();
+    out.iter()
+        .find_map(|o| match o {
+            Output::CallTool { name, args } => Some((name.clone(), args.clone())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no tool call in {out:?}"))
+}
+
+fn transfer(out: &[Output]) -> Option<&str> {
+    out.iter().find_map(|o| match o {
+        Output::Transfer { to, .. } => Some(to.as_str()),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_keyword_starts_the_flow_and_the_tool_gets_rendered_arguments() {
+    let engine = engine();
+    let mut s = greeted(&engine);
+    let (name, args) = up_to_the_tool(&engine, &mut s, "hi i'd like to leave a message");
+    assert_eq!(name, "take_message");
+    assert_eq!(args["from"], json!("Maria Lopez"));
+    assert_eq!(
+        args["text"],
+        json!("the gate code changed to four four one two")
+    );
+    assert_eq!(args["caller"], json!("+12145550123"));
+    assert_eq!(s.flow.as_deref(), Some("message"));
+
+    let out = engine
+        .step(
+            &mut s,
+            Input::ToolResult {
+                value: json!({ "ok": true }),
+            },
+            now(),
+        )
+        .unwrap();
+    assert_eq!(spoken(&out), "Saved your message, Maria Lopez.");
+    assert_eq!(s.state, None, "the flow is over");
+}
+
+#[test]
+fn examples_start_the_flow_without_its_keywords() {
+    let engine = engine();
+    let mut s = greeted(&engine);
+    // Shares no keyword and no whole sentence with the flow.
+    let (name, _) = up_to_the_tool(&engine, &mut s, "could i leave a note for the boss");
+    assert_eq!(name, "take_message");
+}
+
+#[test]
+fn a_failed_tool_takes_the_flows_failure_path() {
+    let engine = engine();
+    let mut s = greeted(&engine);
+    up_to_the_tool(&engine, &mut s, "take a message please");
+    let failed = json!({ "ok": false, "error": "storage" });
+    let out = engine
+        .step(&mut s, Input::ToolResult { value: failed }, now())
+        .unwrap();
+    assert!(spoken(&out).starts_with("I couldn't save it"), "{out:?}");
+    assert!(transfer(&out).is_some(), "{out:?}");
+}
+
+#[test]
+fn global_patterns_work_inside_the_flow() {
+    let engine = engine();
+    let mut s = greeted(&engine);
+    engine
+        .step(&mut s, said("i want to leave a message"), now())
+        .unwrap();
+    // A person, asked for in the middle of a slot.
+    let out = engine.step(&mut s, said("operator"), now()).unwrap();
+    assert_eq!(spoken(&out), "Connecting you.");
+    assert!(transfer(&out).is_some(), "{out:?}");
+
+    // Goodbye ends the call wherever it is said.
+    let mut s = greeted(&engine);
+    engine
+        .step(&mut s, said("i want to leave a message"), now())
+        .unwrap();
+    let out = engine.step(&mut s, said("okay bye"), now()).unwrap();
+    assert_eq!(spoken(&out), "Goodbye.");
+    assert!(out.iter().any(|o| matches!(o, Output::Hangup)), "{out:?}");
+}
+
+#[test]
+fn an_unusable_answer_is_asked_again_then_handed_to_a_person() {
+    let engine = engine();
+    let mut s = greeted(&engine);
+    engine.step(&mut s, said("take a message"), now()).unwrap();
+    engine.step(&mut s, said("maria lopez"), now()).unwrap();
+    // A note shorter than its rule allows, twice (max_attempts: 2).
+    let out = engine.step(&mut s, said("eh"), now()).unwrap();
+    assert!(spoken(&out).contains("Sorry, once more?"), "{out:?}");
+    let out = engine.step(&mut s, said("eh"), now()).unwrap();
+    assert!(transfer(&out).is_some(), "{out:?}");
+}
+
+#[test]
+fn errors_in_memory_flows_name_their_file_and_position() {
+    let broken = MESSAGE_FLOW.replace("next: ask_note", "next: ask_nothing");
+    let errors = load(&broken)
+        .err()
+        .expect("an unknown target state is a load error")
+        .to_string();
+    assert!(errors.contains("message.yaml:"), "{errors}");
+    assert!(errors.contains("ask_nothing"), "{errors}");
+}
