@@ -1,7 +1,6 @@
 //! The Frontdesk application: configuration, storage, scheduling, the CLI and the runtime that
 //! carries calls to the engine.
 
-pub mod audio;
 pub mod call;
 pub mod caller_id;
 pub mod chat;

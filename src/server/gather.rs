@@ -14,7 +14,7 @@ use super::signature::{self, Rejection};
 use super::stream::token::{self, BoundCall};
 use crate::call::{AgentTurn, LiveCall};
 use crate::logging::mask_phone;
-use crate::twilio::twiml::{self, Dial, Gather, Say, Stream, Verb};
+use frontdesk_telephony::twiml::{self, Dial, Gather, Say, Stream, Verb};
 
 /// A Twilio webhook's form fields, in the order received (signatures need them all).
 pub(super) struct Webhook {

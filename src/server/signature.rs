@@ -27,7 +27,7 @@ impl IntoResponse for Rejection {
 }
 
 use super::AppState;
-use crate::twilio::signature;
+use frontdesk_telephony::signature;
 
 pub const HEADER: &str = "x-twilio-signature";
 

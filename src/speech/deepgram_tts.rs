@@ -294,8 +294,8 @@ async fn read_loop(mut stream: Stream, events: mpsc::Sender<TtsEvent>, shared: A
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::mulaw::{FRAME_BYTES, SPEECH_RMS, rms};
     use crate::testkit::fake_deepgram::{FakeDeepgram, FakeDeepgramOptions};
+    use frontdesk_telephony::audio::mulaw::{FRAME_BYTES, SPEECH_RMS, rms};
 
     const KEY: &str = "tts-key";
 

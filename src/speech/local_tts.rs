@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use super::{
     ProviderHealth, SpeechError, TextToSpeech, TtsCommand, TtsEvent, TtsOptions, TtsSession,
 };
-use crate::audio::espeak;
+use frontdesk_telephony::audio::espeak;
 
 const PROVIDER: &str = "espeak-ng";
 /// Audio goes out in 400 ms pieces (3200 μ-law bytes): small enough that a barge-in between
@@ -251,7 +251,7 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::mulaw;
+    use frontdesk_telephony::audio::mulaw;
     use std::time::Duration;
 
     fn require_espeak() {

@@ -180,7 +180,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
     use crate::testkit::fake_twilio_rest::FakeTwilioRest;
-    use crate::twilio::twiml::{self, Dial, Verb};
+    use frontdesk_telephony::twiml::{self, Dial, Verb};
 
     const ACCOUNT: &str = "AC00000000000000000000000000000000";
     const TOKEN: &str = "secret-token";

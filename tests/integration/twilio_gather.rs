@@ -14,8 +14,8 @@ use frontdesk::testkit::phone::{
 };
 use frontdesk::testkit::replay::{AUTH_TOKEN, ReplayPace, TestServer};
 use frontdesk::tools;
-use frontdesk::twilio::signature;
 use frontdesk_engine::Engine;
+use frontdesk_telephony::signature;
 
 pub fn engine() -> Arc<Engine> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

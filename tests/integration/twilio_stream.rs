@@ -11,7 +11,7 @@ use frontdesk::testkit::phone::{
     BargeIn, PhoneEnding, answer_stream, http_client, new_call_sid, start_frame, stream_call,
 };
 use frontdesk::testkit::replay::{ACCOUNT_SID, AUTH_TOKEN, ReplayPace, TestServer};
-use frontdesk::twilio::signature;
+use frontdesk_telephony::signature;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -244,7 +244,7 @@ async fn a_stream_not_bound_to_a_call_we_answered_is_refused() {
         .await
         .unwrap();
     let with_parameter =
-        |stream: &frontdesk::twilio::twiml::Stream, name: &str, value: Option<&str>| {
+        |stream: &frontdesk_telephony::twiml::Stream, name: &str, value: Option<&str>| {
             let mut stream = stream.clone();
             stream.parameters.retain(|(k, _)| k != name);
             if let Some(value) = value {
@@ -254,7 +254,7 @@ async fn a_stream_not_bound_to_a_call_we_answered_is_refused() {
             }
             stream
         };
-    let token_of = |stream: &frontdesk::twilio::twiml::Stream| {
+    let token_of = |stream: &frontdesk_telephony::twiml::Stream| {
         stream
             .parameters
             .iter()

@@ -11,7 +11,6 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::StreamServices;
-use super::messages::{self, Incoming};
 use super::opening::{check_binding, refuse, wait_for_start};
 use super::playback::{Action, MarkEcho, Playback};
 use crate::call::{AgentTurn, LiveCall};
@@ -20,7 +19,8 @@ use crate::server::AppState;
 use crate::speech::{
     SttCommand, SttEvent, SttOptions, SttSession, TtsCommand, TtsEvent, TtsOptions, TtsSession,
 };
-use crate::twilio::twiml::{self, Dial, Say, Verb};
+use frontdesk_telephony::media_stream::{self, Incoming};
+use frontdesk_telephony::twiml::{self, Dial, Say, Verb};
 
 /// Keypad digits pressed within this gap are one entry ("1", "2", "3" → "123").
 const DIGIT_GAP: Duration = Duration::from_millis(1200);
@@ -201,7 +201,7 @@ impl StreamCall {
     }
 
     async fn on_twilio(&mut self, text: &str, stt: &tokio::sync::mpsc::Sender<SttCommand>) {
-        let message = match messages::parse(text) {
+        let message = match media_stream::parse(text) {
             Ok(message) => message,
             Err(error) => {
                 tracing::warn!(call_id = %self.call_sid, %error, "ignoring a frame");
@@ -214,7 +214,7 @@ impl StreamCall {
             self.state.inner.calls.touch(&self.call_sid);
         }
         match message {
-            Incoming::Media { media } => match messages::decode_audio(&media.payload) {
+            Incoming::Media { media } => match media_stream::decode_audio(&media.payload) {
                 // Dropped rather than queued when recognition lags: stale audio is worthless
                 // and waiting here would delay barge-in.
                 Ok(audio) => {
@@ -484,12 +484,12 @@ impl StreamCall {
             match action {
                 Action::Media(audio) => {
                     has_audio = true;
-                    for chunk in audio.chunks(crate::audio::mulaw::FRAME_BYTES) {
-                        frames.push(messages::media(sid, chunk));
+                    for chunk in audio.chunks(frontdesk_telephony::audio::mulaw::FRAME_BYTES) {
+                        frames.push(media_stream::media(sid, chunk));
                     }
                 }
-                Action::Mark(name) => frames.push(messages::mark(sid, &name)),
-                Action::Clear => frames.push(messages::clear(sid)),
+                Action::Mark(name) => frames.push(media_stream::mark(sid, &name)),
+                Action::Clear => frames.push(media_stream::clear(sid)),
                 Action::Synthesize(_) | Action::ClearTts => {}
             }
         }

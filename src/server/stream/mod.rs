@@ -2,7 +2,6 @@
 //! streaming synthesis and barge-in.
 
 mod call;
-pub mod messages;
 mod opening;
 pub mod playback;
 pub mod prompt_cache;

@@ -8,9 +8,9 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::timeout;
 
-use super::messages::{self, Incoming, Start};
 use super::token::{self, BoundCall};
 use crate::server::AppState;
+use frontdesk_telephony::media_stream::{self, Incoming, Start};
 
 /// Twilio sends `connected` and `start` right after the upgrade.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -61,7 +61,7 @@ pub(super) async fn wait_for_start(frames: &mut SplitStream<WebSocket>) -> Optio
     let read = async {
         while let Some(Ok(frame)) = frames.next().await {
             match frame {
-                Message::Text(text) => match messages::parse(&text) {
+                Message::Text(text) => match media_stream::parse(&text) {
                     Ok(Incoming::Start { start }) => return Some(start),
                     Ok(Incoming::Stop) => return None,
                     Ok(_) => {}

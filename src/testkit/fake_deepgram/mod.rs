@@ -43,7 +43,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::{broadcast, watch};
 
-use crate::audio::mulaw::{self, FRAME_BYTES, SAMPLE_RATE, SPEECH_RMS, rms};
+use frontdesk_telephony::audio::mulaw::{self, FRAME_BYTES, SAMPLE_RATE, SPEECH_RMS, rms};
 
 /// How the fake behaves.
 #[derive(Debug, Clone)]

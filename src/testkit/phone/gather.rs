@@ -8,7 +8,7 @@ use super::{
     slot_of,
 };
 use crate::script::CallerAction;
-use crate::twilio::twiml::{self, Verb};
+use frontdesk_telephony::twiml::{self, Verb};
 
 /// Webhooks one call may make before the phone gives up on it.
 const MAX_REQUESTS: usize = 80;

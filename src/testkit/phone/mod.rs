@@ -12,7 +12,7 @@ pub use gather::gather_call;
 pub use stream::{BargeIn, CallerVoice, StreamKit, answer_stream, start_frame, stream_call};
 
 use crate::script::{CallerAction, ScriptCursor};
-use crate::twilio::signature;
+use frontdesk_telephony::signature;
 
 /// How to reach the server, and who is calling.
 #[derive(Debug, Clone)]

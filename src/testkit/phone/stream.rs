@@ -20,12 +20,12 @@ use super::{
     Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, post_completed, post_signed,
     stream_sid_for,
 };
-use crate::audio::mulaw::{FRAME_BYTES, SILENCE};
 use crate::script::CallerAction;
 use crate::testkit::fake_deepgram::{FakeDeepgram, FakeSttKind, speech_audio};
 use crate::testkit::fake_twilio_rest::FakeTwilioRest;
-use crate::twilio::signature;
-use crate::twilio::twiml::{self, Stream, Verb};
+use frontdesk_telephony::audio::mulaw::{FRAME_BYTES, SILENCE};
+use frontdesk_telephony::signature;
+use frontdesk_telephony::twiml::{self, Stream, Verb};
 
 /// How the phone turns the caller's words into audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -512,12 +512,14 @@ async fn act(
                 deepgram.say(call_sid, &text);
             }
             let audio = match kit.voice {
-                CallerVoice::Espeak => crate::audio::espeak::synthesize(&text, "en-us", 170)
-                    .await
-                    .unwrap_or_else(|error| {
-                        tracing::warn!(%error, "espeak-ng failed; the caller speaks a tone");
-                        speech_audio(tone_ms(&text, kit.ms_per_char))
-                    }),
+                CallerVoice::Espeak => {
+                    frontdesk_telephony::audio::espeak::synthesize(&text, "en-us", 170)
+                        .await
+                        .unwrap_or_else(|error| {
+                            tracing::warn!(%error, "espeak-ng failed; the caller speaks a tone");
+                            speech_audio(tone_ms(&text, kit.ms_per_char))
+                        })
+                }
                 CallerVoice::Tone => speech_audio(tone_ms(&text, kit.ms_per_char)),
             };
             line.mic.extend(audio);
