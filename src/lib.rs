@@ -11,7 +11,6 @@ pub mod logging;
 pub mod project;
 pub mod recorder;
 pub mod scheduling;
-pub mod script;
 pub mod seed;
 pub mod server;
 pub mod simulate;

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::call::{AgentTurn, CallDriver};
 use crate::project::{ProjectPaths, load_engine};
-use crate::script::{CallerAction, ExpectedAppointment, Script, ScriptCursor};
+use frontdesk_engine::script::{CallerAction, ExpectedAppointment, Script, ScriptCursor};
 use crate::storage::{self, NewAppointment};
 use crate::tools::{self, describe_appointment};
 

@@ -11,6 +11,7 @@ pub mod flow;
 pub mod interpreter;
 pub mod knowledge;
 pub mod load;
+pub mod script;
 pub mod session;
 pub mod speak;
 pub mod templates;

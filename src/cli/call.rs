@@ -13,7 +13,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
-use crate::script::{CallerAction, Script, ScriptCursor};
+use frontdesk_engine::script::{CallerAction, Script, ScriptCursor};
 use crate::simulate::read_script;
 use crate::testkit::fake_deepgram::{FakeDeepgram, FakeDeepgramOptions};
 use crate::testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};

@@ -17,7 +17,7 @@ use super::phone::{
 };
 use crate::call::CallDriver;
 use crate::llm::Model;
-use crate::script::{Script, ScriptCursor};
+use frontdesk_engine::script::{Script, ScriptCursor};
 use crate::server::sessions::{MemorySessions, SessionStore};
 use crate::server::stream::StreamServices;
 use crate::server::{AppState, Mode, RunningServer, ServerConfig};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use frontdesk::llm::{LlmClient, LlmConfig, Model};
-use frontdesk::script::CallerAction;
+use frontdesk_engine::script::CallerAction;
 use frontdesk::server::Mode;
 use frontdesk::server::sessions::MemorySessions;
 use frontdesk::testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};

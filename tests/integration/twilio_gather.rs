@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use frontdesk::project::{ProjectPaths, load_engine};
-use frontdesk::script::{CallerAction, Script};
+use frontdesk_engine::script::{CallerAction, Script};
 use frontdesk::server::Mode;
 use frontdesk::simulate::{read_script, run_script};
 use frontdesk::testkit::phone::{

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use frontdesk::script::CallerAction;
+use frontdesk_engine::script::CallerAction;
 use frontdesk::server::Mode;
 use frontdesk::server::stream::token::{self, BoundCall, StreamKey};
 use frontdesk::testkit::phone::{

@@ -7,7 +7,7 @@ use super::{
     Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, post_completed, post_signed,
     slot_of,
 };
-use crate::script::CallerAction;
+use frontdesk_engine::script::CallerAction;
 use frontdesk_telephony::twiml::{self, Verb};
 
 /// Webhooks one call may make before the phone gives up on it.

@@ -11,7 +11,7 @@ use std::time::Duration;
 pub use gather::gather_call;
 pub use stream::{BargeIn, CallerVoice, StreamKit, answer_stream, start_frame, stream_call};
 
-use crate::script::{CallerAction, ScriptCursor};
+use frontdesk_engine::script::{CallerAction, ScriptCursor};
 use frontdesk_telephony::signature;
 
 /// How to reach the server, and who is calling.
