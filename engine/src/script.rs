@@ -1,4 +1,5 @@
-//! Caller scripts: one YAML file is one simulated call (format in DESIGN.md and the README).
+//! Caller scripts: one YAML file is one simulated call (docs/design.md §9; the full format is in
+//! the README's "Writing a caller script").
 
 use std::collections::BTreeMap;
 

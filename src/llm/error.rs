@@ -1,4 +1,5 @@
-//! Errors of LLM calls, and the error bodies of OpenAI-compatible servers (PROTOCOLS.md §6.4).
+//! Errors of LLM calls, and the error bodies of OpenAI-compatible servers
+//! (docs/protocols.md §6.4).
 
 use std::fmt;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! The language model, behind an OpenAI-compatible Chat Completions API (OpenAI, Ollama,
-//! llama.cpp, vLLM; PROTOCOLS.md §6).
+//! llama.cpp, vLLM; docs/protocols.md §6).
 //!
 //! The engine stays in charge and asks the model for two things only: slot values as JSON
 //! ([`LlmClient::extract`]) when its own parsing falls short, and free-form answers grounded in

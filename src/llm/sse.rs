@@ -1,4 +1,4 @@
-//! Incremental Server-Sent Events parsing for streamed completions (PROTOCOLS.md §6.3).
+//! Incremental Server-Sent Events parsing for streamed completions (docs/protocols.md §6.3).
 //!
 //! Network reads split events anywhere, even inside a UTF-8 character, so bytes are buffered
 //! until a whole line is in. Lines may end in `\n`, `\r\n` or `\r`; lines starting with `:`

@@ -1,4 +1,4 @@
-//! Chat Completions bodies: what is sent and what comes back (PROTOCOLS.md §6.1–6.3).
+//! Chat Completions bodies: what is sent and what comes back (docs/protocols.md §6.1–6.3).
 
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! Deepgram live speech-to-text over its WebSocket (`PROTOCOLS.md` §4).
+//! Deepgram live speech-to-text over its WebSocket (docs/protocols.md §4).
 //!
 //! One socket per call. Two tasks serve it, so neither direction waits on the other: a writer
 //! forwards [`SttCommand`]s (audio as binary frames, `Finalize`, `CloseStream`, and a

@@ -1,4 +1,4 @@
-//! Deepgram streaming text-to-speech over its WebSocket (`PROTOCOLS.md` §5.1).
+//! Deepgram streaming text-to-speech over its WebSocket (docs/protocols.md §5.1).
 //!
 //! A writer task forwards [`TtsCommand`]s as `Speak`/`Flush`/`Clear`/`Close` text frames; a
 //! reader task turns binary frames into [`TtsEvent::Audio`] and `Flushed`/`Cleared` into their

@@ -1,4 +1,4 @@
-//! A fake of Twilio's REST API for calls, on loopback (PROTOCOLS.md §2.4, §2.6).
+//! A fake of Twilio's REST API for calls, on loopback (docs/protocols.md §2.4, §2.6).
 //!
 //! It checks what the real API checks (HTTP Basic auth, the account in the path, the form
 //! rules of a call update) and answers with the same status codes and JSON shapes, and records
@@ -170,7 +170,7 @@ impl FakeTwilioRest {
     }
 }
 
-/// Twilio's error body (PROTOCOLS.md §2.4).
+/// Twilio's error body (docs/protocols.md §2.4).
 fn twilio_error(status: StatusCode, code: u32, message: &str) -> Response {
     let body = json!({
         "code": code,

@@ -1,7 +1,8 @@
-//! Faithful local fakes of the services Frontdesk talks to, built from `PROTOCOLS.md`: a Twilio
-//! that places calls (signed webhooks or a real-time Media Stream), Deepgram speech-to-text and
-//! text-to-speech, and Twilio's REST API. Tests and `frontdesk call` use them; they speak the
-//! real wire protocols on loopback, so nothing of ours is mocked.
+//! Faithful local fakes of the services Frontdesk talks to, built from `docs/protocols.md`: a
+//! Twilio that places calls (signed webhooks or a real-time Media Stream), Deepgram
+//! speech-to-text and text-to-speech, Twilio's REST API, and an OpenAI-compatible model server.
+//! Tests and `frontdesk call` use them; they speak the real wire protocols on loopback, so
+//! nothing of ours is mocked.
 
 pub mod fake_deepgram;
 pub mod fake_openai;

@@ -1,5 +1,5 @@
 //! A thin client for the one part of Twilio's REST API a live call needs: updating the call
-//! (new TwiML, a redirect, or hanging up), PROTOCOLS.md §2.4 and §2.6.
+//! (new TwiML, a redirect, or hanging up): docs/protocols.md §2.4 and §2.6.
 
 use std::time::Duration;
 

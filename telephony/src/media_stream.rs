@@ -1,5 +1,5 @@
-//! The Twilio Media Streams protocol as the server sees it (PROTOCOLS.md §1): JSON text frames,
-//! μ-law audio in base64.
+//! The Twilio Media Streams protocol as the server sees it (docs/protocols.md §1.2, §1.3): JSON
+//! text frames, μ-law audio in base64.
 
 use std::borrow::Cow;
 use std::collections::HashMap;

@@ -1,5 +1,6 @@
 //! `X-Twilio-Signature`: how Twilio signs the webhooks and WebSocket upgrades it sends us
-//! (PROTOCOLS.md §3). We compute it for the fake Twilio and check it on every request we serve.
+//! (docs/protocols.md §3). We compute it for the fake Twilio and check it on every request we
+//! serve.
 
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};

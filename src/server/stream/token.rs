@@ -1,4 +1,4 @@
-//! Binds a Media Stream to the call `/twilio/voice` answered.
+//! Binds a Media Stream to the call `/twilio/voice` answered (docs/protocols.md §1.4).
 //!
 //! Twilio signs the WebSocket upgrade over the constant `wss://HOST/twilio/stream` (query
 //! strings are stripped), so a captured signature would open any number of streams, and the

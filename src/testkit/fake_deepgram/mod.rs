@@ -1,5 +1,5 @@
 //! A faithful fake of Deepgram's live speech-to-text (`/v1/listen`) and streaming
-//! text-to-speech (`/v1/speak`) WebSockets, following `PROTOCOLS.md` §4 and §5 message for
+//! text-to-speech (`/v1/speak`) WebSockets, following docs/protocols.md §4 and §5 message for
 //! message, on loopback.
 //!
 //! **Hearing.** The fake cannot recognise words, so it hears by energy: incoming μ-law audio is

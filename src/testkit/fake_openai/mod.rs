@@ -1,4 +1,4 @@
-//! A fake OpenAI-compatible Chat Completions server on loopback (PROTOCOLS.md §6).
+//! A fake OpenAI-compatible Chat Completions server on loopback (docs/protocols.md §6).
 //!
 //! It checks the bearer key and the request shape the way OpenAI does (401 `invalid_api_key`,
 //! 400 `invalid_request_error`, strict-schema rules), then answers with the next scripted
@@ -647,7 +647,7 @@ fn limit(
     }
 }
 
-/// An SSE answer exactly as in PROTOCOLS.md §6.3.
+/// An SSE answer exactly as in docs/protocols.md §6.3.
 fn stream(shared: Arc<Shared>, asked: &Asked, id: String, output: Output) -> Response {
     let chunk = {
         let (id, model, created) = (id.clone(), asked.model.clone(), created());

@@ -195,7 +195,7 @@ pub async fn answer_stream(
 }
 
 /// The `start` frame Twilio sends for `stream`: its parameters echoed as `customParameters`,
-/// every value a string (PROTOCOLS.md §1).
+/// every value a string (docs/protocols.md §1.2).
 pub fn start_frame(account_sid: &str, call_sid: &str, stream: &Stream) -> Value {
     let stream_sid = stream_sid_for(call_sid);
     let custom: serde_json::Map<String, Value> = stream

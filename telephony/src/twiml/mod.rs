@@ -1,4 +1,5 @@
-//! TwiML, the XML that tells Twilio what to do with a call (PROTOCOLS.md §1.4, §2.2, §2.3).
+//! TwiML, the XML that tells Twilio what to do with a call (docs/protocols.md §1.4, §2.2,
+//! §2.3).
 //!
 //! The server renders the small subset it uses; the local fake Twilio (the softphone) parses
 //! the same subset back to act on the server's answers. Text is always plain text: we never
