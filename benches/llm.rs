@@ -14,10 +14,10 @@ use frontdesk::llm::answers::{self, AnswerModel};
 use frontdesk::llm::slots::{PROMPT, SlotModel};
 use frontdesk::llm::{LlmClient, LlmConfig};
 use frontdesk::project::{ProjectPaths, load_engine};
-use frontdesk::testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
 use frontdesk::tools;
 use frontdesk_engine::flow::model::SlotType;
 use frontdesk_engine::session::{KnowledgeAnswer, ModelRequest, ModelSlot, Passage};
+use frontdesk_testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
 use serde_json::json;
 
 fn request() -> ModelRequest {

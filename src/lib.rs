@@ -16,6 +16,5 @@ pub mod server;
 pub mod simulate;
 pub mod speech;
 pub mod storage;
-pub mod testkit;
 pub mod tools;
 pub mod twilio;

@@ -13,9 +13,9 @@ use serde_json::Value;
 
 use crate::call::{AgentTurn, CallDriver};
 use crate::project::{ProjectPaths, load_engine};
-use frontdesk_engine::script::{CallerAction, ExpectedAppointment, Script, ScriptCursor};
 use crate::storage::{self, NewAppointment};
 use crate::tools::{self, describe_appointment};
+use frontdesk_engine::script::{CallerAction, ExpectedAppointment, Script, ScriptCursor};
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
@@ -92,12 +92,9 @@ pub fn run(project: &Path, args: SimulateArgs) -> Result<ExitCode> {
 pub fn read_script(file: &Path) -> Result<Script> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    serde_saphyr::from_str(&text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!(":{}:{}", l.line(), l.column()))
-            .unwrap_or_default();
-        anyhow::anyhow!("{}{at}: {}", file.display(), e.without_snippet())
+    Script::from_yaml(&text).map_err(|e| match e.at {
+        Some(_) => anyhow::anyhow!("{}:{e}", file.display()),
+        None => anyhow::anyhow!("{}: {e}", file.display()),
     })
 }
 

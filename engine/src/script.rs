@@ -6,6 +6,15 @@ use std::collections::BTreeMap;
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 
+/// A caller script that could not be read: what was wrong, and where when known.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{message}", at.map(|(line, column)| format!("{line}:{column}: ")).unwrap_or_default())]
+pub struct ScriptError {
+    /// Line and column (1-based) of the problem.
+    pub at: Option<(u64, u64)>,
+    pub message: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Script {
@@ -174,5 +183,15 @@ impl<'a> ScriptCursor<'a> {
             Some(text) => CallerAction::Say(text.to_string()),
             None => CallerAction::Silence,
         }
+    }
+}
+
+impl Script {
+    /// Reads a caller script from its YAML text; unknown keys and turn kinds are errors.
+    pub fn from_yaml(text: &str) -> Result<Script, ScriptError> {
+        serde_saphyr::from_str(text).map_err(|e| ScriptError {
+            at: e.location().map(|l| (l.line(), l.column())),
+            message: e.without_snippet().to_string(),
+        })
     }
 }

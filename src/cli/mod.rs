@@ -1,6 +1,5 @@
 //! The command line: argument parsing and dispatch to one module per command.
 
-pub mod call;
 mod calls;
 mod extract;
 mod flows;
@@ -51,9 +50,7 @@ pub enum Command {
     /// Load demo appointments into the database.
     Seed(crate::seed::SeedArgs),
     /// Answer Twilio calls: webhooks (gather mode) or Media Streams (stream mode).
-    Serve(crate::server::config::ServeArgs),
-    /// A local softphone playing Twilio against a running server; also a load generator.
-    Call(call::CallArgs),
+    Serve(Box<crate::server::config::ServeArgs>),
     /// Read the call record.
     #[command(subcommand)]
     Calls(calls::CallsCommand),
@@ -67,8 +64,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Understand(args) => understand::run(&cli.project, args),
         Command::Flows(command) => flows::run(&cli.project, command),
         Command::Seed(args) => crate::seed::run(&cli.project, &cli.database, args),
-        Command::Serve(args) => crate::server::serve_command(&cli.project, &cli.database, args),
-        Command::Call(args) => call::run(args),
+        Command::Serve(args) => crate::server::serve_command(&cli.project, &cli.database, *args),
         Command::Calls(command) => calls::run(&cli.database, command),
     }
 }

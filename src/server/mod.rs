@@ -121,7 +121,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// A server running in this process (tests, `frontdesk call --serve`).
+/// A server running in this process (the end-to-end tests).
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: AppState,

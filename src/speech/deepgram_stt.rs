@@ -464,10 +464,10 @@ fn truncate(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::fake_deepgram::{
+    use frontdesk_telephony::audio::mulaw::FRAME_BYTES;
+    use frontdesk_testkit::fake_deepgram::{
         FakeDeepgram, FakeDeepgramOptions, silence_audio, speech_audio,
     };
-    use frontdesk_telephony::audio::mulaw::FRAME_BYTES;
 
     const KEY: &str = "test-key";
 

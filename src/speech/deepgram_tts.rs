@@ -294,8 +294,8 @@ async fn read_loop(mut stream: Stream, events: mpsc::Sender<TtsEvent>, shared: A
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::fake_deepgram::{FakeDeepgram, FakeDeepgramOptions};
     use frontdesk_telephony::audio::mulaw::{FRAME_BYTES, SPEECH_RMS, rms};
+    use frontdesk_testkit::fake_deepgram::{FakeDeepgram, FakeDeepgramOptions};
 
     const KEY: &str = "tts-key";
 

@@ -179,8 +179,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::fake_twilio_rest::FakeTwilioRest;
     use frontdesk_telephony::twiml::{self, Dial, Verb};
+    use frontdesk_testkit::fake_twilio_rest::FakeTwilioRest;
 
     const ACCOUNT: &str = "AC00000000000000000000000000000000";
     const TOKEN: &str = "secret-token";

@@ -196,7 +196,7 @@ fn graph_draws_a_mermaid_diagram() {
 
 #[test]
 fn calls_show_prints_the_record_with_the_models_totals() {
-    use frontdesk::testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
+    use frontdesk_testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::replay::{ReplayPace, TestServer};
 use frontdesk::server::Mode;
 use frontdesk::server::sessions::{RedisSessions, SessionStore};
-use frontdesk::testkit::phone::new_call_sid;
-use frontdesk::testkit::replay::{ReplayPace, TestServer};
+use frontdesk_testkit::phone::new_call_sid;
 use sqlx::Connection;
 
 use crate::support::{Relay, RelayMode};

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::replay::{ReplayPace, TestServer};
 use frontdesk::server::Mode;
 use frontdesk::server::sessions::MemorySessions;
 use frontdesk::storage::CallRecord;
-use frontdesk::testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
-use frontdesk::testkit::phone::{BargeIn, Speaker, gather_call, http_client, new_call_sid};
-use frontdesk::testkit::replay::{ReplayPace, TestServer};
+use frontdesk_testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
+use frontdesk_testkit::phone::{BargeIn, Speaker, gather_call, http_client, new_call_sid};
 use serde_json::{Value, json};
 
 use crate::llm_fallback::{Opening, caller, server_with, slot_model};

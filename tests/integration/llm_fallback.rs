@@ -6,13 +6,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::replay::{ReplayPace, TestServer};
 use frontdesk::llm::{LlmClient, LlmConfig, Model};
-use frontdesk_engine::script::CallerAction;
 use frontdesk::server::Mode;
 use frontdesk::server::sessions::MemorySessions;
-use frontdesk::testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
-use frontdesk::testkit::phone::{Caller, gather_call, http_client, new_call_sid};
-use frontdesk::testkit::replay::{ReplayPace, TestServer};
+use frontdesk_engine::script::CallerAction;
+use frontdesk_testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
+use frontdesk_testkit::phone::{Caller, gather_call, http_client, new_call_sid};
 use serde_json::{Value, json};
 
 use crate::twilio_gather::{engine, script};

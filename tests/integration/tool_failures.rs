@@ -2,9 +2,9 @@
 //! and the server's own SQLite file broken from outside (a dropped table, a trigger that refuses
 //! every write). Each flow must take its own failure path: an apology, then a person.
 
+use crate::support::replay::{ReplayPace, TestServer};
 use frontdesk::server::Mode;
-use frontdesk::testkit::phone::{PhoneEnding, Speaker};
-use frontdesk::testkit::replay::{ReplayPace, TestServer};
+use frontdesk_testkit::phone::{PhoneEnding, Speaker};
 use sqlx::Connection;
 
 use crate::twilio_gather::{engine, script};

@@ -5,17 +5,17 @@ use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::support::replay::{AUTH_TOKEN, ReplayPace, TestServer};
 use frontdesk::project::{ProjectPaths, load_engine};
-use frontdesk_engine::script::{CallerAction, Script};
 use frontdesk::server::Mode;
 use frontdesk::simulate::{read_script, run_script};
-use frontdesk::testkit::phone::{
-    Caller, PhoneEnding, Speaker, gather_call, http_client, new_call_sid,
-};
-use frontdesk::testkit::replay::{AUTH_TOKEN, ReplayPace, TestServer};
 use frontdesk::tools;
 use frontdesk_engine::Engine;
+use frontdesk_engine::script::{CallerAction, Script};
 use frontdesk_telephony::signature;
+use frontdesk_testkit::phone::{
+    Caller, PhoneEnding, Speaker, gather_call, http_client, new_call_sid,
+};
 
 pub fn engine() -> Arc<Engine> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -4,14 +4,14 @@
 
 use std::time::Duration;
 
-use frontdesk_engine::script::CallerAction;
+use crate::support::replay::{ACCOUNT_SID, AUTH_TOKEN, ReplayPace, TestServer};
 use frontdesk::server::Mode;
 use frontdesk::server::stream::token::{self, BoundCall, StreamKey};
-use frontdesk::testkit::phone::{
+use frontdesk_engine::script::CallerAction;
+use frontdesk_telephony::signature;
+use frontdesk_testkit::phone::{
     BargeIn, PhoneEnding, answer_stream, http_client, new_call_sid, start_frame, stream_call,
 };
-use frontdesk::testkit::replay::{ACCOUNT_SID, AUTH_TOKEN, ReplayPace, TestServer};
-use frontdesk_telephony::signature;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;

@@ -2,7 +2,7 @@ use serde_json::json;
 
 use super::*;
 use crate::llm::{LlmError, Outcome, StructuredOutput};
-use crate::testkit::fake_openai::Reply;
+use frontdesk_testkit::fake_openai::Reply;
 
 #[tokio::test]
 async fn extract_with_json_schema() {

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::{
     Accounting, AnswerRequest, CallStats, ChatMessage, ExtractRequest, LlmClient, LlmConfig,
 };
-use crate::testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions};
+use frontdesk_testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions};
 
 const KEY: &str = "sk-test-frontdesk";
 

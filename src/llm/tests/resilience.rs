@@ -1,6 +1,6 @@
 use super::*;
 use crate::llm::{BreakerPhase, LlmError, Outcome};
-use crate::testkit::fake_openai::Reply;
+use frontdesk_testkit::fake_openai::Reply;
 
 fn slots() -> Reply {
     Reply::Json(json!({"party_size": 4, "date": null}))

@@ -2,7 +2,7 @@ use futures_util::StreamExt;
 
 use super::*;
 use crate::llm::{LlmError, Outcome};
-use crate::testkit::fake_openai::Reply;
+use frontdesk_testkit::fake_openai::Reply;
 
 const ANSWER: &str = "Sure, we can help. We open at 9 a.m. on weekdays. Parking is free!";
 

@@ -1,5 +1,6 @@
-//! `frontdesk call`: a local softphone that plays Twilio against a running `frontdesk serve`.
-//! With `--calls`/`--concurrency` it is a load generator with a latency summary.
+//! `frontdesk-phone` (`cargo phone`): a local softphone that plays Twilio against a running
+//! `frontdesk serve`. With `--calls`/`--concurrency` it is a load generator with a latency
+//! summary.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -9,16 +10,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, ValueEnum};
+use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
 use frontdesk_engine::script::{CallerAction, Script, ScriptCursor};
-use crate::simulate::read_script;
-use crate::testkit::fake_deepgram::{FakeDeepgram, FakeDeepgramOptions};
-use crate::testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
-use crate::testkit::fake_twilio_rest::FakeTwilioRest;
-use crate::testkit::phone::{
+use frontdesk_testkit::fake_deepgram::{FakeDeepgram, FakeDeepgramOptions};
+use frontdesk_testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
+use frontdesk_testkit::fake_twilio_rest::FakeTwilioRest;
+use frontdesk_testkit::phone::{
     BargeIn, Caller, CallerVoice, PhoneEnding, PhoneLine, PhoneReport, Speaker, StreamKit,
     gather_call, http_client, new_call_sid, stream_call,
 };
@@ -35,7 +35,9 @@ pub enum Voice {
     Espeak,
 }
 
-#[derive(Debug, Args)]
+/// Calls a running `frontdesk serve` as Twilio would.
+#[derive(Debug, Parser)]
+#[command(name = "frontdesk-phone", version)]
 pub struct CallArgs {
     /// The server's public URL (as given to `serve --public-url`).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -97,7 +99,27 @@ pub struct CallArgs {
 /// the guard would refuse, about as long as a real answer.
 const FAKE_LLM_ANSWER: &str = "Good question, and yes, that's something we help with. Someone on our team can tell you more about it.";
 
-pub fn run(args: CallArgs) -> Result<ExitCode> {
+fn main() -> ExitCode {
+    match run(CallArgs::parse()) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A caller script from its file, errors with the file's name and the position in it.
+fn read_script(file: &std::path::Path) -> Result<Script> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    Script::from_yaml(&text).map_err(|e| match e.at {
+        Some(_) => anyhow::anyhow!("{}:{e}", file.display()),
+        None => anyhow::anyhow!("{}: {e}", file.display()),
+    })
+}
+
+fn run(args: CallArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -1,5 +1,7 @@
 //! Test fixtures: the configured business, a fresh SQLite file, a fresh PostgreSQL schema.
 
+pub mod replay;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

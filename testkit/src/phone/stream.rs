@@ -20,9 +20,9 @@ use super::{
     Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, post_completed, post_signed,
     stream_sid_for,
 };
+use crate::fake_deepgram::{FakeDeepgram, FakeSttKind, speech_audio};
+use crate::fake_twilio_rest::FakeTwilioRest;
 use frontdesk_engine::script::CallerAction;
-use crate::testkit::fake_deepgram::{FakeDeepgram, FakeSttKind, speech_audio};
-use crate::testkit::fake_twilio_rest::FakeTwilioRest;
 use frontdesk_telephony::audio::mulaw::{FRAME_BYTES, SILENCE};
 use frontdesk_telephony::signature;
 use frontdesk_telephony::twiml::{self, Stream, Verb};

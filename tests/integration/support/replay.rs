@@ -9,24 +9,24 @@ use frontdesk_engine::Engine;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-use super::fake_deepgram::{FakeDeepgram, FakeDeepgramOptions};
-use super::fake_twilio_rest::FakeTwilioRest;
-use super::phone::{
+use frontdesk::call::CallDriver;
+use frontdesk::llm::Model;
+use frontdesk::server::sessions::{MemorySessions, SessionStore};
+use frontdesk::server::stream::StreamServices;
+use frontdesk::server::{AppState, Mode, RunningServer, ServerConfig};
+use frontdesk::simulate::{DATABASE_FILE, open_script_store};
+use frontdesk::speech::deepgram_stt::{DeepgramStt, DeepgramSttConfig};
+use frontdesk::speech::deepgram_tts::{DeepgramTts, DeepgramTtsConfig};
+use frontdesk::storage::Storage;
+use frontdesk::tools::describe_appointment;
+use frontdesk::twilio::rest::{TwilioRest, TwilioRestConfig};
+use frontdesk_engine::script::{Script, ScriptCursor};
+use frontdesk_testkit::fake_deepgram::{FakeDeepgram, FakeDeepgramOptions};
+use frontdesk_testkit::fake_twilio_rest::FakeTwilioRest;
+use frontdesk_testkit::phone::{
     BargeIn, CallerVoice, PhoneLine, PhoneReport, StreamKit, gather_call, http_client,
     new_call_sid, stream_call,
 };
-use crate::call::CallDriver;
-use crate::llm::Model;
-use frontdesk_engine::script::{Script, ScriptCursor};
-use crate::server::sessions::{MemorySessions, SessionStore};
-use crate::server::stream::StreamServices;
-use crate::server::{AppState, Mode, RunningServer, ServerConfig};
-use crate::simulate::{DATABASE_FILE, open_script_store};
-use crate::speech::deepgram_stt::{DeepgramStt, DeepgramSttConfig};
-use crate::speech::deepgram_tts::{DeepgramTts, DeepgramTtsConfig};
-use crate::storage::Storage;
-use crate::tools::describe_appointment;
-use crate::twilio::rest::{TwilioRest, TwilioRestConfig};
 
 pub const AUTH_TOKEN: &str = "test-auth-token";
 pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
