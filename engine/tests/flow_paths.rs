@@ -10,7 +10,7 @@ use frontdesk_engine::{CallInfo, Engine, Input, Output, Session, SourceFile, Sou
 use jiff::civil::DateTime;
 use serde_json::{Value, json};
 
-/// The tools `src/tools.rs` offers, as the validator needs them.
+/// The tools `src/tools/mod.rs` offers, as the validator needs them.
 fn tools() -> Vec<ToolSpec> {
     vec![
         ToolSpec::new("check_availability", &["location", "when"], &["phone"]),

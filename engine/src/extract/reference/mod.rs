@@ -275,7 +275,7 @@ mod tests {
     use crate::business::Business;
 
     fn business() -> Business {
-        Business::from_yaml(include_str!("../../../config/business.yaml")).unwrap()
+        Business::from_yaml(include_str!("../../../../config/business.yaml")).unwrap()
     }
 
     fn now() -> DateTime {
