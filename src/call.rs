@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use frontdesk_engine::session::{KnowledgeAnswer, ModelRequest};
-use frontdesk_engine::{CallInfo, Engine, Input, Output, Session};
+use frontdesk_engine::{CallInfo, Engine, Input, Output, RuntimeLine, Session};
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -384,11 +384,10 @@ impl CallDriver {
     /// When the engine cannot go on, a person takes over: the caller never hears an error.
     fn fallback(&self, live: &mut LiveCall, turn: &mut AgentTurn) {
         let to = self.engine.business().phones.human.clone();
-        turn.said.push((
-            "I'm sorry, something went wrong on my end. Let me connect you with someone on our team."
-                .to_string(),
-            true,
-        ));
+        match self.engine.runtime_line(RuntimeLine::InternalError) {
+            Ok(text) => turn.said.push((text, true)),
+            Err(error) => tracing::error!(%error, "could not render the internal-error line"),
+        }
         turn.transfer_to = Some(to.clone());
         live.session.transfer_to = Some(to);
         live.session

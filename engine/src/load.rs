@@ -10,6 +10,7 @@ use crate::flow::parse::{parse_flow, parse_globals};
 use crate::flow::validate::Validator;
 use crate::flow::{LoadError, LoadErrors, SourceFile};
 use crate::knowledge::KnowledgeBase;
+use crate::runtime_lines::RuntimeLine;
 use crate::templates::{TemplateKind, Templates, names};
 use crate::tool::ToolSpec;
 use crate::triggers::{GlobalKind, Keyword, Meaning, TriggerIndex};
@@ -91,6 +92,15 @@ impl Engine {
         }
 
         let prompt_names: Vec<String> = sources.prompts.iter().map(|(n, _)| n.clone()).collect();
+        for line in RuntimeLine::ALL {
+            let name = line.prompt();
+            if !prompt_names.iter().any(|n| n == name) {
+                errors.push(LoadError::file(
+                    "prompts",
+                    format!("missing prompt `{name}` (prompts/{name}.j2): the runtime says it when a call cannot go on as the flows say"),
+                ));
+            }
+        }
         if let Some(globals) = &globals {
             let validator = Validator {
                 templates: &templates,

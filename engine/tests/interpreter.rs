@@ -6,7 +6,8 @@
 
 use frontdesk_engine::business::Business;
 use frontdesk_engine::{
-    CallInfo, Engine, Input, LoadErrors, Output, Session, SourceFile, Sources, ToolSpec,
+    CallInfo, Engine, Input, LoadErrors, Output, RuntimeLine, Session, SourceFile, Sources,
+    ToolSpec,
 };
 use jiff::civil::DateTime;
 use serde_json::{Value, json};
@@ -111,10 +112,21 @@ const PROMPTS: &[(&str, &str)] = &[
     ("failed", "I couldn't save it; let me get someone."),
     ("transfer", "Connecting you."),
     ("no_answer", "I'm not sure."),
+    ("failure/lost_call", "Lost you; connecting you."),
+    ("failure/service_trouble", "Trouble here; connecting you."),
+    ("failure/internal_error", "Something broke; connecting you."),
+    (
+        "failure/transfer_unanswered",
+        "Nobody at {{ business.name }} could pick up.",
+    ),
 ];
 
-/// The three flows, with `message` as given.
+/// The three flows, with `message` as given, and every prompt.
 fn load(message_flow: &str) -> Result<Engine, LoadErrors> {
+    load_with(message_flow, PROMPTS)
+}
+
+fn load_with(message_flow: &str, prompts: &[(&str, &str)]) -> Result<Engine, LoadErrors> {
     let business = Business::from_yaml(include_str!("../../config/business.yaml")).unwrap();
     let file = |name: &str, text: &str| SourceFile::new(name.to_string(), text.to_string());
     Engine::load(Sources {
@@ -125,7 +137,7 @@ fn load(message_flow: &str) -> Result<Engine, LoadErrors> {
             file("handoff.yaml", HANDOFF_FLOW),
             file("faq.yaml", FAQ_FLOW),
         ],
-        prompts: PROMPTS
+        prompts: prompts
             .iter()
             .map(|(name, text)| (name.to_string(), file(&format!("{name}.j2"), text)))
             .collect(),
@@ -292,4 +304,30 @@ fn errors_in_memory_flows_name_their_file_and_position() {
         .to_string();
     assert!(errors.contains("message.yaml:"), "{errors}");
     assert!(errors.contains("ask_nothing"), "{errors}");
+}
+
+#[test]
+fn runtime_lines_are_prompts_of_the_business_and_required_at_load() {
+    let engine = engine();
+    assert_eq!(
+        engine
+            .runtime_line(RuntimeLine::TransferUnanswered)
+            .unwrap(),
+        format!("Nobody at {} could pick up.", engine.business().name)
+    );
+    assert_eq!(
+        engine.runtime_line(RuntimeLine::LostCall).unwrap(),
+        "Lost you; connecting you."
+    );
+
+    let without: Vec<(&str, &str)> = PROMPTS
+        .iter()
+        .copied()
+        .filter(|(name, _)| *name != "failure/lost_call")
+        .collect();
+    let errors = load_with(MESSAGE_FLOW, &without)
+        .err()
+        .expect("a missing runtime line is a load error")
+        .to_string();
+    assert!(errors.contains("failure/lost_call"), "{errors}");
 }

@@ -14,7 +14,8 @@ use super::signature::{self, Rejection};
 use super::stream::token::{self, BoundCall};
 use crate::call::{AgentTurn, LiveCall};
 use crate::logging::mask_phone;
-use frontdesk_telephony::twiml::{self, Dial, Gather, Say, Stream, Verb};
+use frontdesk_engine::RuntimeLine;
+use frontdesk_telephony::twiml::{self, Gather, Say, Stream, Verb};
 
 /// A Twilio webhook's form fields, in the order received (signatures need them all).
 pub(super) struct Webhook {
@@ -252,12 +253,19 @@ pub(super) async fn dial_done(
         .recorder
         .event(&sid, "transfer_failed", detail)
         .await;
-    let business = state.driver().engine.business();
-    let sorry = format!(
-        "I'm sorry, nobody at {} could pick up right now. We have your number and will call you back as soon as we can. Goodbye.",
-        business.name
-    );
-    Ok(xml(twiml::render(&[say(&state, &sorry), Verb::Hangup])))
+    let mut verbs = Vec::new();
+    match state
+        .driver()
+        .engine
+        .runtime_line(RuntimeLine::TransferUnanswered)
+    {
+        Ok(sorry) => verbs.push(say(&state, &sorry)),
+        Err(error) => {
+            tracing::error!(call_id = %sid, %error, "could not render the unanswered-transfer line")
+        }
+    }
+    verbs.push(Verb::Hangup);
+    Ok(xml(twiml::render(&verbs)))
 }
 
 /// `POST /twilio/status`: the call's final status; closes the call record.
@@ -305,12 +313,7 @@ fn render_turn(state: &AppState, live: &LiveCall, turn: &AgentTurn) -> String {
     let mut verbs = Vec::new();
     if let Some(to) = &turn.transfer_to {
         verbs.extend(turn.said.iter().map(|(text, _)| say(state, text)));
-        verbs.push(Verb::Dial(Dial {
-            number: to.clone(),
-            action: Some(format!("{public}/twilio/dial-done")),
-            timeout: Some(25),
-            caller_id: None,
-        }));
+        verbs.push(Verb::Dial(super::transfer_dial(public, to)));
         return twiml::render(&verbs);
     }
     if turn.hangup || live.session.ended {
@@ -368,18 +371,15 @@ fn render_turn(state: &AppState, live: &LiveCall, turn: &AgentTurn) -> String {
 
 /// A webhook for a call we no longer know: apologize and hand it to a person.
 fn lost_call(state: &AppState) -> String {
-    let business = state.driver().engine.business();
-    let public = &state.config().public_url;
-    twiml::render(&[
-        say(
-            state,
-            "I'm sorry, I lost track of our conversation. Let me connect you with someone on our team.",
-        ),
-        Verb::Dial(Dial {
-            number: business.phones.human.clone(),
-            action: Some(format!("{public}/twilio/dial-done")),
-            timeout: Some(25),
-            caller_id: None,
-        }),
-    ])
+    let engine = &state.driver().engine;
+    let mut verbs = Vec::new();
+    match engine.runtime_line(RuntimeLine::LostCall) {
+        Ok(text) => verbs.push(say(state, &text)),
+        Err(error) => tracing::error!(%error, "could not render the lost-call line"),
+    }
+    verbs.push(Verb::Dial(super::transfer_dial(
+        &state.config().public_url,
+        &engine.business().phones.human,
+    )));
+    twiml::render(&verbs)
 }

@@ -280,3 +280,14 @@ pub fn serve_command(
         Ok(std::process::ExitCode::SUCCESS)
     })
 }
+
+/// The `<Dial>` of every transfer: to `to`, with its end reported to `/twilio/dial-done` (an
+/// unanswered transfer becomes a callback).
+pub(crate) fn transfer_dial(public_url: &str, to: &str) -> frontdesk_telephony::twiml::Dial {
+    frontdesk_telephony::twiml::Dial {
+        number: to.to_string(),
+        action: Some(format!("{public_url}/twilio/dial-done")),
+        timeout: Some(25),
+        caller_id: None,
+    }
+}

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
-use frontdesk_engine::{CallInfo, Input};
+use frontdesk_engine::{CallInfo, Input, RuntimeLine};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
@@ -535,15 +535,7 @@ impl StreamCall {
     }
 
     fn dial(&self, to: &str) -> Dial {
-        Dial {
-            number: to.to_string(),
-            action: Some(format!(
-                "{}/twilio/dial-done",
-                self.state.config().public_url
-            )),
-            timeout: Some(25),
-            caller_id: None,
-        }
+        crate::server::transfer_dial(&self.state.config().public_url, to)
     }
 
     /// Something we depend on failed: apologize in Twilio's own voice and transfer.
@@ -551,14 +543,24 @@ impl StreamCall {
         let business = self.state.driver().engine.business();
         let human = business.phones.human.clone();
         let persona = &business.persona;
-        let twiml = twiml::render(&[
-            Verb::Say(Say {
-                text: "I'm sorry, I'm having trouble on my end. Let me connect you with someone on our team.".into(),
+        let mut verbs = Vec::new();
+        match self
+            .state
+            .driver()
+            .engine
+            .runtime_line(RuntimeLine::ServiceTrouble)
+        {
+            Ok(text) => verbs.push(Verb::Say(Say {
+                text,
                 voice: persona.voice.clone(),
                 language: persona.language.clone(),
-            }),
-            Verb::Dial(self.dial(&human)),
-        ]);
+            })),
+            Err(error) => {
+                tracing::error!(call_id = %self.call_sid, %error, "could not render the service-trouble line");
+            }
+        }
+        verbs.push(Verb::Dial(self.dial(&human)));
+        let twiml = twiml::render(&verbs);
         if let Err(error) = self
             .services
             .rest
