@@ -15,8 +15,8 @@ use frontdesk::llm::slots::{PROMPT, SlotModel};
 use frontdesk::llm::{LlmClient, LlmConfig};
 use frontdesk::project::{ProjectPaths, load_engine};
 use frontdesk::tools;
-use frontdesk_engine::flow::model::SlotType;
-use frontdesk_engine::session::{KnowledgeAnswer, ModelRequest, ModelSlot, Passage};
+use frontdesk_engine::SlotType;
+use frontdesk_engine::{KnowledgeAnswer, ModelRequest, ModelSlot, Passage};
 use frontdesk_testkit::fake_openai::{FakeOpenAi, FakeOpenAiOptions, Reply};
 use serde_json::json;
 

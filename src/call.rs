@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use frontdesk_engine::session::{KnowledgeAnswer, ModelRequest};
 use frontdesk_engine::{CallInfo, Engine, Input, Output, RuntimeLine, Session};
+use frontdesk_engine::{KnowledgeAnswer, ModelRequest};
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -38,7 +38,7 @@ pub struct AgentTurn {
     /// [`CallDriver::input_streaming`]): its sentences go before `said[at]`.
     pub answer: Option<StreamedAnswer>,
     /// What kind of answer the agent now waits for, with recognition hints.
-    pub listen: Option<(Option<frontdesk_engine::flow::model::SlotType>, Vec<String>)>,
+    pub listen: Option<(Option<frontdesk_engine::SlotType>, Vec<String>)>,
     pub transfer_to: Option<String>,
     pub hangup: bool,
     pub tool_calls: Vec<String>,
@@ -392,7 +392,7 @@ impl CallDriver {
         live.session.transfer_to = Some(to);
         live.session
             .outcomes
-            .push(frontdesk_engine::flow::model::Outcome::Transferred);
+            .push(frontdesk_engine::Outcome::Transferred);
         live.session.ended = true;
     }
 

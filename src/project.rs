@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use frontdesk_engine::business::Business;
-use frontdesk_engine::flow::parse::parse_yaml;
+use frontdesk_engine::parse_yaml;
 use frontdesk_engine::{Engine, LoadError, LoadErrors, SourceFile, Sources, ToolSpec};
 
 /// Where a project's parts live. By default all are siblings in one folder.

@@ -6,8 +6,8 @@
 
 use std::io::{BufRead, Write};
 
+use frontdesk_engine::KnowledgeBase;
 use frontdesk_engine::extract::normalize::normalize;
-use frontdesk_engine::knowledge::KnowledgeBase;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args()

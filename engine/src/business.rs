@@ -67,16 +67,24 @@ pub struct OpeningHours {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DayName {
+    /// Monday.
     Monday,
+    /// Tuesday.
     Tuesday,
+    /// Wednesday.
     Wednesday,
+    /// Thursday.
     Thursday,
+    /// Friday.
     Friday,
+    /// Saturday.
     Saturday,
+    /// Sunday.
     Sunday,
 }
 
 impl DayName {
+    /// The calendar weekday it names.
     pub fn weekday(self) -> Weekday {
         match self {
             DayName::Monday => Weekday::Monday,

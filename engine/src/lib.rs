@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! Frontdesk's dialogue engine.
 //!
 //! The engine is a pure function of its inputs: the same flows, session state, input and `now`
@@ -5,24 +6,31 @@
 //! hands it file contents at load time and the current business-local time on every turn.
 
 pub mod business;
-pub mod diagram;
+mod diagram;
 pub mod extract;
-pub mod flow;
-pub mod interpreter;
-pub mod knowledge;
-pub mod load;
-pub mod runtime_lines;
+mod flow;
+mod interpreter;
+mod knowledge;
+mod load;
+mod runtime_lines;
 pub mod script;
-pub mod session;
-pub mod speak;
-pub mod templates;
-pub mod tool;
-pub mod triggers;
-pub mod understand;
+mod session;
+mod speak;
+mod templates;
+mod tool;
+mod triggers;
+mod understand;
 
+pub use diagram::mermaid;
+pub use flow::model::{FlowDef, GlobalsDef, Outcome, SlotType};
+pub use flow::parse::parse_yaml;
 pub use flow::{LoadError, LoadErrors, SourceFile};
+pub use interpreter::Opening;
 pub use interpreter::StepError;
+pub use knowledge::{KnowledgeBase, KnowledgeEntry};
 pub use load::{Engine, Sources};
 pub use runtime_lines::RuntimeLine;
-pub use session::{CallInfo, Input, Output, Session};
+pub use session::{
+    CallInfo, Input, KnowledgeAnswer, ModelRequest, ModelSlot, Output, Passage, Session,
+};
 pub use tool::ToolSpec;

@@ -19,6 +19,7 @@ use crate::understand::Understanding;
 /// Everything the engine is built from, read by the application.
 #[derive(Debug, Clone)]
 pub struct Sources {
+    /// The business: `config/business.yaml`.
     pub business: Business,
     /// `flows/global.yaml`.
     pub globals: SourceFile,
@@ -196,30 +197,37 @@ impl Engine {
         })
     }
 
+    /// The business the engine was loaded for.
     pub fn business(&self) -> &Business {
         &self.business
     }
 
+    /// A flow by name.
     pub fn flow(&self, name: &str) -> Option<&FlowDef> {
         self.flows.get(name)
     }
 
+    /// Every flow.
     pub fn flows(&self) -> impl Iterator<Item = &FlowDef> {
         self.flows.values()
     }
 
+    /// `flows/global.yaml`, parsed.
     pub fn globals(&self) -> &GlobalsDef {
         &self.globals
     }
 
+    /// The knowledge base, searched for answers.
     pub fn knowledge(&self) -> &KnowledgeBase {
         &self.knowledge
     }
 
+    /// The compiled understanding: concepts, scope, hazards and the examples classifier.
     pub fn understanding(&self) -> &Understanding {
         &self.understanding
     }
 
+    /// The tools the runtime offers.
     pub fn tools(&self) -> &[ToolSpec] {
         &self.tools
     }

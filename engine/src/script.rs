@@ -12,12 +12,15 @@ use serde::{Deserialize, Serialize};
 pub struct ScriptError {
     /// Line and column (1-based) of the problem.
     pub at: Option<(u64, u64)>,
+    /// What was wrong.
     pub message: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// One simulated call: the clock, the caller, what exists before, what the caller does, and what must be true after.
 pub struct Script {
+    /// What the call is about, shown in reports.
     pub name: String,
     /// Business-local clock for the whole call.
     pub now: DateTime,
@@ -25,6 +28,7 @@ pub struct Script {
     #[serde(default)]
     pub caller_id: Option<String>,
     #[serde(default)]
+    /// Appointments that exist before the call.
     pub given: Given,
     /// What the caller does first, in order.
     #[serde(default)]
@@ -33,6 +37,7 @@ pub struct Script {
     #[serde(default)]
     pub answers: BTreeMap<String, Answer>,
     #[serde(default)]
+    /// What must be true after the call.
     pub expect: Expect,
 }
 
@@ -41,17 +46,24 @@ pub struct Script {
 #[serde(deny_unknown_fields)]
 pub struct Given {
     #[serde(default)]
+    /// Visits already booked.
     pub appointments: Vec<GivenAppointment>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A visit booked before the call.
 pub struct GivenAppointment {
+    /// What the call is about, shown in reports.
     pub name: String,
+    /// The customer's phone number.
     pub phone: String,
+    /// Location code (`DAL`).
     pub location: String,
+    /// When it starts, business-local.
     pub start: DateTime,
     #[serde(default)]
+    /// What it is for.
     pub issue: String,
 }
 
@@ -59,10 +71,14 @@ pub struct GivenAppointment {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum ScriptTurn {
+    /// `say: TEXT`: the caller speaks.
     Say {
+        /// The words.
         say: String,
     },
+    /// `dtmf: DIGITS`: the caller presses keys.
     Dtmf {
+        /// The keys, in order.
         dtmf: String,
     },
     /// `silence` or `hangup`.
@@ -71,8 +87,11 @@ pub enum ScriptTurn {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
+/// A turn with no value.
 pub enum BareTurn {
+    /// The caller says nothing until the timeout.
     Silence,
+    /// The caller hangs up.
     Hangup,
 }
 
@@ -80,7 +99,9 @@ pub enum BareTurn {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Answer {
+    /// The same answer every time.
     One(String),
+    /// One answer per ask, the last repeating.
     Each(Vec<String>),
 }
 
@@ -96,12 +117,16 @@ impl Answer {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// What must be true after the call; what is not given is not checked.
 pub struct Expect {
     #[serde(default)]
+    /// The call's outcome (`booked`, `transferred`, ...).
     pub outcome: Option<String>,
     #[serde(default)]
+    /// The appointment the call created or changed.
     pub appointment: Option<ExpectedAppointment>,
     #[serde(default)]
+    /// The number the call was transferred to.
     pub transfer_to: Option<String>,
     /// Case-insensitive substrings, each of which some agent line must contain.
     #[serde(default)]
@@ -113,6 +138,7 @@ pub struct Expect {
     #[serde(default)]
     pub not_said: Vec<String>,
     #[serde(default)]
+    /// At most this many agent turns.
     pub max_agent_turns: Option<usize>,
 }
 
@@ -121,25 +147,35 @@ pub struct Expect {
 #[serde(deny_unknown_fields)]
 pub struct ExpectedAppointment {
     #[serde(default)]
+    /// Location code.
     pub location: Option<String>,
     #[serde(default)]
+    /// Start, business-local.
     pub start: Option<DateTime>,
     #[serde(default)]
+    /// The customer's name.
     pub name: Option<String>,
     #[serde(default)]
+    /// The customer's phone number.
     pub phone: Option<String>,
     #[serde(default)]
+    /// What it is for.
     pub issue: Option<String>,
     #[serde(default)]
+    /// `booked` or `cancelled`.
     pub status: Option<String>,
 }
 
 /// What a caller does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallerAction {
+    /// Says these words.
     Say(String),
+    /// Presses these keys.
     Dtmf(String),
+    /// The caller says nothing until the timeout.
     Silence,
+    /// The caller hangs up.
     Hangup,
 }
 
@@ -154,6 +190,7 @@ pub struct ScriptCursor<'a> {
 }
 
 impl<'a> ScriptCursor<'a> {
+    /// A cursor at the script's first turn.
     pub fn new(script: &'a Script) -> ScriptCursor<'a> {
         ScriptCursor {
             script,
@@ -189,9 +226,32 @@ impl<'a> ScriptCursor<'a> {
 impl Script {
     /// Reads a caller script from its YAML text; unknown keys and turn kinds are errors.
     pub fn from_yaml(text: &str) -> Result<Script, ScriptError> {
-        serde_saphyr::from_str(text).map_err(|e| ScriptError {
-            at: e.location().map(|l| (l.line(), l.column())),
-            message: e.without_snippet().to_string(),
+        serde_saphyr::from_str(text).map_err(|e| {
+            let message = e.without_snippet().to_string();
+            // serde's words for a turn of no known kind name our type, not the author's slip.
+            let message = if message.contains("untagged enum ScriptTurn") {
+                "unknown caller turn: each turn is `say: TEXT`, `dtmf: DIGITS`, `silence` or `hangup`"
+                    .to_string()
+            } else {
+                message
+            };
+            ScriptError {
+                at: e.location().map(|l| (l.line(), l.column())),
+                message,
+            }
         })
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_turn_names_the_turn_kinds_and_its_place() {
+        let text = "name: typo\nnow: 2026-06-01T09:12:00\nturns:\n  - say: hello\n  - sya: hi\n";
+        let error = Script::from_yaml(text).unwrap_err();
+        assert!(error.message.contains("`say: TEXT`"), "{error}");
+        assert_eq!(error.at.map(|(line, _)| line), Some(5), "{error}");
     }
 }

@@ -24,6 +24,7 @@ pub struct CallInfo {
 /// Everything the engine remembers about one call.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Session {
+    /// Who called whom, and the call's id.
     pub call: CallInfo,
     /// The active flow, if any.
     pub flow: Option<String>,
@@ -92,6 +93,7 @@ pub enum Pending {
 }
 
 impl Session {
+    /// A session for a call that has not started yet (see `Input::Start`).
     pub fn new(call: CallInfo) -> Session {
         Session {
             call,
@@ -114,6 +116,7 @@ impl Session {
         }
     }
 
+    /// A filled slot of the current flow.
     pub fn slot(&self, name: &str) -> Option<&Value> {
         self.slots.get(name).filter(|v| !v.is_null())
     }
@@ -127,22 +130,36 @@ pub enum Input {
     Start,
     /// The caller said something (speech recognition text, with its confidence when known).
     Said {
+        /// What was recognized.
         text: String,
+        /// The recognizer's confidence, 0 to 1.
         #[serde(default)]
         confidence: Option<f32>,
     },
     /// Keypad digits.
-    Digits { digits: String },
+    Digits {
+        /// The digits pressed, in order.
+        digits: String,
+    },
     /// The caller said nothing within the timeout.
     NoInput,
     /// The result of a `CallTool` output.
-    ToolResult { value: Value },
+    ToolResult {
+        /// What the tool returned; `ok`/`error` say whether it failed.
+        value: Value,
+    },
     /// The answer to an `Extract` output: a phrase per slot, as the caller might have said it
     /// (empty when the model had nothing or could not be reached). The phrases go through the
     /// same extractors and rules as the caller's own words.
-    Extracted { values: BTreeMap<String, String> },
+    Extracted {
+        /// Slot name to phrase.
+        values: BTreeMap<String, String>,
+    },
     /// The caller talked over the agent; `heard_so_far` is what was played before the cut.
-    Interrupted { heard_so_far: String },
+    Interrupted {
+        /// The words of the cut line that were played.
+        heard_so_far: String,
+    },
     /// The caller hung up.
     Hangup,
 }
@@ -152,27 +169,55 @@ pub enum Input {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Output {
     /// Speak this text. Non-interruptible text must be played to the end.
-    Say { text: String, interruptible: bool },
+    Say {
+        /// The words.
+        text: String,
+        /// Whether the caller may cut it short by talking.
+        interruptible: bool,
+    },
     /// Wait for the caller; `expecting` says what kind of answer, `hints` help recognition.
     Listen {
+        /// The kind of answer asked for, if a slot is asked.
         expecting: Option<SlotType>,
+        /// Words likely to be said (option names, locations) for the recognizer.
         hints: Vec<String>,
     },
     /// Run a tool and answer with `Input::ToolResult`.
-    CallTool { name: String, args: Value },
+    CallTool {
+        /// The tool, one of the runtime's [`crate::ToolSpec`]s.
+        name: String,
+        /// Its arguments, rendered from the flow.
+        args: Value,
+    },
     /// Transfer the call.
-    Transfer { to: String, reason: String },
+    Transfer {
+        /// The number to dial.
+        to: String,
+        /// Why: `human`, `emergency`, or the flow's reason.
+        reason: String,
+    },
     /// End the call.
     Hangup,
     /// Something worth recording (flow started, slot filled, outcome...).
-    Event { kind: String, detail: Value },
+    Event {
+        /// What happened: `flow_started`, `slot_filled`, `hazard`, ...
+        kind: String,
+        /// Its details.
+        detail: Value,
+    },
     /// The rules found nothing in the caller's answer: ask a language model, and answer with
     /// `Input::Extracted`.
-    Extract { request: ModelRequest },
+    Extract {
+        /// What to ask the model.
+        request: ModelRequest,
+    },
     /// Answer the caller's question from the knowledge base: say `answer.text`, or let a
     /// language model phrase an answer from `answer.passages` alone. Nothing comes back: the
     /// engine has already moved on (the flow's question follows).
-    Answer { answer: KnowledgeAnswer },
+    Answer {
+        /// The passages found, and the text to say without a model.
+        answer: KnowledgeAnswer,
+    },
 }
 
 impl Output {
@@ -228,9 +273,13 @@ pub struct ModelRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A slot the model is asked to read from the caller's words.
 pub struct ModelSlot {
+    /// The slot's name.
     pub name: String,
+    /// Its type.
     pub kind: SlotType,
+    /// What it means, from the flow.
     pub description: Option<String>,
     /// Allowed values (choices, location names).
     pub options: Vec<String>,

@@ -63,10 +63,6 @@ impl Templates {
         self.env.add_template_owned(name.to_string(), source)
     }
 
-    pub fn has(&self, name: &str) -> bool {
-        self.env.get_template(name).is_ok()
-    }
-
     /// Renders a text template, with whitespace collapsed into single spaces (prompt files are
     /// written over several lines but spoken as one).
     pub fn render_text(&self, name: &str, ctx: &Value) -> Result<String, minijinja::Error> {

@@ -3,6 +3,7 @@
 /// A tool the runtime offers to flows, with the arguments it takes.
 #[derive(Debug, Clone)]
 pub struct ToolSpec {
+    /// The name flows call it by.
     pub name: String,
     /// Arguments it understands.
     pub args: Vec<String>,
@@ -11,6 +12,7 @@ pub struct ToolSpec {
 }
 
 impl ToolSpec {
+    /// A tool with the arguments it requires and those it accepts besides.
     pub fn new(name: &str, required: &[&str], optional: &[&str]) -> ToolSpec {
         ToolSpec {
             name: name.to_string(),

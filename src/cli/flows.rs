@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use frontdesk_engine::diagram::mermaid;
-use frontdesk_engine::flow::model::{FlowDef, GlobalsDef};
+use frontdesk_engine::mermaid;
+use frontdesk_engine::{FlowDef, GlobalsDef};
 
 use crate::project::{ProjectError, ProjectPaths, load_engine};
 use crate::tools;

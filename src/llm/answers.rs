@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use frontdesk_engine::KnowledgeAnswer;
 use frontdesk_engine::business::Business;
-use frontdesk_engine::session::KnowledgeAnswer;
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use frontdesk_engine::ModelRequest;
+use frontdesk_engine::SlotType;
 use frontdesk_engine::business::Business;
-use frontdesk_engine::flow::model::SlotType;
-use frontdesk_engine::session::ModelRequest;
 use serde_json::{Value, json};
 
 use super::prompt::PromptTemplate;

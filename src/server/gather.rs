@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use frontdesk_engine::flow::model::SlotType;
+use frontdesk_engine::SlotType;
 use frontdesk_engine::{CallInfo, Input};
 
 use super::AppState;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use frontdesk_engine::flow::model::{FlowDef, GlobalsDef};
+use frontdesk_engine::{FlowDef, GlobalsDef};
 
 fn generated<T: schemars::JsonSchema>() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(T)).unwrap()

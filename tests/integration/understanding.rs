@@ -93,7 +93,7 @@ struct Labelled {
 }
 
 /// The corpus's intent for what the agent did, as `frontdesk understand` consumers read it.
-fn predicted(opening: &frontdesk_engine::interpreter::Opening) -> &'static str {
+fn predicted(opening: &frontdesk_engine::Opening) -> &'static str {
     if opening.hazard.is_some() || opening.flow.as_deref() == Some("emergency") {
         return "emergency";
     }

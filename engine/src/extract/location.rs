@@ -104,6 +104,7 @@ pub struct LocationMatcher {
 }
 
 impl LocationMatcher {
+    /// Prepares the business's locations: names, aliases, codes and their sound keys.
     pub fn new(locations: &[Location]) -> LocationMatcher {
         let mut names = Vec::new();
         for (index, loc) in locations.iter().enumerate() {

@@ -1,15 +1,15 @@
 //! Rule-based slot extractors. Every extractor works on speech-recognition style text:
 //! lowercase, no punctuation, numbers as words, fillers, recognition errors.
 
-pub mod choice;
+pub(crate) mod choice;
 pub mod datetime;
-pub mod lexicon;
+pub(crate) mod lexicon;
 pub mod location;
 pub mod name;
 pub mod normalize;
 pub mod numbers;
 pub mod phone;
-pub mod phonetic;
+pub(crate) mod phonetic;
 pub mod reference;
-pub mod roles;
+pub(crate) mod roles;
 pub mod yes_no;

@@ -16,10 +16,12 @@ use serde_saphyr::Location;
 pub struct SourceFile {
     /// Path as the author knows it, e.g. `flows/booking.yaml`.
     pub path: String,
+    /// Its contents.
     pub text: String,
 }
 
 impl SourceFile {
+    /// A file's path (as reported in errors) and contents.
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
         SourceFile {
             path: path.into(),
@@ -31,13 +33,18 @@ impl SourceFile {
 /// A problem found while loading, with the place to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
+    /// The file the problem is in (or a part: `prompts`, `knowledge`).
     pub file: String,
+    /// Line, from 1.
     pub line: u64,
+    /// Column, from 1.
     pub column: u64,
+    /// What is wrong, in an author's terms.
     pub message: String,
 }
 
 impl LoadError {
+    /// An error at a position in a file.
     pub fn at(file: &str, location: Location, message: impl Into<String>) -> LoadError {
         LoadError {
             file: file.to_string(),

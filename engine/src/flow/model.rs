@@ -89,6 +89,7 @@ pub struct TriggerGroup {
 pub enum SlotType {
     /// Free text, taken only when this slot is asked for.
     Text,
+    /// A person's first and last name.
     PersonName,
     /// E.164 phone number; spoken digits are understood.
     Phone,
@@ -96,7 +97,9 @@ pub enum SlotType {
     Location,
     /// A date and/or time in the business time zone.
     Datetime,
+    /// Yes or no, read against the question asked.
     YesNo,
+    /// A number ("two", "15").
     Number,
     /// One of `options`.
     Choice,
@@ -283,16 +286,24 @@ pub enum HandoffTarget {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// A visit was booked.
     Booked,
+    /// A visit was moved.
     Rescheduled,
+    /// A visit was cancelled.
     Cancelled,
+    /// The call went to a person.
     Transferred,
+    /// An emergency was handed to the on-call line.
     Emergency,
+    /// A question was answered.
     Answered,
+    /// The caller left before any of the above.
     Abandoned,
 }
 
 impl Outcome {
+    /// The outcome as stored in the call record (`booked`, `transferred`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Booked => "booked",

@@ -30,23 +30,44 @@ use crate::understand::Reading;
 
 pub use opening::Opening;
 pub(crate) use slots::Correcting;
-pub use slots::Extraction;
 
 /// Why a turn could not be completed. The runtime answers these by handing the call to a person.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StepError {
+    /// A template failed to render at run time (load compiled it).
     #[error("template `{name}` failed: {message}")]
-    Template { name: String, message: String },
+    Template {
+        /// The prompt, or the derived template (`@cond/booking/check/1`).
+        name: String,
+        /// What went wrong, with its position.
+        message: String,
+    },
+    /// A transition or trigger names a flow that is not loaded.
     #[error("flow `{0}` does not exist")]
     UnknownFlow(String),
+    /// A transition names a state its flow does not have.
     #[error("state `{state}` does not exist in flow `{flow}`")]
-    UnknownState { flow: String, state: String },
+    UnknownState {
+        /// The flow.
+        flow: String,
+        /// The missing state.
+        state: String,
+    },
+    /// States led into each other without asking the caller anything.
     #[error("flow `{flow}` went round in circles from state `{state}` without asking anything")]
-    Loop { flow: String, state: String },
+    Loop {
+        /// The flow.
+        flow: String,
+        /// Where the circle was noticed.
+        state: String,
+    },
+    /// An `Input::ToolResult` came with no `Output::CallTool` waiting for it.
     #[error("a tool result arrived but no tool call was out")]
     UnexpectedToolResult,
+    /// An `Input::Extracted` came with no `Output::Extract` waiting for it.
     #[error("extracted values arrived but no model extraction was out")]
     UnexpectedModelResult,
+    /// Input after the call ended.
     #[error("the call has ended")]
     CallEnded,
 }

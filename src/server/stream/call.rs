@@ -573,7 +573,7 @@ impl StreamCall {
         self.live
             .session
             .outcomes
-            .push(frontdesk_engine::flow::model::Outcome::Transferred);
+            .push(frontdesk_engine::Outcome::Transferred);
         self.state
             .driver()
             .hang_up(&mut self.live, self.state.now())

@@ -23,13 +23,17 @@ use times::{Clock, Meridiem, clock_at, resolve_hour};
 use windows::{PartOfDay, bound_at, in_duration, lunch_time, parts_of_day, start_preference};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// A day and/or time a caller named, as a receptionist would read it against `now`.
 pub struct DateTimeMention {
+    /// The day, when one is named or implied ("tomorrow", "the 5th").
     pub date: Option<Date>,
+    /// The time of day, when one is named ("at 2", "noon").
     pub time: Option<Time>,
     /// A window, when the caller gave a part of day or a bound instead of a clock time:
     /// "morning" -> 08:00..12:00, "afternoon" -> 12:00..17:00, "evening" -> 17:00..21:00,
     /// "after lunch" -> earliest 13:00, "after 3" -> earliest 15:00, "before noon" -> latest 12:00.
     pub earliest: Option<Time>,
+    /// Latest time of a window ("before 3", "morning").
     pub latest: Option<Time>,
     /// Which start of the day (inside the window, if any) the caller wants when no clock time
     /// was given: "end of the day" -> the last, "first thing" -> the first. The extractor does
@@ -42,7 +46,9 @@ pub struct DateTimeMention {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StartPreference {
+    /// The earliest start that fits ("first thing").
     First,
+    /// The latest start that fits ("end of the day").
     Last,
 }
 
@@ -55,6 +61,7 @@ impl StartPreference {
         }
     }
 
+    /// Reads a stored preference (`first` or `last`).
     pub fn parse(text: &str) -> Option<StartPreference> {
         match text {
             "first" => Some(StartPreference::First),

@@ -29,6 +29,7 @@ pub struct RelativeMention {
     #[serde(default)]
     pub earliest: Option<Time>,
     #[serde(default)]
+    /// Latest time of the window, if one was named.
     pub latest: Option<Time>,
     /// After the anchor's time on the same day, no time named ("later that day").
     #[serde(default)]

@@ -8,8 +8,11 @@ use crate::extract::normalize::normalize;
 /// What a lookup knows about one visit.
 #[derive(Debug, Clone, Copy)]
 pub struct VisitFacts<'a> {
+    /// When the visit starts.
     pub start: DateTime,
+    /// Its location code.
     pub location: &'a str,
+    /// What it is for, in the caller's words.
     pub issue: &'a str,
 }
 

@@ -51,6 +51,7 @@ pub struct VisitReference {
 }
 
 impl VisitReference {
+    /// Whether the caller said nothing that tells one visit from another.
     pub fn is_empty(&self) -> bool {
         self.dates.is_empty()
             && self.weekdays.is_empty()
