@@ -144,7 +144,7 @@ impl CallDriver {
             session: self.engine.start(call),
             seq: 0,
         };
-        live.session.model_available = self.model.is_some();
+        live.session.set_model_available(self.model.is_some());
         let turn = self.input(&mut live, Input::Start, now).await;
         (live, turn)
     }
@@ -388,12 +388,8 @@ impl CallDriver {
             Ok(text) => turn.said.push((text, true)),
             Err(error) => tracing::error!(%error, "could not render the internal-error line"),
         }
-        turn.transfer_to = Some(to.clone());
-        live.session.transfer_to = Some(to);
-        live.session
-            .outcomes
-            .push(frontdesk_engine::Outcome::Transferred);
-        live.session.ended = true;
+        live.session.turn_failed(&to);
+        turn.transfer_to = Some(to);
     }
 
     async fn finish(&self, live: &LiveCall, now: DateTime) {

@@ -120,6 +120,25 @@ impl Session {
     pub fn slot(&self, name: &str) -> Option<&Value> {
         self.slots.get(name).filter(|v| !v.is_null())
     }
+
+    /// Whether a language model may be asked to read answers the rules missed on this call.
+    pub fn set_model_available(&mut self, available: bool) {
+        self.model_available = available;
+    }
+
+    /// The runtime handed the call to a person at `to` outside the flows (a service failed
+    /// mid-call): the call's outcome is a transfer.
+    pub fn handed_to_person(&mut self, to: &str) {
+        self.transfer_to = Some(to.to_string());
+        self.outcomes.push(Outcome::Transferred);
+    }
+
+    /// A turn failed and the runtime handed the call to a person at `to`: the conversation is
+    /// over.
+    pub fn turn_failed(&mut self, to: &str) {
+        self.handed_to_person(to);
+        self.ended = true;
+    }
 }
 
 /// What happens on the line.

@@ -569,11 +569,7 @@ impl StreamCall {
         {
             tracing::error!(call_id = %self.call_sid, %error, "could not hand the call to a person");
         }
-        self.live.session.transfer_to = Some(human);
-        self.live
-            .session
-            .outcomes
-            .push(frontdesk_engine::Outcome::Transferred);
+        self.live.session.handed_to_person(&human);
         self.state
             .driver()
             .hang_up(&mut self.live, self.state.now())
