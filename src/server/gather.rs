@@ -78,7 +78,7 @@ pub(super) async fn voice(
     hook: Webhook,
 ) -> Result<Response, Rejection> {
     let sid = hook.call_sid()?.to_string();
-    if state.inner.calls.draining() {
+    if state.calls().draining() {
         // Twilio then tries the number's fallback URL (another server, or a voicemail).
         tracing::info!(call_id = %sid, "refusing a new call while shutting down");
         return Ok((StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response());
@@ -104,7 +104,7 @@ pub(super) async fn voice(
             caller: call.caller.as_deref().unwrap_or_default(),
             called: call.called.as_deref().unwrap_or_default(),
         };
-        let token = state.inner.stream_key.issue(&bound, expires);
+        let token = state.stream_key().issue(&bound, expires);
         parameters.push((token::PARAMETER.to_string(), token));
         return Ok(xml(twiml::render(&[Verb::Connect(Stream {
             url: state.config().stream_url(),
@@ -114,7 +114,7 @@ pub(super) async fn voice(
         })])));
     }
 
-    let sessions = &state.inner.sessions;
+    let sessions = &state.sessions();
     match sessions.load(&sid).await {
         Ok(Some(live)) => {
             // Twilio retried the first webhook: ask again instead of starting a second call.
@@ -133,7 +133,7 @@ pub(super) async fn voice(
         Err(error) => tracing::error!(call_id = %sid, %error, "session store unavailable"),
     }
     let (live, turn) = state.driver().start(call, state.now()).await;
-    state.inner.calls.begin(&sid);
+    state.calls().begin(&sid);
     if let Err(error) = finish_turn(&state, &sid, &live, &turn).await {
         return Ok(hand_over_without_session(&state, &sid, "save", &error).await);
     }
@@ -146,9 +146,9 @@ pub(super) async fn gather(
     hook: Webhook,
 ) -> Result<Response, Rejection> {
     let sid = hook.call_sid()?.to_string();
-    let mut live = match state.inner.sessions.load(&sid).await {
+    let mut live = match state.sessions().load(&sid).await {
         Ok(Some(live)) => {
-            state.inner.calls.touch(&sid);
+            state.calls().touch(&sid);
             live
         }
         Ok(None) => {
@@ -187,7 +187,7 @@ async fn hand_over_without_session(
     recorder
         .finish_call(sid, "transferred", Some(human), state.now())
         .await;
-    state.inner.calls.end(sid);
+    state.calls().end(sid);
     xml(lost_call(state))
 }
 
@@ -225,9 +225,9 @@ async fn finish_turn(
     live: &LiveCall,
     turn: &AgentTurn,
 ) -> Result<(), SessionError> {
-    let sessions = &state.inner.sessions;
+    let sessions = &state.sessions();
     if turn.ended() {
-        state.inner.calls.end(sid);
+        state.calls().end(sid);
         if let Err(error) = sessions.remove(sid).await {
             tracing::warn!(call_id = %sid, %error, "could not remove the ended call's session");
         }
@@ -282,12 +282,12 @@ pub(super) async fn status(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let now = state.now();
-    if let Ok(Some(mut live)) = state.inner.sessions.load(&sid).await {
+    if let Ok(Some(mut live)) = state.sessions().load(&sid).await {
         // The caller hung up while the agent was waiting for an answer.
         state.driver().hang_up(&mut live, now).await;
-        let _ = state.inner.sessions.remove(&sid).await;
+        let _ = state.sessions().remove(&sid).await;
     }
-    state.inner.calls.end(&sid);
+    state.calls().end(&sid);
     let duration = hook.get("CallDuration").and_then(|d| d.parse().ok());
     tracing::info!(call_id = %sid, status, duration, "call closed");
     state

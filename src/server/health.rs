@@ -18,13 +18,13 @@ pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json
         Ok(_) => json!({ "ok": true, "backend": storage.backend() }),
         Err(e) => json!({ "ok": false, "backend": storage.backend(), "error": e.to_string() }),
     };
-    let sessions = &state.inner.sessions;
+    let sessions = &state.sessions();
     let session_store = match sessions.ping().await {
         Ok(()) => json!({ "ok": true, "backend": sessions.name() }),
         Err(e) => json!({ "ok": false, "backend": sessions.name(), "error": e.to_string() }),
     };
     let mut providers = Vec::new();
-    if let Some(stream) = &state.inner.stream {
+    if let Some(stream) = state.stream() {
         providers = stream.health().await;
     }
     let providers_ok = providers.iter().all(|p| p.ok);
@@ -33,7 +33,7 @@ pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json
         "status": if ok { "ok" } else { "degraded" },
         "mode": state.config().mode.as_str(),
         "live_calls": state.live_calls(),
-        "draining": state.inner.calls.draining(),
+        "draining": state.calls().draining(),
         "signatures": state.config().auth_token.is_some(),
         "database": database,
         // Call-record writes accepted and not yet in the database (held during an outage).

@@ -103,6 +103,26 @@ impl AppState {
     }
 
     /// The server's own stream-mode latencies (recent window).
+    /// Where live calls' state is kept between webhooks (memory or Redis).
+    pub(crate) fn sessions(&self) -> &Arc<dyn SessionStore> {
+        &self.inner.sessions
+    }
+
+    /// The calls this server is carrying, for draining and idle expiry.
+    fn calls(&self) -> &LiveCalls {
+        &self.inner.calls
+    }
+
+    /// Speech and REST services, in stream mode.
+    pub(crate) fn stream(&self) -> Option<&StreamServices> {
+        self.inner.stream.as_ref()
+    }
+
+    /// Signs and checks the token binding a Media Stream to its call.
+    pub(crate) fn stream_key(&self) -> &StreamKey {
+        &self.inner.stream_key
+    }
+
     pub fn latencies(&self) -> &latency::StreamLatencies {
         &self.inner.latencies
     }

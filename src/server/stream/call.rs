@@ -108,7 +108,7 @@ pub(super) async fn run(socket: WebSocket, state: AppState, services: StreamServ
     if !call.live.session.ended {
         state.driver().hang_up(&mut call.live, state.now()).await;
     }
-    state.inner.calls.end(&call_sid);
+    state.calls().end(&call_sid);
     tracing::info!(call_id = %call_sid, "media stream ended");
 }
 
@@ -211,7 +211,7 @@ impl StreamCall {
         // Media arrives 50 times a second: once a second is sign of life enough.
         if self.seen_at.elapsed() >= Duration::from_secs(1) {
             self.seen_at = Instant::now();
-            self.state.inner.calls.touch(&self.call_sid);
+            self.state.calls().touch(&self.call_sid);
         }
         match message {
             Incoming::Media { media } => match media_stream::decode_audio(&media.payload) {

@@ -151,7 +151,7 @@ pub(super) async fn upgrade(
     if let Err(rejection) = signature::check_upgrade(&state, &headers, &uri) {
         return rejection.into_response();
     }
-    let Some(services) = state.inner.stream.clone() else {
+    let Some(services) = state.stream().cloned() else {
         return (StatusCode::NOT_FOUND, "this server runs in gather mode\n").into_response();
     };
     ws.max_message_size(MAX_FRAME_BYTES)

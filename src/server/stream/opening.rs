@@ -38,7 +38,7 @@ pub(super) fn check_binding(state: &AppState, start: &Start) -> Result<(), Strin
         .verify(&call, token.map(String::as_str), jiff::Timestamp::now())
         .map_err(|e| e.to_string())?;
     // A token opens one stream: a replayed `start` for a call in progress is not Twilio.
-    if !state.inner.calls.begin(&start.call_sid) {
+    if !state.calls().begin(&start.call_sid) {
         return Err("this call already has a media stream".into());
     }
     Ok(())
