@@ -33,8 +33,7 @@ pub(super) fn check_binding(state: &AppState, start: &Start) -> Result<(), Strin
     };
     let token = start.custom_parameters.get(token::PARAMETER);
     state
-        .inner
-        .stream_key
+        .stream_key()
         .verify(&call, token.map(String::as_str), jiff::Timestamp::now())
         .map_err(|e| e.to_string())?;
     // A token opens one stream: a replayed `start` for a call in progress is not Twilio.
