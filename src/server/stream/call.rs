@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use frontdesk_engine::{CallInfo, Input, RuntimeLine};
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
@@ -25,10 +24,29 @@ use frontdesk_telephony::twiml::{self, Dial, Say, Verb};
 /// Keypad digits pressed within this gap are one entry ("1", "2", "3" → "123").
 const DIGIT_GAP: Duration = Duration::from_millis(1200);
 
-type Sink = SplitSink<WebSocket, Message>;
+/// Frames to Twilio: the WebSocket's sending half, or a channel in tests.
+pub(super) trait FrameSink: Sink<Message, Error = axum::Error> + Unpin + Send {}
+impl<T: Sink<Message, Error = axum::Error> + Unpin + Send> FrameSink for T {}
+
+/// Frames from Twilio: the WebSocket's receiving half, or a channel in tests.
+pub(super) trait FrameStream:
+    Stream<Item = Result<Message, axum::Error>> + Unpin + Send
+{
+}
+impl<T: Stream<Item = Result<Message, axum::Error>> + Unpin + Send> FrameStream for T {}
 
 pub(super) async fn run(socket: WebSocket, state: AppState, services: StreamServices) {
-    let (sink, mut frames) = socket.split();
+    let (sink, frames) = socket.split();
+    run_on(sink, frames, state, services).await;
+}
+
+/// One call over any pair of frame halves.
+pub(super) async fn run_on(
+    sink: impl FrameSink,
+    mut frames: impl FrameStream,
+    state: AppState,
+    services: StreamServices,
+) {
     let Some(start) = wait_for_start(&mut frames).await else {
         tracing::warn!("media stream closed before a valid `start`");
         return;
@@ -117,10 +135,10 @@ enum Ending {
     Hangup,
 }
 
-struct StreamCall {
+struct StreamCall<Tx> {
     state: AppState,
     services: StreamServices,
-    sink: Sink,
+    sink: Tx,
     stream_sid: String,
     call_sid: String,
     live: LiveCall,
@@ -149,8 +167,8 @@ struct StreamCall {
     seen_at: Instant,
 }
 
-impl StreamCall {
-    async fn run(&mut self, mut frames: SplitStream<WebSocket>, stt: SttSession, tts: TtsSession) {
+impl<Tx: FrameSink> StreamCall<Tx> {
+    async fn run(&mut self, mut frames: impl FrameStream, stt: SttSession, tts: TtsSession) {
         let SttSession {
             commands: stt_commands,
             events: mut stt_events,

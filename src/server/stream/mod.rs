@@ -5,6 +5,8 @@ mod call;
 mod opening;
 pub mod playback;
 pub mod prompt_cache;
+#[cfg(test)]
+mod tests;
 pub mod token;
 
 use std::sync::Arc;

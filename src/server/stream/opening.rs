@@ -3,19 +3,17 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
-use futures_util::stream::{SplitSink, SplitStream};
+use axum::extract::ws::{CloseFrame, Message, close_code};
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::timeout;
 
+use super::call::{FrameSink, FrameStream};
 use super::token::{self, BoundCall};
 use crate::server::AppState;
 use frontdesk_telephony::media_stream::{self, Incoming, Start};
 
 /// Twilio sends `connected` and `start` right after the upgrade.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
-
-type Sink = SplitSink<WebSocket, Message>;
 
 /// Why a `start` is not a stream for a call this server answered, if it is not.
 pub(super) fn check_binding(state: &AppState, start: &Start) -> Result<(), String> {
@@ -45,7 +43,7 @@ pub(super) fn check_binding(state: &AppState, start: &Start) -> Result<(), Strin
 
 /// Closes a refused stream with "policy violation"; Twilio would go on with the TwiML after
 /// `</Connect>` (none), ending the call.
-pub(super) async fn refuse(mut sink: Sink) {
+pub(super) async fn refuse(mut sink: impl FrameSink) {
     let close = CloseFrame {
         code: close_code::POLICY,
         reason: "not a call this server answered".into(),
@@ -56,7 +54,7 @@ pub(super) async fn refuse(mut sink: Sink) {
 
 /// Reads frames until `start`. Anything before it other than `connected` is out of order and
 /// ignored.
-pub(super) async fn wait_for_start(frames: &mut SplitStream<WebSocket>) -> Option<Start> {
+pub(super) async fn wait_for_start(frames: &mut impl FrameStream) -> Option<Start> {
     let read = async {
         while let Some(Ok(frame)) = frames.next().await {
             match frame {
