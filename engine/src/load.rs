@@ -322,12 +322,12 @@ fn compile_flow_templates(
                 );
             }
         }
-        for (key, value) in &state.args {
+        for (key, value) in state.args.iter() {
             add(
-                names::arg(name, s, key),
+                names::arg(name, s, &key.value),
                 value,
                 TemplateKind::Value,
-                state_name.referenced,
+                key.referenced,
                 "tool argument",
             );
         }

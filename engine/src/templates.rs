@@ -56,6 +56,12 @@ impl Templates {
             TemplateKind::Text => source.to_string(),
             TemplateKind::Value => match lone_expression(source) {
                 Some(expr) => format!("{{{{ ({expr}) | tojson }}}}"),
+                // Text with template syntax in it ("visit at {{ slots.when }}", or a broken
+                // "{{ slots.location.code }") is a template: its value is the rendered text,
+                // and a syntax error is an error at load, not a literal string.
+                None if has_template_syntax(source) => {
+                    format!("{{% set rendered %}}{source}{{% endset %}}{{{{ rendered | tojson }}}}")
+                }
                 None => format!("{{{{ {} | tojson }}}}", json_string_literal(source)?),
             },
             TemplateKind::Condition => format!("{{% if ({source}) %}}1{{% endif %}}"),
@@ -330,4 +336,11 @@ pub(crate) mod names {
     pub fn set(flow: &str, group: usize, key: &str) -> String {
         format!("@set/{flow}/{group}/{key}")
     }
+}
+
+/// Whether `source` uses any template syntax at all.
+fn has_template_syntax(source: &str) -> bool {
+    ["{{", "}}", "{%", "%}", "{#"]
+        .iter()
+        .any(|mark| source.contains(mark))
 }

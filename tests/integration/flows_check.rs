@@ -178,6 +178,41 @@ fn states_that_cannot_end_are_reported() {
     );
 }
 
+#[test]
+fn a_broken_template_in_a_tool_argument_is_a_load_error_at_the_argument() {
+    let dir = project_copy();
+    let booking = dir.path().join("flows/booking.yaml");
+    let text = fs::read_to_string(&booking).unwrap();
+    let broken = text.replacen(
+        r#"location: "{{ slots.location.code }}""#,
+        r#"location: "{{ slots.location.code }""#,
+        1,
+    );
+    assert_ne!(broken, text, "the planted error must land");
+    fs::write(&booking, &broken).unwrap();
+    let (line, column) = broken
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| {
+            l.find("location: \"{{ slots.location.code }\"")
+                .map(|c| (i + 1, c + 1))
+        })
+        .unwrap();
+    let Err(ProjectError::Invalid(errors)) =
+        load_engine(&ProjectPaths::at_root(dir.path()), tools::catalog())
+    else {
+        panic!("a broken argument template must not load");
+    };
+    let lines: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
+    let at = format!("booking.yaml:{line}:{column}: tool argument");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&at) && l.contains("syntax error")),
+        "{at} in {lines:#?}"
+    );
+}
+
 const BROKEN_HAZARDS: &str = r#"# yaml-language-server: $schema=../schema/flow.schema.json
 flow: alarms
 description: Hazards that name concepts nobody defined

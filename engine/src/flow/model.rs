@@ -232,7 +232,7 @@ pub struct StateDef {
     pub tool: Option<Name>,
     /// Tool arguments: templates rendered against the conversation.
     #[serde(default)]
-    pub args: BTreeMap<String, String>,
+    pub args: SpannedMap<String>,
     /// Keep the tool result under this name in `vars` for later states.
     #[serde(default)]
     pub save: Option<String>,

@@ -266,7 +266,7 @@ impl Validator<'_> {
                         }
                     }
                     for arg in state.args.keys() {
-                        if !spec.args.contains(arg) {
+                        if !spec.args.iter().any(|a| a == arg) {
                             errors.push(LoadError::at(
                                 path,
                                 tool.referenced,

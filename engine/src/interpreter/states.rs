@@ -178,7 +178,7 @@ impl Turn<'_> {
                 for key in state.args.keys() {
                     let value =
                         self.render_value(s, &names::arg(&flow.flow.value, &state_name, key))?;
-                    args.insert(key.clone(), value);
+                    args.insert(key.to_string(), value);
                 }
                 self.enter_speech(s, state, interruptible)?;
                 s.awaiting_tool = Some(state_name);
