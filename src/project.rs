@@ -51,8 +51,34 @@ pub enum ProjectError {
 }
 
 pub fn read_business(path: &Path) -> Result<Business, ProjectError> {
+    if !path.exists() {
+        let folder = path
+            .parent()
+            .and_then(Path::parent)
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .map(|p| p.canonicalize().unwrap_or_else(|_| p.to_path_buf()))
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| ".".to_string());
+        return Err(ProjectError::Io(anyhow::anyhow!(
+            "no Frontdesk project in {folder}: {} does not exist (run from a project folder, or pass --project DIR)",
+            display(path)
+        )));
+    }
     let file = read_file(path).map_err(ProjectError::Io)?;
-    parse_yaml::<Business>(&file).map_err(|e| ProjectError::Invalid(LoadErrors(vec![e])))
+    let business =
+        parse_yaml::<Business>(&file).map_err(|e| ProjectError::Invalid(LoadErrors(vec![e])))?;
+    let problems = business.check(&file, |zone| jiff::tz::TimeZone::get(zone).is_ok());
+    if problems.is_empty() {
+        Ok(business)
+    } else {
+        Err(ProjectError::Invalid(LoadErrors(problems)))
+    }
 }
 
 pub fn read_sources(paths: &ProjectPaths, tools: Vec<ToolSpec>) -> Result<Sources, ProjectError> {

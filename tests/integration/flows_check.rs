@@ -213,6 +213,83 @@ fn a_broken_template_in_a_tool_argument_is_a_load_error_at_the_argument() {
     );
 }
 
+/// `flows check` on a copy whose business file has `edit` applied: its first error line.
+fn business_error(from: &str, to: &str) -> String {
+    let dir = project_copy();
+    let path = dir.path().join("config/business.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    let planted = text.replacen(from, to, 1);
+    assert_ne!(planted, text, "the planted error must land: {from}");
+    fs::write(&path, planted).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .args(["--project", &dir.path().to_string_lossy(), "flows", "check"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    format!("{stdout}{stderr}")
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn business_files_that_parse_but_cannot_work_are_errors_at_their_place() {
+    let line = business_error("code: FTW", "code: dal");
+    assert!(
+        line.ends_with("business.yaml:9:11: location code `dal` is used twice (first as `DAL`)"),
+        "{line}"
+    );
+    let line = business_error(
+        "[arlington texas, arlington tx]",
+        "[arlington texas, Big D]",
+    );
+    assert!(line.contains("business.yaml:14:"), "{line}");
+    assert!(
+        line.contains("`Big D` already names location DAL"),
+        "{line}"
+    );
+    let line = business_error("America/Chicago", "America/Dalas");
+    assert!(
+        line.ends_with("business.yaml:4:12: unknown time zone `America/Dalas`: use an IANA name such as America/Chicago"),
+        "{line}"
+    );
+    let line = business_error(
+        r#"saturday,  open: "08:00", close: "12:00""#,
+        r#"saturday,  open: "12:00", close: "08:00""#,
+    );
+    assert!(
+        line.contains("business.yaml:21:")
+            && line.ends_with(
+                "saturday closes at 08:00 but opens at 12:00: closing must be after opening"
+            ),
+        "{line}"
+    );
+    let line = business_error("service_fee: 89", "service_fee: eighty-nine");
+    assert!(
+        line.contains(
+            "business.yaml:27:14: service_fee \"eighty-nine\" is not a whole number of dollars"
+        ),
+        "{line}"
+    );
+}
+
+#[test]
+fn outside_a_project_the_error_names_the_folder_and_project_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .args(["flows", "check"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no Frontdesk project in"), "{stderr}");
+    assert!(stderr.contains("--project DIR"), "{stderr}");
+}
+
 const BROKEN_HAZARDS: &str = r#"# yaml-language-server: $schema=../schema/flow.schema.json
 flow: alarms
 description: Hazards that name concepts nobody defined

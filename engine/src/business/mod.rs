@@ -3,9 +3,11 @@
 //! This is plain data, read from `config/business.yaml` by the application and handed to the
 //! engine, so that a second business needs new configuration, never new code.
 
+mod check;
+
 use jiff::civil::{Date, Time, Weekday};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Everything the engine and the scheduler know about one business.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -29,7 +31,8 @@ pub struct Business {
     /// Phone numbers the agent transfers to, E.164.
     pub phones: Phones,
     /// The service call fee in whole dollars, spoken by prompts and knowledge answers.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_dollars")]
+    #[schemars(with = "Option<u32>")]
     pub service_fee: Option<u32>,
     /// How the agent presents itself.
     #[serde(default)]
@@ -146,5 +149,22 @@ impl Business {
         self.locations
             .iter()
             .find(|l| l.code.eq_ignore_ascii_case(code))
+    }
+}
+
+/// A fee in whole dollars; anything else is told as such ("eighty-nine" is not a number here).
+fn whole_dollars<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Fee {
+        Dollars(u32),
+        Other(serde_json::Value),
+    }
+    match Option::<Fee>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Fee::Dollars(dollars)) => Ok(Some(dollars)),
+        Some(Fee::Other(other)) => Err(serde::de::Error::custom(format!(
+            "service_fee {other} is not a whole number of dollars: write it in digits, like 89"
+        ))),
     }
 }
