@@ -56,6 +56,13 @@ pub enum Command {
     Calls(calls::CallsCommand),
 }
 
+impl Cli {
+    /// Whether this command answers calls (and so must survive a peer closing its socket).
+    pub fn serves(&self) -> bool {
+        matches!(self.command, Command::Serve(_))
+    }
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Chat(args) => crate::chat::run(&cli.project, &cli.database, args),
