@@ -3,7 +3,7 @@
 //! Type what the caller says. An empty line is silence, `#0` presses keypad 0 (any digits after
 //! `#`), `/hangup` or end of input hangs up.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -65,6 +65,8 @@ pub fn run(project: &Path, database: &str, args: ChatArgs) -> Result<ExitCode> {
         let (mut live, turn) = driver.start(call, clock(args.now)?).await;
         show(&turn, &live, args.trace);
         let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        // Typed lines show on the terminal already; piped ones would leave "you> agent: ...".
+        let echo = !std::io::stdin().is_terminal();
         while !live.session.ended {
             print!("you> ");
             std::io::stdout().flush()?;
@@ -73,6 +75,9 @@ pub fn run(project: &Path, database: &str, args: ChatArgs) -> Result<ExitCode> {
                 break;
             };
             let line = line.trim();
+            if echo {
+                println!("{line}");
+            }
             let input = if line.is_empty() {
                 Input::NoInput
             } else if line == "/hangup" || line == "/quit" {

@@ -51,6 +51,8 @@ fn a_booking_made_in_chat_is_stored_and_found_by_later_calls() {
     let out = text(&booking);
     assert!(booking.status.success(), "{out}");
     assert!(out.contains("(call ended: booked;"), "{out}");
+    // Piped lines are echoed, so the transcript reads as a conversation.
+    assert!(out.contains("you> rosa diaz\nagent: "), "{out}");
     assert!(dir.path().join("frontdesk.db").exists());
 
     // A later call from the same number moves it.
