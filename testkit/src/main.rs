@@ -222,7 +222,7 @@ async fn interactive(line: &PhoneLine, kit: Option<&StreamKit>) -> Result<ExitCo
         .map(|d| format!("{:.1}", d.as_secs_f64() * 1000.0))
         .collect();
     println!(
-        "(call ended: {:?}; turn latencies in ms: {})",
+        "(call ended: {}; turn latencies in ms: {})",
         report.ending,
         latencies.join(", ")
     );
@@ -283,7 +283,7 @@ fn print_transcript(report: &PhoneReport) {
         .map(|d| format!("{:.1}", d.as_secs_f64() * 1000.0))
         .collect();
     println!("turn latencies (ms): {}", latencies.join(", "));
-    println!("ended: {:?}", report.ending);
+    println!("ended: {}", report.ending);
 }
 
 /// Many calls from scripts, `concurrency` at a time, with a summary.

@@ -53,6 +53,18 @@ pub enum PhoneEnding {
     Failed(String),
 }
 
+impl std::fmt::Display for PhoneEnding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PhoneEnding::Transferred(to) => write!(f, "transferred to {to}"),
+            PhoneEnding::AgentHungUp => f.write_str("the agent hung up"),
+            PhoneEnding::CallerHungUp => f.write_str("the caller hung up"),
+            PhoneEnding::TimedOut => f.write_str("still going at the phone's time limit"),
+            PhoneEnding::Failed(why) => write!(f, "failed: {why}"),
+        }
+    }
+}
+
 /// Who said a transcript line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Speaker {
@@ -149,7 +161,16 @@ async fn post_signed(
         .form(params)
         .send()
         .await
-        .map_err(|e| format!("POST {url}: {e}"))?;
+        .map_err(|e| {
+            if e.is_connect() {
+                format!(
+                    "POST {url}: nothing answers there: is `frontdesk serve` running on {}?",
+                    line.server
+                )
+            } else {
+                format!("POST {url}: {e}")
+            }
+        })?;
     let status = response.status();
     let body = response
         .text()
