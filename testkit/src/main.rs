@@ -54,8 +54,14 @@ pub struct CallArgs {
     /// Calls in progress at once.
     #[arg(long, default_value_t = 1)]
     concurrency: usize,
-    /// The same auth token the server checks signatures with.
-    #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    /// The same auth token the server checks signatures with (not needed against a server
+    /// started with --insecure-no-signatures).
+    #[arg(
+        long,
+        env = "TWILIO_AUTH_TOKEN",
+        hide_env_values = true,
+        default_value = ""
+    )]
     auth_token: String,
     #[arg(
         long,

@@ -176,6 +176,12 @@ async fn post_signed(
         .text()
         .await
         .map_err(|e| format!("POST {url}: {e}"))?;
+    if status == reqwest::StatusCode::FORBIDDEN {
+        return Err(format!(
+            "POST {url}: the server refused the signature: give the phone the server's auth token \
+             (TWILIO_AUTH_TOKEN or --auth-token)"
+        ));
+    }
     if !status.is_success() {
         return Err(format!("POST {url}: {status}: {}", body.trim()));
     }
