@@ -54,6 +54,7 @@ pub fn run(project: &Path, database: &str, _args: SeedArgs) -> Result<ExitCode> 
     runtime.block_on(async {
         let store = storage::open(database).await?;
         store.sync_business(&business).await?;
+        let (mut booked, mut already, mut skipped) = (0, 0, 0);
         for (i, (name, phone, location, days, hour, issue)) in DEMO.iter().enumerate() {
             let Some(date) = nth_open_day(&business, now.date(), *days) else {
                 continue;
@@ -70,12 +71,31 @@ pub fn run(project: &Path, database: &str, _args: SeedArgs) -> Result<ExitCode> 
                 phone: phone.to_string(),
                 issue: issue.to_string(),
             };
+            // Seeding twice adds nothing: each demo visit is booked under its own call id.
+            if let Some(a) = store.appointments_for_call(&new.call_id).await?.first() {
+                println!(
+                    "already there: {} at {} on {} ({})",
+                    a.name, a.location, a.start, a.phone
+                );
+                already += 1;
+                continue;
+            }
             match store.book(&new).await {
-                Ok(a) => println!("{} at {} on {} ({})", a.name, a.location, a.start, a.phone),
-                Err(StorageError::Full { .. }) => println!("{name}: that start is full, skipped"),
+                Ok(a) => {
+                    println!(
+                        "booked: {} at {} on {} ({})",
+                        a.name, a.location, a.start, a.phone
+                    );
+                    booked += 1;
+                }
+                Err(StorageError::Full { .. }) => {
+                    println!("skipped: {name}, that start is full");
+                    skipped += 1;
+                }
                 Err(e) => return Err(e.into()),
             }
         }
+        println!("seed: {booked} booked, {already} already there, {skipped} skipped");
         store.close().await;
         Ok(ExitCode::SUCCESS)
     })

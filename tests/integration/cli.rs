@@ -296,3 +296,17 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
 }
+
+#[test]
+fn seeding_twice_says_nothing_new_was_booked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("seed.db").display());
+    let first = text(&frontdesk(&["--database", &db, "seed"], ""));
+    assert!(first.contains("seed: 4 booked, 0 already there"), "{first}");
+    let second = text(&frontdesk(&["--database", &db, "seed"], ""));
+    assert!(
+        second.contains("seed: 0 booked, 4 already there"),
+        "{second}"
+    );
+    assert!(!second.contains("booked: "), "{second}");
+}
