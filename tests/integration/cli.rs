@@ -301,11 +301,17 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
 fn seeding_twice_says_nothing_new_was_booked() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("seed.db").display());
+    // How many demo visits fit depends on today's date (closed days are passed over).
     let first = text(&frontdesk(&["--database", &db, "seed"], ""));
-    assert!(first.contains("seed: 4 booked, 0 already there"), "{first}");
+    let booked = first.matches("booked: ").count();
+    assert!(booked >= 1, "{first}");
+    assert!(
+        first.contains(&format!("seed: {booked} booked, 0 already there")),
+        "{first}"
+    );
     let second = text(&frontdesk(&["--database", &db, "seed"], ""));
     assert!(
-        second.contains("seed: 0 booked, 4 already there"),
+        second.contains(&format!("seed: 0 booked, {booked} already there")),
         "{second}"
     );
     assert!(!second.contains("booked: "), "{second}");
