@@ -1,15 +1,32 @@
 //! Structured logs (tracing). Calls log with their call id; phone numbers are masked.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event.
+    Text,
+    /// One JSON object per event, for log collectors.
+    Json,
+}
+
 /// Logs go to stderr so command output on stdout stays machine-readable. `RUST_LOG` overrides.
-pub fn init(verbose: bool) {
+/// Colour only when stderr is a terminal and `NO_COLOR` is not set (<https://no-color.org>).
+pub fn init(verbose: bool, format: LogFormat) {
     let default = if verbose { "info" } else { "warn" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(colour).try_init(),
+        LogFormat::Json => builder.json().with_current_span(true).try_init(),
+    };
 }
 
 /// `+12145550123` -> `+1******0123`: enough to tell calls apart, not enough to dial.

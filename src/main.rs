@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     if !cli.serves() {
         quiet_on_closed_pipe();
     }
-    frontdesk::logging::init(cli.verbose);
+    frontdesk::logging::init(cli.verbose, cli.log_format);
     match run(cli) {
         Ok(code) => code,
         Err(error) => {

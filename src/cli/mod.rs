@@ -30,6 +30,9 @@ pub struct Cli {
     /// Log more (info level). RUST_LOG overrides.
     #[arg(long, short, global = true)]
     pub verbose: bool,
+    /// Log lines as text (coloured only on a terminal, never with NO_COLOR) or as JSON objects.
+    #[arg(long, global = true, value_enum, default_value_t = crate::logging::LogFormat::Text, env = "FRONTDESK_LOG_FORMAT")]
+    pub log_format: crate::logging::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }

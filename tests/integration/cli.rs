@@ -316,3 +316,29 @@ fn seeding_twice_says_nothing_new_was_booked() {
     );
     assert!(!second.contains("booked: "), "{second}");
 }
+
+#[test]
+fn logs_to_a_pipe_have_no_colour_and_json_logs_are_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("logs.db").display());
+    let plain = frontdesk(&["--database", &db, "-v", "seed"], "");
+    let stderr = String::from_utf8_lossy(&plain.stderr);
+    assert!(stderr.contains("INFO"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour codes in a pipe: {stderr:?}"
+    );
+
+    let json = frontdesk(
+        &["--database", &db, "-v", "--log-format", "json", "seed"],
+        "",
+    );
+    let stderr = String::from_utf8_lossy(&json.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let event: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(event["level"].is_string(), "{line}");
+    }
+}
