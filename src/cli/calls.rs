@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Subcommand;
 use serde_json::json;
 
@@ -24,9 +24,7 @@ pub fn run(database: &str, command: CallsCommand) -> Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let store = crate::storage::open(database)
-            .await
-            .with_context(|| format!("opening the database {database}"))?;
+        let store = crate::storage::open(database).await?;
         let record = store.get_call(&call_id).await;
         store.close().await;
         let Some(record) = record? else {

@@ -287,7 +287,7 @@ pub fn serve_command(
     runtime.block_on(async move {
         let storage = crate::storage::open(database)
             .await
-            .with_context(|| format!("opening the database {database}"))?;
+            ?;
         storage.sync_business(engine.business()).await?;
         if model.is_some() {
             tracing::info!(url = ?llm.llm_url, model = %llm.llm_model, "a language model reads what the rules miss and phrases knowledge answers");

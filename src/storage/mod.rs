@@ -54,10 +54,40 @@ pub enum StorageError {
     /// A stored value could not be read back (hand-edited database, wrong schema).
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    // Not sources: their messages already say it all, and an error chain would repeat them.
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
+    /// The database could not be opened; `database` is its URL with any password hidden.
+    #[error("cannot open the database {database}: {message}")]
+    Open { database: String, message: String },
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(error: sqlx::Error) -> Self {
+        StorageError::Database(error)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StorageError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        StorageError::Migrate(error)
+    }
+}
+
+/// A database URL fit for logs and messages: `postgres://user:***@host:5432/db`.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((credentials, place)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{place}"),
+        None => url.to_string(),
+    }
 }
 
 impl StorageError {
@@ -456,10 +486,16 @@ pub trait Storage: Send + Sync {
 ///   empty database.
 pub async fn open(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
     let url = url.trim();
+    let unavailable = |error: StorageError| StorageError::Open {
+        database: redacted(url),
+        message: error.to_string(),
+    };
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStorage::connect(url).await?))
+        let storage = PgStorage::connect(url).await.map_err(unavailable)?;
+        Ok(Arc::new(storage))
     } else if url.starts_with("sqlite:") || !url.contains("://") {
-        Ok(Arc::new(SqliteStorage::open(url).await?))
+        let storage = SqliteStorage::open(url).await.map_err(unavailable)?;
+        Ok(Arc::new(storage))
     } else {
         let scheme = url.split("://").next().unwrap_or_default();
         Err(StorageError::Config(format!(

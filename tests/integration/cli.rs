@@ -342,3 +342,26 @@ fn logs_to_a_pipe_have_no_colour_and_json_logs_are_json() {
         assert!(event["level"].is_string(), "{line}");
     }
 }
+
+#[test]
+fn an_unreachable_database_is_named_once_without_its_password() {
+    // Port 1: nothing listens there.
+    let output = frontdesk(
+        &[
+            "--database",
+            "postgres://frontdesk:hunter2@127.0.0.1:1/calls",
+            "calls",
+            "show",
+            "CA1",
+        ],
+        "",
+    );
+    let out = text(&output);
+    assert!(!output.status.success(), "{out}");
+    assert!(
+        out.contains("cannot open the database postgres://frontdesk:***@127.0.0.1:1/calls"),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2"), "{out}");
+    assert_eq!(out.matches("pool timed out").count(), 1, "{out}");
+}
