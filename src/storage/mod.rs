@@ -486,9 +486,14 @@ pub trait Storage: Send + Sync {
 ///   empty database.
 pub async fn open(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
     let url = url.trim();
-    let unavailable = |error: StorageError| StorageError::Open {
-        database: redacted(url),
-        message: error.to_string(),
+    // A URL that cannot work stays a configuration error; a database that will not open says
+    // which one.
+    let unavailable = |error: StorageError| match error {
+        StorageError::Config(_) => error,
+        other => StorageError::Open {
+            database: redacted(url),
+            message: other.to_string(),
+        },
     };
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let storage = PgStorage::connect(url).await.map_err(unavailable)?;
