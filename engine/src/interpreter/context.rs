@@ -15,6 +15,9 @@ struct Context<'a> {
     slots: &'a BTreeMap<String, Value>,
     vars: &'a BTreeMap<String, Value>,
     result: &'a Value,
+    /// What the call has achieved so far (`booked`, `answered`, ...), in order: empty until
+    /// something was done ("How can I help?" rather than "anything else?").
+    done: Vec<&'static str>,
     /// Business-local time, `YYYY-MM-DDTHH:MM`.
     now: String,
     today: String,
@@ -36,6 +39,7 @@ impl Turn<'_> {
             slots: &s.slots,
             vars: &s.vars,
             result: &s.result,
+            done: s.outcomes.iter().map(|o| o.as_str()).collect(),
             now: now.strftime("%Y-%m-%dT%H:%M").to_string(),
             today: now.date().to_string(),
             attempt: s.attempts,
