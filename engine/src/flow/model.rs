@@ -363,6 +363,9 @@ pub struct GlobalsDef {
     /// "This is ridiculous": the caller goes to a person at once.
     #[serde(default)]
     pub frustration: Option<GlobalPattern>,
+    /// "Hi there": a greeting and nothing else, said before any flow, is greeted back.
+    #[serde(default)]
+    pub hello: Option<GlobalPattern>,
 }
 
 /// Keywords (and optionally a keypad digit) for one global pattern.

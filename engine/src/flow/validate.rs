@@ -47,7 +47,7 @@ impl Validator<'_> {
         if let Some(lead_in) = &g.intent.safety_lead_in {
             prompt(lead_in);
         }
-        let optional = [&g.wait, &g.line_check, &g.frustration];
+        let optional = [&g.wait, &g.line_check, &g.frustration, &g.hello];
         let patterns = [&g.human, &g.cancel, &g.repeat, &g.goodbye, &g.correction]
             .into_iter()
             .chain(optional.into_iter().flatten());

@@ -196,6 +196,50 @@ impl<'e> Turn<'e> {
         Ok(())
     }
 
+    /// Whether the caller only greeted ("hi there", "um hello"): nothing but the `hello`
+    /// pattern's words and lead-ins.
+    pub(crate) fn only_greets(&self, norm: &str) -> bool {
+        let Some(pattern) = &self.engine.globals.hello else {
+            return false;
+        };
+        let mut rest = format!(" {norm} ");
+        let mut greeted = false;
+        // Longest first: "hey there" before "hey", or "there" would be left over.
+        let mut phrases: Vec<String> = pattern
+            .keywords
+            .iter()
+            .map(|k| crate::extract::normalize::normalize(k))
+            .filter(|p| !p.is_empty())
+            .collect();
+        phrases.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        for phrase in phrases {
+            let phrase = format!(" {phrase} ");
+            while rest.contains(&phrase) {
+                rest = rest.replacen(&phrase, " ", 1);
+                greeted = true;
+            }
+        }
+        greeted
+            && rest
+                .split_whitespace()
+                .all(|w| DISCOURSE_LEAD_INS.contains(&w))
+    }
+
+    /// "Hi there": greeted back, and asked how to help; no attempt is spent.
+    pub(crate) fn hello(&mut self, s: &mut Session) -> Result<(), StepError> {
+        if let Some(say) = self
+            .engine
+            .globals
+            .hello
+            .as_ref()
+            .and_then(|p| p.say.clone())
+        {
+            self.say(s, &say.value, true, None)?;
+        }
+        self.listen(s);
+        Ok(())
+    }
+
     /// "Hold on a sec": the agent waits; the open question stays open and no attempt is spent.
     pub(crate) fn wait(&mut self, s: &mut Session) -> Result<(), StepError> {
         if let Some(say) = self

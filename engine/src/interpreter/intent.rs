@@ -430,6 +430,9 @@ impl Turn<'_> {
                 Ok(())
             }
             Intent::Nothing => {
+                if self.only_greets(norm) {
+                    return self.hello(s);
+                }
                 if !(norm.split_whitespace().count() > 2 && self.start_question(s, text, norm)?) {
                     self.not_understood(s)?;
                 }
