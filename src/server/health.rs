@@ -39,6 +39,9 @@ pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json
         "database": database,
         // Call-record writes accepted and not yet in the database (held during an outage).
         "records_pending": state.driver().recorder.pending(),
+        // Of those, the ones in the spill file (beyond what memory holds, or from a run that
+        // stopped during an outage).
+        "records_spilled": state.driver().recorder.spilled(),
         "sessions": session_store,
         "providers": providers,
         "llm": state.driver().model.as_ref().map(|m| serde_json::json!({

@@ -24,7 +24,7 @@ use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 
 pub use postgres::PgStorage;
-pub use sqlite::SqliteStorage;
+pub use sqlite::{SqliteStorage, sqlite_file};
 
 /// Everything that can go wrong in storage, typed so that callers can answer the caller well.
 #[derive(Debug, thiserror::Error)]
@@ -231,8 +231,10 @@ pub struct CallRecord {
     pub events: Vec<CallEvent>,
 }
 
-/// One write to the call record, for [`Storage::write_call_records`].
-#[derive(Debug, Clone, PartialEq)]
+/// One write to the call record, for [`Storage::write_call_records`]. Serialized (one JSON line
+/// each) when the recorder spills writes to a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "write", rename_all = "snake_case")]
 pub enum CallWrite {
     StartCall {
         call_id: String,

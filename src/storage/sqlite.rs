@@ -271,6 +271,18 @@ impl SqliteStorage {
     }
 }
 
+/// The file a SQLite URL (as [`super::open`] reads it) names; `None` for PostgreSQL and
+/// unusable URLs.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return None;
+    }
+    (url.starts_with("sqlite:") || !url.contains("://"))
+        .then(|| file_path(url).ok())
+        .flatten()
+}
+
 /// The file path inside a SQLite URL; query parameters are not supported.
 fn file_path(url: &str) -> Result<PathBuf, StorageError> {
     let rest = url
