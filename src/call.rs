@@ -120,6 +120,13 @@ impl CallDriver {
         self
     }
 
+    /// Writes the call record through `recorder` (one with a spill file, say) instead of the
+    /// one [`CallDriver::new`] started.
+    pub fn with_recorder(mut self, recorder: Recorder) -> CallDriver {
+        self.recorder = recorder;
+        self
+    }
+
     /// Lets the engine ask `model`, when there is one, for slot values the rules missed and
     /// for knowledge answers in its own words.
     pub fn with_model(mut self, model: Option<Arc<Model>>) -> CallDriver {

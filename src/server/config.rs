@@ -103,6 +103,12 @@ pub struct ServeArgs {
     /// a person.
     #[arg(long, env = "FRONTDESK_SESSION_DEADLINE_MS", default_value_t = 1000)]
     pub session_deadline_ms: u64,
+    /// Where call-record writes go that cannot wait in memory for the database (a long
+    /// outage, or a shutdown while it is away); they are written from there when it is back,
+    /// after a restart if need be. Default: next to the SQLite file, or `.frontdesk` with
+    /// PostgreSQL. One server per directory.
+    #[arg(long, env = "FRONTDESK_SPILL_DIR")]
+    pub spill_dir: Option<std::path::PathBuf>,
     /// Pretend it is this business-local time (demos and tests), instead of the clock.
     #[arg(long)]
     pub now: Option<DateTime>,

@@ -13,8 +13,9 @@ pub(super) async fn health() -> Json<Value> {
 
 pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let storage = &state.driver().storage;
-    // A lookup of a call that cannot exist: proves the database answers queries.
-    let database = match storage.get_call("health-check").await {
+    // Answers queries and, where that can be told without writing, would take a write (a
+    // SQLite file made immutable, or on a read-only or full disk, is not healthy storage).
+    let database = match storage.check().await {
         Ok(_) => json!({ "ok": true, "backend": storage.backend() }),
         Err(e) => json!({ "ok": false, "backend": storage.backend(), "error": e.to_string() }),
     };
@@ -38,6 +39,9 @@ pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json
         "database": database,
         // Call-record writes accepted and not yet in the database (held during an outage).
         "records_pending": state.driver().recorder.pending(),
+        // Of those, the ones in the spill file (beyond what memory holds, or from a run that
+        // stopped during an outage).
+        "records_spilled": state.driver().recorder.spilled(),
         "sessions": session_store,
         "providers": providers,
         "llm": state.driver().model.as_ref().map(|m| serde_json::json!({

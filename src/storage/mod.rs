@@ -24,7 +24,7 @@ use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 
 pub use postgres::PgStorage;
-pub use sqlite::SqliteStorage;
+pub use sqlite::{SqliteStorage, sqlite_file};
 
 /// Everything that can go wrong in storage, typed so that callers can answer the caller well.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,12 @@ pub enum StorageError {
     /// A stored value could not be read back (hand-edited database, wrong schema).
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    /// The database file refuses writes (made immutable, a read-only or full disk).
+    #[error("{} cannot be written: {cause}", path.display())]
+    Unwritable {
+        path: std::path::PathBuf,
+        cause: String,
+    },
     // Not sources: their messages already say it all, and an error chain would repeat them.
     #[error("database: {0}")]
     Database(sqlx::Error),
@@ -91,11 +97,14 @@ pub fn redacted(url: &str) -> String {
 }
 
 impl StorageError {
-    /// Whether the database could not be reached or was busy (down, restarting, locked by
-    /// another process), as opposed to refusing this write: the same write may succeed later.
+    /// Whether the database could not be reached, was busy or could not be written (down,
+    /// restarting, locked by another process, a read-only or full disk), as opposed to refusing
+    /// this write: the same write may succeed later.
     pub fn is_unavailable(&self) -> bool {
-        let StorageError::Database(error) = self else {
-            return false;
+        let error = match self {
+            StorageError::Database(error) => error,
+            StorageError::Unwritable { .. } => return true,
+            _ => return false,
         };
         match error {
             sqlx::Error::Io(_)
@@ -108,8 +117,11 @@ impl StorageError {
                     // PostgreSQL: connection exceptions, shutdown, too many connections.
                     code.starts_with("08") || code.starts_with("57P") || code == "53300"
                 } else {
-                    // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), extended codes included.
-                    code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+                    // SQLite, extended codes included: SQLITE_BUSY (5), SQLITE_LOCKED (6), and
+                    // a file that cannot be written: SQLITE_READONLY (8), SQLITE_IOERR (10),
+                    // SQLITE_FULL (13), SQLITE_CANTOPEN (14).
+                    code.parse::<i32>()
+                        .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 8 | 10 | 13 | 14))
                 }
             }),
             _ => false,
@@ -249,8 +261,10 @@ pub struct CallRecord {
     pub events: Vec<CallEvent>,
 }
 
-/// One write to the call record, for [`Storage::write_call_records`].
-#[derive(Debug, Clone, PartialEq)]
+/// One write to the call record, for [`Storage::write_call_records`]. Serialized (one JSON line
+/// each) when the recorder spills writes to a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "write", rename_all = "snake_case")]
 pub enum CallWrite {
     StartCall {
         call_id: String,
@@ -472,6 +486,13 @@ pub trait Storage: Send + Sync {
         duration_seconds: Option<i64>,
         ended_at: DateTime,
     ) -> Result<(), StorageError>;
+
+    /// For health checks: whether the database answers a query and, where that can be told
+    /// without writing, would take a write.
+    async fn check(&self) -> Result<(), StorageError> {
+        // A lookup of a call that cannot exist: proves the database answers queries.
+        self.get_call("health-check").await.map(|_| ())
+    }
 
     /// Closes the pool (waits for connections in use to be returned).
     async fn close(&self);

@@ -1,11 +1,20 @@
-//! SQLite backend: one file, WAL journal, a small pool.
+//! SQLite backend: one file, a rollback journal, a small pool.
+//!
+//! Journal: not WAL. WAL keeps its index in `<file>-shm`, memory-mapped by every connection, and
+//! a write through that mapping to a file that can no longer be written (made immutable, a disk
+//! remounted read-only) is a SIGBUS that kills the process with every live call and no log line.
+//! The rollback journal writes through ordinary system calls only, so the same fault is an
+//! ordinary error: tools fail, the flow apologises and transfers, call records are held. It
+//! also keeps the file readable and writable by other processes (`frontdesk calls show` while
+//! `serve` runs), which an in-memory WAL index (`locking_mode=EXCLUSIVE`) would not. The price
+//! is a sync per commit; call records are committed in batches, so that is per batch.
 //!
 //! Races: every read-check-write sequence (book, reschedule, business sync) runs in a
 //! `BEGIN IMMEDIATE` transaction, which takes SQLite's single write lock *before* the capacity
 //! count is read. Two calls racing for the last place are therefore serialised: the second one
 //! waits (busy timeout) and then counts the first one's committed booking. A plain `BEGIN` would
-//! start as a reader, and in WAL mode the later upgrade to writer fails with `SQLITE_BUSY`
-//! instead of waiting.
+//! start as a reader, and the later upgrade to writer can fail with `SQLITE_BUSY` (a deadlock
+//! with another would-be writer) instead of waiting.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,16 +24,20 @@ use std::time::Duration;
 use async_trait::async_trait;
 use frontdesk_engine::business::Business;
 use jiff::civil::DateTime;
-use sqlx::query::Query;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::OwnedMutexGuard;
 
+mod disk;
+mod records;
+
+use disk::Disk;
+use records::{call_write_error, call_write_query};
+
 use super::{
     Appointment, AppointmentRow, CallRecord, CallRow, CallWrite, Customer, NewAppointment, Speaker,
     Storage, StorageError, appointment_from_row, appointments_from_rows, call_from_rows,
-    count_to_u32, fmt_stamp, fmt_start, is_foreign_key_violation, is_unique_violation, mask_phone,
-    name_key, parse_time, sql,
+    count_to_u32, fmt_start, is_unique_violation, mask_phone, name_key, parse_time, sql,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -41,13 +54,17 @@ pub struct SqliteStorage {
     /// SQLite lets one writer in at a time and makes the others retry on a sleeping backoff,
     /// which under load leaves some waiting for seconds. Writers queue here instead, in order.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// Whether the file takes writes (see [`Disk`]).
+    disk: Arc<Disk>,
 }
 
 impl SqliteStorage {
     /// One call-record write on its own; returns the rows it touched.
     async fn execute_call_write(&self, write: CallWrite) -> Result<u64, sqlx::Error> {
         let _turn = self.writer.lock().await;
-        let done = call_write_query(&write).execute(&self.pool).await?;
+        let done = self
+            .disk
+            .wrote(call_write_query(&write).execute(&self.pool).await)?;
         Ok(done.rows_affected())
     }
 
@@ -64,8 +81,10 @@ impl SqliteStorage {
         let options = SqliteConnectOptions::new()
             .filename(&path)
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
+            .journal_mode(SqliteJournalMode::Delete)
             .synchronous(SqliteSynchronous::Normal)
+            // The default; said here because a memory-mapped file is what SIGBUS needs.
+            .pragma("mmap_size", "0")
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
@@ -77,6 +96,7 @@ impl SqliteStorage {
         Ok(SqliteStorage {
             pool,
             writer: Arc::new(tokio::sync::Mutex::new(())),
+            disk: Arc::new(Disk::new(path)),
         })
     }
 
@@ -87,6 +107,180 @@ impl SqliteStorage {
         let turn = self.writer.clone().lock_owned().await;
         Ok((turn, self.pool.begin_with("BEGIN IMMEDIATE").await?))
     }
+}
+
+/// The writes that commit, as the trait methods of the same name call them: [`Disk`] watches
+/// what each one said.
+impl SqliteStorage {
+    async fn sync_business_unwatched(&self, business: &Business) -> Result<(), StorageError> {
+        let (_turn, mut tx) = self.begin_immediate().await?;
+        sqlx::query(sql::DEACTIVATE_LOCATIONS)
+            .execute(&mut *tx)
+            .await?;
+        for location in &business.locations {
+            sqlx::query(sql::UPSERT_LOCATION)
+                .bind(&location.code)
+                .bind(&location.name)
+                .bind(i64::from(business.capacity_per_start))
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(sql::DELETE_HOURS).execute(&mut *tx).await?;
+        for hours in &business.hours {
+            sqlx::query(sql::INSERT_HOURS)
+                .bind(i64::from(hours.day.weekday().to_monday_one_offset()))
+                .bind(hours.open.strftime("%H:%M").to_string())
+                .bind(hours.close.strftime("%H:%M").to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match e {
+                    e if is_unique_violation(&e) => {
+                        StorageError::Conflict(format!("{:?} listed twice in hours", hours.day))
+                    }
+                    e => e.into(),
+                })?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn upsert_customer_unwatched(
+        &self,
+        phone: &str,
+        name: &str,
+    ) -> Result<Customer, StorageError> {
+        let (id, phone, name): (i64, String, String) = sqlx::query_as(sql::UPSERT_CUSTOMER)
+            .bind(phone)
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Customer { id, phone, name })
+    }
+
+    async fn book_unwatched(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {
+        let (_turn, mut tx) = self.begin_immediate().await?;
+        // Idempotency first: a retried booking must not be refused because of itself.
+        let existing: Option<AppointmentRow> = sqlx::query_as(sql::BY_CREATING_CALL)
+            .bind(&new.call_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = existing {
+            return appointment_from_row(row);
+        }
+        // An unknown location is refused before anything else is said about the request.
+        let capacity: Option<i64> = sqlx::query_scalar(sql::LOCATION_CAPACITY)
+            .bind(&new.location)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if capacity.is_none() {
+            return Err(StorageError::UnknownLocation(new.location.clone()));
+        }
+        let same: Option<AppointmentRow> = sqlx::query_as(sql::BOOKED_BY_PHONE_AT)
+            .bind(&new.phone)
+            .bind(fmt_start(new.start))
+            .bind(&new.location)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = same {
+            return Err(StorageError::AlreadyBooked(Box::new(appointment_from_row(
+                row,
+            )?)));
+        }
+        slot_check(&mut tx, &new.location, new.start, 0).await?;
+        let (customer_id, _, _): (i64, String, String) = sqlx::query_as(sql::UPSERT_CUSTOMER)
+            .bind(&new.phone)
+            .bind(&new.name)
+            .fetch_one(&mut *tx)
+            .await?;
+        let row: AppointmentRow = sqlx::query_as(sql::INSERT_APPOINTMENT)
+            .bind(&new.location)
+            .bind(fmt_start(new.start))
+            .bind(customer_id)
+            .bind(&new.name)
+            .bind(name_key(&new.name))
+            .bind(&new.phone)
+            .bind(&new.issue)
+            .bind(&new.call_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let appointment = appointment_from_row(row)?;
+        tracing::info!(id = appointment.id, location = %new.location, start = %new.start,
+            phone = %mask_phone(&new.phone), "booked");
+        Ok(appointment)
+    }
+
+    async fn move_appointment_unwatched(
+        &self,
+        id: i64,
+        new_location: Option<&str>,
+        new_start: DateTime,
+        call_id: &str,
+    ) -> Result<Appointment, StorageError> {
+        let (_turn, mut tx) = self.begin_immediate().await?;
+        let row: Option<AppointmentRow> = sqlx::query_as(sql::BY_ID)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let current = row
+            .map(appointment_from_row)
+            .transpose()?
+            .ok_or_else(|| StorageError::NotFound(format!("appointment {id}")))?;
+        if current.status == super::AppointmentStatus::Cancelled {
+            return Err(StorageError::Cancelled(id));
+        }
+        let location = new_location.unwrap_or(&current.location).to_string();
+        if current.start == new_start && current.location == location {
+            return Ok(current);
+        }
+        slot_check(&mut tx, &location, new_start, id).await?;
+        let row: AppointmentRow = sqlx::query_as(sql::MOVE)
+            .bind(id)
+            .bind(fmt_start(new_start))
+            .bind(call_id)
+            .bind(&location)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        appointment_from_row(row)
+    }
+
+    async fn cancel_unwatched(&self, id: i64, call_id: &str) -> Result<Appointment, StorageError> {
+        // One statement, so no explicit transaction: it either flips a booked row or nothing.
+        let row: Option<AppointmentRow> = sqlx::query_as(sql::CANCEL)
+            .bind(id)
+            .bind(call_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => appointment_from_row(row),
+            None => self
+                .get_appointment(id)
+                .await?
+                .ok_or_else(|| StorageError::NotFound(format!("appointment {id}"))),
+        }
+    }
+
+    async fn write_call_records_unwatched(&self, writes: &[CallWrite]) -> Result<(), StorageError> {
+        let (_turn, mut tx) = self.begin_immediate().await?;
+        for write in writes {
+            call_write_query(write).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The file a SQLite URL (as [`super::open`] reads it) names; `None` for PostgreSQL and
+/// unusable URLs.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return None;
+    }
+    (url.starts_with("sqlite:") || !url.contains("://"))
+        .then(|| file_path(url).ok())
+        .flatten()
 }
 
 /// The file path inside a SQLite URL; query parameters are not supported.
@@ -141,44 +335,13 @@ impl Storage for SqliteStorage {
     }
 
     async fn sync_business(&self, business: &Business) -> Result<(), StorageError> {
-        let (_turn, mut tx) = self.begin_immediate().await?;
-        sqlx::query(sql::DEACTIVATE_LOCATIONS)
-            .execute(&mut *tx)
-            .await?;
-        for location in &business.locations {
-            sqlx::query(sql::UPSERT_LOCATION)
-                .bind(&location.code)
-                .bind(&location.name)
-                .bind(i64::from(business.capacity_per_start))
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query(sql::DELETE_HOURS).execute(&mut *tx).await?;
-        for hours in &business.hours {
-            sqlx::query(sql::INSERT_HOURS)
-                .bind(i64::from(hours.day.weekday().to_monday_one_offset()))
-                .bind(hours.open.strftime("%H:%M").to_string())
-                .bind(hours.close.strftime("%H:%M").to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| match e {
-                    e if is_unique_violation(&e) => {
-                        StorageError::Conflict(format!("{:?} listed twice in hours", hours.day))
-                    }
-                    e => e.into(),
-                })?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let result = self.sync_business_unwatched(business).await;
+        self.disk.wrote(result)
     }
 
     async fn upsert_customer(&self, phone: &str, name: &str) -> Result<Customer, StorageError> {
-        let (id, phone, name): (i64, String, String) = sqlx::query_as(sql::UPSERT_CUSTOMER)
-            .bind(phone)
-            .bind(name)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(Customer { id, phone, name })
+        let result = self.upsert_customer_unwatched(phone, name).await;
+        self.disk.wrote(result)
     }
 
     async fn find_customer(&self, phone: &str) -> Result<Option<Customer>, StorageError> {
@@ -190,56 +353,8 @@ impl Storage for SqliteStorage {
     }
 
     async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {
-        let (_turn, mut tx) = self.begin_immediate().await?;
-        // Idempotency first: a retried booking must not be refused because of itself.
-        let existing: Option<AppointmentRow> = sqlx::query_as(sql::BY_CREATING_CALL)
-            .bind(&new.call_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(row) = existing {
-            return appointment_from_row(row);
-        }
-        // An unknown location is refused before anything else is said about the request.
-        let capacity: Option<i64> = sqlx::query_scalar(sql::LOCATION_CAPACITY)
-            .bind(&new.location)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if capacity.is_none() {
-            return Err(StorageError::UnknownLocation(new.location.clone()));
-        }
-        let same: Option<AppointmentRow> = sqlx::query_as(sql::BOOKED_BY_PHONE_AT)
-            .bind(&new.phone)
-            .bind(fmt_start(new.start))
-            .bind(&new.location)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(row) = same {
-            return Err(StorageError::AlreadyBooked(Box::new(appointment_from_row(
-                row,
-            )?)));
-        }
-        slot_check(&mut tx, &new.location, new.start, 0).await?;
-        let (customer_id, _, _): (i64, String, String) = sqlx::query_as(sql::UPSERT_CUSTOMER)
-            .bind(&new.phone)
-            .bind(&new.name)
-            .fetch_one(&mut *tx)
-            .await?;
-        let row: AppointmentRow = sqlx::query_as(sql::INSERT_APPOINTMENT)
-            .bind(&new.location)
-            .bind(fmt_start(new.start))
-            .bind(customer_id)
-            .bind(&new.name)
-            .bind(name_key(&new.name))
-            .bind(&new.phone)
-            .bind(&new.issue)
-            .bind(&new.call_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        let appointment = appointment_from_row(row)?;
-        tracing::info!(id = appointment.id, location = %new.location, start = %new.start,
-            phone = %mask_phone(&new.phone), "booked");
-        Ok(appointment)
+        let result = self.book_unwatched(new).await;
+        self.disk.wrote(result)
     }
 
     async fn booked_counts(
@@ -300,48 +415,15 @@ impl Storage for SqliteStorage {
         new_start: DateTime,
         call_id: &str,
     ) -> Result<Appointment, StorageError> {
-        let (_turn, mut tx) = self.begin_immediate().await?;
-        let row: Option<AppointmentRow> = sqlx::query_as(sql::BY_ID)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let current = row
-            .map(appointment_from_row)
-            .transpose()?
-            .ok_or_else(|| StorageError::NotFound(format!("appointment {id}")))?;
-        if current.status == super::AppointmentStatus::Cancelled {
-            return Err(StorageError::Cancelled(id));
-        }
-        let location = new_location.unwrap_or(&current.location).to_string();
-        if current.start == new_start && current.location == location {
-            return Ok(current);
-        }
-        slot_check(&mut tx, &location, new_start, id).await?;
-        let row: AppointmentRow = sqlx::query_as(sql::MOVE)
-            .bind(id)
-            .bind(fmt_start(new_start))
-            .bind(call_id)
-            .bind(&location)
-            .fetch_one(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        appointment_from_row(row)
+        let result = self
+            .move_appointment_unwatched(id, new_location, new_start, call_id)
+            .await;
+        self.disk.wrote(result)
     }
 
     async fn cancel(&self, id: i64, call_id: &str) -> Result<Appointment, StorageError> {
-        // One statement, so no explicit transaction: it either flips a booked row or nothing.
-        let row: Option<AppointmentRow> = sqlx::query_as(sql::CANCEL)
-            .bind(id)
-            .bind(call_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            Some(row) => appointment_from_row(row),
-            None => self
-                .get_appointment(id)
-                .await?
-                .ok_or_else(|| StorageError::NotFound(format!("appointment {id}"))),
-        }
+        let result = self.cancel_unwatched(id, call_id).await;
+        self.disk.wrote(result)
     }
 
     async fn list_appointments(&self) -> Result<Vec<Appointment>, StorageError> {
@@ -432,12 +514,8 @@ impl Storage for SqliteStorage {
     }
 
     async fn write_call_records(&self, writes: &[CallWrite]) -> Result<(), StorageError> {
-        let (_turn, mut tx) = self.begin_immediate().await?;
-        for write in writes {
-            call_write_query(write).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let result = self.write_call_records_unwatched(writes).await;
+        self.disk.wrote(result)
     }
 
     async fn record_carrier_status(
@@ -482,75 +560,14 @@ impl Storage for SqliteStorage {
         call_from_rows(call, turns, events).map(Some)
     }
 
+    async fn check(&self) -> Result<(), StorageError> {
+        // The file first: its error names the file and the cause.
+        self.disk.check()?;
+        self.get_call("health-check").await?;
+        Ok(())
+    }
+
     async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// The statement for one call-record write, its values bound: the one place that knows how
-/// each kind of write maps onto SQL, for single writes and batches alike.
-fn call_write_query(write: &CallWrite) -> Query<'_, Sqlite, <Sqlite as sqlx::Database>::Arguments> {
-    match write {
-        CallWrite::StartCall {
-            call_id,
-            caller,
-            called,
-            at,
-        } => sqlx::query(sql::START_CALL)
-            .bind(call_id)
-            .bind(caller)
-            .bind(called)
-            .bind(fmt_stamp(*at)),
-        CallWrite::Turn {
-            call_id,
-            seq,
-            speaker,
-            text,
-            state,
-        } => sqlx::query(sql::ADD_TURN)
-            .bind(call_id)
-            .bind(i64::from(*seq))
-            .bind(speaker.as_str())
-            .bind(text)
-            .bind(state),
-        CallWrite::Event {
-            call_id,
-            kind,
-            detail,
-        } => sqlx::query(sql::ADD_EVENT_TEXT)
-            .bind(call_id)
-            .bind(kind)
-            .bind(detail.to_string()),
-        CallWrite::FinishCall {
-            call_id,
-            outcome,
-            transfer_to,
-            at,
-        } => sqlx::query(sql::FINISH_CALL)
-            .bind(call_id)
-            .bind(outcome)
-            .bind(transfer_to)
-            .bind(fmt_stamp(*at)),
-        CallWrite::CarrierStatus {
-            call_id,
-            status,
-            duration_seconds,
-            at,
-        } => sqlx::query(sql::CARRIER_STATUS)
-            .bind(call_id)
-            .bind(status)
-            .bind(duration_seconds)
-            .bind(fmt_stamp(*at)),
-    }
-}
-
-/// Maps constraint failures on call child rows to domain errors.
-fn call_write_error(err: sqlx::Error, call_id: &str, seq: Option<u32>) -> StorageError {
-    if is_foreign_key_violation(&err) {
-        StorageError::NotFound(format!("call {call_id}"))
-    } else if let (true, Some(seq)) = (is_unique_violation(&err), seq) {
-        StorageError::Conflict(format!("turn {seq} of call {call_id} already recorded"))
-    } else {
-        err.into()
     }
 }

@@ -19,7 +19,7 @@ use crate::twilio_gather::{engine, post_signed, script, webhook_fields};
 const TWILIO_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Posts a webhook and returns its body; it must come back before Twilio would give up.
-async fn answer(server: &TestServer, path: &str, params: Vec<(String, String)>) -> String {
+pub async fn answer(server: &TestServer, path: &str, params: Vec<(String, String)>) -> String {
     let url = format!("{}{path}", server.line.server);
     let response = tokio::time::timeout(TWILIO_WEBHOOK_TIMEOUT, post_signed(&url, &params))
         .await
@@ -29,7 +29,7 @@ async fn answer(server: &TestServer, path: &str, params: Vec<(String, String)>) 
 }
 
 /// The degrade path: an apology, then a `<Dial>` to the business's person.
-fn assert_handed_to_a_person(server: &TestServer, twiml: &str) {
+pub fn assert_handed_to_a_person(server: &TestServer, twiml: &str) {
     let human = &server.engine.business().phones.human;
     assert!(twiml.contains("sorry"), "{twiml}");
     assert!(

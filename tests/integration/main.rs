@@ -14,3 +14,4 @@ mod transcripts;
 mod twilio_gather;
 mod twilio_stream;
 mod understanding;
+mod unwritable;
