@@ -5,9 +5,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+mod common;
+
+use common::{now, said, spoken, transfer};
 use frontdesk_engine::business::Business;
 use frontdesk_engine::{CallInfo, Engine, Input, Output, Session, SourceFile, Sources, ToolSpec};
-use jiff::civil::DateTime;
 use serde_json::{Value, json};
 
 /// The tools `src/tools/mod.rs` offers, as the validator needs them.
@@ -95,34 +97,9 @@ fn engine() -> Engine {
     .unwrap()
 }
 
-fn now() -> DateTime {
-    "2026-06-01T09:12".parse().unwrap()
-}
-
-fn said(text: &str) -> Input {
-    Input::Said {
-        text: text.to_string(),
-        confidence: Some(0.9),
-    }
-}
-
-fn spoken(out: &[Output]) -> String {
-    out.iter()
-        .filter_map(Output::spoken_text)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn tool_call(out: &[Output]) -> Option<&str> {
     out.iter().find_map(|o| match o {
         Output::CallTool { name, .. } => Some(name.as_str()),
-        _ => None,
-    })
-}
-
-fn transfer(out: &[Output]) -> Option<&str> {
-    out.iter().find_map(|o| match o {
-        Output::Transfer { to, .. } => Some(to.as_str()),
         _ => None,
     })
 }

@@ -4,12 +4,14 @@
 //! order, a tool called with rendered arguments, transitions on its result, global patterns
 //! and intent from examples.
 
+mod common;
+
+use common::{now, said, spoken, transfer};
 use frontdesk_engine::business::Business;
 use frontdesk_engine::{
     CallInfo, Engine, Input, LoadErrors, Output, RuntimeLine, Session, SourceFile, Sources,
     ToolSpec,
 };
-use jiff::civil::DateTime;
 use serde_json::{Value, json};
 
 const GLOBALS: &str = r#"
@@ -154,24 +156,6 @@ fn engine() -> Engine {
     load(MESSAGE_FLOW).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn now() -> DateTime {
-    "2026-06-01T09:12".parse().unwrap()
-}
-
-fn said(text: &str) -> Input {
-    Input::Said {
-        text: text.to_string(),
-        confidence: Some(0.9),
-    }
-}
-
-fn spoken(out: &[Output]) -> String {
-    out.iter()
-        .filter_map(Output::spoken_text)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn greeted(engine: &Engine) -> Session {
     let mut s = engine.start(CallInfo {
         id: "CA-interpreter".into(),
@@ -202,13 +186,6 @@ fn up_to_the_tool(engine: &Engine, s: &mut Session, opener: &str) -> (String, Va
             _ => None,
         })
         .unwrap_or_else(|| panic!("no tool call in {out:?}"))
-}
-
-fn transfer(out: &[Output]) -> Option<&str> {
-    out.iter().find_map(|o| match o {
-        Output::Transfer { to, .. } => Some(to.as_str()),
-        _ => None,
-    })
 }
 
 #[test]
