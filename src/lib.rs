@@ -3,7 +3,6 @@
 
 pub mod call;
 pub mod caller_id;
-pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod llm;
@@ -11,7 +10,6 @@ pub mod logging;
 pub mod project;
 pub mod recorder;
 pub mod scheduling;
-pub mod seed;
 pub mod server;
 pub mod simulate;
 pub mod speech;

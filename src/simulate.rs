@@ -1,31 +1,19 @@
-//! `frontdesk simulate`: caller scripts against the engine and a throwaway store.
+//! Caller scripts played against the engine and a throwaway store: what `frontdesk simulate`, the
+//! snapshot tests and the end-to-end replays all run.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use clap::Args;
 use frontdesk_engine::{CallInfo, Engine, Input};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::call::{AgentTurn, CallDriver};
-use crate::project::{ProjectPaths, load_engine};
 use crate::storage::{self, NewAppointment};
-use crate::tools::{self, describe_appointment};
+use crate::tools::describe_appointment;
 use frontdesk_engine::script::{CallerAction, ExpectedAppointment, Script, ScriptCursor};
-
-#[derive(Debug, Args)]
-pub struct SimulateArgs {
-    /// Print one JSON array with a result object per script.
-    #[arg(long)]
-    json: bool,
-    /// Caller script files.
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
-}
 
 /// Caller turns after which a call that has not ended is cut off.
 const MAX_CALLER_TURNS: usize = 30;
@@ -58,35 +46,6 @@ pub struct TraceStep {
     pub slots: BTreeMap<String, Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<String>,
-}
-
-pub fn run(project: &Path, args: SimulateArgs) -> Result<ExitCode> {
-    let engine = Arc::new(load_engine(
-        &ProjectPaths::at_root(project),
-        tools::catalog(),
-    )?);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let mut reports = Vec::new();
-    for file in &args.files {
-        let report = runtime.block_on(run_file(engine.clone(), file))?;
-        if !args.json {
-            print_report(&report);
-        }
-        reports.push(report);
-    }
-    let failed = reports.iter().filter(|r| !r.passed).count();
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
-    } else {
-        println!("{} passed, {} failed", reports.len() - failed, failed);
-    }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
 }
 
 pub fn read_script(file: &Path) -> Result<Script> {
@@ -347,33 +306,6 @@ fn appointment_matches(want: &ExpectedAppointment, actual: &Value) -> Vec<String
     check("issue", want.issue.clone(), true);
     check("status", want.status.clone(), true);
     diffs
-}
-
-fn print_report(report: &ScriptReport) {
-    println!("== {} ({})", report.name, report.file);
-    for line in &report.transcript {
-        println!("  {:>6}: {}", line.speaker, line.text);
-    }
-    println!(
-        "  outcome: {}{}",
-        report.outcome,
-        report
-            .transfer_to
-            .as_ref()
-            .map(|t| format!(", transferred to {t}"))
-            .unwrap_or_default()
-    );
-    for a in &report.appointments {
-        println!("  appointment: {a}");
-    }
-    if report.passed {
-        println!("  PASS");
-    } else {
-        for f in &report.failures {
-            println!("  FAIL: {f}");
-        }
-    }
-    println!();
 }
 
 fn slug(name: &str) -> String {

@@ -1,9 +1,13 @@
 //! The command line: argument parsing and dispatch to one module per command.
 
 mod calls;
+mod chat;
 mod extract;
 mod flows;
 mod jsonl;
+mod seed;
+mod serve;
+mod simulate;
 mod understand;
 
 use std::path::PathBuf;
@@ -40,9 +44,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Talk to the agent in the terminal.
-    Chat(crate::chat::ChatArgs),
+    Chat(chat::ChatArgs),
     /// Run caller scripts against the engine and an in-memory store.
-    Simulate(crate::simulate::SimulateArgs),
+    Simulate(simulate::SimulateArgs),
     /// Run the slot extractors on text (for tooling and evaluation).
     Extract(extract::ExtractArgs),
     /// What the agent would do with a caller's first words: flow, hazard, answered, confidence.
@@ -51,9 +55,9 @@ pub enum Command {
     #[command(subcommand)]
     Flows(flows::FlowsCommand),
     /// Load demo appointments into the database.
-    Seed(crate::seed::SeedArgs),
+    Seed(seed::SeedArgs),
     /// Answer Twilio calls: webhooks (gather mode) or Media Streams (stream mode).
-    Serve(Box<crate::server::config::ServeArgs>),
+    Serve(Box<serve::ServeArgs>),
     /// Read the call record.
     #[command(subcommand)]
     Calls(calls::CallsCommand),
@@ -68,13 +72,13 @@ impl Cli {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Chat(args) => crate::chat::run(&cli.project, &cli.database, args),
-        Command::Simulate(args) => crate::simulate::run(&cli.project, args),
+        Command::Chat(args) => chat::run(&cli.project, &cli.database, args),
+        Command::Simulate(args) => simulate::run(&cli.project, args),
         Command::Extract(args) => extract::run(&cli.project, args),
         Command::Understand(args) => understand::run(&cli.project, args),
         Command::Flows(command) => flows::run(&cli.project, command),
-        Command::Seed(args) => crate::seed::run(&cli.project, &cli.database, args),
-        Command::Serve(args) => crate::server::serve_command(&cli.project, &cli.database, *args),
+        Command::Seed(args) => seed::run(&cli.project, &cli.database, args),
+        Command::Serve(args) => serve::run(&cli.project, &cli.database, *args),
         Command::Calls(command) => calls::run(&cli.database, command),
     }
 }

@@ -26,7 +26,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::call::CallDriver;
-use crate::recorder::{Recorder, RecorderOptions};
 pub use config::{Mode, ServerConfig};
 use live_calls::LiveCalls;
 use sessions::SessionStore;
@@ -268,65 +267,6 @@ async fn shutdown_signal() {
     }
 }
 
-/// The `serve` command: project files and database from the global options.
-pub fn serve_command(
-    project: &std::path::Path,
-    database: &str,
-    args: config::ServeArgs,
-) -> Result<std::process::ExitCode> {
-    let llm = args.llm.clone();
-    let spill_dir = args
-        .spill_dir
-        .clone()
-        .unwrap_or_else(|| default_spill_dir(database));
-    let config = ServerConfig::from_args(args)?;
-    let paths = crate::project::ProjectPaths::at_root(project);
-    let engine = Arc::new(crate::project::load_engine(
-        &paths,
-        crate::tools::catalog(),
-    )?);
-    let model = llm.model(&paths.prompts, engine.business())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let storage = crate::storage::open(database)
-            .await
-            ?;
-        storage.sync_business(engine.business()).await?;
-        if model.is_some() {
-            tracing::info!(url = ?llm.llm_url, model = %llm.llm_model, "a language model reads what the rules miss and phrases knowledge answers");
-        }
-        let options = RecorderOptions {
-            spill_dir: Some(spill_dir.clone()),
-            ..RecorderOptions::default()
-        };
-        let recorder = Recorder::open(storage.clone(), options)
-            .await
-            .with_context(|| format!("opening the spill directory {}", spill_dir.display()))?;
-        let driver = CallDriver::new(engine, storage.clone())
-            .with_recorder(recorder.clone())
-            .with_model(model)
-            .with_tool_deadline(config.tool_deadline);
-        let served = run(config, driver).await;
-        // Before the pool closes: what the database did not take goes to the spill file.
-        recorder.close().await;
-        storage.close().await;
-        served.map(|()| std::process::ExitCode::SUCCESS)
-    })
-}
-
-/// Next to the SQLite file, or `.frontdesk` (where `chat` keeps its database) with PostgreSQL.
-fn default_spill_dir(database: &str) -> std::path::PathBuf {
-    match crate::storage::sqlite_file(database) {
-        Some(file) => match file.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        },
-        None => std::path::PathBuf::from(".frontdesk"),
-    }
-}
-
 /// The `<Dial>` of every transfer: to `to`, with its end reported to `/twilio/dial-done` (an
 /// unanswered transfer becomes a callback).
 pub(crate) fn transfer_dial(public_url: &str, to: &str) -> frontdesk_telephony::twiml::Dial {
@@ -335,27 +275,5 @@ pub(crate) fn transfer_dial(public_url: &str, to: &str) -> frontdesk_telephony::
         action: Some(format!("{public_url}/twilio/dial-done")),
         timeout: Some(25),
         caller_id: None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use super::default_spill_dir;
-
-    #[test]
-    fn the_spill_directory_defaults_to_the_sqlite_files_directory() {
-        let dir = default_spill_dir;
-        assert_eq!(
-            dir("sqlite://.frontdesk/frontdesk.db"),
-            Path::new(".frontdesk")
-        );
-        assert_eq!(dir("sqlite:///var/lib/fd/fd.db"), Path::new("/var/lib/fd"));
-        assert_eq!(dir("frontdesk.db"), Path::new("."));
-        assert_eq!(
-            dir("postgres://postgres@127.0.0.1/test"),
-            Path::new(".frontdesk")
-        );
     }
 }
