@@ -6,7 +6,6 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Result;
 use clap::Args;
@@ -16,8 +15,6 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::call::{AgentTurn, CallDriver, LiveCall};
 use crate::clock::business_now;
-use crate::project::{ProjectPaths, load_engine};
-use crate::{storage, tools};
 
 #[derive(Debug, Args)]
 pub struct ChatArgs {
@@ -36,15 +33,12 @@ pub struct ChatArgs {
 }
 
 pub fn run(project: &Path, database: &str, args: ChatArgs) -> Result<ExitCode> {
-    let paths = ProjectPaths::at_root(project);
-    let engine = Arc::new(load_engine(&paths, tools::catalog())?);
-    let model = args.llm.model(&paths.prompts, engine.business())?;
+    let (engine, model) = super::runtime::engine_and_model(project, &args.llm)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let store = storage::open(database).await?;
-        store.sync_business(engine.business()).await?;
+        let store = super::runtime::storage_for(database, engine.business()).await?;
         let driver = CallDriver::new(engine.clone(), store.clone()).with_model(model);
         let clock = |fixed: Option<DateTime>| -> Result<DateTime> {
             match fixed {

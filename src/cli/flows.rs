@@ -94,7 +94,7 @@ pub fn run(project: &Path, command: FlowsCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         FlowsCommand::Graph { flow } => {
-            let engine = load_engine(&ProjectPaths::at_root(project), tools::catalog())?;
+            let engine = super::runtime::engine(project)?;
             let Some(def) = engine.flow(&flow) else {
                 let known: Vec<&str> = engine.flows().map(|f| f.flow.value.as_str()).collect();
                 bail!("no flow named `{flow}` (flows: {})", known.join(", "));

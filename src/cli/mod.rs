@@ -5,6 +5,7 @@ mod chat;
 mod extract;
 mod flows;
 mod jsonl;
+mod runtime;
 mod seed;
 mod serve;
 mod simulate;

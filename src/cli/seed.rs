@@ -11,7 +11,7 @@ use jiff::civil::{Date, Time};
 use crate::clock::business_now;
 use crate::project::{ProjectPaths, read_business};
 use crate::scheduling::open_starts;
-use crate::storage::{self, NewAppointment, StorageError};
+use crate::storage::{NewAppointment, StorageError};
 
 #[derive(Debug, Args)]
 pub struct SeedArgs {}
@@ -52,8 +52,7 @@ pub fn run(project: &Path, database: &str, _args: SeedArgs) -> Result<ExitCode> 
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let store = storage::open(database).await?;
-        store.sync_business(&business).await?;
+        let store = super::runtime::storage_for(database, &business).await?;
         let (mut booked, mut already, mut skipped) = (0, 0, 0);
         for (i, (name, phone, location, days, hour, issue)) in DEMO.iter().enumerate() {
             let Some(date) = nth_open_day(&business, now.date(), *days) else {

@@ -2,7 +2,6 @@
 //! configuration, and the process around the server: project, database, model, call record.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -151,20 +150,12 @@ pub fn run(
         .clone()
         .unwrap_or_else(|| default_spill_dir(database));
     let config = server_config(args)?;
-    let paths = crate::project::ProjectPaths::at_root(project);
-    let engine = Arc::new(crate::project::load_engine(
-        &paths,
-        crate::tools::catalog(),
-    )?);
-    let model = llm.model(&paths.prompts, engine.business())?;
+    let (engine, model) = super::runtime::engine_and_model(project, &llm)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let storage = crate::storage::open(database)
-            .await
-            ?;
-        storage.sync_business(engine.business()).await?;
+        let storage = super::runtime::storage_for(database, engine.business()).await?;
         if model.is_some() {
             tracing::info!(url = ?llm.llm_url, model = %llm.llm_model, "a language model reads what the rules miss and phrases knowledge answers");
         }

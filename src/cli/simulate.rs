@@ -7,9 +7,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use clap::Args;
 
-use crate::project::{ProjectPaths, load_engine};
 use crate::simulate::{ScriptReport, run_file};
-use crate::tools;
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
@@ -22,10 +20,7 @@ pub struct SimulateArgs {
 }
 
 pub fn run(project: &Path, args: SimulateArgs) -> Result<ExitCode> {
-    let engine = Arc::new(load_engine(
-        &ProjectPaths::at_root(project),
-        tools::catalog(),
-    )?);
+    let engine = Arc::new(super::runtime::engine(project)?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

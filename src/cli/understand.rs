@@ -14,8 +14,6 @@ use serde_json::{Value, json};
 
 use super::jsonl::{each_line, parse_now};
 use crate::clock::business_now;
-use crate::project::{ProjectPaths, load_engine};
-use crate::tools;
 
 #[derive(Debug, Args)]
 pub struct UnderstandArgs {
@@ -47,7 +45,7 @@ struct Line {
 }
 
 pub fn run(project: &Path, args: UnderstandArgs) -> Result<ExitCode> {
-    let engine = load_engine(&ProjectPaths::at_root(project), tools::catalog())?;
+    let engine = super::runtime::engine(project)?;
     let default_now = match &args.now {
         Some(now) => parse_now(now)?,
         None => business_now(engine.business())?,
