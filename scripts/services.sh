@@ -4,23 +4,36 @@
 # Debian's packages, and espeak-ng, the local text-to-speech voice, the same way.
 set -euo pipefail
 
-if ! command -v espeak-ng >/dev/null 2>&1; then
-  echo "installing espeak-ng..."
+# Installs a Debian package, or says what to do where this script cannot (not root, not Debian).
+install() {
+  local package=$1 what=$2
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "scripts/services.sh: $what is missing, and this script installs it only as root on Debian" >&2
+    echo "  (apt-get install $package). Install it yourself, then run the tests again." >&2
+    exit 1
+  fi
+  echo "installing $what..."
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq espeak-ng >/dev/null
+  apt-get install -y -qq "$package" >/dev/null
+}
+
+if ! command -v espeak-ng >/dev/null 2>&1; then
+  install espeak-ng "espeak-ng (the local voice)"
 fi
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 
-if ! command -v pg_isready >/dev/null 2>&1 || ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
-  echo "installing PostgreSQL..."
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq postgresql >/dev/null
+if ! pg_up && { ! command -v pg_isready >/dev/null 2>&1 || ! ls /etc/postgresql/*/main >/dev/null 2>&1; }; then
+  install postgresql "PostgreSQL"
 fi
 
 if ! pg_up; then
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1 || [ "$(id -u)" -ne 0 ]; then
+    echo "scripts/services.sh: PostgreSQL is not answering on 127.0.0.1:5432; start it with trust" >&2
+    echo "  auth for local connections and a database named test, then run the tests again." >&2
+    exit 1
+  fi
   version=$(ls /etc/postgresql | sort -V | tail -n 1)
   conf=/etc/postgresql/$version/main
   # Local test server: trust connections from this machine only.
@@ -38,11 +51,8 @@ fi
 
 # Redis on 127.0.0.1:6379 for the shared session store tests.
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
-if ! command -v redis-server >/dev/null 2>&1; then
-  echo "installing Redis..."
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq redis-server >/dev/null
+if ! redis_up && ! command -v redis-server >/dev/null 2>&1; then
+  install redis-server "Redis"
 fi
 if ! redis_up; then
   redis-server --bind 127.0.0.1 --port 6379 --save "" --appendonly no --daemonize yes >/dev/null
