@@ -51,10 +51,7 @@ pub struct TraceStep {
 pub fn read_script(file: &Path) -> Result<Script> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    Script::from_yaml(&text).map_err(|e| match e.at {
-        Some(_) => anyhow::anyhow!("{}:{e}", file.display()),
-        None => anyhow::anyhow!("{}: {e}", file.display()),
-    })
+    Script::from_yaml(&text).map_err(|e| anyhow::anyhow!(e.in_file(&file.display().to_string())))
 }
 
 /// The SQLite file a script's store lives in, inside the directory it is given.

@@ -223,6 +223,16 @@ impl<'a> ScriptCursor<'a> {
     }
 }
 
+impl ScriptError {
+    /// The error as an editor reads it: `path:line:column: message`, or `path: message`.
+    pub fn in_file(&self, path: &str) -> String {
+        match self.at {
+            Some(_) => format!("{path}:{self}"),
+            None => format!("{path}: {self}"),
+        }
+    }
+}
+
 impl Script {
     /// Reads a caller script from its YAML text; unknown keys and turn kinds are errors.
     pub fn from_yaml(text: &str) -> Result<Script, ScriptError> {

@@ -119,10 +119,7 @@ fn main() -> ExitCode {
 fn read_script(file: &std::path::Path) -> Result<Script> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    Script::from_yaml(&text).map_err(|e| match e.at {
-        Some(_) => anyhow::anyhow!("{}:{e}", file.display()),
-        None => anyhow::anyhow!("{}: {e}", file.display()),
-    })
+    Script::from_yaml(&text).map_err(|e| anyhow::anyhow!(e.in_file(&file.display().to_string())))
 }
 
 fn run(args: CallArgs) -> Result<ExitCode> {
