@@ -1,0 +1,610 @@
+//! The one body of [`Storage`](super::Storage): every operation written once, for both backends.
+//! What really differs between SQLite and PostgreSQL (how a write transaction begins, how a slot
+//! and a visit are locked, how JSON is stored, what a write says about a file) is the small
+//! [`Dialect`] each backend implements; [`storage_body!`] then writes the trait implementation
+//! for it. sqlx's `Database` trait cannot carry the bounds every bind and row needs, so the body
+//! is a macro over the backend type rather than a generic function.
+
+use jiff::civil::DateTime;
+use sqlx::Transaction;
+
+use super::StorageError;
+
+/// What differs between the backends.
+pub(super) trait Dialect {
+    /// The sqlx database.
+    type Db: sqlx::Database;
+    /// Held while this process writes (SQLite: its turn at the single write lock).
+    type WriteTurn: Send;
+
+    /// "sqlite" or "postgres".
+    const NAME: &'static str;
+    /// Reads an appointment about to change (`$1` = id), locking its row where rows can be
+    /// locked.
+    const APPOINTMENT_FOR_CHANGE: &'static str;
+    /// Inserts an event (`$1` call, `$2` kind, `$3` detail as JSON text).
+    const ADD_EVENT: &'static str;
+    /// A call's events as (id, kind, detail as JSON text), in order (`$1` = call id).
+    const EVENTS: &'static str;
+
+    fn pool(&self) -> &sqlx::Pool<Self::Db>;
+
+    /// Waits for this process's turn to write.
+    async fn write_turn(&self) -> Self::WriteTurn;
+
+    /// A transaction that will write, begun so that a read-check-write inside it cannot race.
+    async fn begin_write(
+        &self,
+    ) -> Result<(Self::WriteTurn, Transaction<'static, Self::Db>), StorageError>;
+
+    /// Keeps other processes from syncing the business at the same time.
+    async fn lock_for_sync(tx: &mut Transaction<'static, Self::Db>) -> Result<(), StorageError>;
+
+    /// Serialises writers of one (location, start) until the transaction ends.
+    async fn lock_slot(
+        tx: &mut Transaction<'static, Self::Db>,
+        location: &str,
+        start: DateTime,
+    ) -> Result<(), StorageError>;
+
+    /// Passes a write's result through, noting what it says about the database's health.
+    fn wrote<T>(&self, result: Result<T, StorageError>) -> Result<T, StorageError>;
+
+    /// Whether the database could take a write, as far as can be told without writing.
+    fn check_writable(&self) -> Result<(), StorageError>;
+}
+
+/// Implements [`Storage`](super::Storage) for a backend type that implements [`Dialect`].
+macro_rules! storage_body {
+    ($backend:ty) => {
+        const _: () = {
+            use std::collections::BTreeMap;
+
+            use async_trait::async_trait;
+            use frontdesk_engine::business::Business;
+            use jiff::civil::DateTime;
+            use sqlx::Transaction;
+
+            use $crate::storage::body::Dialect;
+            use $crate::storage::sql::{self, AppointmentRow, CallRow};
+            use $crate::storage::{
+                Appointment, AppointmentStatus, CallRecord, CallWrite, Customer, NewAppointment,
+                Speaker, Storage, StorageError,
+            };
+
+            type Db = <$backend as Dialect>::Db;
+            type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>;
+
+            /// The statement for one call-record write, its values bound: the one place that
+            /// knows how each kind of write maps onto SQL, for single writes and batches alike.
+            fn call_write_query(write: &CallWrite) -> Query<'_> {
+                match write {
+                    CallWrite::StartCall {
+                        call_id,
+                        caller,
+                        called,
+                        at,
+                    } => sqlx::query(sql::START_CALL)
+                        .bind(call_id)
+                        .bind(caller)
+                        .bind(called)
+                        .bind(sql::fmt_stamp(*at)),
+                    CallWrite::Turn {
+                        call_id,
+                        seq,
+                        speaker,
+                        text,
+                        state,
+                    } => sqlx::query(sql::ADD_TURN)
+                        .bind(call_id)
+                        .bind(i64::from(*seq))
+                        .bind(speaker.as_str())
+                        .bind(text)
+                        .bind(state),
+                    CallWrite::Event {
+                        call_id,
+                        kind,
+                        detail,
+                    } => sqlx::query(<$backend as Dialect>::ADD_EVENT)
+                        .bind(call_id)
+                        .bind(kind)
+                        .bind(detail.to_string()),
+                    CallWrite::FinishCall {
+                        call_id,
+                        outcome,
+                        transfer_to,
+                        at,
+                    } => sqlx::query(sql::FINISH_CALL)
+                        .bind(call_id)
+                        .bind(outcome)
+                        .bind(transfer_to)
+                        .bind(sql::fmt_stamp(*at)),
+                    CallWrite::CarrierStatus {
+                        call_id,
+                        status,
+                        duration_seconds,
+                        at,
+                    } => sqlx::query(sql::CARRIER_STATUS)
+                        .bind(call_id)
+                        .bind(status)
+                        .bind(duration_seconds)
+                        .bind(sql::fmt_stamp(*at)),
+                }
+            }
+
+            /// Refuses a start that is full or at an unknown location (`except_id` is the
+            /// visit being moved, 0 when booking).
+            async fn slot_check(
+                tx: &mut Transaction<'static, Db>,
+                location: &str,
+                start: DateTime,
+                except_id: i64,
+            ) -> Result<(), StorageError> {
+                let capacity: Option<i64> = sqlx::query_scalar(sql::LOCATION_CAPACITY)
+                    .bind(location)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                let capacity =
+                    capacity.ok_or_else(|| StorageError::UnknownLocation(location.to_owned()))?;
+                let taken: i64 = sqlx::query_scalar(sql::SLOT_COUNT)
+                    .bind(location)
+                    .bind(sql::fmt_start(start))
+                    .bind(except_id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                if taken >= capacity {
+                    return Err(StorageError::Full {
+                        location: location.to_owned(),
+                        start,
+                    });
+                }
+                Ok(())
+            }
+
+            impl $backend {
+                /// One call-record write on its own; returns the rows it touched.
+                async fn execute_call_write(&self, write: &CallWrite) -> Result<u64, StorageError> {
+                    let _turn = self.write_turn().await;
+                    let done = call_write_query(write).execute(self.pool()).await;
+                    let done = self.wrote(done.map_err(StorageError::from))?;
+                    Ok(done.rows_affected())
+                }
+
+                /// A call-record write that must find its call.
+                async fn update_call(&self, write: CallWrite) -> Result<(), StorageError> {
+                    if self.execute_call_write(&write).await? == 0 {
+                        return Err(StorageError::NotFound(format!("call {}", write.call_id())));
+                    }
+                    Ok(())
+                }
+
+                async fn sync_business_once(&self, business: &Business) -> Result<(), StorageError> {
+                    let (_turn, mut tx) = self.begin_write().await?;
+                    <$backend as Dialect>::lock_for_sync(&mut tx).await?;
+                    sqlx::query(sql::DEACTIVATE_LOCATIONS).execute(&mut *tx).await?;
+                    for location in &business.locations {
+                        sqlx::query(sql::UPSERT_LOCATION)
+                            .bind(&location.code)
+                            .bind(&location.name)
+                            .bind(i64::from(business.capacity_per_start))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    sqlx::query(sql::DELETE_HOURS).execute(&mut *tx).await?;
+                    for hours in &business.hours {
+                        sqlx::query(sql::INSERT_HOURS)
+                            .bind(i64::from(hours.day.weekday().to_monday_one_offset()))
+                            .bind(hours.open.strftime("%H:%M").to_string())
+                            .bind(hours.close.strftime("%H:%M").to_string())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| match e {
+                                e if sql::is_unique_violation(&e) => StorageError::Conflict(
+                                    format!("{:?} listed twice in hours", hours.day),
+                                ),
+                                e => e.into(),
+                            })?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn upsert_customer_once(
+                    &self,
+                    phone: &str,
+                    name: &str,
+                ) -> Result<Customer, StorageError> {
+                    let (id, phone, name): (i64, String, String) =
+                        sqlx::query_as(sql::UPSERT_CUSTOMER)
+                            .bind(phone)
+                            .bind(name)
+                            .fetch_one(self.pool())
+                            .await?;
+                    Ok(Customer { id, phone, name })
+                }
+
+                async fn book_once(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {
+                    let (_turn, mut tx) = self.begin_write().await?;
+                    <$backend as Dialect>::lock_slot(&mut tx, &new.location, new.start).await?;
+                    // Idempotency first: a retried booking must not be refused because of itself.
+                    let existing: Option<AppointmentRow> = sqlx::query_as(sql::BY_CREATING_CALL)
+                        .bind(&new.call_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(row) = existing {
+                        return sql::appointment_from_row(row);
+                    }
+                    // An unknown location is refused before anything else is said about it.
+                    let capacity: Option<i64> = sqlx::query_scalar(sql::LOCATION_CAPACITY)
+                        .bind(&new.location)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if capacity.is_none() {
+                        return Err(StorageError::UnknownLocation(new.location.clone()));
+                    }
+                    let same: Option<AppointmentRow> = sqlx::query_as(sql::BOOKED_BY_PHONE_AT)
+                        .bind(&new.phone)
+                        .bind(sql::fmt_start(new.start))
+                        .bind(&new.location)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(row) = same {
+                        let existing = sql::appointment_from_row(row)?;
+                        return Err(StorageError::AlreadyBooked(Box::new(existing)));
+                    }
+                    slot_check(&mut tx, &new.location, new.start, 0).await?;
+                    let (customer_id, _, _): (i64, String, String) =
+                        sqlx::query_as(sql::UPSERT_CUSTOMER)
+                            .bind(&new.phone)
+                            .bind(&new.name)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    let inserted: Result<AppointmentRow, sqlx::Error> =
+                        sqlx::query_as(sql::INSERT_APPOINTMENT)
+                            .bind(&new.location)
+                            .bind(sql::fmt_start(new.start))
+                            .bind(customer_id)
+                            .bind(&new.name)
+                            .bind(sql::name_key(&new.name))
+                            .bind(&new.phone)
+                            .bind(&new.issue)
+                            .bind(&new.call_id)
+                            .fetch_one(&mut *tx)
+                            .await;
+                    let row = match inserted {
+                        Ok(row) => row,
+                        // The same call booked a *different* slot concurrently (where slot
+                        // locks do not serialise the two): the unique creating-call id caught
+                        // it; answer with that booking.
+                        Err(e) if sql::is_unique_violation(&e) => {
+                            tx.rollback().await?;
+                            let row: Option<AppointmentRow> =
+                                sqlx::query_as(sql::BY_CREATING_CALL)
+                                    .bind(&new.call_id)
+                                    .fetch_optional(self.pool())
+                                    .await?;
+                            return match row {
+                                Some(row) => sql::appointment_from_row(row),
+                                None => Err(e.into()),
+                            };
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                    tx.commit().await?;
+                    let appointment = sql::appointment_from_row(row)?;
+                    tracing::info!(id = appointment.id, location = %new.location,
+                        start = %new.start, phone = %$crate::logging::mask_phone(&new.phone),
+                        "booked");
+                    Ok(appointment)
+                }
+
+                async fn move_once(
+                    &self,
+                    id: i64,
+                    new_location: Option<&str>,
+                    new_start: DateTime,
+                    call_id: &str,
+                ) -> Result<Appointment, StorageError> {
+                    let (_turn, mut tx) = self.begin_write().await?;
+                    let row: Option<AppointmentRow> =
+                        sqlx::query_as(<$backend as Dialect>::APPOINTMENT_FOR_CHANGE)
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    let current = row
+                        .map(sql::appointment_from_row)
+                        .transpose()?
+                        .ok_or_else(|| StorageError::NotFound(format!("appointment {id}")))?;
+                    if current.status == AppointmentStatus::Cancelled {
+                        return Err(StorageError::Cancelled(id));
+                    }
+                    let location = new_location.unwrap_or(&current.location).to_string();
+                    if current.start == new_start && current.location == location {
+                        return Ok(current);
+                    }
+                    <$backend as Dialect>::lock_slot(&mut tx, &location, new_start).await?;
+                    slot_check(&mut tx, &location, new_start, id).await?;
+                    let row: AppointmentRow = sqlx::query_as(sql::MOVE)
+                        .bind(id)
+                        .bind(sql::fmt_start(new_start))
+                        .bind(call_id)
+                        .bind(&location)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    sql::appointment_from_row(row)
+                }
+
+                async fn cancel_once(&self, id: i64, call_id: &str) -> Result<Appointment, StorageError> {
+                    // One statement, so no explicit transaction: it flips a booked row or nothing.
+                    let row: Option<AppointmentRow> = sqlx::query_as(sql::CANCEL)
+                        .bind(id)
+                        .bind(call_id)
+                        .fetch_optional(self.pool())
+                        .await?;
+                    match row {
+                        Some(row) => sql::appointment_from_row(row),
+                        None => self
+                            .get_appointment(id)
+                            .await?
+                            .ok_or_else(|| StorageError::NotFound(format!("appointment {id}"))),
+                    }
+                }
+
+                async fn write_call_records_once(
+                    &self,
+                    writes: &[CallWrite],
+                ) -> Result<(), StorageError> {
+                    let (_turn, mut tx) = self.begin_write().await?;
+                    for write in writes {
+                        call_write_query(write).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+            }
+
+            #[async_trait]
+            impl Storage for $backend {
+                fn backend(&self) -> &'static str {
+                    <$backend as Dialect>::NAME
+                }
+
+                async fn sync_business(&self, business: &Business) -> Result<(), StorageError> {
+                    let result = self.sync_business_once(business).await;
+                    self.wrote(result)
+                }
+
+                async fn upsert_customer(
+                    &self,
+                    phone: &str,
+                    name: &str,
+                ) -> Result<Customer, StorageError> {
+                    let result = self.upsert_customer_once(phone, name).await;
+                    self.wrote(result)
+                }
+
+                async fn find_customer(&self, phone: &str) -> Result<Option<Customer>, StorageError> {
+                    let row: Option<(i64, String, String)> =
+                        sqlx::query_as(sql::CUSTOMER_BY_PHONE)
+                            .bind(phone)
+                            .fetch_optional(self.pool())
+                            .await?;
+                    Ok(row.map(|(id, phone, name)| Customer { id, phone, name }))
+                }
+
+                async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {
+                    let result = self.book_once(new).await;
+                    self.wrote(result)
+                }
+
+                async fn booked_counts(
+                    &self,
+                    location: &str,
+                    from: DateTime,
+                    to: DateTime,
+                ) -> Result<BTreeMap<DateTime, u32>, StorageError> {
+                    let rows: Vec<(String, i64)> = sqlx::query_as(sql::BOOKED_COUNTS)
+                        .bind(location)
+                        .bind(sql::fmt_start(from))
+                        .bind(sql::fmt_start(to))
+                        .fetch_all(self.pool())
+                        .await?;
+                    rows.into_iter()
+                        .map(|(start, n)| Ok((sql::parse_time(&start)?, sql::count_to_u32(n))))
+                        .collect()
+                }
+
+                async fn find_upcoming_by_phone(
+                    &self,
+                    phone: &str,
+                    now: DateTime,
+                ) -> Result<Vec<Appointment>, StorageError> {
+                    let rows = sqlx::query_as(sql::UPCOMING_BY_PHONE)
+                        .bind(phone)
+                        .bind(sql::fmt_start(now))
+                        .fetch_all(self.pool())
+                        .await?;
+                    sql::appointments_from_rows(rows)
+                }
+
+                async fn find_upcoming_by_name(
+                    &self,
+                    name: &str,
+                    now: DateTime,
+                ) -> Result<Vec<Appointment>, StorageError> {
+                    let rows = sqlx::query_as(sql::UPCOMING_BY_NAME)
+                        .bind(sql::name_key(name))
+                        .bind(sql::fmt_start(now))
+                        .fetch_all(self.pool())
+                        .await?;
+                    sql::appointments_from_rows(rows)
+                }
+
+                async fn get_appointment(&self, id: i64) -> Result<Option<Appointment>, StorageError> {
+                    let row: Option<AppointmentRow> = sqlx::query_as(sql::BY_ID)
+                        .bind(id)
+                        .fetch_optional(self.pool())
+                        .await?;
+                    row.map(sql::appointment_from_row).transpose()
+                }
+
+                async fn move_appointment(
+                    &self,
+                    id: i64,
+                    new_location: Option<&str>,
+                    new_start: DateTime,
+                    call_id: &str,
+                ) -> Result<Appointment, StorageError> {
+                    let result = self.move_once(id, new_location, new_start, call_id).await;
+                    self.wrote(result)
+                }
+
+                async fn cancel(&self, id: i64, call_id: &str) -> Result<Appointment, StorageError> {
+                    let result = self.cancel_once(id, call_id).await;
+                    self.wrote(result)
+                }
+
+                async fn list_appointments(&self) -> Result<Vec<Appointment>, StorageError> {
+                    let rows = sqlx::query_as(sql::LIST).fetch_all(self.pool()).await?;
+                    sql::appointments_from_rows(rows)
+                }
+
+                async fn appointments_for_call(
+                    &self,
+                    call_id: &str,
+                ) -> Result<Vec<Appointment>, StorageError> {
+                    let rows = sqlx::query_as(sql::FOR_CALL)
+                        .bind(call_id)
+                        .fetch_all(self.pool())
+                        .await?;
+                    sql::appointments_from_rows(rows)
+                }
+
+                async fn start_call(
+                    &self,
+                    call_id: &str,
+                    caller: &str,
+                    called: &str,
+                    started_at: DateTime,
+                ) -> Result<(), StorageError> {
+                    let write = CallWrite::StartCall {
+                        call_id: call_id.into(),
+                        caller: caller.into(),
+                        called: called.into(),
+                        at: started_at,
+                    };
+                    self.execute_call_write(&write).await?;
+                    Ok(())
+                }
+
+                async fn add_turn(
+                    &self,
+                    call_id: &str,
+                    seq: u32,
+                    speaker: Speaker,
+                    text: &str,
+                    state: Option<&str>,
+                ) -> Result<(), StorageError> {
+                    let write = CallWrite::Turn {
+                        call_id: call_id.into(),
+                        seq,
+                        speaker,
+                        text: text.into(),
+                        state: state.map(str::to_string),
+                    };
+                    self.execute_call_write(&write)
+                        .await
+                        .map_err(|e| sql::call_write_error(e, call_id, Some(seq)))?;
+                    Ok(())
+                }
+
+                async fn add_event(
+                    &self,
+                    call_id: &str,
+                    kind: &str,
+                    detail: &serde_json::Value,
+                ) -> Result<(), StorageError> {
+                    let write = CallWrite::Event {
+                        call_id: call_id.into(),
+                        kind: kind.into(),
+                        detail: detail.clone(),
+                    };
+                    self.execute_call_write(&write)
+                        .await
+                        .map_err(|e| sql::call_write_error(e, call_id, None))?;
+                    Ok(())
+                }
+
+                async fn finish_call(
+                    &self,
+                    call_id: &str,
+                    outcome: &str,
+                    transfer_to: Option<&str>,
+                    ended_at: DateTime,
+                ) -> Result<(), StorageError> {
+                    self.update_call(CallWrite::FinishCall {
+                        call_id: call_id.into(),
+                        outcome: outcome.into(),
+                        transfer_to: transfer_to.map(str::to_string),
+                        at: ended_at,
+                    })
+                    .await
+                }
+
+                async fn write_call_records(&self, writes: &[CallWrite]) -> Result<(), StorageError> {
+                    let result = self.write_call_records_once(writes).await;
+                    self.wrote(result)
+                }
+
+                async fn record_carrier_status(
+                    &self,
+                    call_id: &str,
+                    status: &str,
+                    duration_seconds: Option<i64>,
+                    ended_at: DateTime,
+                ) -> Result<(), StorageError> {
+                    self.update_call(CallWrite::CarrierStatus {
+                        call_id: call_id.into(),
+                        status: status.into(),
+                        duration_seconds,
+                        at: ended_at,
+                    })
+                    .await
+                }
+
+                async fn get_call(&self, call_id: &str) -> Result<Option<CallRecord>, StorageError> {
+                    let call: Option<CallRow> = sqlx::query_as(sql::GET_CALL)
+                        .bind(call_id)
+                        .fetch_optional(self.pool())
+                        .await?;
+                    let Some(call) = call else {
+                        return Ok(None);
+                    };
+                    let turns = sqlx::query_as(sql::TURNS)
+                        .bind(call_id)
+                        .fetch_all(self.pool())
+                        .await?;
+                    let events = sqlx::query_as(<$backend as Dialect>::EVENTS)
+                        .bind(call_id)
+                        .fetch_all(self.pool())
+                        .await?;
+                    sql::call_from_rows(call, turns, events).map(Some)
+                }
+
+                async fn check(&self) -> Result<(), StorageError> {
+                    // The file first, where there is one: its error names the file and cause.
+                    self.check_writable()?;
+                    self.get_call("health-check").await?;
+                    Ok(())
+                }
+
+                async fn close(&self) {
+                    self.pool().close().await;
+                }
+            }
+        };
+    };
+}
+
+pub(super) use storage_body;

@@ -1,0 +1,256 @@
+//! The SQL both backends share verbatim (SQLite accepts `$n` placeholders too), and the rows it
+//! reads. Only locking, transactions and JSON columns differ; those are each backend's
+//! [`Dialect`](super::body::Dialect).
+
+use jiff::civil::DateTime;
+
+use super::{Appointment, AppointmentStatus, CallEvent, CallRecord, Speaker, StorageError, Turn};
+
+/// Columns of an appointment row, in the order of [`AppointmentRow`].
+macro_rules! appt_cols {
+    () => {
+        "id, location, start_at, name, phone, issue, status, created_by_call, updated_by_call"
+    };
+}
+
+pub(super) const DEACTIVATE_LOCATIONS: &str = "UPDATE locations SET active = FALSE";
+pub(super) const UPSERT_LOCATION: &str = "INSERT INTO locations (code, name, capacity, active) \
+     VALUES ($1, $2, $3, TRUE) \
+     ON CONFLICT (code) DO UPDATE SET name = excluded.name, capacity = excluded.capacity, \
+     active = TRUE";
+pub(super) const DELETE_HOURS: &str = "DELETE FROM business_hours";
+pub(super) const INSERT_HOURS: &str =
+    "INSERT INTO business_hours (weekday, open_time, close_time) VALUES ($1, $2, $3)";
+
+pub(super) const UPSERT_CUSTOMER: &str = "INSERT INTO customers (phone, name) VALUES ($1, $2) \
+     ON CONFLICT (phone) DO UPDATE SET name = excluded.name RETURNING id, phone, name";
+pub(super) const CUSTOMER_BY_PHONE: &str = "SELECT id, phone, name FROM customers WHERE phone = $1";
+
+pub(super) const LOCATION_CAPACITY: &str =
+    "SELECT capacity FROM locations WHERE code = $1 AND active";
+/// Booked visits at (location, start), not counting appointment `$3` (0 when booking).
+pub(super) const SLOT_COUNT: &str = "SELECT COUNT(*) FROM appointments \
+     WHERE location = $1 AND start_at = $2 AND status = 'booked' AND id <> $3";
+pub(super) const BY_CREATING_CALL: &str = concat!(
+    "SELECT ",
+    appt_cols!(),
+    " FROM appointments WHERE created_by_call = $1"
+);
+pub(super) const INSERT_APPOINTMENT: &str = concat!(
+    "INSERT INTO appointments (location, start_at, customer_id, name, name_key, phone, issue, \
+     status, created_by_call) VALUES ($1, $2, $3, $4, $5, $6, $7, 'booked', $8) RETURNING ",
+    appt_cols!()
+);
+pub(super) const BOOKED_COUNTS: &str = "SELECT start_at, COUNT(*) FROM appointments \
+     WHERE location = $1 AND status = 'booked' AND start_at >= $2 AND start_at < $3 \
+     GROUP BY start_at ORDER BY start_at";
+pub(super) const UPCOMING_BY_PHONE: &str = concat!(
+    "SELECT ",
+    appt_cols!(),
+    " FROM appointments WHERE phone = $1 AND status = 'booked' AND start_at >= $2 \
+     ORDER BY start_at, id"
+);
+pub(super) const UPCOMING_BY_NAME: &str = concat!(
+    "SELECT ",
+    appt_cols!(),
+    " FROM appointments WHERE name_key = $1 AND status = 'booked' AND start_at >= $2 \
+     ORDER BY start_at, id"
+);
+pub(super) const BY_ID: &str = concat!("SELECT ", appt_cols!(), " FROM appointments WHERE id = $1");
+/// PostgreSQL only (SQLite has no row locks; its write lock covers this).
+pub(super) const BY_ID_FOR_UPDATE: &str = concat!(
+    "SELECT ",
+    appt_cols!(),
+    " FROM appointments WHERE id = $1 FOR UPDATE"
+);
+pub(super) const MOVE: &str = concat!(
+    "UPDATE appointments SET start_at = $2, updated_by_call = $3, location = $4 \
+     WHERE id = $1 RETURNING ",
+    appt_cols!()
+);
+/// A booked visit for this phone at this location and start.
+pub(super) const BOOKED_BY_PHONE_AT: &str = concat!(
+    "SELECT ",
+    appt_cols!(),
+    " FROM appointments WHERE phone = $1 AND start_at = $2 AND location = $3 \
+     AND status = 'booked' ORDER BY id LIMIT 1"
+);
+pub(super) const CANCEL: &str = concat!(
+    "UPDATE appointments SET status = 'cancelled', updated_by_call = $2 \
+     WHERE id = $1 AND status = 'booked' RETURNING ",
+    appt_cols!()
+);
+pub(super) const LIST: &str = concat!(
+    "SELECT ",
+    appt_cols!(),
+    " FROM appointments ORDER BY start_at, id"
+);
+pub(super) const FOR_CALL: &str = concat!(
+    "SELECT ",
+    appt_cols!(),
+    " FROM appointments WHERE created_by_call = $1 OR updated_by_call = $1 \
+     ORDER BY start_at, id"
+);
+
+pub(super) const START_CALL: &str = "INSERT INTO calls (id, caller, called, started_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
+pub(super) const ADD_TURN: &str = "INSERT INTO call_turns (call_id, seq, speaker, content, state) \
+     VALUES ($1, $2, $3, $4, $5)";
+pub(super) const FINISH_CALL: &str =
+    "UPDATE calls SET outcome = $2, transfer_to = $3, ended_at = $4 WHERE id = $1";
+pub(super) const GET_CALL: &str = "SELECT id, caller, called, started_at, ended_at, outcome, \
+     transfer_to, carrier_status, duration_seconds FROM calls WHERE id = $1";
+/// The carrier's last word on a call. A call the engine never closed (the caller hung up
+/// mid-sentence, the server restarted) is closed here.
+pub(super) const CARRIER_STATUS: &str = "UPDATE calls SET carrier_status = $2, \
+     duration_seconds = $3, ended_at = COALESCE(ended_at, $4), \
+     outcome = COALESCE(outcome, 'hung_up') WHERE id = $1";
+pub(super) const TURNS: &str =
+    "SELECT seq, speaker, content, state FROM call_turns WHERE call_id = $1 ORDER BY seq";
+
+/// Names are matched case- and whitespace-insensitively; normalising in Rust (not SQL `lower`)
+/// gives the same Unicode-aware behaviour on both backends.
+pub(super) fn name_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+const START_FORMAT: &str = "%Y-%m-%dT%H:%M";
+const STAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
+
+pub(super) fn fmt_start(start: DateTime) -> String {
+    start.strftime(START_FORMAT).to_string()
+}
+
+pub(super) fn fmt_stamp(at: DateTime) -> String {
+    at.strftime(STAMP_FORMAT).to_string()
+}
+
+pub(super) fn parse_time(text: &str) -> Result<DateTime, StorageError> {
+    text.parse::<DateTime>()
+        .map_err(|e| StorageError::Corrupt(format!("date-time {text:?}: {e}")))
+}
+
+pub(super) type AppointmentRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+
+pub(super) fn appointment_from_row(row: AppointmentRow) -> Result<Appointment, StorageError> {
+    let (id, location, start, name, phone, issue, status, created_by_call, updated_by_call) = row;
+    Ok(Appointment {
+        id,
+        location,
+        start: parse_time(&start)?,
+        name,
+        phone,
+        issue,
+        status: AppointmentStatus::parse(&status)?,
+        created_by_call,
+        updated_by_call,
+    })
+}
+
+pub(super) fn appointments_from_rows(
+    rows: Vec<AppointmentRow>,
+) -> Result<Vec<Appointment>, StorageError> {
+    rows.into_iter().map(appointment_from_row).collect()
+}
+
+pub(super) type CallRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+pub(super) fn call_from_rows(
+    call: CallRow,
+    turns: Vec<(i64, String, String, Option<String>)>,
+    events: Vec<(i64, String, String)>,
+) -> Result<CallRecord, StorageError> {
+    let (
+        call_id,
+        caller,
+        called,
+        started_at,
+        ended_at,
+        outcome,
+        transfer_to,
+        carrier_status,
+        duration_seconds,
+    ) = call;
+    let turns = turns
+        .into_iter()
+        .map(|(seq, speaker, text, state)| {
+            Ok(Turn {
+                seq: u32::try_from(seq)
+                    .map_err(|_| StorageError::Corrupt(format!("turn seq {seq}")))?,
+                speaker: Speaker::parse(&speaker)?,
+                text,
+                state,
+            })
+        })
+        .collect::<Result<_, StorageError>>()?;
+    let events = events
+        .into_iter()
+        .map(|(id, kind, detail)| {
+            let detail = serde_json::from_str(&detail)
+                .map_err(|e| StorageError::Corrupt(format!("event {id} detail: {e}")))?;
+            Ok(CallEvent { id, kind, detail })
+        })
+        .collect::<Result<_, StorageError>>()?;
+    Ok(CallRecord {
+        call_id,
+        caller,
+        called,
+        started_at: parse_time(&started_at)?,
+        ended_at: ended_at.as_deref().map(parse_time).transpose()?,
+        outcome,
+        transfer_to,
+        carrier_status,
+        duration_seconds,
+        turns,
+        events,
+    })
+}
+
+pub(super) fn count_to_u32(count: i64) -> u32 {
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+pub(super) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+pub(super) fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_foreign_key_violation())
+}
+
+/// Maps constraint failures on call child rows to domain errors.
+pub(super) fn call_write_error(err: StorageError, call_id: &str, seq: Option<u32>) -> StorageError {
+    let StorageError::Database(cause) = &err else {
+        return err;
+    };
+    if is_foreign_key_violation(cause) {
+        StorageError::NotFound(format!("call {call_id}"))
+    } else if let (true, Some(seq)) = (is_unique_violation(cause), seq) {
+        StorageError::Conflict(format!("turn {seq} of call {call_id} already recorded"))
+    } else {
+        err
+    }
+}
