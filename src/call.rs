@@ -10,10 +10,10 @@ use frontdesk_engine::{CallInfo, Engine, Input, Output, RuntimeLine, Session};
 use frontdesk_engine::{KnowledgeAnswer, ModelRequest};
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use crate::call_event::{Event, ModelUse};
 use crate::llm::Model;
 use crate::logging::mask_phone;
 use crate::recorder::Recorder;
@@ -223,18 +223,20 @@ impl CallDriver {
                         let due =
                             *tools_due.get_or_insert_with(|| Instant::now() + self.tool_deadline);
                         let value = self.run_tool(&call_id, &name, &args, now, due).await;
-                        self.event(
-                            &call_id,
-                            "tool",
-                            json!({ "tool": name, "args": args, "result": value }),
-                        )
-                        .await;
+                        let event = Event::Tool {
+                            tool: name.clone(),
+                            args,
+                            result: value.clone(),
+                        };
+                        self.event(&call_id, &event).await;
                         turn.tool_calls.push(name);
                         next = Some(Input::ToolResult { value });
                     }
                     Output::Transfer { to, .. } => turn.transfer_to = Some(to),
                     Output::Hangup => turn.hangup = true,
-                    Output::Event { kind, detail } => self.event(&call_id, &kind, detail).await,
+                    Output::Event { kind, detail } => {
+                        self.event(&call_id, &Event::Engine { kind, detail }).await
+                    }
                     Output::Extract { request } => {
                         next = Some(self.extract(&call_id, &request).await);
                     }
@@ -288,20 +290,15 @@ impl CallDriver {
             if let Some(error) = &report.error {
                 tracing::warn!(call_id, error, "answer model failed; reading the passage");
             }
-            recorder
-                .event(
-                    &call_id,
-                    "llm",
-                    json!({ "purpose": "answer", "report": report }),
-                )
-                .await;
+            let spoken = report.spoken.join(" ");
+            let answered = Event::Llm(ModelUse::Answer { report });
+            recorder.event(&call_id, &answered).await;
             // The answer's own line in the record, once the turn has numbered it.
             if let Ok(seq) = seq_rx.await
-                && !report.spoken.is_empty()
+                && !spoken.is_empty()
             {
-                let text = report.spoken.join(" ");
                 recorder
-                    .turn(&call_id, seq, Speaker::Agent, &text, state)
+                    .turn(&call_id, seq, Speaker::Agent, &spoken, state)
                     .await;
             }
         });
@@ -335,16 +332,15 @@ impl CallDriver {
             };
         };
         let done = model.slots.extract(request).await;
-        let detail = json!({
-            "purpose": "extract_slots",
-            "stats": done.stats,
-            "error": done.error,
-            "values": done.values,
-        });
         if let Some(error) = &done.error {
             tracing::warn!(call_id, error, "slot model failed; going on by the rules");
         }
-        self.event(call_id, "llm", detail).await;
+        let used = Event::Llm(ModelUse::ExtractSlots {
+            stats: done.stats,
+            error: done.error,
+            values: done.values.clone(),
+        });
+        self.event(call_id, &used).await;
         Input::Extracted {
             values: done.values,
         }
@@ -371,9 +367,12 @@ impl CallDriver {
                     deadline_ms,
                     "the database did not answer in time; the flow takes its failure path"
                 );
-                let detail =
-                    json!({ "dependency": "database", "tool": name, "deadline_ms": deadline_ms });
-                self.event(call_id, "dependency_timeout", detail).await;
+                let timeout = Event::DependencyTimeout {
+                    dependency: "database".into(),
+                    tool: name.into(),
+                    deadline_ms,
+                };
+                self.event(call_id, &timeout).await;
                 crate::tools::failed("timeout", None)
             }
         }
@@ -416,8 +415,8 @@ impl CallDriver {
             .await;
     }
 
-    async fn event(&self, call_id: &str, kind: &str, detail: serde_json::Value) {
-        self.recorder.event(call_id, kind, detail).await;
+    async fn event(&self, call_id: &str, event: &Event) {
+        self.recorder.event(call_id, event).await;
     }
 }
 

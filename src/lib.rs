@@ -2,6 +2,7 @@
 //! carries calls to the engine.
 
 pub mod call;
+pub mod call_event;
 pub mod caller_id;
 pub mod cli;
 pub mod clock;

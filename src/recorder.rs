@@ -19,6 +19,7 @@ use std::time::Duration;
 use jiff::civil::DateTime;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::call_event::Event;
 use crate::storage::{CallWrite, Speaker, Storage, StorageError};
 use spill::Spill;
 
@@ -167,10 +168,11 @@ impl Recorder {
         .await;
     }
 
-    pub async fn event(&self, call_id: &str, kind: &str, detail: serde_json::Value) {
+    pub async fn event(&self, call_id: &str, event: &Event) {
+        let (kind, detail) = event.stored();
         self.write(CallWrite::Event {
             call_id: call_id.into(),
-            kind: kind.into(),
+            kind,
             detail,
         })
         .await;

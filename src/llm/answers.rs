@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use frontdesk_engine::KnowledgeAnswer;
 use frontdesk_engine::business::Business;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -35,7 +35,8 @@ pub struct AnswerModel {
 }
 
 /// How one answer went, for the call record.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AnswerReport {
     /// What was handed over to be spoken, in order.
     pub spoken: Vec<String>,

@@ -3,8 +3,9 @@
 //! costs and how it behaves, call by call.
 
 use serde::Serialize;
-use serde_json::Value;
 
+use crate::call_event::Event;
+use crate::llm::Outcome;
 use crate::storage::CallEvent;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -24,29 +25,23 @@ pub struct LlmTotals {
 impl LlmTotals {
     pub fn from_events(events: &[CallEvent]) -> LlmTotals {
         let mut totals = LlmTotals::default();
-        for event in events.iter().filter(|e| e.kind == "llm") {
-            // Extractions keep their figures at the top, answers inside their report.
-            let detail = match event.detail.get("report") {
-                Some(report) => report,
-                None => &event.detail,
+        for event in events {
+            let Event::Llm(used) = event.event() else {
+                continue;
             };
             totals.calls += 1;
-            let stats = detail.get("stats").filter(|s| !s.is_null());
-            let outcome = stats
-                .and_then(|s| s.pointer("/outcome/kind"))
-                .and_then(Value::as_str);
-            match outcome {
-                Some("ok") => {}
-                Some("cancelled") => totals.cancelled += 1,
-                _ if detail.get("cancelled") == Some(&Value::Bool(true)) => totals.cancelled += 1,
+            let stats = used.stats();
+            match stats.map(|s| s.outcome) {
+                Some(Outcome::Ok) => {}
+                Some(Outcome::Cancelled) => totals.cancelled += 1,
+                _ if used.cancelled() => totals.cancelled += 1,
                 _ => totals.failed += 1,
             }
-            let number = |key: &str| stats.and_then(|s| s.get(key));
-            totals.prompt_tokens += number("prompt_tokens").and_then(Value::as_u64).unwrap_or(0);
-            totals.completion_tokens += number("completion_tokens")
-                .and_then(Value::as_u64)
-                .unwrap_or(0);
-            totals.latency_ms += number("latency_ms").and_then(Value::as_f64).unwrap_or(0.0);
+            if let Some(stats) = stats {
+                totals.prompt_tokens += u64::from(stats.prompt_tokens);
+                totals.completion_tokens += u64::from(stats.completion_tokens);
+                totals.latency_ms += stats.latency.as_secs_f64() * 1000.0;
+            }
         }
         totals
     }
@@ -54,46 +49,73 @@ impl LlmTotals {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use serde_json::json;
 
     use super::*;
+    use crate::call_event::ModelUse;
+    use crate::llm::CallStats;
+    use crate::llm::answers::AnswerReport;
 
-    fn event(id: i64, kind: &str, detail: Value) -> CallEvent {
-        CallEvent {
-            id,
-            kind: kind.into(),
-            detail,
-        }
+    /// The event as the recorder stores it.
+    fn stored(id: i64, event: Event) -> CallEvent {
+        let (kind, detail) = event.stored();
+        CallEvent { id, kind, detail }
+    }
+
+    fn ok(prompt_tokens: u32, completion_tokens: u32, ms: u64) -> Option<CallStats> {
+        Some(CallStats {
+            model: "small".into(),
+            prompt_tokens,
+            completion_tokens,
+            latency: Duration::from_micros(ms),
+            time_to_first_token: None,
+            attempts: 1,
+            outcome: Outcome::Ok,
+        })
     }
 
     #[test]
     fn sums_extractions_and_answers_and_counts_failures() {
-        let ok = |p: u64, c: u64, ms: f64| {
-            json!({ "prompt_tokens": p, "completion_tokens": c, "latency_ms": ms,
-                    "outcome": { "kind": "ok" } })
-        };
+        let answer = |report: AnswerReport| Event::Llm(ModelUse::Answer { report });
         let events = [
-            event(1, "flow_started", json!({ "flow": "booking" })),
-            event(
+            stored(
+                1,
+                Event::Engine {
+                    kind: "flow_started".into(),
+                    detail: json!({ "flow": "booking" }),
+                },
+            ),
+            stored(
                 2,
-                "llm",
-                json!({ "purpose": "extract_slots", "stats": ok(200, 12, 310.0) }),
+                Event::Llm(ModelUse::ExtractSlots {
+                    stats: ok(200, 12, 310_000),
+                    error: None,
+                    values: Default::default(),
+                }),
             ),
-            event(
+            stored(
                 3,
-                "llm",
-                json!({ "purpose": "extract_slots", "stats": null,
-                        "error": "Timeout: the model took longer than 2.5s" }),
+                Event::Llm(ModelUse::ExtractSlots {
+                    stats: None,
+                    error: Some("Timeout: the model took longer than 2.5s".into()),
+                    values: Default::default(),
+                }),
             ),
-            event(
+            stored(
                 4,
-                "llm",
-                json!({ "purpose": "answer", "report": { "stats": ok(180, 30, 640.5) } }),
+                answer(AnswerReport {
+                    stats: ok(180, 30, 640_500),
+                    ..AnswerReport::default()
+                }),
             ),
-            event(
+            stored(
                 5,
-                "llm",
-                json!({ "purpose": "answer", "report": { "cancelled": true, "stats": null } }),
+                answer(AnswerReport {
+                    cancelled: true,
+                    ..AnswerReport::default()
+                }),
             ),
         ];
         assert_eq!(

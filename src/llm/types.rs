@@ -78,7 +78,7 @@ pub struct Completion<T> {
 }
 
 /// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "status", rename_all = "snake_case")]
 pub enum Outcome {
     Ok,
@@ -101,17 +101,26 @@ pub enum Outcome {
 }
 
 /// Accounting for one call (all its attempts), reported for failures too.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallStats {
     /// The model the server says answered, else the configured one.
     pub model: String,
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
     /// From the start of the call (first attempt) to its end. Serialized in milliseconds.
-    #[serde(rename = "latency_ms", serialize_with = "millis")]
+    #[serde(
+        rename = "latency_ms",
+        serialize_with = "millis",
+        deserialize_with = "from_millis"
+    )]
     pub latency: Duration,
     /// Streamed answers: from the start of the call to the first piece of text.
-    #[serde(rename = "time_to_first_token_ms", serialize_with = "optional_millis")]
+    #[serde(
+        rename = "time_to_first_token_ms",
+        serialize_with = "optional_millis",
+        deserialize_with = "optional_from_millis",
+        default
+    )]
     pub time_to_first_token: Option<Duration>,
     /// HTTP attempts made (0 when the breaker refused the call).
     pub attempts: u32,
@@ -127,6 +136,19 @@ fn optional_millis<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S
         Some(d) => millis(d, s),
         None => s.serialize_none(),
     }
+}
+
+fn from_millis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let ms = f64::deserialize(d)?;
+    Duration::try_from_secs_f64(ms / 1000.0).map_err(serde::de::Error::custom)
+}
+
+fn optional_from_millis<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Duration>, D::Error> {
+    Option::<f64>::deserialize(d)?
+        .map(|ms| Duration::try_from_secs_f64(ms / 1000.0).map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 /// Receives the [`CallStats`] of every call, successful or not, once it has ended. Keep it

@@ -13,6 +13,7 @@ use super::sessions::SessionError;
 use super::signature::{self, Rejection};
 use super::stream::token::{self, BoundCall};
 use crate::call::{AgentTurn, LiveCall};
+use crate::call_event::Event;
 use crate::logging::mask_phone;
 use frontdesk_engine::RuntimeLine;
 use frontdesk_telephony::twiml::{self, Gather, Say, Stream, Verb};
@@ -177,12 +178,12 @@ async fn hand_over_without_session(
 ) -> Response {
     tracing::error!(call_id = %sid, operation, %error, "session store failed; handing the call to a person");
     let recorder = &state.driver().recorder;
-    let detail = serde_json::json!({
-        "dependency": "sessions",
-        "operation": operation,
-        "error": error.to_string(),
-    });
-    recorder.event(sid, "dependency_failed", detail).await;
+    let failed = Event::DependencyFailed {
+        dependency: "sessions".into(),
+        operation: operation.into(),
+        error: error.to_string(),
+    };
+    recorder.event(sid, &failed).await;
     let human = &state.driver().engine.business().phones.human;
     recorder
         .finish_call(sid, "transferred", Some(human), state.now())
@@ -247,12 +248,10 @@ pub(super) async fn dial_done(
         return Ok(xml(twiml::render(&[Verb::Hangup])));
     }
     tracing::warn!(call_id = %sid, status, "the transfer did not connect");
-    let detail = serde_json::json!({ "dial_status": status });
-    state
-        .driver()
-        .recorder
-        .event(&sid, "transfer_failed", detail)
-        .await;
+    let failed = Event::TransferFailed {
+        dial_status: status.into(),
+    };
+    state.driver().recorder.event(&sid, &failed).await;
     let mut verbs = Vec::new();
     match state
         .driver()

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::replay::{ReplayPace, TestServer};
+use frontdesk::call_event::Event;
 use frontdesk::server::Mode;
 use frontdesk::server::sessions::{RedisSessions, SessionStore};
 use frontdesk_testkit::phone::new_call_sid;
@@ -75,10 +76,14 @@ async fn a_locked_database_fails_the_booking_in_time_and_a_person_takes_the_call
     let timeout = record
         .events
         .iter()
-        .find(|e| e.kind == "dependency_timeout")
+        .find_map(|e| match e.event() {
+            Event::DependencyTimeout {
+                dependency, tool, ..
+            } => Some((dependency, tool)),
+            _ => None,
+        })
         .unwrap_or_else(|| panic!("no dependency_timeout event: {:?}", record.events));
-    assert_eq!(timeout.detail["dependency"], "database");
-    assert_eq!(timeout.detail["tool"], "book_appointment");
+    assert_eq!(timeout, ("database".into(), "book_appointment".into()));
     assert_eq!(record.outcome.as_deref(), Some("transferred"));
     // The caller was told the booking did not happen, and it did not.
     let booked = server.storage.appointments_for_call(&sid).await.unwrap();
@@ -142,9 +147,12 @@ async fn a_redis_that_stops_answering_hands_the_caller_to_a_person_in_time() {
         let failed = record
             .events
             .iter()
-            .find(|e| e.kind == "dependency_failed")
+            .find_map(|e| match e.event() {
+                Event::DependencyFailed { dependency, .. } => Some(dependency),
+                _ => None,
+            })
             .unwrap_or_else(|| panic!("no dependency_failed event: {:?}", record.events));
-        assert_eq!(failed.detail["dependency"], "sessions");
+        assert_eq!(failed, "sessions");
         assert_eq!(record.outcome.as_deref(), Some("transferred"));
     }
     server.shutdown().await;

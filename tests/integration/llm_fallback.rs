@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::replay::{ReplayPace, TestServer};
-use frontdesk::llm::{LlmClient, LlmConfig, Model};
+use frontdesk::call_event::Event;
+use frontdesk::llm::{LlmClient, LlmConfig, Model, Outcome};
 use frontdesk::server::Mode;
 use frontdesk::server::sessions::MemorySessions;
 use frontdesk_engine::script::CallerAction;
@@ -117,13 +118,17 @@ async fn the_model_fills_a_slot_the_rules_missed() {
         "{system}"
     );
     let record = server.storage.get_call(&sid).await.unwrap().unwrap();
-    let llm = record.events.iter().find(|e| e.kind == "llm").unwrap();
-    assert_eq!(
-        llm.detail["stats"]["outcome"]["kind"], "ok",
-        "{}",
-        llm.detail
-    );
-    assert!(llm.detail["stats"]["prompt_tokens"].as_u64().is_some());
+    let used = record
+        .events
+        .iter()
+        .find_map(|e| match e.event() {
+            Event::Llm(used) => Some(used),
+            _ => None,
+        })
+        .unwrap();
+    let stats = used.stats().unwrap_or_else(|| panic!("{used:?}"));
+    assert_eq!(stats.outcome, Outcome::Ok, "{used:?}");
+    assert!(stats.prompt_tokens > 0, "{used:?}");
     server.shutdown().await;
 }
 

@@ -7,11 +7,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use frontdesk::call_event::Event;
 use frontdesk::recorder::spill::{CORRUPT, FILE};
 use frontdesk::recorder::{Recorder, RecorderOptions};
 use frontdesk::storage::{self, CallWrite, Speaker, Storage};
 use jiff::civil::{DateTime, date};
-use serde_json::json;
 
 use crate::support::{PG_URL, Relay, RelayMode, with_postgres, with_sqlite};
 
@@ -56,16 +56,7 @@ async fn record_a_call(recorder: &Recorder) {
             .turn(SID, seq, Speaker::Caller, &format!("line {seq}"), None)
             .await;
     }
-    recorder
-        .event(
-            SID,
-            "transfer_failed",
-            json!({ "dial_status": "no-answer" }),
-        )
-        .await;
-    recorder
-        .finish_call(SID, "transferred", Some("+12145550199"), at())
-        .await;
+    record_a_call_end(recorder).await;
 }
 
 /// The whole call is in the database, turns in order.
@@ -237,13 +228,10 @@ async fn corrupt_line_kept_aside(storage: Arc<dyn Storage>, _url: String) {
 
 /// The end of the call recorded in [`record_a_call`], after its turns.
 async fn record_a_call_end(recorder: &Recorder) {
-    recorder
-        .event(
-            SID,
-            "transfer_failed",
-            json!({ "dial_status": "no-answer" }),
-        )
-        .await;
+    let unanswered = Event::TransferFailed {
+        dial_status: "no-answer".into(),
+    };
+    recorder.event(SID, &unanswered).await;
     recorder
         .finish_call(SID, "transferred", Some("+12145550199"), at())
         .await;
