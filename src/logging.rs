@@ -15,8 +15,13 @@ pub enum LogFormat {
 
 /// Logs go to stderr so command output on stdout stays machine-readable. `RUST_LOG` overrides.
 /// Colour only when stderr is a terminal and `NO_COLOR` is not set (<https://no-color.org>).
-pub fn init(verbose: bool, format: LogFormat) {
-    let default = if verbose { "info" } else { "warn" };
+/// A server also says when each call starts and ends, with its id, for `calls show`.
+pub fn init(verbose: bool, format: LogFormat, serves: bool) {
+    let default = match (verbose, serves) {
+        (true, _) => "info",
+        (false, true) => "warn,frontdesk::call=info",
+        (false, false) => "warn",
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let colour = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

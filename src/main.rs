@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     if !cli.serves() {
         quiet_on_closed_pipe();
     }
-    frontdesk::logging::init(cli.verbose, cli.log_format);
+    frontdesk::logging::init(cli.verbose, cli.log_format, cli.serves());
     match run(cli) {
         Ok(code) => code,
         Err(error) => {

@@ -80,6 +80,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Flows(command) => flows::run(&cli.project, command),
         Command::Seed(args) => seed::run(&cli.project, &cli.database, args),
         Command::Serve(args) => serve::run(&cli.project, &cli.database, *args),
-        Command::Calls(command) => calls::run(&cli.database, command),
+        Command::Calls(command) => calls::run(&cli.project, &cli.database, command),
     }
 }

@@ -188,7 +188,7 @@ async fn hand_over_without_session(
     recorder
         .finish_call(sid, "transferred", Some(human), state.now())
         .await;
-    state.calls().end(sid);
+    state.calls().awaiting_status(sid);
     xml(lost_call(state))
 }
 
@@ -228,7 +228,7 @@ async fn finish_turn(
 ) -> Result<(), SessionError> {
     let sessions = &state.sessions();
     if turn.ended() {
-        state.calls().end(sid);
+        state.calls().awaiting_status(sid);
         if let Err(error) = sessions.remove(sid).await {
             tracing::warn!(call_id = %sid, %error, "could not remove the ended call's session");
         }

@@ -7,8 +7,15 @@ use serde_json::{Value, json};
 
 use super::AppState;
 
-pub(super) async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+/// 503 while draining, so a load balancer sends new calls elsewhere.
+pub(super) async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    if state.calls().draining() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "draining", "live_calls": state.live_calls() })),
+        );
+    }
+    (StatusCode::OK, Json(json!({ "status": "ok" })))
 }
 
 pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
@@ -29,12 +36,18 @@ pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json
         providers = stream.health().await;
     }
     let providers_ok = providers.iter().all(|p| p.ok);
-    let ok = database["ok"] == true && session_store["ok"] == true && providers_ok;
+    let draining = state.calls().draining();
+    let ok = database["ok"] == true && session_store["ok"] == true && providers_ok && !draining;
+    let status = match (draining, ok) {
+        (true, _) => "draining",
+        (false, true) => "ok",
+        (false, false) => "degraded",
+    };
     let body = json!({
-        "status": if ok { "ok" } else { "degraded" },
+        "status": status,
         "mode": state.config().mode.as_str(),
         "live_calls": state.live_calls(),
-        "draining": state.calls().draining(),
+        "draining": draining,
         "signatures": state.config().auth_token.is_some(),
         "database": database,
         // Call-record writes accepted and not yet in the database (held during an outage).

@@ -4,6 +4,10 @@
 //! callback is what ends most calls, and it can be lost (a misconfigured number, a network
 //! fault), so a call with no webhook or stream frame for longer than any real turn is counted
 //! as over: otherwise one lost callback holds every shutdown for the whole drain limit.
+//!
+//! A call over on this side (a goodbye, a transfer, a closed stream) has its status callback to come, with
+//! the carrier's status and duration for the record. It stays on the list for a short while
+//! ([`STATUS_GRACE`]), so a shutdown does not stop listening just before that callback arrives.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,9 +17,18 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+/// How long a call the agent ended waits for its status callback before it stops counting.
+pub(super) const STATUS_GRACE: Duration = Duration::from_secs(5);
+
+/// A call's last sign of life, and how long it may stay quiet and still count.
+#[derive(Clone, Copy)]
+struct Seen {
+    at: Instant,
+    limit: Duration,
+}
+
 pub(super) struct LiveCalls {
-    /// Each live call's last sign of life.
-    seen: Mutex<HashMap<String, Instant>>,
+    seen: Mutex<HashMap<String, Seen>>,
     changed: Notify,
     draining: AtomicBool,
     idle_limit: Duration,
@@ -31,7 +44,7 @@ impl LiveCalls {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Seen>> {
         // Entries are single inserts and removes: a poisoned map is still consistent.
         self.seen.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -42,40 +55,65 @@ impl LiveCalls {
         let mut seen = self.lock();
         let fresh = seen
             .get(sid)
-            .is_none_or(|last| now.duration_since(*last) >= self.idle_limit);
-        seen.insert(sid.to_string(), now);
+            .is_none_or(|last| now.duration_since(last.at) >= last.limit);
+        seen.insert(sid.to_string(), self.live_now());
         fresh
+    }
+
+    fn live_now(&self) -> Seen {
+        Seen {
+            at: Instant::now(),
+            limit: self.idle_limit,
+        }
     }
 
     /// A webhook or stream frame for the call: it is live, now.
     pub(super) fn touch(&self, sid: &str) {
-        self.lock().insert(sid.to_string(), Instant::now());
+        self.lock().insert(sid.to_string(), self.live_now());
     }
 
+    /// The call is over on this side (the agent ended it, or its stream closed); the carrier's
+    /// status callback is still to come.
+    pub(super) fn awaiting_status(&self, sid: &str) {
+        let closing = Seen {
+            at: Instant::now(),
+            limit: STATUS_GRACE.min(self.idle_limit),
+        };
+        self.lock().insert(sid.to_string(), closing);
+        self.changed.notify_waiters();
+    }
+
+    /// The call is over: its status callback came, or its stream closed for good.
     pub(super) fn end(&self, sid: &str) {
         if self.lock().remove(sid).is_some() {
             self.changed.notify_waiters();
         }
     }
 
-    /// Live calls, after dropping the ones idle past the limit; and when the oldest of the
-    /// rest would go idle.
+    /// Calls on the list, after dropping the ones quiet past their limit; and when the first
+    /// of the rest would go quiet.
     fn sweep(&self) -> (usize, Option<Instant>) {
         let now = Instant::now();
         let mut seen = self.lock();
         seen.retain(|sid, last| {
-            let idle = now.duration_since(*last);
-            if idle >= self.idle_limit {
+            let idle = now.duration_since(last.at);
+            let over = idle >= last.limit;
+            if over && last.limit == self.idle_limit {
                 tracing::warn!(call_id = %sid, idle_seconds = idle.as_secs(), "no webhook or stream frame for this call in too long; it no longer counts as live");
             }
-            idle < self.idle_limit
+            !over
         });
-        let next_idle = seen.values().min().map(|last| *last + self.idle_limit);
+        let next_idle = seen.values().map(|last| last.at + last.limit).min();
         (seen.len(), next_idle)
     }
 
+    /// Calls in progress (not counting ended ones waiting for their status callback).
     pub(super) fn count(&self) -> usize {
-        self.sweep().0
+        self.sweep();
+        self.lock()
+            .values()
+            .filter(|seen| seen.limit == self.idle_limit)
+            .count()
     }
 
     pub(super) fn draining(&self) -> bool {

@@ -239,11 +239,36 @@ pub async fn run(config: ServerConfig, driver: CallDriver) -> Result<()> {
         config.public_url,
         config.public_url
     );
-    let server = RunningServer::start(listener, state)?;
+    let server = RunningServer::start(listener, state.clone())?;
     shutdown_signal().await;
-    eprintln!("frontdesk: shutting down; live calls may finish first");
+    eprintln!(
+        "{}",
+        drain_notice(state.live_calls(), state.config().drain_limit)
+    );
+    tokio::spawn(async move {
+        // A second signal: whoever asked will not wait for the calls.
+        shutdown_signal().await;
+        eprintln!(
+            "frontdesk: stopped at once; {} live call(s) cut off",
+            state.live_calls()
+        );
+        std::process::exit(130);
+    });
     server.shutdown().await;
+    eprintln!("frontdesk: stopped");
     Ok(())
+}
+
+/// What a shutdown is waiting for, and how to stop waiting.
+fn drain_notice(live: usize, limit: std::time::Duration) -> String {
+    match live {
+        0 => "frontdesk: shutting down (no live calls)".to_string(),
+        live => format!(
+            "frontdesk: shutting down: refusing new calls, waiting up to {} s for {live} live \
+             call(s) to finish (Ctrl-C again to stop now)",
+            limit.as_secs()
+        ),
+    }
 }
 
 async fn shutdown_signal() {

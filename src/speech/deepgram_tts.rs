@@ -151,7 +151,7 @@ impl TextToSpeech for DeepgramTts {
         } else if local {
             format!("no API key; using local endpoint {}", self.config.url)
         } else {
-            "no Deepgram API key configured".to_string()
+            "no Deepgram API key: set DEEPGRAM_API_KEY (or --deepgram-api-key)".to_string()
         };
         ProviderHealth {
             provider: "deepgram-tts",

@@ -68,8 +68,8 @@ macro_rules! storage_body {
             use $crate::storage::body::Dialect;
             use $crate::storage::sql::{self, AppointmentRow, CallRow};
             use $crate::storage::{
-                Appointment, AppointmentStatus, CallRecord, CallWrite, Customer, NewAppointment,
-                Speaker, Storage, StorageError,
+                Appointment, AppointmentStatus, CallFilter, CallRecord, CallSummary, CallWrite,
+                Customer, NewAppointment, Speaker, Storage, StorageError,
             };
 
             type Db = <$backend as Dialect>::Db;
@@ -571,6 +571,21 @@ macro_rules! storage_body {
                         at: ended_at,
                     })
                     .await
+                }
+
+                async fn list_calls(
+                    &self,
+                    filter: &CallFilter,
+                ) -> Result<Vec<CallSummary>, StorageError> {
+                    let (since, outcome, caller, limit) = sql::call_filter_binds(filter);
+                    let rows: Vec<sql::CallSummaryRow> = sqlx::query_as(sql::LIST_CALLS)
+                        .bind(since)
+                        .bind(outcome)
+                        .bind(caller)
+                        .bind(limit)
+                        .fetch_all(self.pool())
+                        .await?;
+                    rows.into_iter().map(sql::call_summary_from_row).collect()
                 }
 
                 async fn get_call(&self, call_id: &str) -> Result<Option<CallRecord>, StorageError> {

@@ -263,6 +263,33 @@ pub struct CallRecord {
     pub events: Vec<CallEvent>,
 }
 
+/// Which calls [`Storage::list_calls`] returns, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallFilter {
+    /// Calls started at or after this business-local time.
+    pub since: Option<DateTime>,
+    /// Calls that ended with this outcome (`booked`, `transferred`, `hung_up`, ...).
+    pub outcome: Option<String>,
+    /// Calls from a number ending with these digits.
+    pub caller_digits: Option<String>,
+    /// At most this many calls.
+    pub limit: u32,
+}
+
+/// One call, without its turns and events: a line of a call list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallSummary {
+    pub call_id: String,
+    pub caller: String,
+    pub called: String,
+    pub started_at: DateTime,
+    pub ended_at: Option<DateTime>,
+    pub outcome: Option<String>,
+    pub transfer_to: Option<String>,
+    /// Turns recorded, caller's and agent's.
+    pub turns: u32,
+}
+
 /// One write to the call record, for [`Storage::write_call_records`]. Serialized (one JSON line
 /// each) when the recorder spills writes to a file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -475,6 +502,9 @@ pub trait Storage: Send + Sync {
 
     /// The call with its turns (by seq) and events (in order), if it exists.
     async fn get_call(&self, call_id: &str) -> Result<Option<CallRecord>, StorageError>;
+
+    /// Calls matching `filter`, newest first.
+    async fn list_calls(&self, filter: &CallFilter) -> Result<Vec<CallSummary>, StorageError>;
 
     /// Writes many call-record rows in one transaction (all or nothing): one commit instead of
     /// one per row is what lets a single SQLite file keep up with thousands of turns a second.

@@ -4,7 +4,10 @@
 
 use jiff::civil::DateTime;
 
-use super::{Appointment, AppointmentStatus, CallEvent, CallRecord, Speaker, StorageError, Turn};
+use super::{
+    Appointment, AppointmentStatus, CallEvent, CallFilter, CallRecord, CallSummary, Speaker,
+    StorageError, Turn,
+};
 
 /// Columns of an appointment row, in the order of [`AppointmentRow`].
 macro_rules! appt_cols {
@@ -105,6 +108,12 @@ pub(super) const GET_CALL: &str = "SELECT id, caller, called, started_at, ended_
 pub(super) const CARRIER_STATUS: &str = "UPDATE calls SET carrier_status = $2, \
      duration_seconds = $3, ended_at = COALESCE(ended_at, $4), \
      outcome = COALESCE(outcome, 'hung_up') WHERE id = $1";
+/// Calls matching the filter (`$1` since, `$2` outcome, `$3` caller LIKE pattern; each may be
+/// NULL), newest first, at most `$4`.
+pub(super) const LIST_CALLS: &str = "SELECT c.id, c.caller, c.called, c.started_at, c.ended_at, \
+     c.outcome, c.transfer_to, (SELECT COUNT(*) FROM call_turns t WHERE t.call_id = c.id) \
+     FROM calls c WHERE ($1 IS NULL OR c.started_at >= $1) AND ($2 IS NULL OR c.outcome = $2) \
+     AND ($3 IS NULL OR c.caller LIKE $3) ORDER BY c.started_at DESC, c.id DESC LIMIT $4";
 pub(super) const TURNS: &str =
     "SELECT seq, speaker, content, state FROM call_turns WHERE call_id = $1 ORDER BY seq";
 
@@ -253,4 +262,45 @@ pub(super) fn call_write_error(err: StorageError, call_id: &str, seq: Option<u32
     } else {
         err
     }
+}
+
+/// A call-list row, in the order of [`LIST_CALLS`].
+pub(super) type CallSummaryRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+pub(super) fn call_summary_from_row(row: CallSummaryRow) -> Result<CallSummary, StorageError> {
+    let (call_id, caller, called, started_at, ended_at, outcome, transfer_to, turns) = row;
+    Ok(CallSummary {
+        call_id,
+        caller,
+        called,
+        started_at: parse_time(&started_at)?,
+        ended_at: ended_at.as_deref().map(parse_time).transpose()?,
+        outcome,
+        transfer_to,
+        turns: count_to_u32(turns),
+    })
+}
+
+/// The values [`LIST_CALLS`] binds for a filter.
+pub(super) fn call_filter_binds(
+    filter: &CallFilter,
+) -> (Option<String>, Option<String>, Option<String>, i64) {
+    (
+        filter.since.map(fmt_stamp),
+        filter.outcome.clone(),
+        filter
+            .caller_digits
+            .as_ref()
+            .map(|digits| format!("%{digits}")),
+        i64::from(filter.limit),
+    )
 }

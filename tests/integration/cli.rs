@@ -260,6 +260,61 @@ fn calls_show_prints_the_record_with_the_models_totals() {
 }
 
 #[test]
+fn calls_list_finds_calls_without_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("frontdesk.db").display());
+    let chat = |caller: &str, now: &str, lines: &str| {
+        let out = frontdesk(
+            &["--database", &db, "chat", "--caller", caller, "--now", now],
+            lines,
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    chat(
+        "+12145550123",
+        "2026-06-01T09:12",
+        "what are your hours\nbye\n",
+    );
+    chat(
+        "+19725550199",
+        "2026-06-02T10:00",
+        "can I talk to a person\n",
+    );
+    let list = |args: &[&str]| {
+        let mut all = vec!["--database", db.as_str(), "calls", "list"];
+        all.extend(args);
+        let out = frontdesk(&all, "");
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let table = list(&[]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(lines[0].starts_with("STARTED"), "{table}");
+    assert!(
+        lines[1].contains("+19725550199") && lines[1].contains("transferred"),
+        "{table}"
+    );
+    assert!(lines[2].contains("answered"), "{table}");
+
+    let booked_or_answered = list(&["--outcome", "answered", "--json"]);
+    let calls: serde_json::Value = serde_json::from_str(&booked_or_answered).unwrap();
+    assert_eq!(calls.as_array().unwrap().len(), 1, "{calls}");
+    let call_id = calls[0]["call_id"].as_str().unwrap();
+    let show = frontdesk(&["--database", &db, "calls", "show", call_id], "");
+    assert!(show.status.success(), "{}", text(&show));
+
+    assert_eq!(list(&["--caller", "0199"]).lines().count(), 2);
+    assert_eq!(list(&["--since", "2026-06-02"]).lines().count(), 2);
+    let wrong = frontdesk(
+        &["--database", &db, "calls", "list", "--outcome", "happy"],
+        "",
+    );
+    assert!(!wrong.status.success());
+    assert!(text(&wrong).contains("hung_up"), "{}", text(&wrong));
+}
+
+#[test]
 fn a_reader_that_stops_early_ends_the_command_quietly() {
     use std::io::{BufRead, BufReader, Read};
     // All caller scripts: far more output than a pipe holds, written one script at a time.

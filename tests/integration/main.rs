@@ -7,6 +7,7 @@ mod llm_answers;
 mod llm_fallback;
 mod outage;
 mod schema;
+mod serve_process;
 mod storage;
 mod support;
 mod tool_failures;

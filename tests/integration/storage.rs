@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use frontdesk::storage::{
-    self, AppointmentStatus, CallWrite, NewAppointment, Speaker, Storage, StorageError,
+    self, AppointmentStatus, CallFilter, CallWrite, NewAppointment, Speaker, Storage, StorageError,
 };
 use jiff::civil::{DateTime, date};
 use serde_json::json;
@@ -23,6 +23,7 @@ both_backends!(
     sync_business_tracks_configuration,
     call_records,
     call_records_in_batches,
+    calls_are_listed_newest_first_and_filtered,
 );
 
 /// Far in the future so "upcoming" is stable; 2030-01-07 is a Monday.
@@ -640,4 +641,69 @@ async fn call_records_in_batches(store: Arc<dyn Storage>, _url: String) {
     assert!(store.write_call_records(&bad).await.is_err());
     let call = store.get_call("CA7").await.unwrap().unwrap();
     assert_eq!(call.events.len(), 1, "the failed batch left nothing behind");
+}
+
+async fn calls_are_listed_newest_first_and_filtered(store: Arc<dyn Storage>, _url: String) {
+    let calls = [
+        ("CA-early", "+12145550123", at(2, 9), Some("booked")),
+        ("CA-mid", "+19725550199", at(3, 10), Some("transferred")),
+        ("CA-late", "+12145550123", at(4, 11), None),
+    ];
+    for (id, caller, started, outcome) in calls {
+        store
+            .start_call(id, caller, "+12145550100", started)
+            .await
+            .unwrap();
+        store
+            .add_turn(id, 1, Speaker::Agent, "Thanks for calling!", None)
+            .await
+            .unwrap();
+        if let Some(outcome) = outcome {
+            store.finish_call(id, outcome, None, started).await.unwrap();
+        }
+    }
+    store
+        .add_turn("CA-late", 2, Speaker::Caller, "hello?", None)
+        .await
+        .unwrap();
+    let all = CallFilter {
+        since: None,
+        outcome: None,
+        caller_digits: None,
+        limit: 50,
+    };
+    let ids = |calls: Vec<storage::CallSummary>| -> Vec<String> {
+        calls.into_iter().map(|c| c.call_id).collect()
+    };
+    let listed = store.list_calls(&all).await.unwrap();
+    assert_eq!(listed[0].turns, 2);
+    assert_eq!(listed[0].outcome, None);
+    assert_eq!(listed[2].outcome.as_deref(), Some("booked"));
+    assert_eq!(ids(listed), ["CA-late", "CA-mid", "CA-early"]);
+    let since = CallFilter {
+        since: Some(at(3, 0)),
+        ..all.clone()
+    };
+    assert_eq!(
+        ids(store.list_calls(&since).await.unwrap()),
+        ["CA-late", "CA-mid"]
+    );
+    let transferred = CallFilter {
+        outcome: Some("transferred".into()),
+        ..all.clone()
+    };
+    assert_eq!(
+        ids(store.list_calls(&transferred).await.unwrap()),
+        ["CA-mid"]
+    );
+    let by_caller = CallFilter {
+        caller_digits: Some("0123".into()),
+        ..all.clone()
+    };
+    assert_eq!(
+        ids(store.list_calls(&by_caller).await.unwrap()),
+        ["CA-late", "CA-early"]
+    );
+    let one = CallFilter { limit: 1, ..all };
+    assert_eq!(ids(store.list_calls(&one).await.unwrap()), ["CA-late"]);
 }

@@ -506,15 +506,38 @@ async fn shutting_down_refuses_new_calls_and_lets_live_ones_finish() {
         503,
         "new calls go to Twilio's fallback URL"
     );
+    // A load balancer sees the server draining.
+    let health = reqwest::get(format!("{}/health", line.server))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 503);
+    let health: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(health["status"], "draining", "{health}");
+    assert_eq!(health["live_calls"], 1, "{health}");
     // The live call carries on and ends normally.
     let gather = format!("{}/twilio/gather", line.server);
     let answer = post_signed(&gather, &webhook_fields(&live, &[("Digits", "0")])).await;
     assert_eq!(answer.status(), 200);
     assert!(answer.text().await.unwrap().contains("<Dial"));
+    // Its status callback, a moment later, still reaches the record.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let status = format!("{}/twilio/status", line.server);
+    let closed = post_signed(
+        &status,
+        &webhook_fields(
+            &live,
+            &[("CallStatus", "completed"), ("CallDuration", "42")],
+        ),
+    )
+    .await;
+    assert_eq!(closed.status(), 204);
     tokio::time::timeout(std::time::Duration::from_secs(5), drain)
         .await
         .expect("the server stops once its last call has ended")
         .unwrap();
+    let record = server.storage.get_call(&live).await.unwrap().unwrap();
+    assert_eq!(record.carrier_status.as_deref(), Some("completed"));
+    assert_eq!(record.duration_seconds, Some(42));
     server.storage.close().await;
 }
 

@@ -303,6 +303,17 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in the order above.
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Booked,
+        Outcome::Rescheduled,
+        Outcome::Cancelled,
+        Outcome::Transferred,
+        Outcome::Emergency,
+        Outcome::Answered,
+        Outcome::Abandoned,
+    ];
+
     /// The outcome as stored in the call record (`booked`, `transferred`, ...).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -126,7 +126,7 @@ pub(super) async fn run_on(
     if !call.live.session.ended {
         state.driver().hang_up(&mut call.live, state.now()).await;
     }
-    state.calls().end(&call_sid);
+    state.calls().awaiting_status(&call_sid);
     tracing::info!(call_id = %call_sid, "media stream ended");
 }
 

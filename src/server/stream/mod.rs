@@ -107,13 +107,25 @@ impl StreamServices {
                 config.deepgram_voice.clone(),
             ),
         };
-        Ok(StreamServices::new(
-            Arc::new(stt),
-            tts,
-            &voice,
-            Arc::new(rest),
-            business,
-        ))
+        let services = StreamServices::new(Arc::new(stt), tts, &voice, Arc::new(rest), business);
+        // Without speech every call would go straight to a person: refuse instead of
+        // answering calls that cannot work.
+        let broken: Vec<String> = services
+            .health()
+            .await
+            .into_iter()
+            .filter(|provider| !provider.ok)
+            .map(|provider| format!("{}: {}", provider.provider, provider.detail))
+            .collect();
+        if !broken.is_empty() {
+            bail!(
+                "stream mode cannot hear or speak to callers:\n  {}\n(a local \
+                 Deepgram-compatible server needs no key: --deepgram-stt-url and \
+                 --deepgram-tts-url; or answer with Twilio's own speech: --mode gather)",
+                broken.join("\n  ")
+            );
+        }
+        Ok(services)
     }
 
     pub async fn health(&self) -> Vec<ProviderHealth> {
