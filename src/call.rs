@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use crate::call_event::{Event, ModelUse};
 use crate::llm::Model;
 use crate::logging::mask_phone;
+use crate::outcome_counts::OutcomeCounts;
 use crate::recorder::Recorder;
 use crate::storage::{Speaker, Storage};
 use crate::tools::Tools;
@@ -91,6 +92,8 @@ pub struct CallDriver {
     /// 15 s, and a caller in stream mode hears silence: a database that does not answer in
     /// time fails the tool, and the flow takes its failure path.
     pub tool_deadline: Duration,
+    /// Calls ended, by outcome.
+    pub outcomes: OutcomeCounts,
 }
 
 /// See [`CallDriver::tool_deadline`].
@@ -110,6 +113,7 @@ impl CallDriver {
             engine,
             storage,
             tool_deadline: TOOL_DEADLINE,
+            outcomes: OutcomeCounts::default(),
         }
     }
 
@@ -402,6 +406,7 @@ impl CallDriver {
         let s = &live.session;
         let outcome = s.outcome();
         tracing::info!(call_id = %s.call.id, outcome = outcome.as_str(), "call ended");
+        self.outcomes.add(outcome.as_str());
         self.recorder
             .finish_call(&s.call.id, outcome.as_str(), s.transfer_to.as_deref(), now)
             .await;

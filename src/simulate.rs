@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::call::{AgentTurn, CallDriver};
 use crate::storage::{self, NewAppointment};
 use crate::tools::describe_appointment;
-use frontdesk_engine::script::{CallerAction, ExpectedAppointment, Script, ScriptCursor};
+use frontdesk_engine::script::{CallerAction, ExpectedAppointment, Heard, Script, ScriptCursor};
 
 /// Caller turns after which a call that has not ended is cut off.
 const MAX_CALLER_TURNS: usize = 30;
@@ -226,11 +226,6 @@ fn check_expectations(
     {
         failures.push(format!("outcome: expected {want}, got {outcome}"));
     }
-    if let Some(want) = &expect.transfer_to
-        && Some(want.as_str()) != transfer_to
-    {
-        failures.push(format!("transfer_to: expected {want}, got {transfer_to:?}"));
-    }
     if let Some(want) = &expect.appointment
         && !appointments
             .iter()
@@ -246,36 +241,16 @@ fn check_expectations(
             format!("appointment: none matches ({})", why.join("; "))
         });
     }
-    let agent_text: Vec<String> = transcript
+    let agent_lines: Vec<&str> = transcript
         .iter()
         .filter(|l| l.speaker == "agent")
-        .map(|l| l.text.to_lowercase())
+        .map(|l| l.text.as_str())
         .collect();
-    let said = |needle: &str| {
-        let needle = needle.to_lowercase();
-        agent_text.iter().any(|t| t.contains(&needle))
-    };
-    for want in &expect.said {
-        if !said(want) {
-            failures.push(format!("said: no agent line contains {want:?}"));
-        }
-    }
-    if !expect.said_any.is_empty() && !expect.said_any.iter().any(|w| said(w)) {
-        failures.push(format!(
-            "said_any: no agent line contains any of {:?}",
-            expect.said_any
-        ));
-    }
-    for unwanted in &expect.not_said {
-        if said(unwanted) {
-            failures.push(format!("not_said: an agent line contains {unwanted:?}"));
-        }
-    }
-    if let Some(max) = expect.max_agent_turns
-        && agent_turns > max
-    {
-        failures.push(format!("max_agent_turns: {agent_turns} > {max}"));
-    }
+    failures.extend(expect.check_heard(&Heard {
+        agent_lines: Some(agent_lines),
+        transfer_to,
+        agent_turns: Some(agent_turns),
+    }));
     failures
 }
 

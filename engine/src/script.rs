@@ -142,6 +142,63 @@ pub struct Expect {
     pub max_agent_turns: Option<usize>,
 }
 
+/// What a caller heard of a call: enough to check the expectations that need no database.
+#[derive(Debug, Clone, Default)]
+pub struct Heard<'a> {
+    /// The agent's lines, when they are known (a phone hearing only audio knows none).
+    pub agent_lines: Option<Vec<&'a str>>,
+    /// The number the call was transferred to.
+    pub transfer_to: Option<&'a str>,
+    /// Agent turns, when counted.
+    pub agent_turns: Option<usize>,
+}
+
+impl Expect {
+    /// The failed expectations about what was said and where the call went: `transfer_to`,
+    /// `said`, `said_any`, `not_said`, `max_agent_turns`. Outcome and appointment need the
+    /// call record and are the caller's to check.
+    pub fn check_heard(&self, heard: &Heard<'_>) -> Vec<String> {
+        let mut failures = Vec::new();
+        if let Some(want) = &self.transfer_to
+            && Some(want.as_str()) != heard.transfer_to
+        {
+            failures.push(format!(
+                "transfer_to: expected {want}, got {:?}",
+                heard.transfer_to
+            ));
+        }
+        if let Some(lines) = &heard.agent_lines {
+            let lines: Vec<String> = lines.iter().map(|l| l.to_lowercase()).collect();
+            let said = |needle: &str| {
+                let needle = needle.to_lowercase();
+                lines.iter().any(|t| t.contains(&needle))
+            };
+            for want in &self.said {
+                if !said(want) {
+                    failures.push(format!("said: no agent line contains {want:?}"));
+                }
+            }
+            if !self.said_any.is_empty() && !self.said_any.iter().any(|w| said(w)) {
+                failures.push(format!(
+                    "said_any: no agent line contains any of {:?}",
+                    self.said_any
+                ));
+            }
+            for unwanted in &self.not_said {
+                if said(unwanted) {
+                    failures.push(format!("not_said: an agent line contains {unwanted:?}"));
+                }
+            }
+        }
+        if let (Some(max), Some(turns)) = (self.max_agent_turns, heard.agent_turns)
+            && turns > max
+        {
+            failures.push(format!("max_agent_turns: {turns} > {max}"));
+        }
+        failures
+    }
+}
+
 /// Fields an appointment the call created or changed must have (those given).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use frontdesk_engine::SlotType;
-use frontdesk_engine::{CallInfo, Input};
+use frontdesk_engine::{CallInfo, Input, Outcome};
 
 use super::AppState;
 use super::sessions::SessionError;
@@ -186,8 +186,9 @@ async fn hand_over_without_session(
     recorder.event(sid, &failed).await;
     let human = &state.driver().engine.business().phones.human;
     recorder
-        .finish_call(sid, "transferred", Some(human), state.now())
+        .finish_call(sid, Outcome::Transferred.as_str(), Some(human), state.now())
         .await;
+    state.driver().outcomes.add(Outcome::Transferred.as_str());
     state.calls().awaiting_status(sid);
     xml(lost_call(state))
 }

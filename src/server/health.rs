@@ -47,6 +47,8 @@ pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json
         "status": status,
         "mode": state.config().mode.as_str(),
         "live_calls": state.live_calls(),
+        // Calls ended since the server started.
+        "calls_by_outcome": state.driver().outcomes.snapshot(),
         "draining": draining,
         "signatures": state.config().auth_token.is_some(),
         "database": database,

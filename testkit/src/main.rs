@@ -2,6 +2,9 @@
 //! `frontdesk serve`. With `--calls`/`--concurrency` it is a load generator with a latency
 //! summary.
 
+mod summary;
+
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,6 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use summary::Summary;
 use tokio::sync::Semaphore;
 
 use frontdesk_engine::script::{CallerAction, Script, ScriptCursor};
@@ -210,9 +214,9 @@ async fn start_fakes(args: &CallArgs) -> Result<StreamKit> {
 async fn interactive(line: &PhoneLine, kit: Option<&StreamKit>) -> Result<ExitCode> {
     let http = http_client();
     let call_sid = new_call_sid();
-    let mut caller = Typist;
+    let mut caller = Typist::default();
     println!(
-        "(calling {} as {}; empty line = silence, #0 = keypad 0, /hangup to end)",
+        "(calling {} as {}, call {call_sid}; empty line = silence, #0 = keypad 0, /hangup to end)",
         line.server, line.from
     );
     let report = match kit {
@@ -225,7 +229,7 @@ async fn interactive(line: &PhoneLine, kit: Option<&StreamKit>) -> Result<ExitCo
         .map(|d| format!("{:.1}", d.as_secs_f64() * 1000.0))
         .collect();
     println!(
-        "(call ended: {}; turn latencies in ms: {})",
+        "(call ended: {}; turn latencies in ms: {}; its record: frontdesk calls show {call_sid})",
         report.ending,
         latencies.join(", ")
     );
@@ -236,13 +240,26 @@ async fn interactive(line: &PhoneLine, kit: Option<&StreamKit>) -> Result<ExitCo
     })
 }
 
-/// The caller's lines from the terminal. Gather mode prints the agent's words as they come;
-/// in stream mode the agent speaks audio, so only the turn boundary shows.
-struct Typist;
+/// The caller's lines from the terminal, and the agent's as they come, the first of each turn
+/// with how long the agent took to answer. In stream mode the agent's words show when the
+/// server speaks through the phone's fake Deepgram (`--tts deepgram`); with espeak only the
+/// turn boundary does.
+#[derive(Default)]
+struct Typist {
+    /// How long the agent took to begin the turn now arriving.
+    latency: Option<Duration>,
+}
 
 impl Caller for Typist {
+    fn answered_after(&mut self, latency: Duration) {
+        self.latency = Some(latency);
+    }
+
     fn heard(&mut self, text: &str) {
-        println!("agent: {text}");
+        match self.latency.take() {
+            Some(latency) => println!("agent ({:.0} ms): {text}", latency.as_secs_f64() * 1000.0),
+            None => println!("agent: {text}"),
+        }
     }
 
     fn next(&mut self, asked_slot: Option<&str>) -> CallerAction {
@@ -273,6 +290,7 @@ impl Caller for Typist {
 }
 
 fn print_transcript(report: &PhoneReport) {
+    println!("call {}", report.call_sid);
     for (speaker, text) in &report.transcript {
         let who = match speaker {
             Speaker::Agent => "agent",
@@ -304,6 +322,7 @@ async fn load(
         ProgressStyle::with_template("{bar:40} {pos}/{len} calls {elapsed} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let outcomes_before = server_outcomes(&http, &line.server).await;
     let began = Instant::now();
     let barge_in_after = args.barge_in;
     let mut tasks = Vec::with_capacity(args.calls);
@@ -342,16 +361,48 @@ async fn load(
     if let [report] = reports.as_slice() {
         print_transcript(report);
     }
-    let summary = Summary::of(&reports, elapsed);
+    // Stream calls end on the server a moment after the phone hangs up.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let outcomes_after = server_outcomes(&http, &line.server).await;
+    let over_the_run = outcomes_before
+        .zip(outcomes_after)
+        .map(|(before, after)| outcomes_between(&before, after));
+    let runs: Vec<(PhoneReport, &Script)> = reports
+        .into_iter()
+        .enumerate()
+        .map(|(i, report)| (report, &scripts[i % scripts.len()]))
+        .collect();
+    let summary = Summary::of(&runs, elapsed, over_the_run);
     summary.print(args.mode);
     if args.mode == PhoneMode::Stream {
         print_server_latencies(&http, &line.server).await;
     }
-    Ok(if summary.failed == 0 {
+    Ok(if summary.failed() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The server's count of calls by outcome since it started, from `/health/detailed`.
+async fn server_outcomes(http: &reqwest::Client, server: &str) -> Option<BTreeMap<String, u64>> {
+    let url = format!("{server}/health/detailed");
+    let health: serde_json::Value = http.get(&url).send().await.ok()?.json().await.ok()?;
+    serde_json::from_value(health.get("calls_by_outcome")?.clone()).ok()
+}
+
+/// The outcomes counted between two readings.
+fn outcomes_between(
+    before: &BTreeMap<String, u64>,
+    after: BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    after
+        .into_iter()
+        .map(|(outcome, n)| {
+            let earlier = before.get(&outcome).copied().unwrap_or(0);
+            (outcome, n.saturating_sub(earlier))
+        })
+        .collect()
 }
 
 /// The server's own measurements (recent window), from `/health/detailed`.
@@ -384,127 +435,6 @@ async fn print_server_latencies(http: &reqwest::Client, server: &str) {
                 l["p99_ms"].as_f64().unwrap_or(0.0),
                 l["max_ms"].as_f64().unwrap_or(0.0)
             );
-        }
-    }
-}
-
-/// Latency and outcome totals over a load run.
-pub struct Summary {
-    pub calls: usize,
-    pub failed: usize,
-    pub turns: usize,
-    pub elapsed: Duration,
-    pub turn_latency: Percentiles,
-    pub barge_in: Percentiles,
-    pub late_frames: u64,
-    pub late_ticks: u64,
-    pub frames_sent: u64,
-    pub failures: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Percentiles {
-    pub count: usize,
-    pub p50: Duration,
-    pub p95: Duration,
-    pub p99: Duration,
-    pub max: Duration,
-}
-
-impl Percentiles {
-    pub fn of(mut samples: Vec<Duration>) -> Percentiles {
-        if samples.is_empty() {
-            return Percentiles::default();
-        }
-        samples.sort();
-        let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-        Percentiles {
-            count: samples.len(),
-            p50: at(0.50),
-            p95: at(0.95),
-            p99: at(0.99),
-            max: at(1.0),
-        }
-    }
-
-    fn line(&self) -> String {
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        format!(
-            "n={} p50={:.2} ms p95={:.2} ms p99={:.2} ms max={:.2} ms",
-            self.count,
-            ms(self.p50),
-            ms(self.p95),
-            ms(self.p99),
-            ms(self.max)
-        )
-    }
-}
-
-impl Summary {
-    pub fn of(reports: &[PhoneReport], elapsed: Duration) -> Summary {
-        let failures: Vec<String> = reports
-            .iter()
-            .filter_map(|r| match &r.ending {
-                PhoneEnding::Failed(why) => Some(format!("{}: {why}", r.call_sid)),
-                PhoneEnding::TimedOut => Some(format!("{}: timed out", r.call_sid)),
-                _ => None,
-            })
-            .collect();
-        Summary {
-            calls: reports.len(),
-            failed: failures.len(),
-            turns: reports.iter().map(|r| r.turn_latencies.len()).sum(),
-            elapsed,
-            turn_latency: Percentiles::of(
-                reports
-                    .iter()
-                    .flat_map(|r| r.turn_latencies.clone())
-                    .collect(),
-            ),
-            barge_in: Percentiles::of(
-                reports
-                    .iter()
-                    .flat_map(|r| r.barge_in_latencies.clone())
-                    .collect(),
-            ),
-            late_frames: reports.iter().map(|r| r.late_frames).sum(),
-            late_ticks: reports.iter().map(|r| r.late_ticks).sum(),
-            frames_sent: reports.iter().map(|r| r.frames_sent).sum(),
-            failures,
-        }
-    }
-
-    pub fn print(&self, mode: PhoneMode) {
-        let secs = self.elapsed.as_secs_f64().max(1e-9);
-        println!(
-            "{} calls ({} failed) in {:.1} s",
-            self.calls, self.failed, secs
-        );
-        match mode {
-            PhoneMode::Gather => {
-                println!(
-                    "webhook turns: {} ({:.0}/s); latency {}",
-                    self.turns,
-                    self.turns as f64 / secs,
-                    self.turn_latency.line()
-                );
-            }
-            PhoneMode::Stream => {
-                println!(
-                    "final transcript -> first agent audio: {}",
-                    self.turn_latency.line()
-                );
-                if self.barge_in.count > 0 {
-                    println!("speech cue -> clear: {}", self.barge_in.line());
-                }
-                println!(
-                    "caller frames sent: {}; agent frames late: {}; phone ticks late: {}",
-                    self.frames_sent, self.late_frames, self.late_ticks
-                );
-            }
-        }
-        for failure in self.failures.iter().take(10) {
-            println!("failed: {failure}");
         }
     }
 }

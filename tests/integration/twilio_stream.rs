@@ -10,7 +10,8 @@ use frontdesk::server::stream::token::{self, BoundCall, StreamKey};
 use frontdesk_engine::script::CallerAction;
 use frontdesk_telephony::signature;
 use frontdesk_testkit::phone::{
-    BargeIn, PhoneEnding, answer_stream, http_client, new_call_sid, start_frame, stream_call,
+    BargeIn, PhoneEnding, Speaker, answer_stream, http_client, new_call_sid, start_frame,
+    stream_call,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
@@ -71,6 +72,40 @@ async fn safety_instructions_are_not_cut_off() {
     assert_eq!(report.clears, 0, "{report:?}");
     let emergency = server.engine.business().phones.emergency.clone();
     assert_eq!(report.ending, PhoneEnding::Transferred(emergency));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_phone_hears_what_the_agent_said() {
+    let script = script("booking_all_in_one");
+    let server = TestServer::start(engine(), &script, Mode::Stream, &ReplayPace::default())
+        .await
+        .unwrap();
+    let report = server.call(&script, None).await;
+    server.settle().await;
+    let record = server
+        .storage
+        .get_call(&report.call_sid)
+        .await
+        .unwrap()
+        .unwrap();
+    let said: Vec<&str> = record
+        .turns
+        .iter()
+        .filter(|t| t.speaker == frontdesk::storage::Speaker::Agent)
+        .map(|t| t.text.as_str())
+        .collect();
+    let heard: Vec<&str> = report
+        .transcript
+        .iter()
+        .filter(|(who, _)| *who == Speaker::Agent)
+        .map(|(_, text)| text.as_str())
+        .collect();
+    assert!(said.len() >= 3, "{said:?}");
+    // The greeting was cached before the call and the rest spoken during it: every line the
+    // record holds reached the phone, named, in order.
+    assert_eq!(heard.join(" "), said.join(" "), "{report:?}");
+    assert_eq!(report.turn_latencies.len(), said.len() - 1, "{report:?}");
     server.shutdown().await;
 }
 

@@ -189,6 +189,8 @@ struct Shared {
     /// Per-call subscribers (by `tag`): a phone among hundreds hears only its own call.
     listeners: Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<FakeSttEvent>>>,
     request_counter: AtomicU64,
+    /// The words of every utterance spoken.
+    spoken: spoken::Spoken,
 }
 
 impl Shared {
@@ -269,6 +271,7 @@ impl FakeDeepgram {
             events,
             listeners: Mutex::new(HashMap::new()),
             request_counter: AtomicU64::new(0),
+            spoken: spoken::Spoken::default(),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let state = AppState {
@@ -368,6 +371,11 @@ impl FakeDeepgram {
     /// Query parameters of the most recent TTS connection.
     pub fn last_tts_query(&self) -> Option<HashMap<String, String>> {
         self.last_connection("/v1/speak").map(|c| c.query_map())
+    }
+
+    /// The words of the utterance a [`MarkScanner`] found in the audio as number `id`.
+    pub fn spoken_text(&self, id: u32) -> Option<String> {
+        self.shared.spoken.text(id)
     }
 
     /// The most recent accepted connection on `path` (`/v1/listen` or `/v1/speak`).
@@ -563,8 +571,11 @@ struct ControlMessage<'a> {
     text: Option<Cow<'a, str>>,
 }
 
+mod spoken;
 mod stt;
 mod tts;
+
+pub use spoken::MarkScanner;
 
 use stt::{SttParams, run_stt};
 use tts::run_tts;

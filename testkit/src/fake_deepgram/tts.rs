@@ -1,5 +1,6 @@
 //! The fake's text-to-speech side (`/v1/speak`): audio of a plausible length for the text.
 
+use super::spoken::MARK_LEN;
 use super::stt::{drain_until_closed, stopped};
 use super::*;
 
@@ -60,6 +61,8 @@ pub fn silence_audio(duration_ms: u32) -> Vec<u8> {
 
 /// Audio being generated for one `Flush` (or the final flush of `Close`).
 struct Generation {
+    /// Starts the audio, naming the words (see [`super::spoken`]); taken when sent.
+    mark: Option<[u8; MARK_LEN]>,
     remaining: usize,
     /// `Some(sequence_id)` to send `Flushed` after its last byte.
     flushed: Option<u64>,
@@ -107,6 +110,8 @@ pub(super) async fn run_tts(
         .filter(|f| *f > 0.0 && f.is_finite())
         .map(|f| Duration::from_secs_f64(chunk_bytes as f64 / SAMPLE_RATE as f64 / f64::from(f)));
     let mut buffered_chars = 0usize;
+    // The words of the buffered Speak messages, for the mark of their audio.
+    let mut buffered_text = String::new();
     let mut sequence: u64 = 0;
     let mut jobs: VecDeque<Generation> = VecDeque::new();
     let mut signal_offset = 0usize;
@@ -160,6 +165,12 @@ pub(super) async fn run_tts(
                             if socket.send(text_message(warning)).await.is_err() { return; }
                         }
                         buffered_chars += chars;
+                        if let Some(text) = control.text.as_deref() {
+                            if !buffered_text.is_empty() {
+                                buffered_text.push(' ');
+                            }
+                            buffered_text.push_str(text.trim());
+                        }
                     }
                     "Flush" => {
                         bump(&counters.tts_flushes);
@@ -178,10 +189,12 @@ pub(super) async fn run_tts(
                         }
                         let id = sequence;
                         sequence += 1;
-                        jobs.push_back(Generation {
-                            remaining: std::mem::take(&mut buffered_chars) * bytes_per_char,
-                            flushed: Some(id),
-                        });
+                        jobs.push_back(generation(
+                            &shared,
+                            std::mem::take(&mut buffered_text),
+                            std::mem::take(&mut buffered_chars) * bytes_per_char,
+                            Some(id),
+                        ));
                         if !generating {
                             pacer.as_mut().reset(tokio::time::Instant::now());
                         }
@@ -189,6 +202,7 @@ pub(super) async fn run_tts(
                     "Clear" => {
                         bump(&counters.tts_clears);
                         buffered_chars = 0;
+                        buffered_text.clear();
                         jobs.clear();
                         let id = sequence;
                         sequence += 1;
@@ -198,10 +212,12 @@ pub(super) async fn run_tts(
                     "Close" => {
                         closing = true;
                         if buffered_chars > 0 {
-                            jobs.push_back(Generation {
-                                remaining: std::mem::take(&mut buffered_chars) * bytes_per_char,
-                                    flushed: None,
-                            });
+                            jobs.push_back(generation(
+                                &shared,
+                                std::mem::take(&mut buffered_text),
+                                std::mem::take(&mut buffered_chars) * bytes_per_char,
+                                None,
+                            ));
                             if !generating {
                                 pacer.as_mut().reset(tokio::time::Instant::now());
                             }
@@ -235,6 +251,20 @@ pub(super) async fn run_tts(
     }
 }
 
+/// The audio for `text`, marked with its words when there are any.
+fn generation(shared: &Shared, text: String, bytes: usize, flushed: Option<u64>) -> Generation {
+    let mark = (!text.is_empty()).then(|| shared.spoken.mark(text));
+    let remaining = match mark {
+        Some(_) => bytes.max(MARK_LEN),
+        None => bytes,
+    };
+    Generation {
+        mark,
+        remaining,
+        flushed,
+    }
+}
+
 /// Sends the next chunk of the current generation (and its `Flushed` when it is done).
 async fn send_tts_chunk(
     socket: &mut WebSocket,
@@ -247,8 +277,15 @@ async fn send_tts_chunk(
         return true;
     };
     if job.remaining > 0 {
-        let len = job.remaining.min(chunk_bytes);
-        let chunk = voice_chunk(*signal_offset, len);
+        let len = job.remaining.min(chunk_bytes.max(MARK_LEN));
+        let chunk = match job.mark.take() {
+            Some(mark) => {
+                let mut marked = mark.to_vec();
+                marked.extend_from_slice(&voice_chunk(*signal_offset, len - MARK_LEN));
+                Bytes::from(marked)
+            }
+            None => voice_chunk(*signal_offset, len),
+        };
         *signal_offset = (*signal_offset + len) % SAMPLE_RATE as usize;
         job.remaining -= len;
         if socket.send(Message::Binary(chunk)).await.is_err() {

@@ -36,6 +36,7 @@ pub async fn gather_call(
             }
         };
         report.turn_latencies.push(sent.elapsed());
+        caller.answered_after(sent.elapsed());
         let verbs = match twiml::parse(&body) {
             Ok(verbs) => verbs,
             Err(error) => {

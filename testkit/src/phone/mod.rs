@@ -30,8 +30,13 @@ pub trait Caller: Send {
     /// The agent finished a turn and waits; `asked_slot` is the slot it asked for, if known.
     fn next(&mut self, asked_slot: Option<&str>) -> CallerAction;
 
-    /// The agent said this (gather mode, where the words arrive as text).
+    /// The agent said this: gather mode's words arrive as text; stream mode's are known when
+    /// the fake Deepgram spoke them.
     fn heard(&mut self, _text: &str) {}
+
+    /// The agent began its turn this long after the caller's last words reached the server
+    /// (gather: the webhook's round trip; stream: the final transcript to the first audio).
+    fn answered_after(&mut self, _latency: Duration) {}
 }
 
 impl Caller for ScriptCursor<'_> {
@@ -76,7 +81,8 @@ pub enum Speaker {
 #[derive(Debug, Clone)]
 pub struct PhoneReport {
     pub call_sid: String,
-    /// Gather mode has both sides; stream mode only the caller's (the agent's is audio).
+    /// Both sides. Stream mode has the agent's lines when the fake Deepgram spoke them (its
+    /// audio names its words); with other speech, only the caller's.
     pub transcript: Vec<(Speaker, String)>,
     pub ending: PhoneEnding,
     /// Gather: webhook round trips. Stream: the recognizer's final transcript to the first
@@ -98,7 +104,8 @@ pub struct PhoneReport {
 }
 
 impl PhoneReport {
-    fn new(call_sid: &str) -> PhoneReport {
+    /// A call not yet placed.
+    pub fn new(call_sid: &str) -> PhoneReport {
         PhoneReport {
             call_sid: call_sid.to_string(),
             transcript: Vec::new(),

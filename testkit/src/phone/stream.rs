@@ -20,7 +20,7 @@ use super::{
     Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, post_completed, post_signed,
     stream_sid_for,
 };
-use crate::fake_deepgram::{FakeDeepgram, FakeSttKind, speech_audio};
+use crate::fake_deepgram::{FakeDeepgram, FakeSttKind, MarkScanner, speech_audio};
 use crate::fake_twilio_rest::FakeTwilioRest;
 use frontdesk_engine::script::CallerAction;
 use frontdesk_telephony::audio::mulaw::{FRAME_BYTES, SILENCE};
@@ -272,6 +272,8 @@ async fn run_stream(
         None => mpsc::unbounded_channel().1,
     };
 
+    // The agent's words, where the fake Deepgram spoke them (see `fake_deepgram::spoken`).
+    let mut marks = MarkScanner::default();
     let stream_sid = stream_sid_for(call_sid);
     let mut line = Line {
         stream_sid: stream_sid.clone(),
@@ -344,6 +346,15 @@ async fn run_stream(
                         let audio = BASE64.decode(payload).map_err(|e| format!("media payload: {e}"))?;
                         if let Some(at) = final_at.take() {
                             report.turn_latencies.push(at.elapsed());
+                            caller.answered_after(at.elapsed());
+                        }
+                        if let Some(deepgram) = &kit.deepgram {
+                            for id in marks.feed(&audio) {
+                                if let Some(text) = deepgram.spoken_text(id) {
+                                    caller.heard(&text);
+                                    report.transcript.push((Speaker::Agent, text));
+                                }
+                            }
                         }
                         if turn_audio_began.is_none() {
                             turn_audio_began = Some(Instant::now());
