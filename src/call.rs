@@ -131,6 +131,12 @@ impl CallDriver {
         self
     }
 
+    /// Queues a confirmation text after every change to a visit.
+    pub fn with_texts(mut self, texts: crate::outbox::Texts) -> CallDriver {
+        self.tools = self.tools.with_texts(texts);
+        self
+    }
+
     /// Lets the engine ask `model`, when there is one, for slot values the rules missed and
     /// for knowledge answers in its own words.
     pub fn with_model(mut self, model: Option<Arc<Model>>) -> CallDriver {

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod llm;
 pub mod logging;
+pub mod outbox;
 pub mod outcome_counts;
 pub mod project;
 pub mod recorder;

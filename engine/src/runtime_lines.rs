@@ -53,3 +53,37 @@ impl Engine {
             })
     }
 }
+
+impl Engine {
+    /// A message sent outside the conversation (a confirmation text, an alert):
+    /// `prompts/{name}.j2` rendered with the business and `vars` (an object whose keys become
+    /// template variables), whitespace collapsed. Fails for a prompt that is not there.
+    pub fn render_message(
+        &self,
+        name: &str,
+        vars: &serde_json::Value,
+    ) -> Result<String, StepError> {
+        let template_error = |message: String| StepError::Template {
+            name: name.to_string(),
+            message,
+        };
+        if !self.prompt_names().iter().any(|n| n == name) {
+            return Err(template_error(format!("no prompt `prompts/{name}.j2`")));
+        }
+        let mut ctx = match vars {
+            serde_json::Value::Object(map) => map.clone(),
+            serde_json::Value::Null => serde_json::Map::new(),
+            other => {
+                return Err(template_error(format!(
+                    "variables must be an object, not {other}"
+                )));
+            }
+        };
+        let business = serde_json::to_value(&self.business_context).unwrap_or_default();
+        ctx.insert("business".into(), business);
+        let ctx = minijinja::Value::from(minijinja::value::Serde(serde_json::Value::Object(ctx)));
+        self.templates
+            .render_text(name, &ctx)
+            .map_err(|e| template_error(template_message(&e)))
+    }
+}

@@ -9,6 +9,7 @@ pub(crate) mod gather;
 mod health;
 pub mod latency;
 mod live_calls;
+mod messages;
 pub mod sessions;
 mod signature;
 pub mod stream;
@@ -136,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/gather", post(gather::gather))
         .route("/twilio/dial-done", post(gather::dial_done))
         .route("/twilio/status", post(gather::status))
+        .route("/twilio/messages", post(messages::inbound))
         .route("/twilio/stream", get(stream::upgrade))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .with_state(state)

@@ -26,6 +26,9 @@ pub(super) trait Dialect {
     const ADD_EVENT: &'static str;
     /// A call's events as (id, kind, detail as JSON text), in order (`$1` = call id).
     const EVENTS: &'static str;
+    /// Ends the SELECT that picks the message to claim: where rows can be locked, lock it and
+    /// skip rows another worker holds.
+    const SKIP_LOCKED: &'static str;
 
     fn pool(&self) -> &sqlx::Pool<Self::Db>;
 
@@ -73,6 +76,15 @@ macro_rules! storage_body {
             };
 
             type Db = <$backend as Dialect>::Db;
+
+            static CLAIM_MESSAGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                format!(
+                    "{}{}{}",
+                    sql::CLAIM_MESSAGE_HEAD,
+                    <$backend as Dialect>::SKIP_LOCKED,
+                    sql::CLAIM_MESSAGE_TAIL
+                )
+            });
             type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>;
 
             /// The statement for one call-record write, its values bound: the one place that
@@ -571,6 +583,113 @@ macro_rules! storage_body {
                         at: ended_at,
                     })
                     .await
+                }
+
+                async fn enqueue_message(
+                    &self,
+                    message: &$crate::storage::NewMessage,
+                ) -> Result<Option<i64>, StorageError> {
+                    let _turn = self.write_turn().await;
+                    let id: Result<Option<i64>, sqlx::Error> =
+                        sqlx::query_scalar(sql::ENQUEUE_MESSAGE)
+                            .bind(&message.kind)
+                            .bind(&message.recipient)
+                            .bind(&message.body)
+                            .bind(&message.call_id)
+                            .bind(&message.dedupe_key)
+                            .bind(message.not_before_ms)
+                            .bind(message.not_before_ms)
+                            .fetch_optional(self.pool())
+                            .await;
+                    self.wrote(id.map_err(StorageError::from))
+                }
+
+                async fn claim_message(
+                    &self,
+                    now_ms: i64,
+                    lease_until_ms: i64,
+                ) -> Result<Option<$crate::storage::OutboxMessage>, StorageError> {
+                    let _turn = self.write_turn().await;
+                    let row: Result<Option<sql::OutboxRow>, sqlx::Error> =
+                        sqlx::query_as(CLAIM_MESSAGE.as_str())
+                            .bind(now_ms)
+                            .bind(lease_until_ms)
+                            .fetch_optional(self.pool())
+                            .await;
+                    let row = self.wrote(row.map_err(StorageError::from))?;
+                    row.map(sql::message_from_row).transpose()
+                }
+
+                async fn finish_message(
+                    &self,
+                    id: i64,
+                    attempt: &$crate::storage::Attempt,
+                    now_ms: i64,
+                ) -> Result<(), StorageError> {
+                    use $crate::storage::{Attempt, MessageState};
+                    let query = match attempt {
+                        Attempt::Sent { provider_id } => sqlx::query(sql::MESSAGE_SENT)
+                            .bind(id)
+                            .bind(provider_id)
+                            .bind(now_ms),
+                        Attempt::Retry { error, at_ms } => sqlx::query(sql::MESSAGE_RETRY)
+                            .bind(id)
+                            .bind(error)
+                            .bind(*at_ms),
+                        Attempt::Failed { error } => sqlx::query(sql::MESSAGE_GIVEN_UP)
+                            .bind(id)
+                            .bind(MessageState::Failed.as_str())
+                            .bind(error),
+                        Attempt::Skipped { reason } => sqlx::query(sql::MESSAGE_GIVEN_UP)
+                            .bind(id)
+                            .bind(MessageState::Skipped.as_str())
+                            .bind(reason),
+                    };
+                    let _turn = self.write_turn().await;
+                    let done = query.execute(self.pool()).await;
+                    self.wrote(done.map_err(StorageError::from))?;
+                    Ok(())
+                }
+
+                async fn messages(
+                    &self,
+                    call_id: Option<&str>,
+                ) -> Result<Vec<$crate::storage::OutboxMessage>, StorageError> {
+                    let rows: Vec<sql::OutboxRow> = match call_id {
+                        Some(call_id) => {
+                            sqlx::query_as(sql::MESSAGES_FOR_CALL)
+                                .bind(call_id)
+                                .fetch_all(self.pool())
+                                .await?
+                        }
+                        None => sqlx::query_as(sql::ALL_MESSAGES).fetch_all(self.pool()).await?,
+                    };
+                    rows.into_iter().map(sql::message_from_row).collect()
+                }
+
+                async fn set_opted_out(
+                    &self,
+                    phone: &str,
+                    opted_out: bool,
+                    now_ms: i64,
+                ) -> Result<(), StorageError> {
+                    let query = if opted_out {
+                        sqlx::query(sql::OPT_OUT).bind(phone).bind(now_ms)
+                    } else {
+                        sqlx::query(sql::OPT_IN).bind(phone)
+                    };
+                    let _turn = self.write_turn().await;
+                    let done = query.execute(self.pool()).await;
+                    self.wrote(done.map_err(StorageError::from))?;
+                    Ok(())
+                }
+
+                async fn is_opted_out(&self, phone: &str) -> Result<bool, StorageError> {
+                    let count: i64 = sqlx::query_scalar(sql::IS_OPTED_OUT)
+                        .bind(phone)
+                        .fetch_one(self.pool())
+                        .await?;
+                    Ok(count > 0)
                 }
 
                 async fn list_calls(

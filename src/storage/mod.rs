@@ -13,6 +13,7 @@
 //! capacity from the `locations` table, inside the booking transaction.
 
 mod body;
+mod outbox;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -25,6 +26,7 @@ use frontdesk_engine::business::Business;
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 
+pub use outbox::{Attempt, MessageState, NewMessage, OutboxMessage};
 pub use postgres::PgStorage;
 pub use sqlite::{SqliteStorage, sqlite_file};
 
@@ -502,6 +504,39 @@ pub trait Storage: Send + Sync {
 
     /// The call with its turns (by seq) and events (in order), if it exists.
     async fn get_call(&self, call_id: &str) -> Result<Option<CallRecord>, StorageError>;
+
+    /// Queues a message; `None` when one with the same dedupe key is already queued.
+    async fn enqueue_message(&self, message: &NewMessage) -> Result<Option<i64>, StorageError>;
+
+    /// Leases the oldest message due at `now_ms` (pending and due, or leased by a worker whose
+    /// lease ran out) until `lease_until_ms`, counting the attempt. Two workers never hold one
+    /// message at once.
+    async fn claim_message(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<Option<OutboxMessage>, StorageError>;
+
+    /// Records how the attempt on a leased message went.
+    async fn finish_message(
+        &self,
+        id: i64,
+        attempt: &Attempt,
+        now_ms: i64,
+    ) -> Result<(), StorageError>;
+
+    /// Messages queued for a call (or every message), oldest first.
+    async fn messages(&self, call_id: Option<&str>) -> Result<Vec<OutboxMessage>, StorageError>;
+
+    /// Records that `phone` texted STOP (`true`) or START (`false`).
+    async fn set_opted_out(
+        &self,
+        phone: &str,
+        opted_out: bool,
+        now_ms: i64,
+    ) -> Result<(), StorageError>;
+
+    async fn is_opted_out(&self, phone: &str) -> Result<bool, StorageError>;
 
     /// Calls matching `filter`, newest first.
     async fn list_calls(&self, filter: &CallFilter) -> Result<Vec<CallSummary>, StorageError>;

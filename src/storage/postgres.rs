@@ -56,6 +56,7 @@ impl Dialect for PgStorage {
         "INSERT INTO call_events (call_id, kind, detail) VALUES ($1, $2, $3::jsonb)";
     const EVENTS: &'static str =
         "SELECT id, kind, detail::text FROM call_events WHERE call_id = $1 ORDER BY id";
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
 
     fn pool(&self) -> &PgPool {
         &self.pool

@@ -5,8 +5,8 @@
 use jiff::civil::DateTime;
 
 use super::{
-    Appointment, AppointmentStatus, CallEvent, CallFilter, CallRecord, CallSummary, Speaker,
-    StorageError, Turn,
+    Appointment, AppointmentStatus, CallEvent, CallFilter, CallRecord, CallSummary, MessageState,
+    OutboxMessage, Speaker, StorageError, Turn,
 };
 
 /// Columns of an appointment row, in the order of [`AppointmentRow`].
@@ -303,4 +303,65 @@ pub(super) fn call_filter_binds(
             .map(|digits| format!("%{digits}")),
         i64::from(filter.limit),
     )
+}
+
+pub(super) const ENQUEUE_MESSAGE: &str = "INSERT INTO outbox (kind, recipient, body, call_id, \
+     dedupe_key, next_attempt_ms, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
+/// The columns of an [`OutboxRow`].
+macro_rules! outbox_cols {
+    () => {
+        "id, kind, recipient, body, call_id, state, attempts, last_error, provider_id"
+    };
+}
+/// The claim without its row lock; each dialect finishes the inner SELECT.
+pub(super) const CLAIM_MESSAGE_HEAD: &str = "UPDATE outbox SET state = 'sending', \
+     attempts = attempts + 1, lease_until_ms = $2 \
+     WHERE id = (SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_ms <= $1) \
+     OR (state = 'sending' AND lease_until_ms <= $1) ORDER BY next_attempt_ms, id LIMIT 1";
+pub(super) const CLAIM_MESSAGE_TAIL: &str = concat!(") RETURNING ", outbox_cols!());
+pub(super) const MESSAGE_SENT: &str = "UPDATE outbox SET state = 'sent', provider_id = $2, \
+     sent_ms = $3, lease_until_ms = NULL, last_error = NULL WHERE id = $1";
+pub(super) const MESSAGE_RETRY: &str = "UPDATE outbox SET state = 'pending', last_error = $2, \
+     next_attempt_ms = $3, lease_until_ms = NULL WHERE id = $1";
+pub(super) const MESSAGE_GIVEN_UP: &str = "UPDATE outbox SET state = $2, last_error = $3, \
+     lease_until_ms = NULL WHERE id = $1";
+pub(super) const MESSAGES_FOR_CALL: &str = concat!(
+    "SELECT ",
+    outbox_cols!(),
+    " FROM outbox WHERE call_id = $1 ORDER BY id"
+);
+pub(super) const ALL_MESSAGES: &str =
+    concat!("SELECT ", outbox_cols!(), " FROM outbox ORDER BY id");
+pub(super) const OPT_OUT: &str = "INSERT INTO opt_outs (phone, opted_out_ms) VALUES ($1, $2) \
+     ON CONFLICT (phone) DO UPDATE SET opted_out_ms = excluded.opted_out_ms";
+pub(super) const OPT_IN: &str = "DELETE FROM opt_outs WHERE phone = $1";
+pub(super) const IS_OPTED_OUT: &str = "SELECT COUNT(*) FROM opt_outs WHERE phone = $1";
+
+/// An outbox row, in the order of `outbox_cols!`.
+pub(super) type OutboxRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+);
+
+pub(super) fn message_from_row(row: OutboxRow) -> Result<OutboxMessage, StorageError> {
+    let (id, kind, recipient, body, call_id, state, attempts, last_error, provider_id) = row;
+    Ok(OutboxMessage {
+        id,
+        kind,
+        recipient,
+        body,
+        call_id,
+        state: MessageState::parse(&state)?,
+        attempts: count_to_u32(attempts),
+        last_error,
+        provider_id,
+    })
 }

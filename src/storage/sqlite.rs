@@ -96,6 +96,8 @@ impl Dialect for SqliteStorage {
         "INSERT INTO call_events (call_id, kind, detail) VALUES ($1, $2, $3)";
     const EVENTS: &'static str =
         "SELECT id, kind, detail FROM call_events WHERE call_id = $1 ORDER BY id";
+    /// One writer at a time: the claim's UPDATE cannot race another.
+    const SKIP_LOCKED: &'static str = "";
 
     fn pool(&self) -> &SqlitePool {
         &self.pool

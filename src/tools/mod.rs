@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 mod lookup;
 
+use crate::outbox::{Change, Texts};
 use crate::scheduling::{self, Availability, SlotRequest};
 use crate::storage::{Appointment, NewAppointment, Storage, StorageError};
 
@@ -52,11 +53,29 @@ pub fn catalog() -> Vec<ToolSpec> {
 pub struct Tools {
     storage: Arc<dyn Storage>,
     business: Arc<Business>,
+    /// Confirmation texts, when the server sends texts.
+    texts: Option<Texts>,
 }
 
 impl Tools {
     pub fn new(storage: Arc<dyn Storage>, business: Arc<Business>) -> Tools {
-        Tools { storage, business }
+        Tools {
+            storage,
+            business,
+            texts: None,
+        }
+    }
+
+    /// Queues a confirmation text after every booking, move and cancellation.
+    pub fn with_texts(mut self, texts: Texts) -> Tools {
+        self.texts = Some(texts);
+        self
+    }
+
+    async fn confirm(&self, change: Change, appointment: &Appointment, call_id: &str) {
+        if let Some(texts) = &self.texts {
+            texts.confirm(change, appointment, call_id).await;
+        }
     }
 
     pub async fn run(&self, call_id: &str, name: &str, args: &Value, now: DateTime) -> Value {
@@ -199,6 +218,7 @@ impl Tools {
         };
         match self.storage.book(&new).await {
             Ok(appointment) => {
+                self.confirm(Change::Booked, &appointment, call_id).await;
                 Ok(json!({ "ok": true, "appointment": self.describe(&appointment) }))
             }
             Err(StorageError::Full { .. }) => {
@@ -250,7 +270,10 @@ impl Tools {
             .move_appointment(id, location.as_deref(), start, call_id)
             .await
         {
-            Ok(a) => Ok(json!({ "ok": true, "appointment": self.describe(&a) })),
+            Ok(a) => {
+                self.confirm(Change::Rescheduled, &a, call_id).await;
+                Ok(json!({ "ok": true, "appointment": self.describe(&a) }))
+            }
             Err(StorageError::Full { location, .. }) => {
                 let alternatives = self.alternatives_near(&location, start, now).await?;
                 Ok(json!({ "ok": false, "reason": "full", "alternatives": alternatives }))
@@ -264,7 +287,10 @@ impl Tools {
 
     async fn cancel(&self, call_id: &str, args: &Value) -> Result<Value, ToolError> {
         match self.storage.cancel(id_arg(args)?, call_id).await {
-            Ok(a) => Ok(json!({ "ok": true, "appointment": self.describe(&a) })),
+            Ok(a) => {
+                self.confirm(Change::Cancelled, &a, call_id).await;
+                Ok(json!({ "ok": true, "appointment": self.describe(&a) }))
+            }
             Err(StorageError::NotFound(_)) => Ok(json!({ "ok": false, "reason": "not_found" })),
             Err(e) => Err(e.into()),
         }

@@ -1,5 +1,5 @@
-//! A thin client for the one part of Twilio's REST API a live call needs: updating the call
-//! (new TwiML, a redirect, or hanging up): docs/protocols.md §2.4 and §2.6.
+//! A thin client for the parts of Twilio's REST API Frontdesk uses: updating a live call (new
+//! TwiML, a redirect, or hanging up) and sending a text: docs/protocols.md §2.4 to §2.6.
 
 use std::time::Duration;
 
@@ -86,13 +86,36 @@ impl TwilioRest {
             .await
     }
 
+    /// Sends a text; returns Twilio's message SID. Not retried here: the outbox retries, and
+    /// a text sent twice is worse than one sent late.
+    pub async fn send_sms(&self, from: &str, to: &str, body: &str) -> Result<String, RestError> {
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}/Messages.json",
+            self.config.base_url, self.config.account_sid
+        );
+        let created = self
+            .post_form(&url, &[("To", to), ("From", from), ("Body", body)])
+            .await?;
+        #[derive(serde::Deserialize)]
+        struct Created {
+            sid: String,
+        }
+        serde_json::from_str::<Created>(&created)
+            .map(|message| message.sid)
+            .map_err(|e| RestError::Api {
+                status: 201,
+                code: None,
+                message: format!("the created message has no sid: {e}"),
+            })
+    }
+
     async fn update_call(&self, call_sid: &str, form: &[(&str, &str)]) -> Result<(), RestError> {
         check_sid("call SID", call_sid)?;
         let url = format!(
             "{}/2010-04-01/Accounts/{}/Calls/{}.json",
             self.config.base_url, self.config.account_sid, call_sid
         );
-        match self.post_form(&url, form).await {
+        let updated = match self.post_form(&url, form).await {
             // Retry once when the failure may be transient. Updating a call with the same
             // form twice has the same effect as once.
             Err(e) if is_transient(&e) => {
@@ -101,10 +124,12 @@ impl TwilioRest {
                 self.post_form(&url, form).await
             }
             other => other,
-        }
+        };
+        updated.map(|_| ())
     }
 
-    async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Result<(), RestError> {
+    /// POSTs a form; the body of a successful answer.
+    async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Result<String, RestError> {
         let response = self
             .client
             .post(url)
@@ -118,7 +143,10 @@ impl TwilioRest {
             })?;
         let status = response.status();
         if status.is_success() {
-            return Ok(());
+            return response.text().await.map_err(|e| RestError::Network {
+                url: url.to_string(),
+                detail: error_chain(&e),
+            });
         }
         // The body is only read for the message; failing to read it still leaves the status.
         let body = response.text().await.unwrap_or_default();
@@ -147,10 +175,12 @@ fn api_error(status: u16, body: &str) -> RestError {
     }
 }
 
-fn is_transient(error: &RestError) -> bool {
+/// Whether the same request may succeed later: the network, Twilio's own errors, and its rate
+/// limit (429).
+pub fn is_transient(error: &RestError) -> bool {
     match error {
         RestError::Network { .. } => true,
-        RestError::Api { status, .. } => *status >= 500,
+        RestError::Api { status, .. } => *status >= 500 || *status == 429,
         RestError::Config(_) => false,
     }
 }

@@ -39,6 +39,17 @@ pub struct CallUpdate {
     pub at: Instant,
 }
 
+/// One accepted `POST …/Messages.json` (docs/protocols.md §2.5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentMessage {
+    pub sid: String,
+    pub to: String,
+    /// `From`, or the `MessagingServiceSid` given instead.
+    pub from: String,
+    pub body: String,
+    pub at: Instant,
+}
+
 /// One accepted `POST …/Calls.json`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatedCall {
@@ -60,11 +71,13 @@ struct Shared {
 struct Inner {
     updates: Vec<CallUpdate>,
     created: Vec<CreatedCall>,
+    messages: Vec<SentMessage>,
     subscribers: Vec<(String, mpsc::UnboundedSender<CallUpdate>)>,
     ended: HashSet<String>,
     /// Updates still to fail with a 500, to exercise clients' retries.
     failures_to_inject: u32,
     next_call: u64,
+    next_message: u64,
 }
 
 impl Shared {
@@ -113,6 +126,10 @@ impl FakeTwilioRest {
                 "/2010-04-01/Accounts/{account_sid}/Calls.json",
                 post(create_call),
             )
+            .route(
+                "/2010-04-01/Accounts/{account_sid}/Messages.json",
+                post(create_message),
+            )
             .fallback(|| async {
                 twilio_error(
                     StatusCode::NOT_FOUND,
@@ -142,6 +159,11 @@ impl FakeTwilioRest {
     /// Every call created through `POST …/Calls.json`, oldest first.
     pub fn created_calls(&self) -> Vec<CreatedCall> {
         self.shared.lock().created.clone()
+    }
+
+    /// Every message accepted through `POST …/Messages.json`, oldest first.
+    pub fn messages(&self) -> Vec<SentMessage> {
+        self.shared.lock().messages.clone()
     }
 
     /// Updates to `call_sid` accepted from now on.
@@ -434,6 +456,85 @@ async fn create_call(
         axum::Json(call_json(&account_sid, &call_sid, "queued", &extra)),
     )
         .into_response()
+}
+
+/// The longest body Twilio accepts.
+const MAX_BODY_CHARS: usize = 1600;
+
+/// `POST …/Messages.json`: an SMS, checked as Twilio checks it and kept for tests to read.
+async fn create_message(
+    State(shared): State<Arc<Shared>>,
+    Path(account_sid): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    if let Err(error) = check_request(&shared, &headers, &account_sid) {
+        return error.into_response();
+    }
+    let form = match form_or_error(form) {
+        Ok(form) => form,
+        Err(error) => return error.into_response(),
+    };
+    let Some(to) = field(&form, "To") else {
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            21604,
+            "A 'To' phone number is required.",
+        );
+    };
+    let e164 = to.len() > 8 && to.starts_with('+') && to[1..].bytes().all(|b| b.is_ascii_digit());
+    if !e164 {
+        let message = format!("The 'To' number {to} is not a valid phone number.");
+        return twilio_error(StatusCode::BAD_REQUEST, 21211, &message);
+    }
+    let Some(from) = field(&form, "From").or_else(|| field(&form, "MessagingServiceSid")) else {
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            21603,
+            "A 'From' phone number is required.",
+        );
+    };
+    let body = field(&form, "Body").unwrap_or_default();
+    if body.is_empty() {
+        return twilio_error(StatusCode::BAD_REQUEST, 21602, "Message body is required.");
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            21617,
+            "The concatenated message body exceeds the 1600 character limit.",
+        );
+    }
+    let mut inner = shared.lock();
+    inner.next_message += 1;
+    let sid = format!("SM{:032x}", inner.next_message);
+    inner.messages.push(SentMessage {
+        sid: sid.clone(),
+        to: to.clone(),
+        from: from.clone(),
+        body: body.clone(),
+        at: Instant::now(),
+    });
+    drop(inner);
+    let resource = json!({
+        "sid": sid,
+        "account_sid": account_sid,
+        "messaging_service_sid": null,
+        "from": from,
+        "to": to,
+        "body": body,
+        "status": "queued",
+        "direction": "outbound-api",
+        "num_segments": "1",
+        "num_media": "0",
+        "price": null,
+        "price_unit": "USD",
+        "error_code": null,
+        "error_message": null,
+        "api_version": "2010-04-01",
+        "uri": format!("/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json"),
+    });
+    (StatusCode::CREATED, axum::Json(resource)).into_response()
 }
 
 #[cfg(test)]

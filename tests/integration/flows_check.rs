@@ -270,7 +270,7 @@ fn business_files_that_parse_but_cannot_work_are_errors_at_their_place() {
     let line = business_error("service_fee: 89", "service_fee: eighty-nine");
     assert!(
         line.contains(
-            "business.yaml:27:14: service_fee \"eighty-nine\" is not a whole number of dollars"
+            "business.yaml:29:14: service_fee \"eighty-nine\" is not a whole number of dollars"
         ),
         "{line}"
     );

@@ -10,6 +10,7 @@ mod schema;
 mod serve_process;
 mod storage;
 mod support;
+mod texts;
 mod tool_failures;
 mod transcripts;
 mod twilio_gather;

@@ -97,6 +97,30 @@ impl TestServer {
         sessions: Arc<dyn SessionStore>,
         model: Option<Arc<Model>>,
     ) -> Result<TestServer> {
+        let keep = |driver, _: &Arc<dyn Storage>| driver;
+        TestServer::launch(engine, script, mode, pace, sessions, model, keep).await
+    }
+
+    /// A gather-mode server whose driver `fit` has changed (given the server's storage).
+    pub async fn start_fitted(
+        engine: Arc<Engine>,
+        script: &Script,
+        fit: impl FnOnce(CallDriver, &Arc<dyn Storage>) -> CallDriver,
+    ) -> Result<TestServer> {
+        let sessions = Arc::new(MemorySessions::new());
+        let pace = ReplayPace::default();
+        TestServer::launch(engine, script, Mode::Gather, &pace, sessions, None, fit).await
+    }
+
+    async fn launch(
+        engine: Arc<Engine>,
+        script: &Script,
+        mode: Mode,
+        pace: &ReplayPace,
+        sessions: Arc<dyn SessionStore>,
+        model: Option<Arc<Model>>,
+        fit: impl FnOnce(CallDriver, &Arc<dyn Storage>) -> CallDriver,
+    ) -> Result<TestServer> {
         let dir = tempfile::tempdir().context("temporary directory")?;
         let storage = open_script_store(&engine, script, dir.path(), &script.name).await?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -110,6 +134,7 @@ impl TestServer {
         let driver = CallDriver::new(engine.clone(), storage.clone())
             .with_model(model)
             .with_tool_deadline(config.tool_deadline);
+        let driver = fit(driver, &storage);
         let (stream, kit) = match mode {
             Mode::Gather => (None, None),
             Mode::Stream => {

@@ -1,0 +1,16 @@
+//! Texts the business sends, through a durable outbox: a message is a row first (queued in the
+//! same turn as the booking it confirms) and a worker sends it, retrying with backoff when
+//! Twilio is down or rate-limits, so sending never blocks or breaks a call, and nothing queued
+//! is lost to a restart. Any number of workers may share one database: a claim leases a row to
+//! one worker, and a worker that dies mid-send leaves a lease that runs out (docs/design.md).
+
+mod texts;
+mod worker;
+
+pub use texts::{Change, Texts};
+pub use worker::{OutboxWorker, WorkerOptions};
+
+/// Wall-clock now, in Unix milliseconds, for outbox rows.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}

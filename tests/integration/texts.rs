@@ -1,0 +1,307 @@
+//! Texts around the call: the outbox in both databases (queued once, leased to one worker,
+//! retried, opted out), and a booking made over the phone texting its confirmation through the
+//! fake Twilio REST API.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use frontdesk::outbox::{Change, OutboxWorker, Texts, WorkerOptions};
+use frontdesk::storage::{Attempt, MessageState, NewMessage, Storage};
+use frontdesk::twilio::rest::{TwilioRest, TwilioRestConfig};
+use frontdesk_testkit::fake_twilio_rest::FakeTwilioRest;
+use tokio::sync::{Notify, watch};
+
+use crate::both_backends;
+use crate::support::replay::{ACCOUNT_SID, AUTH_TOKEN, TestServer};
+use crate::twilio_gather::{engine, post_signed, script, webhook_fields};
+
+both_backends!(
+    the_outbox_queues_once_leases_and_retries,
+    two_workers_send_each_message_once,
+);
+
+const NOW: i64 = 1_800_000_000_000;
+
+fn message(key: &str) -> NewMessage {
+    NewMessage {
+        kind: "sms".into(),
+        recipient: "+12145550123".into(),
+        body: format!("text {key}"),
+        call_id: Some("CA1".into()),
+        dedupe_key: key.into(),
+        not_before_ms: NOW,
+    }
+}
+
+async fn the_outbox_queues_once_leases_and_retries(store: Arc<dyn Storage>, _url: String) {
+    let id = store.enqueue_message(&message("a")).await.unwrap();
+    assert!(id.is_some());
+    assert_eq!(store.enqueue_message(&message("a")).await.unwrap(), None);
+    // Not due yet.
+    assert!(
+        store
+            .claim_message(NOW - 1, NOW + 60_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let claimed = store
+        .claim_message(NOW, NOW + 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((Some(claimed.id), claimed.attempts), (id, 1));
+    assert_eq!(claimed.state, MessageState::Sending);
+    // Leased: nobody else takes it until the lease runs out (a worker that died).
+    assert!(
+        store
+            .claim_message(NOW + 1_000, NOW + 61_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let again = store
+        .claim_message(NOW + 60_000, NOW + 120_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.id, again.attempts), (claimed.id, 2));
+    let retry = Attempt::Retry {
+        error: "503".into(),
+        at_ms: NOW + 90_000,
+    };
+    store
+        .finish_message(again.id, &retry, NOW + 60_500)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_message(NOW + 89_999, NOW + 150_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let third = store
+        .claim_message(NOW + 90_000, NOW + 150_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(third.attempts, 3);
+    let sent = Attempt::Sent {
+        provider_id: "SM1".into(),
+    };
+    store
+        .finish_message(third.id, &sent, NOW + 90_100)
+        .await
+        .unwrap();
+    let stored = store.messages(Some("CA1")).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].state, MessageState::Sent);
+    assert_eq!(stored[0].provider_id.as_deref(), Some("SM1"));
+    assert!(
+        store
+            .claim_message(NOW + 999_999, NOW + 1_100_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    assert!(!store.is_opted_out("+12145550123").await.unwrap());
+    store
+        .set_opted_out("+12145550123", true, NOW)
+        .await
+        .unwrap();
+    store
+        .set_opted_out("+12145550123", true, NOW + 1)
+        .await
+        .unwrap();
+    assert!(store.is_opted_out("+12145550123").await.unwrap());
+    store
+        .set_opted_out("+12145550123", false, NOW + 2)
+        .await
+        .unwrap();
+    assert!(!store.is_opted_out("+12145550123").await.unwrap());
+}
+
+async fn two_workers_send_each_message_once(store: Arc<dyn Storage>, _url: String) {
+    const MESSAGES: usize = 60;
+    for i in 0..MESSAGES {
+        store
+            .enqueue_message(&message(&format!("m{i}")))
+            .await
+            .unwrap();
+    }
+    // Two workers (as two server processes would be), each with several claims in flight.
+    let mut claimers = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        claimers.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Some(claimed) = store.claim_message(NOW, NOW + 60_000).await.unwrap() {
+                let sent = Attempt::Sent {
+                    provider_id: format!("SM{}", claimed.id),
+                };
+                store.finish_message(claimed.id, &sent, NOW).await.unwrap();
+                mine.push(claimed.id);
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for claimer in claimers {
+        all.extend(claimer.await.unwrap());
+    }
+    let unique: BTreeSet<i64> = all.iter().copied().collect();
+    assert_eq!(all.len(), MESSAGES, "a message was claimed twice: {all:?}");
+    assert_eq!(unique.len(), MESSAGES);
+    let stored = store.messages(None).await.unwrap();
+    assert!(
+        stored
+            .iter()
+            .all(|m| m.state == MessageState::Sent && m.attempts == 1)
+    );
+}
+
+fn worker_options() -> WorkerOptions {
+    let mut options = WorkerOptions::new("+12145550100".into());
+    options.poll = Duration::from_millis(50);
+    options
+}
+
+fn twilio(fake: &FakeTwilioRest) -> Arc<TwilioRest> {
+    let config = TwilioRestConfig {
+        base_url: fake.base_url(),
+        account_sid: ACCOUNT_SID.into(),
+        auth_token: AUTH_TOKEN.into(),
+    };
+    Arc::new(TwilioRest::new(config).unwrap())
+}
+
+/// Waits until the fake has taken `count` messages.
+async fn messages_reach(fake: &FakeTwilioRest, count: usize) {
+    for _ in 0..200 {
+        if fake.messages().len() >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the fake took {:?}", fake.messages());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_by_phone_texts_its_confirmation_and_stop_ends_the_texts() {
+    let fake = FakeTwilioRest::start(ACCOUNT_SID, AUTH_TOKEN)
+        .await
+        .unwrap();
+    let engine = engine();
+    let script = script("booking_all_in_one");
+    let queued = Arc::new(Notify::new());
+    let texts = std::sync::Mutex::new(None);
+    let server = TestServer::start_fitted(engine.clone(), &script, |driver, storage| {
+        let made = Texts::new(engine.clone(), storage.clone(), queued.clone());
+        *texts.lock().unwrap() = Some(made.clone());
+        driver.with_texts(made)
+    })
+    .await
+    .unwrap();
+    let texts = texts.lock().unwrap().take().unwrap();
+    let worker = OutboxWorker::new(
+        server.storage.clone(),
+        twilio(&fake),
+        worker_options(),
+        queued,
+    );
+    let (stop, stopped) = watch::channel(false);
+    let worker = tokio::spawn(worker.run(stopped));
+
+    let report = server.call(&script, None).await;
+    let stored = server.stored(&report.call_sid).await.unwrap();
+    assert_eq!(stored.outcome, "booked", "{report:?}");
+    messages_reach(&fake, 1).await;
+    let sent = &fake.messages()[0];
+    let caller = script.caller_id.clone().unwrap();
+    assert_eq!(
+        (sent.to.as_str(), sent.from.as_str()),
+        (caller.as_str(), "+12145550100")
+    );
+    for part in ["KC Comfort Air", "booked", "Fort Worth", "Reply STOP"] {
+        assert!(sent.body.contains(part), "{part:?} in {:?}", sent.body);
+    }
+    let queued = server
+        .storage
+        .messages(Some(&report.call_sid))
+        .await
+        .unwrap();
+    assert_eq!(queued[0].provider_id.as_deref(), Some(sent.sid.as_str()));
+
+    // The customer texts STOP: the next text to that number is not sent.
+    let inbound = format!("{}/twilio/messages", server.line.server);
+    let mut fields = webhook_fields("", &[("Body", "Stop")]);
+    fields.retain(|(k, _)| k != "CallSid" && k != "From");
+    fields.push(("From".into(), caller.clone()));
+    fields.push((
+        "MessageSid".into(),
+        "SM0123456789abcdef0123456789abcdef".into(),
+    ));
+    assert_eq!(post_signed(&inbound, &fields).await.status(), 200);
+    let booked = server
+        .storage
+        .appointments_for_call(&report.call_sid)
+        .await
+        .unwrap();
+    texts
+        .confirm(Change::Rescheduled, &booked[0], "CA-later")
+        .await;
+    for _ in 0..200 {
+        let later = server.storage.messages(Some("CA-later")).await.unwrap();
+        if later
+            .first()
+            .is_some_and(|m| m.state == MessageState::Skipped)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let later = server.storage.messages(Some("CA-later")).await.unwrap();
+    assert_eq!(later[0].state, MessageState::Skipped, "{later:?}");
+    assert_eq!(fake.messages().len(), 1);
+
+    let _ = stop.send(true);
+    worker.await.unwrap();
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twilio_outage_leaves_the_text_queued_for_later() {
+    let fake = FakeTwilioRest::start(ACCOUNT_SID, AUTH_TOKEN)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let store = frontdesk::storage::open(&url).await.unwrap();
+    let mut now_message = message("outage");
+    now_message.not_before_ms = 0;
+    store.enqueue_message(&now_message).await.unwrap();
+    fake.fail_next(1);
+    let worker = OutboxWorker::new(
+        store.clone(),
+        twilio(&fake),
+        worker_options(),
+        Arc::new(Notify::new()),
+    );
+    assert!(worker.send_next().await.unwrap());
+    let stored = store.messages(None).await.unwrap();
+    assert_eq!(stored[0].state, MessageState::Pending);
+    assert!(
+        stored[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("500")
+    );
+    assert!(fake.messages().is_empty());
+    // Not due again for a while: the next look finds nothing to send.
+    assert!(!worker.send_next().await.unwrap());
+    store.close().await;
+}
