@@ -94,6 +94,8 @@ pub struct CallDriver {
     pub tool_deadline: Duration,
     /// Calls ended, by outcome.
     pub outcomes: OutcomeCounts,
+    /// Texts around calls (confirmations, alerts, callbacks), when the server sends texts.
+    pub texts: Option<crate::outbox::Texts>,
 }
 
 /// See [`CallDriver::tool_deadline`].
@@ -114,6 +116,7 @@ impl CallDriver {
             storage,
             tool_deadline: TOOL_DEADLINE,
             outcomes: OutcomeCounts::default(),
+            texts: None,
         }
     }
 
@@ -133,7 +136,8 @@ impl CallDriver {
 
     /// Queues a confirmation text after every change to a visit.
     pub fn with_texts(mut self, texts: crate::outbox::Texts) -> CallDriver {
-        self.tools = self.tools.with_texts(texts);
+        self.tools = self.tools.with_texts(texts.clone());
+        self.texts = Some(texts);
         self
     }
 
@@ -413,6 +417,18 @@ impl CallDriver {
         let outcome = s.outcome();
         tracing::info!(call_id = %s.call.id, outcome = outcome.as_str(), "call ended");
         self.outcomes.add(outcome.as_str());
+        if outcome == frontdesk_engine::Outcome::Emergency
+            && let Some(texts) = &self.texts
+        {
+            let hazard = s.vars.get("hazard").and_then(|h| h.as_str());
+            let said = s.heard.join(" ");
+            let to = texts
+                .alert_emergency(&s.call.id, s.call.caller.as_deref(), hazard, &said)
+                .await;
+            if !to.is_empty() {
+                self.event(&s.call.id, &Event::EmergencyAlert { to }).await;
+            }
+        }
         self.recorder
             .finish_call(&s.call.id, outcome.as_str(), s.transfer_to.as_deref(), now)
             .await;

@@ -42,6 +42,10 @@ pub enum Event {
     },
     /// The transfer to a person did not connect (Twilio's `DialCallStatus`).
     TransferFailed { dial_status: String },
+    /// The on-call numbers were texted about an emergency.
+    EmergencyAlert { to: Vec<String> },
+    /// A person was asked by text to call the caller back.
+    CallbackQueued { to: String },
     /// An event the flow engine reported, as it reported it.
     #[serde(untagged)]
     Engine { kind: String, detail: Value },

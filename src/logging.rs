@@ -19,7 +19,7 @@ pub enum LogFormat {
 pub fn init(verbose: bool, format: LogFormat, serves: bool) {
     let default = match (verbose, serves) {
         (true, _) => "info",
-        (false, true) => "warn,frontdesk::call=info",
+        (false, true) => "warn,frontdesk::call=info,frontdesk::outbox=info",
         (false, false) => "warn",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));

@@ -52,33 +52,86 @@ impl Texts {
         }
     }
 
+    /// Texts every on-call number about an emergency; the numbers texted.
+    pub async fn alert_emergency(
+        &self,
+        call_id: &str,
+        caller: Option<&str>,
+        hazard: Option<&str>,
+        said: &str,
+    ) -> Vec<String> {
+        let vars = json!({ "caller": caller, "hazard": hazard, "said": said });
+        let Some(body) = self.render(call_id, "sms/emergency_alert", &vars) else {
+            return Vec::new();
+        };
+        let mut texted = Vec::new();
+        for number in &self.engine.business().phones.on_call {
+            let key = format!("emergency:{call_id}:{number}");
+            if self.queue(call_id, number, &body, key).await {
+                texted.push(number.clone());
+            }
+        }
+        texted
+    }
+
+    /// Asks the human line by text to call the caller back; whether the text was queued.
+    pub async fn queue_callback(
+        &self,
+        call_id: &str,
+        caller: Option<&str>,
+        said: &str,
+        dial_status: &str,
+    ) -> bool {
+        let vars = json!({ "caller": caller, "said": said, "dial_status": dial_status });
+        let Some(body) = self.render(call_id, "sms/callback", &vars) else {
+            return false;
+        };
+        let human = self.engine.business().phones.human.clone();
+        self.queue(call_id, &human, &body, format!("callback:{call_id}"))
+            .await
+    }
+
+    fn render(&self, call_id: &str, prompt: &str, vars: &serde_json::Value) -> Option<String> {
+        match self.engine.render_message(prompt, vars) {
+            Ok(body) => Some(body),
+            Err(error) => {
+                tracing::error!(call_id, prompt, %error, "could not write a text");
+                None
+            }
+        }
+    }
+
+    /// Queues one text now; whether it is in the outbox. Failures are logged, never passed on.
+    async fn queue(&self, call_id: &str, to: &str, body: &str, dedupe_key: String) -> bool {
+        let message = NewMessage {
+            kind: "sms".into(),
+            recipient: to.to_string(),
+            body: body.to_string(),
+            call_id: Some(call_id.to_string()),
+            dedupe_key,
+            not_before_ms: super::now_ms(),
+        };
+        match self.storage.enqueue_message(&message).await {
+            Ok(_) => {
+                self.queued.notify_one();
+                true
+            }
+            Err(error) => {
+                tracing::error!(call_id, %error, "could not queue a text");
+                false
+            }
+        }
+    }
+
     /// Queues the confirmation of `change` to the visit's phone. A failure is logged, never
     /// passed on: the visit is booked whether or not its text can be queued.
     pub async fn confirm(&self, change: Change, appointment: &Appointment, call_id: &str) {
         let described = crate::tools::describe_appointment(self.engine.business(), appointment);
-        let body = match self
-            .engine
-            .render_message(change.prompt(), &json!({ "appointment": described }))
-        {
-            Ok(body) => body,
-            Err(error) => {
-                tracing::error!(call_id, %error, "could not write the confirmation text");
-                return;
-            }
+        let vars = json!({ "appointment": described });
+        let Some(body) = self.render(call_id, change.prompt(), &vars) else {
+            return;
         };
-        let message = NewMessage {
-            kind: "sms".into(),
-            recipient: appointment.phone.clone(),
-            body,
-            call_id: Some(call_id.to_string()),
-            dedupe_key: format!("{}:{}:{call_id}", change.as_str(), appointment.id),
-            not_before_ms: super::now_ms(),
-        };
-        match self.storage.enqueue_message(&message).await {
-            Ok(_) => self.queued.notify_one(),
-            Err(error) => {
-                tracing::error!(call_id, %error, "could not queue the confirmation text")
-            }
-        }
+        let key = format!("{}:{}:{call_id}", change.as_str(), appointment.id);
+        self.queue(call_id, &appointment.phone, &body, key).await;
     }
 }

@@ -238,6 +238,38 @@ async fn finish_turn(
     sessions.save(sid, live).await
 }
 
+/// Asks a person by text to call back a caller whose transfer nobody answered, with what the
+/// caller said (from the call record), and notes it in the record.
+async fn queue_callback(state: &AppState, sid: &str, from: Option<&str>, dial_status: &str) {
+    let driver = state.driver();
+    let Some(texts) = &driver.texts else {
+        return;
+    };
+    // The caller's words are in the record once what was said so far is written.
+    driver.flush().await;
+    let said = match driver.storage.get_call(sid).await {
+        Ok(Some(record)) => record
+            .turns
+            .iter()
+            .filter(|t| t.speaker == crate::storage::Speaker::Caller)
+            .map(|t| t.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    };
+    let caller = from.and_then(caller_id);
+    if texts
+        .queue_callback(sid, caller.as_deref(), &said, dial_status)
+        .await
+    {
+        let to = driver.engine.business().phones.human.clone();
+        driver
+            .recorder
+            .event(sid, &Event::CallbackQueued { to })
+            .await;
+    }
+}
+
 /// `POST /twilio/dial-done`: how the transfer went.
 pub(super) async fn dial_done(
     State(state): State<AppState>,
@@ -253,6 +285,7 @@ pub(super) async fn dial_done(
         dial_status: status.into(),
     };
     state.driver().recorder.event(&sid, &failed).await;
+    queue_callback(&state, &sid, hook.get("From"), status).await;
     let mut verbs = Vec::new();
     match state
         .driver()

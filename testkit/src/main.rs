@@ -233,6 +233,7 @@ async fn interactive(line: &PhoneLine, kit: Option<&StreamKit>) -> Result<ExitCo
         report.ending,
         latencies.join(", ")
     );
+    print_texts(kit).await;
     Ok(if matches!(report.ending, PhoneEnding::Failed(_)) {
         ExitCode::FAILURE
     } else {
@@ -360,6 +361,7 @@ async fn load(
     let elapsed = began.elapsed();
     if let [report] = reports.as_slice() {
         print_transcript(report);
+        print_texts(kit.as_ref()).await;
     }
     // Stream calls end on the server a moment after the phone hangs up.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -382,6 +384,18 @@ async fn load(
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The texts the server sent through the fake Twilio API (stream mode), once its outbox worker
+/// has had a moment.
+async fn print_texts(kit: Option<&StreamKit>) {
+    let Some(rest) = kit.and_then(|kit| kit.rest.as_ref()) else {
+        return;
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for text in rest.messages() {
+        println!("text to {}: {}", text.to, text.body);
+    }
 }
 
 /// The server's count of calls by outcome since it started, from `/health/detailed`.

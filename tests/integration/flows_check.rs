@@ -214,6 +214,13 @@ fn a_broken_template_in_a_tool_argument_is_a_load_error_at_the_argument() {
 }
 
 /// `flows check` on a copy whose business file has `edit` applied: its first error line.
+/// The line of the project's `config/business.yaml` where `text` first appears.
+fn line_of(text: &str) -> usize {
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/config/business.yaml");
+    let source = fs::read_to_string(config).unwrap();
+    source.lines().position(|l| l.contains(text)).unwrap() + 1
+}
+
 fn business_error(from: &str, to: &str) -> String {
     let dir = project_copy();
     let path = dir.path().join("config/business.yaml");
@@ -268,10 +275,11 @@ fn business_files_that_parse_but_cannot_work_are_errors_at_their_place() {
         "{line}"
     );
     let line = business_error("service_fee: 89", "service_fee: eighty-nine");
+    let fee_line = line_of("service_fee:");
     assert!(
-        line.contains(
-            "business.yaml:29:14: service_fee \"eighty-nine\" is not a whole number of dollars"
-        ),
+        line.contains(&format!(
+            "business.yaml:{fee_line}:14: service_fee \"eighty-nine\" is not a whole number of dollars"
+        )),
         "{line}"
     );
 }

@@ -6,10 +6,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use frontdesk::call_event::Event;
 use frontdesk::outbox::{Change, OutboxWorker, Texts, WorkerOptions};
 use frontdesk::storage::{Attempt, MessageState, NewMessage, Storage};
 use frontdesk::twilio::rest::{TwilioRest, TwilioRestConfig};
+use frontdesk_engine::script::Script;
 use frontdesk_testkit::fake_twilio_rest::FakeTwilioRest;
+use frontdesk_testkit::phone::new_call_sid;
 use tokio::sync::{Notify, watch};
 
 use crate::both_backends;
@@ -189,36 +192,64 @@ async fn messages_reach(fake: &FakeTwilioRest, count: usize) {
     panic!("the fake took {:?}", fake.messages());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_booking_by_phone_texts_its_confirmation_and_stop_ends_the_texts() {
-    let fake = FakeTwilioRest::start(ACCOUNT_SID, AUTH_TOKEN)
+/// A gather server that texts through a fake Twilio API, with its outbox worker running.
+struct TextingServer {
+    server: TestServer,
+    fake: FakeTwilioRest,
+    texts: Texts,
+    stop: watch::Sender<bool>,
+    worker: tokio::task::JoinHandle<()>,
+}
+
+impl TextingServer {
+    async fn start(script: &Script) -> TextingServer {
+        let fake = FakeTwilioRest::start(ACCOUNT_SID, AUTH_TOKEN)
+            .await
+            .unwrap();
+        let engine = engine();
+        let queued = Arc::new(Notify::new());
+        let texts = std::sync::Mutex::new(None);
+        let server = TestServer::start_fitted(engine.clone(), script, |driver, storage| {
+            let made = Texts::new(engine.clone(), storage.clone(), queued.clone());
+            *texts.lock().unwrap() = Some(made.clone());
+            driver.with_texts(made)
+        })
         .await
         .unwrap();
-    let engine = engine();
-    let script = script("booking_all_in_one");
-    let queued = Arc::new(Notify::new());
-    let texts = std::sync::Mutex::new(None);
-    let server = TestServer::start_fitted(engine.clone(), &script, |driver, storage| {
-        let made = Texts::new(engine.clone(), storage.clone(), queued.clone());
-        *texts.lock().unwrap() = Some(made.clone());
-        driver.with_texts(made)
-    })
-    .await
-    .unwrap();
-    let texts = texts.lock().unwrap().take().unwrap();
-    let worker = OutboxWorker::new(
-        server.storage.clone(),
-        twilio(&fake),
-        worker_options(),
-        queued,
-    );
-    let (stop, stopped) = watch::channel(false);
-    let worker = tokio::spawn(worker.run(stopped));
+        let texts = texts.lock().unwrap().take().unwrap();
+        let worker = OutboxWorker::new(
+            server.storage.clone(),
+            twilio(&fake),
+            worker_options(),
+            queued,
+        );
+        let (stop, stopped) = watch::channel(false);
+        let worker = tokio::spawn(worker.run(stopped));
+        TextingServer {
+            server,
+            fake,
+            texts,
+            stop,
+            worker,
+        }
+    }
 
+    async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        self.worker.await.unwrap();
+        self.server.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_by_phone_texts_its_confirmation_and_stop_ends_the_texts() {
+    let script = script("booking_all_in_one");
+    let texting = TextingServer::start(&script).await;
+    let (server, fake) = (&texting.server, &texting.fake);
     let report = server.call(&script, None).await;
     let stored = server.stored(&report.call_sid).await.unwrap();
     assert_eq!(stored.outcome, "booked", "{report:?}");
-    messages_reach(&fake, 1).await;
+    messages_reach(fake, 1).await;
     let sent = &fake.messages()[0];
     let caller = script.caller_id.clone().unwrap();
     assert_eq!(
@@ -250,7 +281,8 @@ async fn a_booking_by_phone_texts_its_confirmation_and_stop_ends_the_texts() {
         .appointments_for_call(&report.call_sid)
         .await
         .unwrap();
-    texts
+    texting
+        .texts
         .confirm(Change::Rescheduled, &booked[0], "CA-later")
         .await;
     for _ in 0..200 {
@@ -266,10 +298,88 @@ async fn a_booking_by_phone_texts_its_confirmation_and_stop_ends_the_texts() {
     let later = server.storage.messages(Some("CA-later")).await.unwrap();
     assert_eq!(later[0].state, MessageState::Skipped, "{later:?}");
     assert_eq!(fake.messages().len(), 1);
+    texting.shutdown().await;
+}
 
-    let _ = stop.send(true);
-    worker.await.unwrap();
-    server.shutdown().await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emergency_texts_the_on_call_numbers_at_once() {
+    let script = script("emergency_gas");
+    let texting = TextingServer::start(&script).await;
+    let (server, fake) = (&texting.server, &texting.fake);
+    let report = server.call(&script, None).await;
+    let stored = server.stored(&report.call_sid).await.unwrap();
+    assert_eq!(stored.outcome, "emergency", "{report:?}");
+    messages_reach(fake, 1).await;
+    let alert = &fake.messages()[0];
+    let on_call = &server.engine.business().phones.on_call;
+    assert_eq!(std::slice::from_ref(&alert.to), on_call.as_slice());
+    let caller = script.caller_id.clone().unwrap();
+    for part in ["EMERGENCY (gas)", caller.as_str(), "smell gas"] {
+        assert!(alert.body.contains(part), "{part:?} in {:?}", alert.body);
+    }
+    let record = server
+        .storage
+        .get_call(&report.call_sid)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        record.events.iter().any(|e| e.event()
+            == Event::EmergencyAlert {
+                to: on_call.clone()
+            }),
+        "{:?}",
+        record.events
+    );
+    texting.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_transfer_asks_a_person_to_call_back() {
+    let script = script("booking_all_in_one");
+    let texting = TextingServer::start(&script).await;
+    let (server, fake) = (&texting.server, &texting.fake);
+    let sid = new_call_sid();
+    let caller = script.caller_id.clone().unwrap();
+    let voice = format!("{}/twilio/voice", server.line.server);
+    let fields = |extra: &[(&str, &str)]| {
+        let mut fields = webhook_fields(&sid, extra);
+        fields.retain(|(k, _)| k != "From");
+        fields.push(("From".into(), caller.clone()));
+        fields
+    };
+    assert_eq!(post_signed(&voice, &fields(&[])).await.status(), 200);
+    let gather = format!("{}/twilio/gather", server.line.server);
+    let said = [
+        ("SpeechResult", "can i talk to a real person"),
+        ("Confidence", "0.9"),
+    ];
+    let transfer = post_signed(&gather, &fields(&said))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(transfer.contains("<Dial"), "{transfer}");
+    let done = format!("{}/twilio/dial-done", server.line.server);
+    let unanswered = post_signed(&done, &fields(&[("DialCallStatus", "no-answer")])).await;
+    assert_eq!(unanswered.status(), 200);
+    messages_reach(fake, 1).await;
+    let text = &fake.messages()[0];
+    let human = server.engine.business().phones.human.clone();
+    assert_eq!(text.to, human);
+    for part in ["call back", caller.as_str(), "no-answer", "real person"] {
+        assert!(text.body.contains(part), "{part:?} in {:?}", text.body);
+    }
+    let record = server.storage.get_call(&sid).await.unwrap().unwrap();
+    assert!(
+        record
+            .events
+            .iter()
+            .any(|e| e.event() == Event::CallbackQueued { to: human.clone() }),
+        "{:?}",
+        record.events
+    );
+    texting.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

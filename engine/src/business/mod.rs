@@ -112,6 +112,9 @@ pub struct Phones {
     /// The business's own published number (what callers dial).
     #[serde(default)]
     pub main: Option<String>,
+    /// Texted at once about every emergency: the on-call technicians' mobiles.
+    #[serde(default)]
+    pub on_call: Vec<String>,
 }
 
 /// The agent's name and voice settings.
