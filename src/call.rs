@@ -417,6 +417,18 @@ impl CallDriver {
         let outcome = s.outcome();
         tracing::info!(call_id = %s.call.id, outcome = outcome.as_str(), "call ended");
         self.outcomes.add(outcome.as_str());
+        if let Some(summary) = self.summarize(s, outcome) {
+            self.event(
+                &s.call.id,
+                &Event::Summary {
+                    text: summary.clone(),
+                },
+            )
+            .await;
+            if let Some(texts) = &self.texts {
+                texts.send_summary(&s.call.id, &summary).await;
+            }
+        }
         if outcome == frontdesk_engine::Outcome::Emergency
             && let Some(texts) = &self.texts
         {
@@ -432,6 +444,29 @@ impl CallDriver {
         self.recorder
             .finish_call(&s.call.id, outcome.as_str(), s.transfer_to.as_deref(), now)
             .await;
+    }
+
+    /// The call in one line (`prompts/summary/call.j2`), from its outcome and what it settled;
+    /// none for a business without the prompt.
+    fn summarize(&self, s: &Session, outcome: frontdesk_engine::Outcome) -> Option<String> {
+        const PROMPT: &str = "summary/call";
+        if !self.engine.prompt_names().iter().any(|n| n == PROMPT) {
+            return None;
+        }
+        let vars = serde_json::json!({
+            "outcome": outcome.as_str(),
+            "caller": s.call.caller,
+            "said": s.heard.join(" "),
+            "hazard": s.vars.get("hazard"),
+            "result": s.result,
+        });
+        match self.engine.render_message(PROMPT, &vars) {
+            Ok(text) => Some(text),
+            Err(error) => {
+                tracing::error!(call_id = %s.call.id, %error, "could not write the call's summary");
+                None
+            }
+        }
     }
 
     async fn record(&self, live: &mut LiveCall, speaker: Speaker, text: &str) {

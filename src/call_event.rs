@@ -46,6 +46,8 @@ pub enum Event {
     EmergencyAlert { to: Vec<String> },
     /// A person was asked by text to call the caller back.
     CallbackQueued { to: String },
+    /// The call in one line, for the owner (`prompts/summary/call.j2`).
+    Summary { text: String },
     /// An event the flow engine reported, as it reported it.
     #[serde(untagged)]
     Engine { kind: String, detail: Value },

@@ -74,6 +74,15 @@ impl Texts {
         texted
     }
 
+    /// Texts the owner the summary of a call, when the business names an owner's number.
+    pub async fn send_summary(&self, call_id: &str, summary: &str) {
+        if let Some(owner) = self.engine.business().phones.owner.clone() {
+            let body = format!("{}: {summary}", self.engine.business().name);
+            self.queue(call_id, &owner, &body, format!("summary:{call_id}"))
+                .await;
+        }
+    }
+
     /// Asks the human line by text to call the caller back; whether the text was queued.
     pub async fn queue_callback(
         &self,

@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use frontdesk::call_event::Event;
 use frontdesk::outbox::{Change, OutboxWorker, Texts, WorkerOptions};
+use frontdesk::project::{ProjectPaths, read_sources};
 use frontdesk::storage::{Attempt, MessageState, NewMessage, Storage};
 use frontdesk::twilio::rest::{TwilioRest, TwilioRestConfig};
+use frontdesk_engine::Engine;
 use frontdesk_engine::script::Script;
 use frontdesk_testkit::fake_twilio_rest::FakeTwilioRest;
 use frontdesk_testkit::phone::new_call_sid;
@@ -192,6 +194,15 @@ async fn messages_reach(fake: &FakeTwilioRest, count: usize) {
     panic!("the fake took {:?}", fake.messages());
 }
 
+/// The default business with the owner's mobile set: a summary of every call is texted there.
+fn engine_with_owner(owner: &str) -> Arc<Engine> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let paths = ProjectPaths::at_root(root);
+    let mut sources = read_sources(&paths, frontdesk::tools::catalog()).unwrap();
+    sources.business.phones.owner = Some(owner.to_string());
+    Arc::new(Engine::load(sources).unwrap())
+}
+
 /// A gather server that texts through a fake Twilio API, with its outbox worker running.
 struct TextingServer {
     server: TestServer,
@@ -203,10 +214,13 @@ struct TextingServer {
 
 impl TextingServer {
     async fn start(script: &Script) -> TextingServer {
+        TextingServer::start_with(engine(), script).await
+    }
+
+    async fn start_with(engine: Arc<Engine>, script: &Script) -> TextingServer {
         let fake = FakeTwilioRest::start(ACCOUNT_SID, AUTH_TOKEN)
             .await
             .unwrap();
-        let engine = engine();
         let queued = Arc::new(Notify::new());
         let texts = std::sync::Mutex::new(None);
         let server = TestServer::start_fitted(engine.clone(), script, |driver, storage| {
@@ -265,6 +279,12 @@ async fn a_booking_by_phone_texts_its_confirmation_and_stop_ends_the_texts() {
         .await
         .unwrap();
     assert_eq!(queued[0].provider_id.as_deref(), Some(sent.sid.as_str()));
+    let summary = summary_of(server, &report.call_sid).await;
+    assert!(summary.starts_with("New booking: "), "{summary}");
+    assert!(
+        summary.contains("Fort Worth") && summary.contains(&caller),
+        "{summary}"
+    );
 
     // The customer texts STOP: the next text to that number is not sent.
     let inbound = format!("{}/twilio/messages", server.line.server);
@@ -331,6 +351,42 @@ async fn an_emergency_texts_the_on_call_numbers_at_once() {
         "{:?}",
         record.events
     );
+    let summary = summary_of(server, &report.call_sid).await;
+    assert!(summary.starts_with("Emergency (gas): "), "{summary}");
+    texting.shutdown().await;
+}
+
+/// The one-line summary stored with a call.
+async fn summary_of(server: &TestServer, call_id: &str) -> String {
+    let record = server.storage.get_call(call_id).await.unwrap().unwrap();
+    record
+        .events
+        .iter()
+        .find_map(|e| match e.event() {
+            Event::Summary { text } => Some(text),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no summary in {:?}", record.events))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_gets_each_calls_summary_by_text() {
+    let owner = "+12145550188";
+    let script = script("booking_all_in_one");
+    let texting = TextingServer::start_with(engine_with_owner(owner), &script).await;
+    let (server, fake) = (&texting.server, &texting.fake);
+    let report = server.call(&script, None).await;
+    server.settle().await;
+    // The customer's confirmation and the owner's summary.
+    messages_reach(fake, 2).await;
+    let to_owner: Vec<_> = fake
+        .messages()
+        .into_iter()
+        .filter(|m| m.to == owner)
+        .collect();
+    assert_eq!(to_owner.len(), 1, "{to_owner:?}");
+    let summary = summary_of(server, &report.call_sid).await;
+    assert_eq!(to_owner[0].body, format!("KC Comfort Air: {summary}"));
     texting.shutdown().await;
 }
 

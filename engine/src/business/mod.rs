@@ -115,6 +115,9 @@ pub struct Phones {
     /// Texted at once about every emergency: the on-call technicians' mobiles.
     #[serde(default)]
     pub on_call: Vec<String>,
+    /// The owner's mobile: texted a one-line summary of every call, when set.
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 /// The agent's name and voice settings.
