@@ -308,3 +308,160 @@ fn runtime_lines_are_prompts_of_the_business_and_required_at_load() {
         .to_string();
     assert!(errors.contains("failure/lost_call"), "{errors}");
 }
+
+/// Every load error, as `file:line:column: message` lines.
+fn load_errors(message_flow: &str) -> Vec<String> {
+    match load(message_flow) {
+        Ok(_) => panic!("expected load errors"),
+        Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// `(line, column)` of the first occurrence of `needle` in `text`, both from 1.
+fn position(text: &str, needle: &str) -> (usize, usize) {
+    text.lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + 1)))
+        .unwrap_or_else(|| panic!("{needle:?} not in the flow"))
+}
+
+#[test]
+fn a_misspelt_state_is_one_error_with_the_state_it_most_likely_means() {
+    // The state is renamed where it is defined; the one state that goes to it is not changed.
+    let broken = MESSAGE_FLOW.replace("  saved:  {", "  saaved: {");
+    let errors = load_errors(&broken);
+    let (line, column) = position(&broken, "to: saved }");
+    assert_eq!(
+        errors,
+        [format!(
+            "message.yaml:{line}:{}: state `saved` does not exist; did you mean `saaved`?",
+            column + 4
+        )],
+        "the states it leads to are not unreachable on top of it"
+    );
+
+    // Renamed past recognition, the name that leads nowhere is still taken as the one state
+    // nothing leads to.
+    let renamed = MESSAGE_FLOW.replace("  failed: {", "  broken: {");
+    let errors = load_errors(&renamed);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].ends_with(
+            "state `failed` does not exist; did you mean `broken`, which nothing leads to?"
+        ),
+        "{errors:#?}"
+    );
+    // `save` is as close to `saved` as a misspelling, but other states lead to it already:
+    // both are named.
+    let errors = load_errors(&MESSAGE_FLOW.replace("  saved:  {", "  stored: {"));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].ends_with(
+            "state `saved` does not exist; did you mean `save`, or `stored`, which nothing leads to?"
+        ),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn an_unknown_key_and_a_missing_state_in_one_file_are_both_reported_and_nothing_else() {
+    let broken = MESSAGE_FLOW
+        .replace(
+            "  saved:  { say: saved, end: answered }",
+            "  saved:  { say: saved, colour: blue, end: answered }",
+        )
+        .replace("to: failed }", "to: faild }");
+    assert_ne!(broken, MESSAGE_FLOW);
+    let errors = load_errors(&broken);
+    let (key_line, key_column) = position(&broken, "colour: blue");
+    let (to_line, to_column) = position(&broken, "faild");
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].starts_with(&format!(
+            "message.yaml:{to_line}:{to_column}: state `faild` does not exist; did you mean `failed`?"
+        )),
+        "{errors:#?}"
+    );
+    assert!(
+        errors[1].starts_with(&format!(
+            "message.yaml:{key_line}:{key_column}: unknown field `colour`, expected one of answer, say, collect"
+        )),
+        "{errors:#?}"
+    );
+    // The rest of the state was read: its end keeps it from being "a state with no way out".
+    assert!(
+        !errors.iter().any(|e| e.contains("no way out")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn a_misspelt_key_leaves_no_errors_behind_it() {
+    // `nxt` for `next`: the state is not "without a way out", and where it led still counts.
+    let broken = MESSAGE_FLOW.replace(
+        "say: ask_name, next: ask_note",
+        "say: ask_name, nxt: ask_note",
+    );
+    assert_ne!(broken, MESSAGE_FLOW);
+    let errors = load_errors(&broken);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("unknown field `nxt` (did you mean `next`?)"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn a_renamed_slot_is_one_error_where_it_is_defined() {
+    // `note` is collected by `ask_note` and read by the tool's `text` argument.
+    let broken = MESSAGE_FLOW.replace("  note:  { type: text", "  notes: { type: text");
+    let errors = load_errors(&broken);
+    let (line, column) = position(&broken, "notes:");
+    assert_eq!(
+        errors,
+        [format!(
+            "message.yaml:{line}:{column}: slot `notes` is used nowhere, while `note`, used 2 times, is not defined; did you mean `note`?"
+        )]
+    );
+    // One use misspelt is reported at that use.
+    let broken = MESSAGE_FLOW.replace("{ collect: note,", "{ collect: nte,");
+    let errors = load_errors(&broken);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].ends_with("slot `nte` is not defined in `slots`; did you mean `note`?"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn a_file_that_cannot_be_read_does_not_make_its_flow_missing_elsewhere() {
+    // The global patterns send people to `handoff`, whose file is broken YAML.
+    let business = Business::from_yaml(include_str!("../../config/business.yaml")).unwrap();
+    let file = |name: &str, text: &str| SourceFile::new(name.to_string(), text.to_string());
+    let errors = Engine::load(Sources {
+        business,
+        globals: file("global.yaml", GLOBALS),
+        flows: vec![
+            file("message.yaml", MESSAGE_FLOW),
+            file(
+                "handoff.yaml",
+                "flow: handoff\ndescription: \"A person\ninitial: x\n",
+            ),
+            file("faq.yaml", FAQ_FLOW),
+        ],
+        prompts: PROMPTS
+            .iter()
+            .map(|(name, text)| (name.to_string(), file(&format!("{name}.j2"), text)))
+            .collect(),
+        knowledge: Vec::new(),
+        tools: vec![ToolSpec::new(
+            "take_message",
+            &["from", "text"],
+            &["caller"],
+        )],
+    })
+    .err()
+    .expect("broken YAML is a load error");
+    assert_eq!(errors.0.len(), 1, "{errors}");
+    assert_eq!(errors.0[0].file, "handoff.yaml", "{errors}");
+}

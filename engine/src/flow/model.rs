@@ -257,6 +257,15 @@ pub struct StateDef {
     pub transitions: Vec<Transition>,
 }
 
+impl StateDef {
+    /// Every state this one may go to, in file order: `next`, then each transition.
+    pub fn targets(&self) -> impl Iterator<Item = &Name> {
+        self.next
+            .iter()
+            .chain(self.transitions.iter().map(|t| &t.to))
+    }
+}
+
 /// A conditional move to another state.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
