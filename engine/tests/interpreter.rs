@@ -129,11 +129,19 @@ fn load(message_flow: &str) -> Result<Engine, LoadErrors> {
 }
 
 fn load_with(message_flow: &str, prompts: &[(&str, &str)]) -> Result<Engine, LoadErrors> {
+    load_all(GLOBALS, message_flow, prompts)
+}
+
+fn load_all(
+    globals: &str,
+    message_flow: &str,
+    prompts: &[(&str, &str)],
+) -> Result<Engine, LoadErrors> {
     let business = Business::from_yaml(include_str!("../../config/business.yaml")).unwrap();
     let file = |name: &str, text: &str| SourceFile::new(name.to_string(), text.to_string());
     Engine::load(Sources {
         business,
-        globals: file("global.yaml", GLOBALS),
+        globals: file("global.yaml", globals),
         flows: vec![
             file("message.yaml", message_flow),
             file("handoff.yaml", HANDOFF_FLOW),
@@ -464,4 +472,126 @@ fn a_file_that_cannot_be_read_does_not_make_its_flow_missing_elsewhere() {
     .expect("broken YAML is a load error");
     assert_eq!(errors.0.len(), 1, "{errors}");
     assert_eq!(errors.0[0].file, "handoff.yaml", "{errors}");
+}
+
+/// A callback flow whose read-back is a yes/no question that also takes a new time.
+const CALLBACK_FLOW: &str = r#"
+flow: callback
+description: Book a call back
+triggers:
+  - keywords: [call me back]
+    priority: 20
+slots:
+  when:    { type: datetime, rules: [future] }
+  confirm: { type: yes_no }
+initial: ask_when
+states:
+  ask_when: { collect: when, say: ask_when, next: confirm }
+  confirm:
+    say: confirm_call
+    reprompt: confirm_call_again
+    collect: confirm
+    also_collect: { when: confirm }
+    transitions:
+      - { if: slots.confirm, to: done }
+      - { to: done }
+  done: { say: call_booked, end: answered }
+"#;
+
+fn callback_engine(flow: &str) -> Engine {
+    let globals = GLOBALS.replace(
+        "  say: no_match\n",
+        "  say: no_match\n  yes_no: yes_or_no\n",
+    );
+    let mut prompts = PROMPTS.to_vec();
+    prompts.extend([
+        ("ask_when", "When should we call you?"),
+        (
+            "confirm_call",
+            "We'll call you {{ slots.when.date }} at {{ slots.when.time }}. Is that right?",
+        ),
+        ("confirm_call_again", "Is {{ slots.when.time }} right?"),
+        ("yes_or_no", "Was that a yes or a no?"),
+        ("call_booked", "We'll call you then."),
+    ]);
+    load_all(&globals, flow, &prompts).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Greeted, asked for a call back tomorrow at ten, and at the read-back.
+fn at_the_read_back(engine: &Engine) -> Session {
+    let mut s = engine.start(CallInfo {
+        id: "CA-callback".into(),
+        caller: Some("+12145550123".into()),
+        called: None,
+    });
+    engine.step(&mut s, Input::Start, now()).unwrap();
+    let out = engine
+        .step(&mut s, said("please call me back"), now())
+        .unwrap();
+    assert_eq!(spoken(&out), "When should we call you?");
+    let out = engine.step(&mut s, said("tomorrow at ten"), now()).unwrap();
+    assert_eq!(
+        spoken(&out),
+        "We'll call you 2026-06-02 at 10:00. Is that right?"
+    );
+    s
+}
+
+#[test]
+fn a_time_said_to_a_read_back_that_also_collects_it_is_the_new_time() {
+    let engine = callback_engine(CALLBACK_FLOW);
+    let mut s = at_the_read_back(&engine);
+    // A bare hour is a time here, as if the time were asked.
+    let out = engine.step(&mut s, said("3"), now()).unwrap();
+    assert_eq!(
+        spoken(&out),
+        "We'll call you 2026-06-02 at 15:00. Is that right?"
+    );
+    assert_eq!(s.slot("confirm"), None, "{:?}", s.slots);
+    let out = engine.step(&mut s, said("yes"), now()).unwrap();
+    assert_eq!(spoken(&out), "We'll call you then.");
+
+    // Without `also_collect` the same "3" is no answer to the question.
+    let engine =
+        callback_engine(&CALLBACK_FLOW.replace("    also_collect: { when: confirm }\n", ""));
+    let mut s = at_the_read_back(&engine);
+    let out = engine.step(&mut s, said("3"), now()).unwrap();
+    assert_eq!(spoken(&out), "Was that a yes or a no? Is 10:00 right?");
+}
+
+#[test]
+fn a_yes_no_question_that_got_neither_asks_for_a_yes_or_a_no_in_other_words() {
+    let engine = callback_engine(CALLBACK_FLOW);
+    let mut s = at_the_read_back(&engine);
+    let out = engine.step(&mut s, said("i like pizza"), now()).unwrap();
+    assert_eq!(spoken(&out), "Was that a yes or a no? Is 10:00 right?");
+    // A "no" with a time is a correction, as before: the new time, read back in full.
+    let out = engine.step(&mut s, said("no make it four"), now()).unwrap();
+    assert_eq!(
+        spoken(&out),
+        "We'll call you 2026-06-02 at 16:00. Is that right?"
+    );
+}
+
+#[test]
+fn also_collect_is_checked_at_load() {
+    let errors = load_errors(&MESSAGE_FLOW.replace(
+        "  ask_note: { collect: note, say: ask_note, next: save }",
+        "  ask_note: { collect: note, say: ask_note, next: save, also_collect: { nme: sav } }",
+    ));
+    let joined = errors.join("\n");
+    assert!(
+        joined
+            .contains("`also_collect`: slot `nme` is not defined in `slots`; did you mean `name`?"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("state `sav` does not exist; did you mean `save`?"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("`also_collect` is for a yes/no question"),
+        "{joined}"
+    );
+    assert_eq!(errors.len(), 3, "{joined}");
 }

@@ -88,6 +88,9 @@ impl Validator<'_> {
         prompt(&g.questions.answer);
         prompt(&g.no_input.hang_up);
         prompt(&g.no_match.say);
+        if let Some(yes_no) = &g.no_match.yes_no {
+            prompt(yes_no);
+        }
         for p in &g.no_input.prompts {
             prompt(p);
         }
@@ -329,6 +332,35 @@ impl Validator<'_> {
                     ),
                 )
             }));
+        }
+        for (slot, _) in state.also_collect.iter() {
+            uses.push(SlotUse::of(flow, &slot.value, || {
+                LoadError::at(
+                    path,
+                    slot.referenced,
+                    format!(
+                        "`also_collect`: slot `{}` is not defined in `slots`{}",
+                        slot.value,
+                        did_you_mean(&slot.value, flow.slots.keys())
+                    ),
+                )
+            }));
+        }
+        if let Some((first, _)) = state.also_collect.iter().next() {
+            let asked = state.collect.as_ref().map(|c| c.value.as_str());
+            let yes_no = asked
+                .and_then(|a| flow.slots.get(a))
+                .is_some_and(|d| d.kind == SlotType::YesNo);
+            // An undefined collected slot is reported already.
+            if !yes_no && asked.is_none_or(|a| flow.slots.contains_key(a)) {
+                errors.push(LoadError::at(
+                    path,
+                    first.referenced,
+                    format!(
+                        "state `{state_name}`: `also_collect` is for a yes/no question (`collect` of a `yes_no` slot)"
+                    ),
+                ));
+            }
         }
         for slot in &state.clear {
             uses.push(SlotUse::of(flow, slot, || {
