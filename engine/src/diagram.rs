@@ -46,6 +46,13 @@ pub fn mermaid(flow: &FlowDef) -> String {
             };
             out.push_str(&format!("    {sid} --> {}{label}\n", id(&next.value)));
         }
+        for (slot, to) in state.also_collect.iter() {
+            out.push_str(&format!(
+                "    {sid} --> {} : {} said instead\n",
+                id(&to.value),
+                escape(&slot.value)
+            ));
+        }
         if let Some(outcome) = state.end {
             out.push_str(&format!("    {sid} --> [*] : {}\n", outcome.as_str()));
         }

@@ -6,7 +6,7 @@ use crate::business::Business;
 use crate::extract::location::LocationMatcher;
 use crate::extract::normalize::normalize;
 use crate::flow::model::{FlowDef, GlobalPattern, GlobalsDef, SlotRule, StateDef};
-use crate::flow::parse::{parse_flow, parse_globals};
+use crate::flow::parse::{UnknownKey, parse_flow, parse_globals};
 use crate::flow::validate::Validator;
 use crate::flow::{LoadError, LoadErrors, SourceFile};
 use crate::knowledge::KnowledgeBase;
@@ -72,19 +72,31 @@ impl Engine {
             }
         }
 
-        let globals = match parse_globals(&sources.globals) {
-            Ok(g) => Some(g),
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        };
+        let parsed = parse_globals(&sources.globals);
+        errors.extend(parsed.errors);
+        let mut unknown_keys: Vec<(String, UnknownKey)> = parsed
+            .unknown_keys
+            .into_iter()
+            .map(|k| (sources.globals.path.clone(), k))
+            .collect();
+        let globals = parsed.value;
 
         let mut flows: Vec<(FlowDef, &SourceFile)> = Vec::new();
+        // A flow file that cannot be read still defines its flow (named by the file): other
+        // files naming it are not wrong, and what its concepts would have said is unknown.
+        let mut unreadable_flows: Vec<String> = Vec::new();
         for file in &sources.flows {
-            match parse_flow(file) {
-                Ok(flow) => flows.push((flow, file)),
-                Err(e) => errors.push(e),
+            let parsed = parse_flow(file);
+            errors.extend(parsed.errors);
+            unknown_keys.extend(
+                parsed
+                    .unknown_keys
+                    .into_iter()
+                    .map(|k| (file.path.clone(), k)),
+            );
+            match parsed.value {
+                Some(flow) => flows.push((flow, file)),
+                None => unreadable_flows.push(flow_name_of_file(&file.path)),
             }
         }
 
@@ -102,17 +114,20 @@ impl Engine {
                 ));
             }
         }
+        let validator = Validator {
+            templates: &templates,
+            tools: &sources.tools,
+            prompts: &prompt_names,
+            flows: &flows,
+            unreadable_flows: &unreadable_flows,
+            unknown_keys: &unknown_keys,
+        };
         if let Some(globals) = &globals {
-            let validator = Validator {
-                templates: &templates,
-                tools: &sources.tools,
-                prompts: &prompt_names,
-                flows: &flows,
-            };
             validator.check_globals(globals, &sources.globals, &mut errors);
-            for (flow, file) in &flows {
-                validator.check_flow(flow, file, &mut errors);
-            }
+        }
+        // The flows do not depend on the global file: they are checked even when it is broken.
+        for (flow, file) in &flows {
+            validator.check_flow(flow, file, &mut errors);
         }
 
         let knowledge = match KnowledgeBase::from_markdown(
@@ -130,13 +145,16 @@ impl Engine {
         };
 
         let understanding = match &globals {
-            Some(g) => match Understanding::build(g, &sources.globals, &flows) {
-                Ok(u) => Some(u),
-                Err(e) => {
-                    errors.extend(e);
-                    None
+            Some(g) => {
+                match Understanding::build(g, &sources.globals, &flows, unreadable_flows.is_empty())
+                {
+                    Ok(u) => Some(u),
+                    Err(e) => {
+                        errors.extend(e);
+                        None
+                    }
                 }
-            },
+            }
             None => None,
         };
 
@@ -240,6 +258,12 @@ impl Engine {
     pub(crate) fn state(&self, flow: &str, state: &str) -> Option<&StateDef> {
         self.flows.get(flow)?.states.get(state)
     }
+}
+
+/// `booking` for `flows/booking.yaml`: a flow is named after its file.
+fn flow_name_of_file(path: &str) -> String {
+    let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    file.split('.').next().unwrap_or(file).to_string()
 }
 
 fn business_context(b: &Business) -> serde_json::Value {

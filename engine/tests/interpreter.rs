@@ -129,11 +129,19 @@ fn load(message_flow: &str) -> Result<Engine, LoadErrors> {
 }
 
 fn load_with(message_flow: &str, prompts: &[(&str, &str)]) -> Result<Engine, LoadErrors> {
+    load_all(GLOBALS, message_flow, prompts)
+}
+
+fn load_all(
+    globals: &str,
+    message_flow: &str,
+    prompts: &[(&str, &str)],
+) -> Result<Engine, LoadErrors> {
     let business = Business::from_yaml(include_str!("../../config/business.yaml")).unwrap();
     let file = |name: &str, text: &str| SourceFile::new(name.to_string(), text.to_string());
     Engine::load(Sources {
         business,
-        globals: file("global.yaml", GLOBALS),
+        globals: file("global.yaml", globals),
         flows: vec![
             file("message.yaml", message_flow),
             file("handoff.yaml", HANDOFF_FLOW),
@@ -307,4 +315,283 @@ fn runtime_lines_are_prompts_of_the_business_and_required_at_load() {
         .expect("a missing runtime line is a load error")
         .to_string();
     assert!(errors.contains("failure/lost_call"), "{errors}");
+}
+
+/// Every load error, as `file:line:column: message` lines.
+fn load_errors(message_flow: &str) -> Vec<String> {
+    match load(message_flow) {
+        Ok(_) => panic!("expected load errors"),
+        Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// `(line, column)` of the first occurrence of `needle` in `text`, both from 1.
+fn position(text: &str, needle: &str) -> (usize, usize) {
+    text.lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + 1)))
+        .unwrap_or_else(|| panic!("{needle:?} not in the flow"))
+}
+
+#[test]
+fn a_misspelt_state_is_one_error_with_the_state_it_most_likely_means() {
+    // The state is renamed where it is defined; the one state that goes to it is not changed.
+    let broken = MESSAGE_FLOW.replace("  saved:  {", "  saaved: {");
+    let errors = load_errors(&broken);
+    let (line, column) = position(&broken, "to: saved }");
+    assert_eq!(
+        errors,
+        [format!(
+            "message.yaml:{line}:{}: state `saved` does not exist; did you mean `saaved`?",
+            column + 4
+        )],
+        "the states it leads to are not unreachable on top of it"
+    );
+
+    // Renamed past recognition, the name that leads nowhere is still taken as the one state
+    // nothing leads to.
+    let renamed = MESSAGE_FLOW.replace("  failed: {", "  broken: {");
+    let errors = load_errors(&renamed);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].ends_with(
+            "state `failed` does not exist; did you mean `broken`, which nothing leads to?"
+        ),
+        "{errors:#?}"
+    );
+    // `save` is as close to `saved` as a misspelling, but other states lead to it already:
+    // both are named.
+    let errors = load_errors(&MESSAGE_FLOW.replace("  saved:  {", "  stored: {"));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].ends_with(
+            "state `saved` does not exist; did you mean `save`, or `stored`, which nothing leads to?"
+        ),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn an_unknown_key_and_a_missing_state_in_one_file_are_both_reported_and_nothing_else() {
+    let broken = MESSAGE_FLOW
+        .replace(
+            "  saved:  { say: saved, end: answered }",
+            "  saved:  { say: saved, colour: blue, end: answered }",
+        )
+        .replace("to: failed }", "to: faild }");
+    assert_ne!(broken, MESSAGE_FLOW);
+    let errors = load_errors(&broken);
+    let (key_line, key_column) = position(&broken, "colour: blue");
+    let (to_line, to_column) = position(&broken, "faild");
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].starts_with(&format!(
+            "message.yaml:{to_line}:{to_column}: state `faild` does not exist; did you mean `failed`?"
+        )),
+        "{errors:#?}"
+    );
+    assert!(
+        errors[1].starts_with(&format!(
+            "message.yaml:{key_line}:{key_column}: unknown field `colour`, expected one of answer, say, collect"
+        )),
+        "{errors:#?}"
+    );
+    // The rest of the state was read: its end keeps it from being "a state with no way out".
+    assert!(
+        !errors.iter().any(|e| e.contains("no way out")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn a_misspelt_key_leaves_no_errors_behind_it() {
+    // `nxt` for `next`: the state is not "without a way out", and where it led still counts.
+    let broken = MESSAGE_FLOW.replace(
+        "say: ask_name, next: ask_note",
+        "say: ask_name, nxt: ask_note",
+    );
+    assert_ne!(broken, MESSAGE_FLOW);
+    let errors = load_errors(&broken);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("unknown field `nxt` (did you mean `next`?)"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn a_renamed_slot_is_one_error_where_it_is_defined() {
+    // `note` is collected by `ask_note` and read by the tool's `text` argument.
+    let broken = MESSAGE_FLOW.replace("  note:  { type: text", "  notes: { type: text");
+    let errors = load_errors(&broken);
+    let (line, column) = position(&broken, "notes:");
+    assert_eq!(
+        errors,
+        [format!(
+            "message.yaml:{line}:{column}: slot `notes` is used nowhere, while `note`, used 2 times, is not defined; did you mean `note`?"
+        )]
+    );
+    // One use misspelt is reported at that use.
+    let broken = MESSAGE_FLOW.replace("{ collect: note,", "{ collect: nte,");
+    let errors = load_errors(&broken);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].ends_with("slot `nte` is not defined in `slots`; did you mean `note`?"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn a_file_that_cannot_be_read_does_not_make_its_flow_missing_elsewhere() {
+    // The global patterns send people to `handoff`, whose file is broken YAML.
+    let business = Business::from_yaml(include_str!("../../config/business.yaml")).unwrap();
+    let file = |name: &str, text: &str| SourceFile::new(name.to_string(), text.to_string());
+    let errors = Engine::load(Sources {
+        business,
+        globals: file("global.yaml", GLOBALS),
+        flows: vec![
+            file("message.yaml", MESSAGE_FLOW),
+            file(
+                "handoff.yaml",
+                "flow: handoff\ndescription: \"A person\ninitial: x\n",
+            ),
+            file("faq.yaml", FAQ_FLOW),
+        ],
+        prompts: PROMPTS
+            .iter()
+            .map(|(name, text)| (name.to_string(), file(&format!("{name}.j2"), text)))
+            .collect(),
+        knowledge: Vec::new(),
+        tools: vec![ToolSpec::new(
+            "take_message",
+            &["from", "text"],
+            &["caller"],
+        )],
+    })
+    .err()
+    .expect("broken YAML is a load error");
+    assert_eq!(errors.0.len(), 1, "{errors}");
+    assert_eq!(errors.0[0].file, "handoff.yaml", "{errors}");
+}
+
+/// A callback flow whose read-back is a yes/no question that also takes a new time.
+const CALLBACK_FLOW: &str = r#"
+flow: callback
+description: Book a call back
+triggers:
+  - keywords: [call me back]
+    priority: 20
+slots:
+  when:    { type: datetime, rules: [future] }
+  confirm: { type: yes_no }
+initial: ask_when
+states:
+  ask_when: { collect: when, say: ask_when, next: confirm }
+  confirm:
+    say: confirm_call
+    reprompt: confirm_call_again
+    collect: confirm
+    also_collect: { when: confirm }
+    transitions:
+      - { if: slots.confirm, to: done }
+      - { to: done }
+  done: { say: call_booked, end: answered }
+"#;
+
+fn callback_engine(flow: &str) -> Engine {
+    let globals = GLOBALS.replace(
+        "  say: no_match\n",
+        "  say: no_match\n  yes_no: yes_or_no\n",
+    );
+    let mut prompts = PROMPTS.to_vec();
+    prompts.extend([
+        ("ask_when", "When should we call you?"),
+        (
+            "confirm_call",
+            "We'll call you {{ slots.when.date }} at {{ slots.when.time }}. Is that right?",
+        ),
+        ("confirm_call_again", "Is {{ slots.when.time }} right?"),
+        ("yes_or_no", "Was that a yes or a no?"),
+        ("call_booked", "We'll call you then."),
+    ]);
+    load_all(&globals, flow, &prompts).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Greeted, asked for a call back tomorrow at ten, and at the read-back.
+fn at_the_read_back(engine: &Engine) -> Session {
+    let mut s = engine.start(CallInfo {
+        id: "CA-callback".into(),
+        caller: Some("+12145550123".into()),
+        called: None,
+    });
+    engine.step(&mut s, Input::Start, now()).unwrap();
+    let out = engine
+        .step(&mut s, said("please call me back"), now())
+        .unwrap();
+    assert_eq!(spoken(&out), "When should we call you?");
+    let out = engine.step(&mut s, said("tomorrow at ten"), now()).unwrap();
+    assert_eq!(
+        spoken(&out),
+        "We'll call you 2026-06-02 at 10:00. Is that right?"
+    );
+    s
+}
+
+#[test]
+fn a_time_said_to_a_read_back_that_also_collects_it_is_the_new_time() {
+    let engine = callback_engine(CALLBACK_FLOW);
+    let mut s = at_the_read_back(&engine);
+    // A bare hour is a time here, as if the time were asked.
+    let out = engine.step(&mut s, said("3"), now()).unwrap();
+    assert_eq!(
+        spoken(&out),
+        "We'll call you 2026-06-02 at 15:00. Is that right?"
+    );
+    assert_eq!(s.slot("confirm"), None, "{:?}", s.slots);
+    let out = engine.step(&mut s, said("yes"), now()).unwrap();
+    assert_eq!(spoken(&out), "We'll call you then.");
+
+    // Without `also_collect` the same "3" is no answer to the question.
+    let engine =
+        callback_engine(&CALLBACK_FLOW.replace("    also_collect: { when: confirm }\n", ""));
+    let mut s = at_the_read_back(&engine);
+    let out = engine.step(&mut s, said("3"), now()).unwrap();
+    assert_eq!(spoken(&out), "Was that a yes or a no? Is 10:00 right?");
+}
+
+#[test]
+fn a_yes_no_question_that_got_neither_asks_for_a_yes_or_a_no_in_other_words() {
+    let engine = callback_engine(CALLBACK_FLOW);
+    let mut s = at_the_read_back(&engine);
+    let out = engine.step(&mut s, said("i like pizza"), now()).unwrap();
+    assert_eq!(spoken(&out), "Was that a yes or a no? Is 10:00 right?");
+    // A "no" with a time is a correction, as before: the new time, read back in full.
+    let out = engine.step(&mut s, said("no make it four"), now()).unwrap();
+    assert_eq!(
+        spoken(&out),
+        "We'll call you 2026-06-02 at 16:00. Is that right?"
+    );
+}
+
+#[test]
+fn also_collect_is_checked_at_load() {
+    let errors = load_errors(&MESSAGE_FLOW.replace(
+        "  ask_note: { collect: note, say: ask_note, next: save }",
+        "  ask_note: { collect: note, say: ask_note, next: save, also_collect: { nme: sav } }",
+    ));
+    let joined = errors.join("\n");
+    assert!(
+        joined
+            .contains("`also_collect`: slot `nme` is not defined in `slots`; did you mean `name`?"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("state `sav` does not exist; did you mean `save`?"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("`also_collect` is for a yes/no question"),
+        "{joined}"
+    );
+    assert_eq!(errors.len(), 3, "{joined}");
 }

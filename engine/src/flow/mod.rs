@@ -4,6 +4,7 @@
 pub mod model;
 pub mod parse;
 pub mod spanned_map;
+pub mod suggest;
 pub mod understanding;
 pub mod validate;
 

@@ -255,6 +255,26 @@ pub struct StateDef {
     /// Conditional moves, tried in order; an entry without `if` always matches.
     #[serde(default)]
     pub transitions: Vec<Transition>,
+    /// Other slots this state's question also takes an answer for, each with the state to go
+    /// to when one is given: what a value of another kind means when it is said here instead
+    /// of an answer. At a yes/no read-back (`collect: confirm`), `{ when: check }` takes a new
+    /// time said instead of a yes or a no ("how about 3 instead", "thursday morning") as the
+    /// new `when`, read as if `when` were asked (a bare "3" is a time), and goes to `check`.
+    /// Only when the question itself got no answer; "no, make it 3" is a correction as before.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub also_collect: SpannedMap<Name>,
+}
+
+impl StateDef {
+    /// Every state this one may go to, in file order: `next`, each transition, then where
+    /// `also_collect` answers lead.
+    pub fn targets(&self) -> impl Iterator<Item = &Name> {
+        self.next
+            .iter()
+            .chain(self.transitions.iter().map(|t| &t.to))
+            .chain(self.also_collect.iter().map(|(_, to)| to))
+    }
 }
 
 /// A conditional move to another state.
@@ -430,6 +450,11 @@ pub struct NoMatchDef {
     /// Prompt said before the question again.
     #[schemars(with = "String")]
     pub say: Name,
+    /// Prompt said instead of `say` when a yes/no question got neither a yes nor a no ("was
+    /// that a yes or a no?"), before the state's `reprompt` (or its question) again.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub yes_no: Option<Name>,
     /// Failed attempts in one state after which the call goes to a person.
     pub max_attempts: u32,
     /// Flow started on escalation.

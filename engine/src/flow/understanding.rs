@@ -153,7 +153,8 @@ pub struct IntentDef {
     /// The flows the clarifying question may offer (empty: any). Others are never asked
     /// about: the best of them is taken as it is.
     #[serde(default)]
-    pub clarify_between: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub clarify_between: Vec<Name>,
     /// Prompt of the clarifying question; gets `choices` (the two candidate flows' names).
     #[schemars(with = "String")]
     pub clarify: Name,

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{REPEAT_MAX_WORDS, StepError, Turn};
 use crate::extract::normalize::normalize;
-use crate::flow::model::{FlowDef, HandoffTarget, Outcome};
+use crate::flow::model::{FlowDef, HandoffTarget, Outcome, SlotType};
 use crate::knowledge::looks_like_question;
 use crate::session::{KnowledgeAnswer, Output, Passage, Pending, Session};
 use crate::triggers::{GlobalKind, Hit, Meaning};
@@ -87,7 +87,19 @@ impl<'e> Turn<'e> {
             let norm = normalize(heard);
             is_question(&norm) && self.best_answer(&norm).is_none()
         });
-        let say = self.engine.globals.no_match.say.value.clone();
+        // A yes/no question that got neither is asked for what it needs, in words of its own.
+        let yes_no = state
+            .collect
+            .as_ref()
+            .and_then(|c| flow.slots.get(&c.value))
+            .is_some_and(|d| d.kind == SlotType::YesNo);
+        let no_match = &self.engine.globals.no_match;
+        let say = match &no_match.yes_no {
+            Some(prompt) if yes_no && !question_unanswered && !s.vars.contains_key("rejected") => {
+                prompt.value.clone()
+            }
+            _ => no_match.say.value.clone(),
+        };
         self.say(
             s,
             &say,

@@ -160,7 +160,7 @@ impl Turn<'_> {
         let offerable = &self.engine.globals.intent.clarify_between;
         let listed: Vec<&(String, f32)> = scores
             .iter()
-            .filter(|(f, _)| offerable.is_empty() || offerable.contains(f))
+            .filter(|(f, _)| offerable.is_empty() || offerable.iter().any(|o| &o.value == f))
             .filter(|(f, _)| f != questions && Some(f) != human)
             .take(2)
             .collect();

@@ -419,6 +419,9 @@ impl<'e> Turn<'e> {
             (true, true) => Correcting::Explicit,
         };
         let found = self.extract_into(s, flow, state, text, norm, mode)?;
+        if let Some(other) = self.other_answer(s, state, &found) {
+            return self.resume_after_correction(s, flow, asked.as_deref(), &[other]);
+        }
         if !found.changed.is_empty() {
             return self.resume_after_correction(s, flow, asked.as_deref(), &found.changed);
         }
@@ -448,8 +451,9 @@ impl<'e> Turn<'e> {
         self.no_match(s)
     }
 
-    /// A filled slot changed: clear confirmations and resume at the state that collects it, so
-    /// everything after it (availability, read-back) runs again.
+    /// A filled slot changed (or a slot the open question also collects got a value): clear
+    /// confirmations and resume where the current state's `also_collect` says, else at the
+    /// state that collects it, so everything after it (availability, read-back) runs again.
     pub(crate) fn resume_after_correction(
         &mut self,
         s: &mut Session,
@@ -466,12 +470,20 @@ impl<'e> Turn<'e> {
             }
         }
         self.event("slot_corrected", json!({ "slots": changed }));
+        let current = s.state.clone().unwrap_or_default();
+        if let Some(to) = flow
+            .states
+            .get(&current)
+            .and_then(|st| st.also_collect.get(first_changed))
+        {
+            self.goto(s, &to.value)?;
+            return self.run(s);
+        }
         let target = flow
             .states
             .iter()
             .find(|(_, st)| st.collect.as_ref().map(|c| &c.value) == Some(first_changed))
             .map(|(n, _)| n.value.clone());
-        let current = s.state.clone().unwrap_or_default();
         // The changed slot is collected further along than where we are, and the question
         // on the table is still open ("actually make it thursday" while asked for the
         // location): nothing after it has run yet, so stay and ask the open question again.

@@ -110,6 +110,9 @@ impl Turn<'_> {
                     "rejected": found.rejected }),
         );
         let asked = state.collect.as_ref().map(|c| c.value.clone());
+        if let Some(other) = self.other_answer(s, state, &found) {
+            return self.resume_after_correction(s, flow, asked.as_deref(), &[other]);
+        }
         if !found.changed.is_empty() {
             return self.resume_after_correction(s, flow, asked.as_deref(), &found.changed);
         }

@@ -40,6 +40,8 @@ pub(crate) struct Routing {
     asked_yes_no: bool,
     /// Nothing is asked: the opening of the flow.
     opening: bool,
+    /// Roles of the slots read as if asked beside a yes/no question (`also_collect`), by kind.
+    also_asked: Vec<(SlotType, SlotRole)>,
 }
 
 fn role_of(def: &SlotDef) -> Option<SlotRole> {
@@ -59,7 +61,13 @@ fn part_role(role: SlotRole) -> PartRole {
 
 impl Routing {
     /// `None` for flows without reference slots: every slot reads the whole utterance.
-    pub fn new(flow: &FlowDef, asked: Option<&SlotDef>, norm: &str) -> Option<Routing> {
+    /// `also_asked`: the slots read as if they were asked too.
+    pub fn new(
+        flow: &FlowDef,
+        asked: Option<&SlotDef>,
+        also_asked: &[&SlotDef],
+        norm: &str,
+    ) -> Option<Routing> {
         let uses_roles = flow
             .slots
             .iter()
@@ -72,6 +80,10 @@ impl Routing {
             asked_role: asked.and_then(role_of),
             asked_yes_no: asked.is_some_and(|d| d.kind == SlotType::YesNo),
             opening: asked.is_none(),
+            also_asked: also_asked
+                .iter()
+                .filter_map(|d| role_of(d).map(|role| (d.kind, role)))
+                .collect(),
         })
     }
 
@@ -79,6 +91,9 @@ impl Routing {
     fn neutral_role(&self, s: &Session, flow: &FlowDef, kind: SlotType, turn: &Turn) -> PartRole {
         if let Some(role) = self.asked_role {
             return part_role(role);
+        }
+        if let Some((_, role)) = self.also_asked.iter().find(|(k, _)| *k == kind) {
+            return part_role(*role);
         }
         if kind == SlotType::Reference {
             return if self.opening {

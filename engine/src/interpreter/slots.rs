@@ -133,13 +133,34 @@ impl Turn<'_> {
         let asked = state.collect.as_ref().map(|c| c.value.as_str());
         let mut found = Extraction::default();
         let state_name = s.state.clone().unwrap_or_default();
-        let routing = Routing::new(flow, asked.and_then(|a| flow.slots.get(a)), norm);
+        // A yes/no question answered with neither: the slots the state also collects are read
+        // as if they were asked, so "3" said to "shall I book it for 10?" is a time.
+        let others_asked = !state.also_collect.is_empty()
+            && asked
+                .and_then(|a| flow.slots.get(a))
+                .is_some_and(|d| d.kind == SlotType::YesNo && !says_yes_or_no(d, norm));
+        let also_asked: Vec<&SlotDef> = if others_asked {
+            state
+                .also_collect
+                .keys()
+                .filter_map(|k| flow.slots.get(k))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let routing = Routing::new(
+            flow,
+            asked.and_then(|a| flow.slots.get(a)),
+            &also_asked,
+            norm,
+        );
         // The caller said again a time or place already read back to them.
         let mut restated = false;
         let (whole_text, whole_norm) = (text, norm);
         for (name, def) in flow.slots.iter() {
             let name = name.value.as_str();
             let is_asked = asked == Some(name);
+            let also_asked = others_asked && state.also_collect.contains_key(name);
             // A default (the caller ID as the callback number) is a guess the caller's own
             // words replace: "call me on my cell ..." fills the slot as if it were empty.
             let defaulted = self.holds_default(s, &flow.flow.value, name, def)?;
@@ -153,7 +174,7 @@ impl Turn<'_> {
                 def.kind,
                 SlotType::Text | SlotType::YesNo | SlotType::Number | SlotType::Choice
             );
-            if only_when_asked && !is_asked {
+            if only_when_asked && !is_asked && !also_asked {
                 continue;
             }
             if def.kind == SlotType::Reference {
@@ -191,6 +212,7 @@ impl Turn<'_> {
             };
             // Correcting a time already given: a bare hour is a time, as if it had been asked.
             let as_asked = is_asked
+                || also_asked
                 || (filled && mode == Correcting::Explicit && def.kind == SlotType::Datetime);
             let value = if offered.is_empty() {
                 self.slot_value(s, flow, name, def, text, norm, as_asked, None)
@@ -219,7 +241,7 @@ impl Turn<'_> {
                 continue;
             }
             if let Some(rule) = self.broken_rule(def, &value) {
-                if is_asked {
+                if is_asked || also_asked {
                     found.rejected = Some(rule);
                 }
                 continue;
@@ -294,6 +316,25 @@ impl Turn<'_> {
             return self.anchored_datetime(text, asked, &anchoring);
         }
         self.extract_value(s, def, text, norm, asked)
+    }
+
+    /// The slot a state also collects (`also_collect`) that this utterance gave a value,
+    /// while the state's own question went unanswered: the state says where it leads.
+    pub(crate) fn other_answer(
+        &self,
+        s: &Session,
+        state: &StateDef,
+        found: &Extraction,
+    ) -> Option<String> {
+        let asked = state.collect.as_ref()?;
+        if s.slot(&asked.value).is_some() {
+            return None;
+        }
+        state
+            .also_collect
+            .keys()
+            .find(|slot| found.filled.iter().chain(&found.changed).any(|f| f == slot))
+            .map(str::to_string)
     }
 
     pub(crate) fn extract_value(
@@ -435,6 +476,15 @@ fn rule_name(rule: &SlotRule) -> &'static str {
         SlotRule::Min(_) => "min",
         SlotRule::Max(_) => "max",
     }
+}
+
+/// The words answer a yes/no question, read against it (its `affirm` and `deny` words).
+fn says_yes_or_no(def: &SlotDef, norm: &str) -> bool {
+    let context = YesNoContext {
+        affirm: &def.affirm,
+        deny: &def.deny,
+    };
+    extract_yes_no_in(norm, &context).is_some()
 }
 
 fn contains_words(norm: &str, phrase: &str) -> bool {

@@ -295,12 +295,7 @@ pub(super) fn reaches(flow: &FlowDef, from: &str, to: &str) -> bool {
         let Some(state) = flow.states.get(name) else {
             continue;
         };
-        let next = state
-            .transitions
-            .iter()
-            .map(|t| t.to.value.as_str())
-            .chain(state.next.as_ref().map(|n| n.value.as_str()));
-        for n in next {
+        for n in state.targets().map(|t| t.value.as_str()) {
             if n == to {
                 return true;
             }

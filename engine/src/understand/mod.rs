@@ -14,6 +14,7 @@ pub mod scope;
 use crate::extract::datetime::extract_datetime;
 use crate::extract::normalize::normalize;
 use crate::flow::model::{FlowDef, GlobalsDef};
+use crate::flow::suggest::did_you_mean;
 use crate::flow::understanding::{ConceptDef, ScopeDef};
 use crate::flow::{LoadError, SourceFile};
 
@@ -156,10 +157,14 @@ fn normalize_pattern(phrase: &str) -> String {
 
 impl Understanding {
     /// Compiles every concept, hazard and example; errors name the file and position.
+    ///
+    /// With `complete` false some flow file could not be read, so its concepts are missing:
+    /// a concept nobody defines is then not reported, since that file may define it.
     pub fn build(
         globals: &GlobalsDef,
         globals_file: &SourceFile,
         flows: &[(FlowDef, &SourceFile)],
+        complete: bool,
     ) -> Result<Understanding, Vec<LoadError>> {
         let mut errors = Vec::new();
         let mut u = Understanding::default();
@@ -224,12 +229,15 @@ impl Understanding {
         }
         let known =
             |lexicon: &Lexicon, n: &str| lexicon.id(n).filter(|_| defined.iter().any(|d| d == n));
+        let guess = |n: &str| did_you_mean(n, defined.iter().map(String::as_str));
+        // Reported only when every file was read (see `complete`).
+        let mut unknown: Vec<LoadError> = Vec::new();
         for (id, c, name, file) in compounds {
             let mut parts = Vec::new();
             for part in &c.all {
                 match known(&u.lexicon, part) {
                     Some(p) => parts.push(p),
-                    None => errors.push(unknown_concept(file, name, part)),
+                    None => unknown.push(unknown_concept(file, name, part, &guess(part))),
                 }
             }
             u.lexicon.add_compound(id, parts, c.within);
@@ -243,7 +251,7 @@ impl Understanding {
                         .filter_map(|n| {
                             let id = known(&u.lexicon, n);
                             if id.is_none() {
-                                errors.push(unknown_concept(file, hazard_name, n));
+                                unknown.push(unknown_concept(file, hazard_name, n, &guess(n)));
                             }
                             id
                         })
@@ -269,10 +277,14 @@ impl Understanding {
             for name in &flow.requires {
                 match known(&u.lexicon, &name.value) {
                     Some(id) => ids.push(id),
-                    None => errors.push(LoadError::at(
+                    None => unknown.push(LoadError::at(
                         &file.path,
                         name.referenced,
-                        format!("requires: unknown concept `{}`", name.value),
+                        format!(
+                            "requires: unknown concept `{}`{}",
+                            name.value,
+                            guess(&name.value)
+                        ),
                     )),
                 }
             }
@@ -283,11 +295,14 @@ impl Understanding {
         for name in &globals.scope.timeless {
             match known(&u.lexicon, name) {
                 Some(id) => u.scope.timeless.push(id),
-                None => errors.push(LoadError::file(
+                None => unknown.push(LoadError::file(
                     &globals_file.path,
-                    format!("scope.timeless: unknown concept `{name}`"),
+                    format!("scope.timeless: unknown concept `{name}`{}", guess(name)),
                 )),
             }
+        }
+        if complete {
+            errors.extend(unknown);
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -589,10 +604,15 @@ fn gap(a: &Occurrence, b: &Occurrence) -> usize {
         .max(a.start.saturating_sub(b.end))
 }
 
-fn unknown_concept(file: &SourceFile, at: &crate::flow::model::Name, name: &str) -> LoadError {
+fn unknown_concept(
+    file: &SourceFile,
+    at: &crate::flow::model::Name,
+    name: &str,
+    guess: &str,
+) -> LoadError {
     LoadError::at(
         &file.path,
         at.referenced,
-        format!("unknown concept `{name}`"),
+        format!("unknown concept `{name}`{guess}"),
     )
 }
