@@ -9,7 +9,9 @@ mod runtime;
 mod seed;
 mod serve;
 mod simulate;
+mod texting;
 mod understand;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,12 +64,14 @@ pub enum Command {
     /// Read the call record.
     #[command(subcommand)]
     Calls(calls::CallsCommand),
+    /// Send the texts the outbox holds, on its own (`serve` also sends them).
+    Worker(worker::WorkerArgs),
 }
 
 impl Cli {
     /// Whether this command answers calls (and so must survive a peer closing its socket).
     pub fn serves(&self) -> bool {
-        matches!(self.command, Command::Serve(_))
+        matches!(self.command, Command::Serve(_) | Command::Worker(_))
     }
 }
 
@@ -81,5 +85,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Seed(args) => seed::run(&cli.project, &cli.database, args),
         Command::Serve(args) => serve::run(&cli.project, &cli.database, *args),
         Command::Calls(command) => calls::run(&cli.project, &cli.database, command),
+        Command::Worker(args) => worker::run(&cli.project, &cli.database, args),
     }
 }

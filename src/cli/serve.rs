@@ -179,7 +179,12 @@ pub fn run(
             .with_tool_deadline(config.tool_deadline);
         let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
         let mut worker = None;
-        match texting.map(|allow| outbox_worker(&config, &engine, &storage, allow)) {
+        let account = super::texting::TwilioAccount {
+            account_sid: config.account_sid.clone(),
+            auth_token: config.auth_token.clone(),
+            api_url: config.twilio_api_url.clone(),
+        };
+        match texting.map(|allow| super::texting::outbox(&account, &engine, &storage, allow)) {
             Some(Ok(Some((texts, outbox)))) => {
                 driver = driver.with_texts(texts);
                 worker = Some(tokio::spawn(outbox.run(worker_stopped)));
@@ -198,53 +203,6 @@ pub fn run(
         storage.close().await;
         served.map(|()| std::process::ExitCode::SUCCESS)
     })
-}
-
-/// The outbox worker and the confirmation texts it sends, when the server can text: Twilio
-/// credentials to send with and the business's own number to send from.
-fn outbox_worker(
-    config: &ServerConfig,
-    engine: &std::sync::Arc<frontdesk_engine::Engine>,
-    storage: &std::sync::Arc<dyn crate::storage::Storage>,
-    allow: Vec<String>,
-) -> Result<Option<(crate::outbox::Texts, crate::outbox::OutboxWorker)>> {
-    let from = engine.business().phones.main.clone();
-    let (Some(auth_token), false, Some(from)) = (
-        config.auth_token.clone(),
-        config.account_sid.is_empty(),
-        from,
-    ) else {
-        eprintln!(
-            "frontdesk: texts off (they need TWILIO_AUTH_TOKEN, TWILIO_ACCOUNT_SID and \
-             phones.main in config/business.yaml)"
-        );
-        return Ok(None);
-    };
-    let twilio = crate::twilio::rest::TwilioRest::new(crate::twilio::rest::TwilioRestConfig {
-        base_url: config.twilio_api_url.clone(),
-        account_sid: config.account_sid.clone(),
-        auth_token,
-    })
-    .context("building the Twilio REST client for texts")?;
-    let mut options = crate::outbox::WorkerOptions::new(from.clone());
-    let allow: Vec<String> = allow.into_iter().map(|n| n.trim().to_string()).collect();
-    options.allow = (!allow.is_empty()).then_some(allow);
-    eprintln!(
-        "frontdesk: texts on: confirmations from {from}{}",
-        match &options.allow {
-            Some(allow) => format!(" (only to {})", allow.join(", ")),
-            None => String::new(),
-        }
-    );
-    let queued = std::sync::Arc::new(tokio::sync::Notify::new());
-    let texts = crate::outbox::Texts::new(engine.clone(), storage.clone(), queued.clone());
-    let worker = crate::outbox::OutboxWorker::new(
-        storage.clone(),
-        std::sync::Arc::new(twilio),
-        options,
-        queued,
-    );
-    Ok(Some((texts, worker)))
 }
 
 /// Next to the SQLite file, or `.frontdesk` (where `chat` keeps its database) with PostgreSQL.

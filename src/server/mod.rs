@@ -273,7 +273,8 @@ fn drain_notice(live: usize, limit: std::time::Duration) -> String {
     }
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -166,3 +166,65 @@ fn a_shutdown_says_what_it_waits_for_and_a_second_interrupt_stops_at_once() {
     assert_eq!(served.exit_code(Duration::from_secs(10)), Some(130));
     served.line_with("stopped at once");
 }
+
+#[test]
+fn the_worker_command_sends_what_the_outbox_holds() {
+    use frontdesk::storage::{MessageState, NewMessage};
+    use frontdesk_testkit::fake_twilio_rest::FakeTwilioRest;
+
+    const ACCOUNT: &str = "AC00000000000000000000000000000000";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = runtime
+        .block_on(FakeTwilioRest::start(ACCOUNT, "token"))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("frontdesk.db").display());
+    let store = runtime.block_on(frontdesk::storage::open(&db)).unwrap();
+    let queued = NewMessage {
+        kind: "sms".into(),
+        recipient: "+12145550123".into(),
+        body: "Your visit is tomorrow at 9 AM.".into(),
+        call_id: None,
+        dedupe_key: "reminder:1".into(),
+        not_before_ms: 0,
+    };
+    runtime.block_on(store.enqueue_message(&queued)).unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .args([
+            "--project",
+            env!("CARGO_MANIFEST_DIR"),
+            "--database",
+            &db,
+            "worker",
+        ])
+        .args([
+            "--twilio-account-sid",
+            ACCOUNT,
+            "--twilio-auth-token",
+            "token",
+        ])
+        .args(["--twilio-api-url", &fake.base_url()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let due = Instant::now() + Duration::from_secs(60);
+    while fake.messages().is_empty() && Instant::now() < due {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sent = fake.messages();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].body, queued.body);
+    assert_eq!(sent[0].from, "+12145550100", "from phones.main");
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let stored = runtime.block_on(store.messages(None)).unwrap();
+    assert_eq!(stored[0].state, MessageState::Sent);
+    runtime.block_on(store.close());
+}

@@ -1,0 +1,53 @@
+//! `frontdesk worker`: sends what the outbox holds, on its own, beside (or instead of) the
+//! workers inside `frontdesk serve`. Any number may share one database.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Twilio auth token: signs the REST calls that send texts.
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    pub twilio_auth_token: Option<String>,
+    /// Twilio account SID.
+    #[arg(long, env = "TWILIO_ACCOUNT_SID")]
+    pub twilio_account_sid: Option<String>,
+    /// Twilio REST API base URL (a fake's address in local trials).
+    #[arg(long, env = "TWILIO_API_URL", default_value = "https://api.twilio.com")]
+    pub twilio_api_url: String,
+    /// Outside production: the only numbers that may be texted, comma-separated.
+    #[arg(long, env = "FRONTDESK_TEXTS_ALLOW", value_delimiter = ',')]
+    pub texts_allow: Vec<String>,
+}
+
+pub fn run(project: &std::path::Path, database: &str, args: WorkerArgs) -> Result<ExitCode> {
+    let engine = std::sync::Arc::new(super::runtime::engine(project)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let storage = super::runtime::storage_for(database, engine.business()).await?;
+        let account = super::texting::TwilioAccount {
+            account_sid: args.twilio_account_sid.unwrap_or_default(),
+            auth_token: args.twilio_auth_token.filter(|t| !t.is_empty()),
+            api_url: args.twilio_api_url,
+        };
+        let Some((_texts, worker)) =
+            super::texting::outbox(&account, &engine, &storage, args.texts_allow)?
+        else {
+            storage.close().await;
+            bail!("nothing to do without texts");
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let sending = tokio::spawn(worker.run(stopped));
+        eprintln!("frontdesk worker: sending the outbox of {database}; Ctrl-C stops");
+        crate::server::shutdown_signal().await;
+        let _ = stop.send(true);
+        let _ = sending.await;
+        storage.close().await;
+        eprintln!("frontdesk worker: stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
