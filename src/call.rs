@@ -43,6 +43,9 @@ pub struct AgentTurn {
     pub transfer_to: Option<String>,
     pub hangup: bool,
     pub tool_calls: Vec<String>,
+    /// With a transfer: one sentence for the person answering, before they are connected
+    /// (`prompts/transfer/whisper.j2`).
+    pub whisper: Option<String>,
 }
 
 /// Sentences of a knowledge answer, each as soon as the model has written and the guard has
@@ -246,7 +249,10 @@ impl CallDriver {
                         turn.tool_calls.push(name);
                         next = Some(Input::ToolResult { value });
                     }
-                    Output::Transfer { to, .. } => turn.transfer_to = Some(to),
+                    Output::Transfer { to, reason } => {
+                        turn.whisper = self.whisper(&live.session, &reason);
+                        turn.transfer_to = Some(to);
+                    }
                     Output::Hangup => turn.hangup = true,
                     Output::Event { kind, detail } => {
                         self.event(&call_id, &Event::Engine { kind, detail }).await
@@ -444,6 +450,28 @@ impl CallDriver {
         self.recorder
             .finish_call(&s.call.id, outcome.as_str(), s.transfer_to.as_deref(), now)
             .await;
+    }
+
+    /// The sentence the person taking a transfer hears first; none for a business without
+    /// `prompts/transfer/whisper.j2`.
+    fn whisper(&self, s: &Session, reason: &str) -> Option<String> {
+        const PROMPT: &str = "transfer/whisper";
+        if !self.engine.prompt_names().iter().any(|n| n == PROMPT) {
+            return None;
+        }
+        let vars = serde_json::json!({
+            "reason": reason,
+            "slots": s.slots,
+            "caller": s.call.caller,
+            "hazard": s.vars.get("hazard"),
+        });
+        match self.engine.render_message(PROMPT, &vars) {
+            Ok(text) => Some(text),
+            Err(error) => {
+                tracing::error!(call_id = %s.call.id, %error, "could not write the transfer whisper");
+                None
+            }
+        }
     }
 
     /// The call in one line (`prompts/summary/call.j2`), from its outcome and what it settled;

@@ -270,6 +270,24 @@ async fn queue_callback(state: &AppState, sid: &str, from: Option<&str>, dial_st
     }
 }
 
+/// `POST /twilio/whisper?text=…`: Twilio fetches it for the person answering a transfer, who
+/// hears the sentence before being connected. The text rides in the URL the server signed into
+/// the `<Dial>`, so any server behind the number can answer.
+pub(super) async fn whisper(
+    State(state): State<AppState>,
+    uri: Uri,
+    // Taken so that only a correctly signed request gets an answer.
+    _signed: Webhook,
+) -> Result<Response, Rejection> {
+    let text = uri
+        .query()
+        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "text").map(|(_, v)| v))
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| Rejection::new(StatusCode::BAD_REQUEST, "text is missing"))?;
+    Ok(xml(twiml::render(&[say(&state, &text)])))
+}
+
 /// `POST /twilio/dial-done`: how the transfer went.
 pub(super) async fn dial_done(
     State(state): State<AppState>,
@@ -346,7 +364,8 @@ fn render_turn(state: &AppState, live: &LiveCall, turn: &AgentTurn) -> String {
     let mut verbs = Vec::new();
     if let Some(to) = &turn.transfer_to {
         verbs.extend(turn.said.iter().map(|(text, _)| say(state, text)));
-        verbs.push(Verb::Dial(super::transfer_dial(public, to)));
+        let whisper = turn.whisper.as_deref();
+        verbs.push(Verb::Dial(super::transfer_dial(public, to, whisper)));
         return twiml::render(&verbs);
     }
     if turn.hangup || live.session.ended {
@@ -413,6 +432,7 @@ fn lost_call(state: &AppState) -> String {
     verbs.push(Verb::Dial(super::transfer_dial(
         &state.config().public_url,
         &engine.business().phones.human,
+        None,
     )));
     twiml::render(&verbs)
 }

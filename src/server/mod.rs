@@ -138,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/dial-done", post(gather::dial_done))
         .route("/twilio/status", post(gather::status))
         .route("/twilio/messages", post(messages::inbound))
+        .route("/twilio/whisper", post(gather::whisper))
         .route("/twilio/stream", get(stream::upgrade))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
@@ -296,12 +297,22 @@ pub async fn shutdown_signal() {
 }
 
 /// The `<Dial>` of every transfer: to `to`, with its end reported to `/twilio/dial-done` (an
-/// unanswered transfer becomes a callback).
-pub(crate) fn transfer_dial(public_url: &str, to: &str) -> frontdesk_telephony::twiml::Dial {
+/// unanswered transfer becomes a callback) and, when there is one, `whisper` said to the person
+/// answering before they are connected (`/twilio/whisper`).
+pub(crate) fn transfer_dial(
+    public_url: &str,
+    to: &str,
+    whisper: Option<&str>,
+) -> frontdesk_telephony::twiml::Dial {
+    let number_url = whisper.and_then(|text| {
+        let query = serde_urlencoded::to_string([("text", text)]).ok()?;
+        Some(format!("{public_url}/twilio/whisper?{query}"))
+    });
     frontdesk_telephony::twiml::Dial {
         number: to.to_string(),
         action: Some(format!("{public_url}/twilio/dial-done")),
         timeout: Some(25),
         caller_id: None,
+        number_url,
     }
 }

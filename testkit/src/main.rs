@@ -233,6 +233,9 @@ async fn interactive(line: &PhoneLine, kit: Option<&StreamKit>) -> Result<ExitCo
         report.ending,
         latencies.join(", ")
     );
+    if let Some(whisper) = &report.whisper {
+        println!("(the person answering heard first: {whisper})");
+    }
     print_texts(kit).await;
     Ok(if matches!(report.ending, PhoneEnding::Failed(_)) {
         ExitCode::FAILURE
@@ -306,6 +309,9 @@ fn print_transcript(report: &PhoneReport) {
         .collect();
     println!("turn latencies (ms): {}", latencies.join(", "));
     println!("ended: {}", report.ending);
+    if let Some(whisper) = &report.whisper {
+        println!("the person answering heard first: {whisper}");
+    }
 }
 
 /// Many calls from scripts, `concurrency` at a time, with a summary.

@@ -619,3 +619,26 @@ async fn unsure_recognition_is_asked_again_but_an_emergency_never_waits() {
     assert!(emergency.contains(&emergency_line), "{emergency}");
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_person_taking_an_emergency_hears_what_it_is_first() {
+    let script = script("emergency_gas");
+    let server = TestServer::start(engine(), &script, Mode::Gather, &ReplayPace::default())
+        .await
+        .unwrap();
+    let report = server.call(&script, None).await;
+    let whisper = report.whisper.clone().unwrap_or_default();
+    assert!(
+        whisper.starts_with("Emergency (gas) from a caller at"),
+        "{report:?}"
+    );
+    // Only a signed request is answered.
+    let unsigned = http_client()
+        .post(format!("{}/twilio/whisper?text=hello", server.line.server))
+        .form(&[("CallSid", "CA1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 403);
+    server.shutdown().await;
+}

@@ -131,6 +131,9 @@ async fn keypad_0_transfers_through_the_rest_api() {
     );
     let stored = server.stored(&sid).await.unwrap();
     assert_eq!(stored.outcome, "transferred");
+    // The person answering hears who is calling before being connected.
+    let whisper = report.whisper.unwrap_or_default();
+    assert!(whisper.starts_with("A call from "), "{whisper:?}");
     server.shutdown().await;
 }
 

@@ -131,7 +131,8 @@ pub(super) async fn run_on(
 }
 
 enum Ending {
-    Transfer(String),
+    /// To this number, with a whisper for the person answering.
+    Transfer(String, Option<String>),
     Hangup,
 }
 
@@ -442,7 +443,7 @@ impl<Tx: FrameSink> StreamCall<Tx> {
         self.answer = turn.answer.map(|a| a.sentences);
         self.perform(out, tts).await;
         if let Some(to) = &turn.transfer_to {
-            self.ending = Some(Ending::Transfer(to.clone()));
+            self.ending = Some(Ending::Transfer(to.clone(), turn.whisper.clone()));
         } else if turn.hangup || self.live.session.ended {
             self.ending = Some(Ending::Hangup);
         }
@@ -535,8 +536,8 @@ impl<Tx: FrameSink> StreamCall<Tx> {
         };
         let rest = &self.services.rest;
         let result = match &ending {
-            Ending::Transfer(to) => {
-                let twiml = twiml::render(&[Verb::Dial(self.dial(to))]);
+            Ending::Transfer(to, whisper) => {
+                let twiml = twiml::render(&[Verb::Dial(self.dial(to, whisper.as_deref()))]);
                 rest.update_call_twiml(&self.call_sid, &twiml).await
             }
             Ending::Hangup => rest.hang_up(&self.call_sid).await,
@@ -552,8 +553,8 @@ impl<Tx: FrameSink> StreamCall<Tx> {
         }
     }
 
-    fn dial(&self, to: &str) -> Dial {
-        crate::server::transfer_dial(&self.state.config().public_url, to)
+    fn dial(&self, to: &str, whisper: Option<&str>) -> Dial {
+        crate::server::transfer_dial(&self.state.config().public_url, to, whisper)
     }
 
     /// Something we depend on failed: apologize in Twilio's own voice and transfer.
@@ -577,7 +578,7 @@ impl<Tx: FrameSink> StreamCall<Tx> {
                 tracing::error!(call_id = %self.call_sid, %error, "could not render the service-trouble line");
             }
         }
-        verbs.push(Verb::Dial(self.dial(&human)));
+        verbs.push(Verb::Dial(self.dial(&human, None)));
         let twiml = twiml::render(&verbs);
         if let Err(error) = self
             .services

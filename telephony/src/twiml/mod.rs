@@ -92,6 +92,9 @@ pub struct Dial {
     /// Seconds to ring before giving up (Twilio's default is 30).
     pub timeout: Option<u32>,
     pub caller_id: Option<String>,
+    /// TwiML the person answering hears before being connected (a whisper): the number is
+    /// then written as `<Number url="…">`.
+    pub number_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -172,7 +175,16 @@ fn render_verb(out: &mut String, verb: &Verb) {
             opt_attr(out, "timeout", d.timeout.map(|t| t.to_string()).as_deref());
             opt_attr(out, "callerId", d.caller_id.as_deref());
             out.push('>');
-            out.push_str(&escape(&d.number));
+            match &d.number_url {
+                Some(url) => {
+                    out.push_str("<Number");
+                    attr(out, "url", url);
+                    out.push('>');
+                    out.push_str(&escape(&d.number));
+                    out.push_str("</Number>");
+                }
+                None => out.push_str(&escape(&d.number)),
+            }
             out.push_str("</Dial>");
         }
         Verb::Hangup => out.push_str("<Hangup/>"),
@@ -385,9 +397,13 @@ fn parse_verb(e: &Element) -> Result<Verb, TwimlError> {
         "Dial" => {
             // Either a bare number as the body or a single <Number> noun.
             let mut number = None;
+            let mut number_url = None;
             for child in e.elements() {
                 match child.name.as_str() {
-                    "Number" => number = Some(child.text()),
+                    "Number" => {
+                        number = Some(child.text());
+                        number_url = child.attr("url").map(str::to_string);
+                    }
                     other => {
                         return Err(TwimlError::UnsupportedVerb(format!(
                             "{other} inside <Dial>"
@@ -404,6 +420,7 @@ fn parse_verb(e: &Element) -> Result<Verb, TwimlError> {
                 action: e.attr("action").map(str::to_string),
                 timeout: number_attr(e, "timeout")?,
                 caller_id: e.attr("callerId").map(str::to_string),
+                number_url,
             })
         }
         "Hangup" => Verb::Hangup,

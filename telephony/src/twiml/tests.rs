@@ -36,9 +36,16 @@ fn all_verbs() -> Vec<Verb> {
             action: Some("/voice/dial-done".to_string()),
             timeout: Some(20),
             caller_id: Some("+15005550006".to_string()),
+            number_url: None,
         }),
         Verb::Dial(Dial {
             number: "+15558675311".to_string(),
+            ..Default::default()
+        }),
+        Verb::Dial(Dial {
+            number: "+15558675312".to_string(),
+            action: Some("/voice/dial-done".to_string()),
+            number_url: Some("/voice/whisper?text=Booking+for+Ana&x=1".to_string()),
             ..Default::default()
         }),
         Verb::Connect(Stream {
@@ -74,6 +81,7 @@ fn render_is_compact_and_exact() {
             action: Some("/voice/dial-done".to_string()),
             timeout: Some(20),
             caller_id: Some("+15005550006".to_string()),
+            number_url: None,
         }),
         Verb::Hangup,
     ]);
@@ -215,6 +223,7 @@ fn parses_the_protocols_dial_example_and_number_noun() {
         action: Some("/voice/dial-done".to_string()),
         timeout: Some(20),
         caller_id: Some("+15005550006".to_string()),
+        number_url: None,
     };
     assert_eq!(parse(xml), Ok(vec![Verb::Dial(expected)]));
     let xml = "<Response><Dial>\n  <Number>+15558675310</Number>\n</Dial></Response>";
@@ -224,6 +233,19 @@ fn parses_the_protocols_dial_example_and_number_noun() {
             number: "+15558675310".to_string(),
             ..Default::default()
         })])
+    );
+}
+
+#[test]
+fn a_whisper_is_a_number_noun_with_a_url() {
+    let xml = render(&[Verb::Dial(Dial {
+        number: "+15558675310".to_string(),
+        number_url: Some("/w?text=a&b=1".to_string()),
+        ..Default::default()
+    })]);
+    assert!(
+        xml.contains(r#"<Dial><Number url="/w?text=a&amp;b=1">+15558675310</Number></Dial>"#),
+        "{xml}"
     );
 }
 

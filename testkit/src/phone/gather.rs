@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use super::{
-    Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, post_completed, post_signed,
-    slot_of,
+    Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, hear_whisper,
+    post_completed, post_signed, slot_of,
 };
 use frontdesk_engine::script::CallerAction;
 use frontdesk_telephony::twiml::{self, Verb};
@@ -92,6 +92,9 @@ pub async fn gather_call(
                 }
                 Verb::Dial(dial) => {
                     report.ending = PhoneEnding::Transferred(dial.number.clone());
+                    if let Some(url) = &dial.number_url {
+                        report.whisper = hear_whisper(http, line, call_sid, url).await;
+                    }
                     if let Some(action) = dial.action {
                         // The person answered and the two talked for a minute.
                         let mut done = base_params(line, call_sid, "in-progress");

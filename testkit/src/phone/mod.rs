@@ -101,6 +101,8 @@ pub struct PhoneReport {
     /// Stream: 20 ms ticks this phone itself fired late (the load generator fell behind).
     pub late_ticks: u64,
     pub frames_sent: u64,
+    /// What the person answering a transfer heard before being connected.
+    pub whisper: Option<String>,
 }
 
 impl PhoneReport {
@@ -117,6 +119,7 @@ impl PhoneReport {
             late_frames: 0,
             late_ticks: 0,
             frames_sent: 0,
+            whisper: None,
         }
     }
 }
@@ -193,6 +196,28 @@ async fn post_signed(
         return Err(format!("POST {url}: {status}: {}", body.trim()));
     }
     Ok(body)
+}
+
+/// What the person answering a transfer hears first: Twilio fetches the `<Number url>` for the
+/// dialled leg and plays it to them before connecting.
+async fn hear_whisper(
+    http: &reqwest::Client,
+    line: &PhoneLine,
+    call_sid: &str,
+    url: &str,
+) -> Option<String> {
+    let mut params = base_params(line, call_sid, "in-progress");
+    params.push(("ParentCallSid".into(), call_sid.to_string()));
+    let body = post_signed(http, line, url, &params).await.ok()?;
+    let verbs = frontdesk_telephony::twiml::parse(&body).ok()?;
+    let said: Vec<String> = verbs
+        .into_iter()
+        .filter_map(|verb| match verb {
+            frontdesk_telephony::twiml::Verb::Say(say) => Some(say.text),
+            _ => None,
+        })
+        .collect();
+    (!said.is_empty()).then(|| said.join(" "))
 }
 
 /// Tells the server the call is over, as Twilio's status callback does.

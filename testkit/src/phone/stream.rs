@@ -17,8 +17,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::{
-    Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, post_completed, post_signed,
-    stream_sid_for,
+    Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, hear_whisper,
+    post_completed, post_signed, stream_sid_for,
 };
 use crate::fake_deepgram::{FakeDeepgram, FakeSttKind, MarkScanner, speech_audio};
 use crate::fake_twilio_rest::FakeTwilioRest;
@@ -422,6 +422,9 @@ async fn run_stream(
             update = updates.recv(), if kit.rest.is_some() => {
                 let Some(update) = update else { continue };
                 report.ending = ending_of(&update.twiml, update.status.as_deref());
+                if let Some(url) = update.twiml.as_deref().and_then(whisper_url) {
+                    report.whisper = hear_whisper(http, phone, call_sid, &url).await;
+                }
                 // Updating a call ends its <Connect><Stream>: Twilio stops and closes.
                 let stop = line.message("stop", json!({ "stop": {
                     "accountSid": phone.account_sid, "callSid": call_sid }}));
@@ -577,6 +580,17 @@ fn slot_of_mark(name: &str) -> Option<&str> {
 }
 
 /// What a REST update did to the call.
+/// The whisper URL of a transfer in a REST update, if it has one.
+fn whisper_url(twiml_text: &str) -> Option<String> {
+    twiml::parse(twiml_text)
+        .ok()?
+        .into_iter()
+        .find_map(|verb| match verb {
+            Verb::Dial(dial) => dial.number_url,
+            _ => None,
+        })
+}
+
 fn ending_of(twiml_text: &Option<String>, status: Option<&str>) -> PhoneEnding {
     if let Some(text) = twiml_text {
         match twiml::parse(text) {
