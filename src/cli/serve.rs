@@ -186,8 +186,14 @@ pub fn run(
         };
         match texting.map(|allow| super::texting::outbox(&account, &engine, &storage, allow)) {
             Some(Ok(Some((texts, outbox)))) => {
+                let planner = super::texting::spawn_reminders(
+                    &texts,
+                    &engine,
+                    &storage,
+                    worker_stopped.clone(),
+                )?;
                 driver = driver.with_texts(texts);
-                worker = Some(tokio::spawn(outbox.run(worker_stopped)));
+                worker = Some((tokio::spawn(outbox.run(worker_stopped)), planner));
             }
             Some(Ok(None)) => {}
             Some(Err(error)) => return Err(error),
@@ -195,8 +201,9 @@ pub fn run(
         }
         let served = crate::server::run(config, driver).await;
         let _ = stop_worker.send(true);
-        if let Some(worker) = worker {
+        if let Some((worker, planner)) = worker {
             let _ = worker.await;
+            let _ = planner.await;
         }
         // Before the pool closes: what the database did not take goes to the spill file.
         recorder.close().await;

@@ -64,3 +64,21 @@ pub fn outbox(
     let worker = OutboxWorker::new(storage.clone(), Arc::new(twilio), options, queued);
     Ok(Some((texts, worker)))
 }
+
+/// Plans the day-before reminders every minute, until `stop` turns true.
+pub fn spawn_reminders(
+    texts: &Texts,
+    engine: &Arc<Engine>,
+    storage: &Arc<dyn Storage>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>> {
+    let zone = crate::clock::business_zone(engine.business())?;
+    let business = Arc::new(engine.business().clone());
+    Ok(tokio::spawn(crate::outbox::reminders::run(
+        texts.clone(),
+        storage.clone(),
+        business,
+        zone,
+        stop,
+    )))
+}

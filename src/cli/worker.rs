@@ -34,18 +34,20 @@ pub fn run(project: &std::path::Path, database: &str, args: WorkerArgs) -> Resul
             auth_token: args.twilio_auth_token.filter(|t| !t.is_empty()),
             api_url: args.twilio_api_url,
         };
-        let Some((_texts, worker)) =
+        let Some((texts, worker)) =
             super::texting::outbox(&account, &engine, &storage, args.texts_allow)?
         else {
             storage.close().await;
             bail!("nothing to do without texts");
         };
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let planner = super::texting::spawn_reminders(&texts, &engine, &storage, stopped.clone())?;
         let sending = tokio::spawn(worker.run(stopped));
         eprintln!("frontdesk worker: sending the outbox of {database}; Ctrl-C stops");
         crate::server::shutdown_signal().await;
         let _ = stop.send(true);
         let _ = sending.await;
+        let _ = planner.await;
         storage.close().await;
         eprintln!("frontdesk worker: stopped");
         Ok(ExitCode::SUCCESS)

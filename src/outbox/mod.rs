@@ -4,6 +4,7 @@
 //! is lost to a restart. Any number of workers may share one database: a claim leases a row to
 //! one worker, and a worker that dies mid-send leaves a lease that runs out (docs/design.md).
 
+pub mod reminders;
 mod texts;
 mod worker;
 

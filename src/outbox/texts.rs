@@ -132,6 +132,35 @@ impl Texts {
         }
     }
 
+    /// Queues the day-before reminder of a visit, to go out at `not_before_ms`; whether it was
+    /// queued now (false when it already was).
+    pub async fn remind(&self, appointment: &Appointment, not_before_ms: i64) -> bool {
+        let described = crate::tools::describe_appointment(self.engine.business(), appointment);
+        let vars = json!({ "appointment": described });
+        let Some(body) = self.render("", "sms/reminder", &vars) else {
+            return false;
+        };
+        let start = crate::tools::iso(appointment.start);
+        let message = NewMessage {
+            kind: "sms".into(),
+            recipient: appointment.phone.clone(),
+            body,
+            call_id: None,
+            dedupe_key: format!("reminder:{}:{start}", appointment.id),
+            not_before_ms,
+        };
+        match self.storage.enqueue_message(&message).await {
+            Ok(queued) => {
+                self.queued.notify_one();
+                queued.is_some()
+            }
+            Err(error) => {
+                tracing::error!(appointment = appointment.id, %error, "could not queue a reminder");
+                false
+            }
+        }
+    }
+
     /// Queues the confirmation of `change` to the visit's phone. A failure is logged, never
     /// passed on: the visit is booked whether or not its text can be queued.
     pub async fn confirm(&self, change: Change, appointment: &Appointment, call_id: &str) {

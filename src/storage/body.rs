@@ -477,6 +477,19 @@ macro_rules! storage_body {
                     self.wrote(result)
                 }
 
+                async fn booked_between(
+                    &self,
+                    from: DateTime,
+                    to: DateTime,
+                ) -> Result<Vec<Appointment>, StorageError> {
+                    let rows = sqlx::query_as(sql::BOOKED_BETWEEN)
+                        .bind(sql::fmt_start(from))
+                        .bind(sql::fmt_start(to))
+                        .fetch_all(self.pool())
+                        .await?;
+                    sql::appointments_from_rows(rows)
+                }
+
                 async fn list_appointments(&self) -> Result<Vec<Appointment>, StorageError> {
                     let rows = sqlx::query_as(sql::LIST).fetch_all(self.pool()).await?;
                     sql::appointments_from_rows(rows)

@@ -460,6 +460,13 @@ pub trait Storage: Send + Sync {
     /// Cancels a visit. Cancelling a cancelled visit returns it unchanged.
     async fn cancel(&self, id: i64, call_id: &str) -> Result<Appointment, StorageError>;
 
+    /// Booked visits starting in `[from, to)`, at every location, by start then id.
+    async fn booked_between(
+        &self,
+        from: DateTime,
+        to: DateTime,
+    ) -> Result<Vec<Appointment>, StorageError>;
+
     /// Every appointment, by start then id (tooling).
     async fn list_appointments(&self) -> Result<Vec<Appointment>, StorageError>;
 

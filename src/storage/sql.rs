@@ -83,6 +83,12 @@ pub(super) const CANCEL: &str = concat!(
      WHERE id = $1 AND status = 'booked' RETURNING ",
     appt_cols!()
 );
+pub(super) const BOOKED_BETWEEN: &str = concat!(
+    "SELECT ",
+    appt_cols!(),
+    " FROM appointments WHERE status = 'booked' AND start_at >= $1 AND start_at < $2 \
+     ORDER BY start_at, id"
+);
 pub(super) const LIST: &str = concat!(
     "SELECT ",
     appt_cols!(),

@@ -471,3 +471,91 @@ async fn a_twilio_outage_leaves_the_text_queued_for_later() {
     assert!(!worker.send_next().await.unwrap());
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tomorrows_visits_are_reminded_once_outside_quiet_hours() {
+    use frontdesk::outbox::reminders;
+    use frontdesk::storage::NewAppointment;
+    use jiff::civil::date;
+
+    let engine = engine();
+    let business = engine.business().clone();
+    let zone = jiff::tz::TimeZone::get(&business.time_zone).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let store = frontdesk::storage::open(&url).await.unwrap();
+    store.sync_business(&business).await.unwrap();
+    let book = |call: &str, start: jiff::civil::DateTime, phone: &str| NewAppointment {
+        call_id: call.into(),
+        location: "DAL".into(),
+        start,
+        name: "Ana Ruiz".into(),
+        phone: phone.into(),
+        issue: "no heat".into(),
+    };
+    // Monday 2030-01-07; visits on Tuesday and on Wednesday.
+    let tuesday = store
+        .book(&book(
+            "CA1",
+            date(2030, 1, 8).at(10, 0, 0, 0),
+            "+12145550123",
+        ))
+        .await
+        .unwrap();
+    store
+        .book(&book(
+            "CA2",
+            date(2030, 1, 9).at(10, 0, 0, 0),
+            "+12145550124",
+        ))
+        .await
+        .unwrap();
+    let texts = Texts::new(engine.clone(), store.clone(), Arc::new(Notify::new()));
+    let plan = |now: jiff::civil::DateTime| {
+        let (texts, store, business, zone) = (&texts, &store, &business, &zone);
+        async move {
+            reminders::plan(texts, store.as_ref(), business, zone, now)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        plan(date(2030, 1, 7).at(16, 59, 0, 0)).await,
+        0,
+        "before 17:00"
+    );
+    assert_eq!(plan(date(2030, 1, 7).at(17, 5, 0, 0)).await, 1);
+    assert_eq!(plan(date(2030, 1, 7).at(17, 6, 0, 0)).await, 0, "once only");
+    let queued = store.messages(None).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].recipient, tuesday.phone);
+    assert!(
+        queued[0].body.contains("reminder") && queued[0].body.contains("Tuesday, January 8th"),
+        "{}",
+        queued[0].body
+    );
+    // Sent, so the next claim can only find the next reminder.
+    let sent = Attempt::Sent {
+        provider_id: "SM1".into(),
+    };
+    store.finish_message(queued[0].id, &sent, 0).await.unwrap();
+    // Planned late in the evening (a server started then): the text waits for the morning.
+    assert_eq!(plan(date(2030, 1, 8).at(22, 30, 0, 0)).await, 1);
+    let morning = zone.to_timestamp(date(2030, 1, 9).at(8, 0, 0, 0)).unwrap();
+    let early = morning.as_millisecond() - 1;
+    assert!(
+        store
+            .claim_message(early, early + 60_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "not before 08:00"
+    );
+    let claimed = store
+        .claim_message(morning.as_millisecond(), morning.as_millisecond() + 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.recipient, "+12145550124");
+    store.close().await;
+}

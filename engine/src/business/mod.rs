@@ -37,6 +37,58 @@ pub struct Business {
     /// How the agent presents itself.
     #[serde(default)]
     pub persona: Persona,
+    /// When the business's own texts (reminders) go out. Confirmations and alerts go at once.
+    #[serde(default)]
+    pub texts: TextSchedule,
+}
+
+/// When the texts the business starts go out, in business time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TextSchedule {
+    /// The day before each visit, at this time ("17:00"), the customer is texted a reminder;
+    /// `null`: no reminders.
+    #[schemars(with = "Option<String>")]
+    pub reminder_at: Option<Time>,
+    /// No text the business starts goes out from this time ("21:00") ...
+    #[schemars(with = "String")]
+    pub quiet_from: Time,
+    /// ... until this one ("08:00", the next morning when earlier than `quiet_from`).
+    #[schemars(with = "String")]
+    pub quiet_until: Time,
+}
+
+impl Default for TextSchedule {
+    fn default() -> TextSchedule {
+        TextSchedule {
+            reminder_at: Some(jiff::civil::time(17, 0, 0, 0)),
+            quiet_from: jiff::civil::time(21, 0, 0, 0),
+            quiet_until: jiff::civil::time(8, 0, 0, 0),
+        }
+    }
+}
+
+impl TextSchedule {
+    /// The first moment at or after `at` outside quiet hours.
+    pub fn outside_quiet_hours(&self, at: jiff::civil::DateTime) -> jiff::civil::DateTime {
+        let (from, until, time) = (self.quiet_from, self.quiet_until, at.time());
+        let quiet = if from <= until {
+            from <= time && time < until
+        } else {
+            time >= from || time < until
+        };
+        if !quiet {
+            return at;
+        }
+        let morning = at.date().to_datetime(until);
+        if morning > at {
+            morning
+        } else {
+            morning
+                .checked_add(jiff::Span::new().days(1))
+                .unwrap_or(morning)
+        }
+    }
 }
 
 /// A place the business serves from.
@@ -172,5 +224,38 @@ fn whole_dollars<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u3
         Some(Fee::Other(other)) => Err(serde::de::Error::custom(format!(
             "service_fee {other} is not a whole number of dollars: write it in digits, like 89"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+
+    use super::TextSchedule;
+
+    #[test]
+    fn texts_wait_out_quiet_hours() {
+        let schedule = TextSchedule::default();
+        let at = |h, m| date(2026, 6, 1).at(h, m, 0, 0);
+        assert_eq!(schedule.outside_quiet_hours(at(17, 5)), at(17, 5));
+        // Late evening waits for the next morning; early morning for this one.
+        assert_eq!(
+            schedule.outside_quiet_hours(at(22, 30)),
+            date(2026, 6, 2).at(8, 0, 0, 0)
+        );
+        assert_eq!(schedule.outside_quiet_hours(at(6, 0)), at(8, 0));
+        assert_eq!(schedule.outside_quiet_hours(at(8, 0)), at(8, 0));
+        assert_eq!(
+            schedule.outside_quiet_hours(at(21, 0)),
+            date(2026, 6, 2).at(8, 0, 0, 0)
+        );
+        // Quiet hours within one day.
+        let lunch = TextSchedule {
+            quiet_from: jiff::civil::time(12, 0, 0, 0),
+            quiet_until: jiff::civil::time(13, 0, 0, 0),
+            ..TextSchedule::default()
+        };
+        assert_eq!(lunch.outside_quiet_hours(at(12, 30)), at(13, 0));
+        assert_eq!(lunch.outside_quiet_hours(at(11, 59)), at(11, 59));
     }
 }

@@ -1,0 +1,79 @@
+//! The day-before reminders: once the business's reminder time has passed, every visit booked
+//! for tomorrow gets a reminder text, sent outside quiet hours. Planning runs every minute in
+//! `serve` and `worker`; a reminder is queued once however often (and by however many servers)
+//! it is planned.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use frontdesk_engine::business::Business;
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use tokio::sync::watch;
+
+use super::Texts;
+use crate::storage::{Storage, StorageError};
+
+/// How often reminders are planned.
+const EVERY: Duration = Duration::from_secs(60);
+
+/// Queues the reminders due at business-local `now`; how many were newly queued.
+pub async fn plan(
+    texts: &Texts,
+    storage: &dyn Storage,
+    business: &Business,
+    zone: &TimeZone,
+    now: DateTime,
+) -> Result<usize, StorageError> {
+    let Some(at) = business.texts.reminder_at else {
+        return Ok(0);
+    };
+    if now.time() < at {
+        return Ok(0);
+    }
+    let midnight = jiff::civil::time(0, 0, 0, 0);
+    let (Ok(tomorrow), Ok(after)) = (
+        now.date().tomorrow(),
+        now.date().checked_add(jiff::Span::new().days(2)),
+    ) else {
+        return Ok(0);
+    };
+    let visits = storage
+        .booked_between(tomorrow.to_datetime(midnight), after.to_datetime(midnight))
+        .await?;
+    let send_at = business.texts.outside_quiet_hours(now);
+    let not_before_ms = zone
+        .to_timestamp(send_at)
+        .map(|t| t.as_millisecond())
+        .unwrap_or_else(|_| super::now_ms());
+    let mut queued = 0;
+    for visit in &visits {
+        if texts.remind(visit, not_before_ms).await {
+            queued += 1;
+        }
+    }
+    if queued > 0 {
+        tracing::info!(queued, "reminders queued for tomorrow's visits");
+    }
+    Ok(queued)
+}
+
+/// Plans reminders every minute until `stop` turns true.
+pub async fn run(
+    texts: Texts,
+    storage: Arc<dyn Storage>,
+    business: Arc<Business>,
+    zone: TimeZone,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let now = zone.to_datetime(jiff::Timestamp::now());
+        if let Err(error) = plan(&texts, storage.as_ref(), &business, &zone, now).await {
+            tracing::warn!(%error, "could not plan reminders; trying again in a minute");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
