@@ -1,6 +1,7 @@
 //! The Frontdesk application: configuration, storage, scheduling, the CLI and the runtime that
 //! carries calls to the engine.
 
+pub mod calendar;
 pub mod call;
 pub mod call_event;
 pub mod caller_id;

@@ -4,6 +4,7 @@
 //! Stream WebSocket per call with streaming speech recognition and synthesis. Both carry calls
 //! through the same [`CallDriver`](crate::call::CallDriver) as `frontdesk chat`.
 
+mod calendar;
 pub mod config;
 pub(crate) mod gather;
 mod health;
@@ -99,6 +100,11 @@ impl AppState {
         }
     }
 
+    /// The business's time zone.
+    pub(crate) fn zone(&self) -> &TimeZone {
+        &self.inner.zone
+    }
+
     pub fn live_calls(&self) -> usize {
         self.inner.calls.count()
     }
@@ -139,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/status", post(gather::status))
         .route("/twilio/messages", post(messages::inbound))
         .route("/twilio/whisper", post(gather::whisper))
+        .route("/calendar/{file}", get(calendar::feed))
         .route("/twilio/stream", get(stream::upgrade))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
@@ -242,6 +249,17 @@ pub async fn run(config: ServerConfig, driver: CallDriver) -> Result<()> {
         config.public_url,
         config.public_url
     );
+    if let Some(secret) = &config.auth_token {
+        for location in &state.driver().engine.business().locations {
+            eprintln!(
+                "frontdesk: {} visits as a calendar to subscribe to: {}/calendar/{}.ics?key={}",
+                location.name,
+                config.public_url,
+                location.code,
+                crate::calendar::feed_key(secret, &location.code)
+            );
+        }
+    }
     let server = RunningServer::start(listener, state.clone())?;
     shutdown_signal().await;
     eprintln!(

@@ -1,5 +1,6 @@
 //! The single integration-test crate (one binary links faster than many).
 
+mod calendar;
 mod cli;
 mod deadlines;
 mod flows_check;
