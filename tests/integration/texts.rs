@@ -559,3 +559,45 @@ async fn tomorrows_visits_are_reminded_once_outside_quiet_hours() {
     assert_eq!(claimed.recipient, "+12145550124");
     store.close().await;
 }
+
+/// Plays `stem` through a texting server; the one text it sent.
+async fn the_text_of(
+    stem: &str,
+    outcome: &str,
+) -> (frontdesk_testkit::fake_twilio_rest::SentMessage, String) {
+    let script = script(stem);
+    let texting = TextingServer::start(&script).await;
+    let report = texting.server.call(&script, None).await;
+    let stored = texting.server.stored(&report.call_sid).await.unwrap();
+    assert_eq!(stored.outcome, outcome, "{report:?}");
+    messages_reach(&texting.fake, 1).await;
+    let sent = texting.fake.messages().remove(0);
+    let phone = texting
+        .server
+        .storage
+        .appointments_for_call(&report.call_sid)
+        .await
+        .unwrap()[0]
+        .phone
+        .clone();
+    texting.shutdown().await;
+    (sent, phone)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_and_cancelling_a_visit_by_phone_text_the_visits_number() {
+    let (moved, phone) = the_text_of("reschedule_caller_id", "rescheduled").await;
+    assert_eq!(moved.to, phone);
+    assert!(
+        moved.body.contains("your visit is now") && moved.body.contains("Reply STOP"),
+        "{}",
+        moved.body
+    );
+    let (cancelled, phone) = the_text_of("cancel_caller_id", "cancelled").await;
+    assert_eq!(cancelled.to, phone);
+    assert!(
+        cancelled.body.contains("is cancelled"),
+        "{}",
+        cancelled.body
+    );
+}
