@@ -219,7 +219,7 @@ impl CallDriver {
                 Ok(outputs) => outputs,
                 Err(error) => {
                     tracing::error!(call_id = %call_id, %error, "engine turn failed; handing the call to a person");
-                    self.fallback(live, &mut turn);
+                    self.fallback(live, &mut turn, now);
                     break;
                 }
             };
@@ -234,7 +234,7 @@ impl CallDriver {
                         tool_calls += 1;
                         if tool_calls > MAX_TOOL_CALLS_PER_TURN {
                             tracing::error!(call_id = %call_id, tool = %name, "too many tool calls in one turn");
-                            self.fallback(live, &mut turn);
+                            self.fallback(live, &mut turn, now);
                             break;
                         }
                         let due =
@@ -408,8 +408,8 @@ impl CallDriver {
     }
 
     /// When the engine cannot go on, a person takes over: the caller never hears an error.
-    fn fallback(&self, live: &mut LiveCall, turn: &mut AgentTurn) {
-        let to = self.engine.business().phones.human.clone();
+    fn fallback(&self, live: &mut LiveCall, turn: &mut AgentTurn, now: DateTime) {
+        let to = self.engine.business().phones.at(now).human;
         match self.engine.runtime_line(RuntimeLine::InternalError) {
             Ok(text) => turn.said.push((text, true)),
             Err(error) => tracing::error!(%error, "could not render the internal-error line"),
@@ -440,8 +440,15 @@ impl CallDriver {
         {
             let hazard = s.vars.get("hazard").and_then(|h| h.as_str());
             let said = s.heard.join(" ");
+            let on_call = self.engine.business().phones.at(now).on_call;
             let to = texts
-                .alert_emergency(&s.call.id, s.call.caller.as_deref(), hazard, &said)
+                .alert_emergency(
+                    &s.call.id,
+                    &on_call,
+                    s.call.caller.as_deref(),
+                    hazard,
+                    &said,
+                )
                 .await;
             if !to.is_empty() {
                 self.event(&s.call.id, &Event::EmergencyAlert { to }).await;

@@ -56,6 +56,7 @@ impl Texts {
     pub async fn alert_emergency(
         &self,
         call_id: &str,
+        on_call: &[String],
         caller: Option<&str>,
         hazard: Option<&str>,
         said: &str,
@@ -65,7 +66,7 @@ impl Texts {
             return Vec::new();
         };
         let mut texted = Vec::new();
-        for number in &self.engine.business().phones.on_call {
+        for number in on_call {
             let key = format!("emergency:{call_id}:{number}");
             if self.queue(call_id, number, &body, key).await {
                 texted.push(number.clone());
@@ -83,10 +84,11 @@ impl Texts {
         }
     }
 
-    /// Asks the human line by text to call the caller back; whether the text was queued.
+    /// Asks the human line (`to`) by text to call the caller back; whether it was queued.
     pub async fn queue_callback(
         &self,
         call_id: &str,
+        to: &str,
         caller: Option<&str>,
         said: &str,
         dial_status: &str,
@@ -95,8 +97,7 @@ impl Texts {
         let Some(body) = self.render(call_id, "sms/callback", &vars) else {
             return false;
         };
-        let human = self.engine.business().phones.human.clone();
-        self.queue(call_id, &human, &body, format!("callback:{call_id}"))
+        self.queue(call_id, to, &body, format!("callback:{call_id}"))
             .await
     }
 

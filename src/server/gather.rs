@@ -184,7 +184,13 @@ async fn hand_over_without_session(
         error: error.to_string(),
     };
     recorder.event(sid, &failed).await;
-    let human = &state.driver().engine.business().phones.human;
+    let human = &state
+        .driver()
+        .engine
+        .business()
+        .phones
+        .at(state.now())
+        .human;
     recorder
         .finish_call(sid, Outcome::Transferred.as_str(), Some(human), state.now())
         .await;
@@ -258,11 +264,11 @@ async fn queue_callback(state: &AppState, sid: &str, from: Option<&str>, dial_st
         _ => String::new(),
     };
     let caller = from.and_then(caller_id);
+    let to = driver.engine.business().phones.at(state.now()).human;
     if texts
-        .queue_callback(sid, caller.as_deref(), &said, dial_status)
+        .queue_callback(sid, &to, caller.as_deref(), &said, dial_status)
         .await
     {
-        let to = driver.engine.business().phones.human.clone();
         driver
             .recorder
             .event(sid, &Event::CallbackQueued { to })
@@ -431,7 +437,7 @@ fn lost_call(state: &AppState) -> String {
     }
     verbs.push(Verb::Dial(super::transfer_dial(
         &state.config().public_url,
-        &engine.business().phones.human,
+        &engine.business().phones.at(state.now()).human,
         None,
     )));
     twiml::render(&verbs)

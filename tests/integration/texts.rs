@@ -194,13 +194,18 @@ async fn messages_reach(fake: &FakeTwilioRest, count: usize) {
     panic!("the fake took {:?}", fake.messages());
 }
 
-/// The default business with the owner's mobile set: a summary of every call is texted there.
-fn engine_with_owner(owner: &str) -> Arc<Engine> {
+/// The default business, changed by `change`.
+fn engine_with(change: impl FnOnce(&mut frontdesk_engine::business::Business)) -> Arc<Engine> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let paths = ProjectPaths::at_root(root);
     let mut sources = read_sources(&paths, frontdesk::tools::catalog()).unwrap();
-    sources.business.phones.owner = Some(owner.to_string());
+    change(&mut sources.business);
     Arc::new(Engine::load(sources).unwrap())
+}
+
+/// The default business with the owner's mobile set: a summary of every call is texted there.
+fn engine_with_owner(owner: &str) -> Arc<Engine> {
+    engine_with(|business| business.phones.owner = Some(owner.to_string()))
 }
 
 /// A gather server that texts through a fake Twilio API, with its outbox worker running.
@@ -600,4 +605,32 @@ async fn moving_and_cancelling_a_visit_by_phone_text_the_visits_number() {
         "{}",
         cancelled.body
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shift_on_call_takes_the_emergency_and_its_alert() {
+    use frontdesk_engine::business::{DayName, Shift};
+    use frontdesk_testkit::phone::PhoneEnding;
+
+    // The script calls on Monday at 09:12: a shift covering it routes the emergency.
+    let engine = engine_with(|business| {
+        business.phones.shifts = vec![Shift {
+            days: vec![DayName::Monday],
+            from: jiff::civil::time(9, 0, 0, 0),
+            until: jiff::civil::time(10, 0, 0, 0),
+            human: None,
+            emergency: Some("+12145550999".into()),
+            on_call: Some(vec!["+12145550998".into()]),
+        }];
+    });
+    let script = script("emergency_gas");
+    let texting = TextingServer::start_with(engine, &script).await;
+    let report = texting.server.call(&script, None).await;
+    assert_eq!(
+        report.ending,
+        PhoneEnding::Transferred("+12145550999".into())
+    );
+    messages_reach(&texting.fake, 1).await;
+    assert_eq!(texting.fake.messages()[0].to, "+12145550998");
+    texting.shutdown().await;
 }

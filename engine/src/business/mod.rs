@@ -154,7 +154,7 @@ impl DayName {
 }
 
 /// Phone lines the agent hands calls to.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Phones {
     /// Where "talk to a person" goes.
@@ -170,6 +170,67 @@ pub struct Phones {
     /// The owner's mobile: texted a one-line summary of every call, when set.
     #[serde(default)]
     pub owner: Option<String>,
+    /// Who is on call when: the first shift that covers the time of a call decides its
+    /// numbers; outside every shift (or for a number a shift leaves out) the ones above apply.
+    #[serde(default)]
+    pub shifts: Vec<Shift>,
+}
+
+/// Numbers that apply on some days between two times (overnight when `until` is earlier than
+/// `from`: the shift then ends the next morning).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Shift {
+    /// The days the shift starts on.
+    pub days: Vec<DayName>,
+    /// Local start, "HH:MM".
+    #[schemars(with = "String")]
+    pub from: Time,
+    /// Local end, "HH:MM" (exclusive).
+    #[schemars(with = "String")]
+    pub until: Time,
+    /// Where "talk to a person" goes during the shift.
+    #[serde(default)]
+    pub human: Option<String>,
+    /// Where emergencies go during the shift.
+    #[serde(default)]
+    pub emergency: Option<String>,
+    /// Texted about emergencies during the shift.
+    #[serde(default)]
+    pub on_call: Option<Vec<String>>,
+}
+
+impl Shift {
+    fn covers(&self, at: jiff::civil::DateTime) -> bool {
+        let starts_on =
+            |date: jiff::civil::Date| self.days.iter().any(|d| d.weekday() == date.weekday());
+        let time = at.time();
+        if self.from < self.until {
+            starts_on(at.date()) && self.from <= time && time < self.until
+        } else {
+            (starts_on(at.date()) && time >= self.from)
+                || (time < self.until && at.date().yesterday().is_ok_and(starts_on))
+        }
+    }
+}
+
+impl Phones {
+    /// The numbers in force at business-local `at`: the first covering shift's, else these.
+    pub fn at(&self, at: jiff::civil::DateTime) -> Phones {
+        let mut phones = self.clone();
+        if let Some(shift) = self.shifts.iter().find(|s| s.covers(at)) {
+            if let Some(human) = &shift.human {
+                phones.human = human.clone();
+            }
+            if let Some(emergency) = &shift.emergency {
+                phones.emergency = emergency.clone();
+            }
+            if let Some(on_call) = &shift.on_call {
+                phones.on_call = on_call.clone();
+            }
+        }
+        phones
+    }
 }
 
 /// The agent's name and voice settings.
@@ -232,6 +293,39 @@ mod tests {
     use jiff::civil::date;
 
     use super::TextSchedule;
+
+    #[test]
+    fn the_shift_in_force_decides_the_numbers() {
+        let phones: super::Phones = serde_saphyr::from_str(
+            r#"
+human: "+10000000001"
+emergency: "+10000000911"
+on_call: ["+10000000002"]
+shifts:
+  - { days: [saturday, sunday], from: "08:00", until: "18:00", human: "+10000000003" }
+  - { days: [monday, tuesday, wednesday, thursday, friday], from: "18:00", until: "08:00",
+      emergency: "+10000000912", on_call: ["+10000000004"] }
+"#,
+        )
+        .unwrap();
+        // 2026-06-01 is a Monday.
+        let at = |d, h| date(2026, 6, d).at(h, 0, 0, 0);
+        let day = phones.at(at(1, 10));
+        assert_eq!(
+            (day.human.as_str(), day.emergency.as_str()),
+            ("+10000000001", "+10000000911")
+        );
+        let night = phones.at(at(1, 22));
+        assert_eq!(night.emergency, "+10000000912");
+        assert_eq!(night.on_call, ["+10000000004"]);
+        assert_eq!(night.human, "+10000000001", "a number the shift leaves out");
+        // Friday's night shift runs into Saturday morning; Saturday's day shift then starts.
+        assert_eq!(phones.at(at(6, 7)).emergency, "+10000000912");
+        assert_eq!(phones.at(at(6, 9)).human, "+10000000003");
+        assert_eq!(phones.at(at(6, 9)).emergency, "+10000000911");
+        // Sunday night is no shift's: the numbers above.
+        assert_eq!(phones.at(at(7, 22)), phones.at(at(1, 10)));
+    }
 
     #[test]
     fn texts_wait_out_quiet_hours() {

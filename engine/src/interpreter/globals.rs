@@ -161,7 +161,7 @@ impl<'e> Turn<'e> {
         match g.flow.clone() {
             Some(flow) => self.start_flow(s, &flow.value, None, "", ""),
             None => {
-                let to = self.engine.business.phones.human.clone();
+                let to = self.engine.business.phones.at(self.now).human;
                 self.transfer(s, HandoffTarget::Human, to);
                 Ok(())
             }

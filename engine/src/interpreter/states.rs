@@ -205,9 +205,10 @@ impl Turn<'_> {
                 self.enter_speech(s, state, interruptible)?;
             }
             if let Some(target) = state.handoff {
+                let phones = self.engine.business.phones.at(self.now);
                 let to = match target {
-                    HandoffTarget::Human => self.engine.business.phones.human.clone(),
-                    HandoffTarget::Emergency => self.engine.business.phones.emergency.clone(),
+                    HandoffTarget::Human => phones.human,
+                    HandoffTarget::Emergency => phones.emergency,
                 };
                 self.transfer(s, target, to);
                 return Ok(());

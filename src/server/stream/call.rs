@@ -560,7 +560,7 @@ impl<Tx: FrameSink> StreamCall<Tx> {
     /// Something we depend on failed: apologize in Twilio's own voice and transfer.
     async fn hand_to_person(&mut self) {
         let business = self.state.driver().engine.business();
-        let human = business.phones.human.clone();
+        let human = business.phones.at(self.state.now()).human;
         let persona = &business.persona;
         let mut verbs = Vec::new();
         match self
