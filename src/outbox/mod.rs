@@ -2,7 +2,7 @@
 //! same turn as the booking it confirms) and a worker sends it, retrying with backoff when
 //! Twilio is down or rate-limits, so sending never blocks or breaks a call, and nothing queued
 //! is lost to a restart. Any number of workers may share one database: a claim leases a row to
-//! one worker, and a worker that dies mid-send leaves a lease that runs out (docs/design.md).
+//! one worker, and a worker that dies mid-send leaves a lease that runs out (docs/design.md §8.5a).
 
 pub mod reminders;
 mod texts;
