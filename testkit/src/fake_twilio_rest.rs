@@ -311,6 +311,17 @@ fn field(form: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
+/// The form of a create request, once its credentials and account are checked.
+fn authorized_form(
+    shared: &Shared,
+    headers: &HeaderMap,
+    account_sid: &str,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Vec<(String, String)>, ApiError> {
+    check_request(shared, headers, account_sid)?;
+    form_or_error(form)
+}
+
 fn form_or_error(
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Vec<(String, String)>, ApiError> {
@@ -411,10 +422,7 @@ async fn create_call(
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    if let Err(error) = check_request(&shared, &headers, &account_sid) {
-        return error.into_response();
-    }
-    let form = match form_or_error(form) {
+    let form = match authorized_form(&shared, &headers, &account_sid, form) {
         Ok(form) => form,
         Err(error) => return error.into_response(),
     };
@@ -468,10 +476,7 @@ async fn create_message(
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    if let Err(error) = check_request(&shared, &headers, &account_sid) {
-        return error.into_response();
-    }
-    let form = match form_or_error(form) {
+    let form = match authorized_form(&shared, &headers, &account_sid, form) {
         Ok(form) => form,
         Err(error) => return error.into_response(),
     };
