@@ -462,32 +462,18 @@ impl CallDriver {
     /// The sentence the person taking a transfer hears first; none for a business without
     /// `prompts/transfer/whisper.j2`.
     fn whisper(&self, s: &Session, reason: &str) -> Option<String> {
-        const PROMPT: &str = "transfer/whisper";
-        if !self.engine.prompt_names().iter().any(|n| n == PROMPT) {
-            return None;
-        }
         let vars = serde_json::json!({
             "reason": reason,
             "slots": s.slots,
             "caller": s.call.caller,
             "hazard": s.vars.get("hazard"),
         });
-        match self.engine.render_message(PROMPT, &vars) {
-            Ok(text) => Some(text),
-            Err(error) => {
-                tracing::error!(call_id = %s.call.id, %error, "could not write the transfer whisper");
-                None
-            }
-        }
+        self.optional_message(&s.call.id, "transfer/whisper", &vars)
     }
 
     /// The call in one line (`prompts/summary/call.j2`), from its outcome and what it settled;
     /// none for a business without the prompt.
     fn summarize(&self, s: &Session, outcome: frontdesk_engine::Outcome) -> Option<String> {
-        const PROMPT: &str = "summary/call";
-        if !self.engine.prompt_names().iter().any(|n| n == PROMPT) {
-            return None;
-        }
         let vars = serde_json::json!({
             "outcome": outcome.as_str(),
             "caller": s.call.caller,
@@ -495,10 +481,24 @@ impl CallDriver {
             "hazard": s.vars.get("hazard"),
             "result": s.result,
         });
-        match self.engine.render_message(PROMPT, &vars) {
+        self.optional_message(&s.call.id, "summary/call", &vars)
+    }
+
+    /// `prompts/{prompt}.j2` rendered with `vars`; none for a business without the prompt,
+    /// or (logged) when it cannot be rendered.
+    fn optional_message(
+        &self,
+        call_id: &str,
+        prompt: &str,
+        vars: &serde_json::Value,
+    ) -> Option<String> {
+        if !self.engine.prompt_names().iter().any(|n| n == prompt) {
+            return None;
+        }
+        match self.engine.render_message(prompt, vars) {
             Ok(text) => Some(text),
             Err(error) => {
-                tracing::error!(call_id = %s.call.id, %error, "could not write the call's summary");
+                tracing::error!(call_id, prompt, %error, "could not write a message");
                 None
             }
         }

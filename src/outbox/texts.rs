@@ -34,6 +34,15 @@ impl Change {
     }
 }
 
+/// What queuing a text did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queued {
+    Now,
+    /// One with the same dedupe key was queued before.
+    Already,
+    Failed,
+}
+
 /// Queues texts for the outbox worker.
 #[derive(Clone)]
 pub struct Texts {
@@ -68,7 +77,7 @@ impl Texts {
         let mut texted = Vec::new();
         for number in on_call {
             let key = format!("emergency:{call_id}:{number}");
-            if self.queue(call_id, number, &body, key).await {
+            if self.queue_now(call_id, number, &body, key).await {
                 texted.push(number.clone());
             }
         }
@@ -79,7 +88,7 @@ impl Texts {
     pub async fn send_summary(&self, call_id: &str, summary: &str) {
         if let Some(owner) = self.engine.business().phones.owner.clone() {
             let body = format!("{}: {summary}", self.engine.business().name);
-            self.queue(call_id, &owner, &body, format!("summary:{call_id}"))
+            self.queue_now(call_id, &owner, &body, format!("summary:{call_id}"))
                 .await;
         }
     }
@@ -97,7 +106,7 @@ impl Texts {
         let Some(body) = self.render(call_id, "sms/callback", &vars) else {
             return false;
         };
-        self.queue(call_id, to, &body, format!("callback:{call_id}"))
+        self.queue_now(call_id, to, &body, format!("callback:{call_id}"))
             .await
     }
 
@@ -111,24 +120,43 @@ impl Texts {
         }
     }
 
-    /// Queues one text now; whether it is in the outbox. Failures are logged, never passed on.
-    async fn queue(&self, call_id: &str, to: &str, body: &str, dedupe_key: String) -> bool {
+    /// Queues one text of a call, to go at once; whether it is in the outbox.
+    async fn queue_now(&self, call_id: &str, to: &str, body: &str, dedupe_key: String) -> bool {
+        let queued = self
+            .queue(Some(call_id), to, body, dedupe_key, super::now_ms())
+            .await;
+        queued != Queued::Failed
+    }
+
+    /// Queues one text, not before `not_before_ms`. Failures are logged, never passed on.
+    async fn queue(
+        &self,
+        call_id: Option<&str>,
+        to: &str,
+        body: &str,
+        dedupe_key: String,
+        not_before_ms: i64,
+    ) -> Queued {
         let message = NewMessage {
             kind: "sms".into(),
             recipient: to.to_string(),
             body: body.to_string(),
-            call_id: Some(call_id.to_string()),
+            call_id: call_id.map(str::to_string),
             dedupe_key,
-            not_before_ms: super::now_ms(),
+            not_before_ms,
         };
         match self.storage.enqueue_message(&message).await {
-            Ok(_) => {
+            Ok(id) => {
                 self.queued.notify_one();
-                true
+                if id.is_some() {
+                    Queued::Now
+                } else {
+                    Queued::Already
+                }
             }
             Err(error) => {
                 tracing::error!(call_id, %error, "could not queue a text");
-                false
+                Queued::Failed
             }
         }
     }
@@ -142,24 +170,10 @@ impl Texts {
             return false;
         };
         let start = crate::tools::iso(appointment.start);
-        let message = NewMessage {
-            kind: "sms".into(),
-            recipient: appointment.phone.clone(),
-            body,
-            call_id: None,
-            dedupe_key: format!("reminder:{}:{start}", appointment.id),
-            not_before_ms,
-        };
-        match self.storage.enqueue_message(&message).await {
-            Ok(queued) => {
-                self.queued.notify_one();
-                queued.is_some()
-            }
-            Err(error) => {
-                tracing::error!(appointment = appointment.id, %error, "could not queue a reminder");
-                false
-            }
-        }
+        let key = format!("reminder:{}:{start}", appointment.id);
+        self.queue(None, &appointment.phone, &body, key, not_before_ms)
+            .await
+            == Queued::Now
     }
 
     /// Queues the confirmation of `change` to the visit's phone. A failure is logged, never
@@ -171,6 +185,7 @@ impl Texts {
             return;
         };
         let key = format!("{}:{}:{call_id}", change.as_str(), appointment.id);
-        self.queue(call_id, &appointment.phone, &body, key).await;
+        self.queue_now(call_id, &appointment.phone, &body, key)
+            .await;
     }
 }
