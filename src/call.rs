@@ -6,10 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use frontdesk_engine::business::WebhookEvent;
 use frontdesk_engine::{CallInfo, Engine, Input, Output, RuntimeLine, Session};
 use frontdesk_engine::{KnowledgeAnswer, ModelRequest};
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -99,6 +101,8 @@ pub struct CallDriver {
     pub outcomes: OutcomeCounts,
     /// Texts around calls (confirmations, alerts, callbacks), when the server sends texts.
     pub texts: Option<crate::outbox::Texts>,
+    /// Other systems told about emergencies and ended calls, when webhooks are configured.
+    pub webhooks: Option<crate::outbox::Webhooks>,
 }
 
 /// See [`CallDriver::tool_deadline`].
@@ -120,6 +124,7 @@ impl CallDriver {
             tool_deadline: TOOL_DEADLINE,
             outcomes: OutcomeCounts::default(),
             texts: None,
+            webhooks: None,
         }
     }
 
@@ -144,6 +149,13 @@ impl CallDriver {
         self
     }
 
+    /// Tells other systems about every change to a visit, every emergency and every ended call.
+    pub fn with_webhooks(mut self, webhooks: crate::outbox::Webhooks) -> CallDriver {
+        self.tools = self.tools.with_webhooks(webhooks.clone());
+        self.webhooks = Some(webhooks);
+        self
+    }
+
     /// Lets the engine ask `model`, when there is one, for slot values the rules missed and
     /// for knowledge answers in its own words.
     pub fn with_model(mut self, model: Option<Arc<Model>>) -> CallDriver {
@@ -158,16 +170,32 @@ impl CallDriver {
 
     /// Answers the call: records it and runs the greeting.
     pub async fn start(&self, call: CallInfo, now: DateTime) -> (LiveCall, AgentTurn) {
+        let session = self.engine.start(call);
+        self.open(session, now).await
+    }
+
+    /// Opens a call the business placed for a purpose: records it and runs `flow` (with
+    /// `vars`) instead of the greeting. Fails only for a flow that does not exist.
+    pub async fn start_in(
+        &self,
+        call: CallInfo,
+        flow: &str,
+        vars: std::collections::BTreeMap<String, serde_json::Value>,
+        now: DateTime,
+    ) -> Result<(LiveCall, AgentTurn), frontdesk_engine::StepError> {
+        let session = self.engine.start_in(call, flow, vars)?;
+        Ok(self.open(session, now).await)
+    }
+
+    async fn open(&self, session: Session, now: DateTime) -> (LiveCall, AgentTurn) {
+        let call = &session.call;
         let caller = call.caller.clone().unwrap_or_default();
         let called = call.called.clone().unwrap_or_default();
         tracing::info!(call_id = %call.id, caller = %mask_phone(&caller), "call started");
         self.recorder
             .start_call(&call.id, &caller, &called, now)
             .await;
-        let mut live = LiveCall {
-            session: self.engine.start(call),
-            seq: 0,
-        };
+        let mut live = LiveCall { session, seq: 0 };
         live.session.set_model_available(self.model.is_some());
         let turn = self.input(&mut live, Input::Start, now).await;
         (live, turn)
@@ -418,41 +446,54 @@ impl CallDriver {
         turn.transfer_to = Some(to);
     }
 
+    /// Texts the on-call numbers in force about an emergency, and notes whom.
+    async fn alert_emergency(&self, s: &Session, hazard: Option<&str>, said: &str, now: DateTime) {
+        let Some(texts) = &self.texts else {
+            return;
+        };
+        let on_call = self.engine.business().phones.at(now).on_call;
+        let caller = s.call.caller.as_deref();
+        let to = texts
+            .alert_emergency(&s.call.id, &on_call, caller, hazard, said)
+            .await;
+        if !to.is_empty() {
+            self.event(&s.call.id, &Event::EmergencyAlert { to }).await;
+        }
+    }
+
     async fn finish(&self, live: &LiveCall, now: DateTime) {
         let s = &live.session;
         let outcome = s.outcome();
         tracing::info!(call_id = %s.call.id, outcome = outcome.as_str(), "call ended");
         self.outcomes.add(outcome.as_str());
-        if let Some(summary) = self.summarize(s, outcome) {
-            self.event(
-                &s.call.id,
-                &Event::Summary {
-                    text: summary.clone(),
-                },
-            )
-            .await;
+        let summary = self.summarize(s, outcome);
+        if let Some(summary) = &summary {
+            let text = summary.clone();
+            self.event(&s.call.id, &Event::Summary { text }).await;
             if let Some(texts) = &self.texts {
-                texts.send_summary(&s.call.id, &summary).await;
+                texts.send_summary(&s.call.id, summary).await;
             }
         }
-        if outcome == frontdesk_engine::Outcome::Emergency
-            && let Some(texts) = &self.texts
-        {
-            let hazard = s.vars.get("hazard").and_then(|h| h.as_str());
-            let said = s.heard.join(" ");
-            let on_call = self.engine.business().phones.at(now).on_call;
-            let to = texts
-                .alert_emergency(
-                    &s.call.id,
-                    &on_call,
-                    s.call.caller.as_deref(),
-                    hazard,
-                    &said,
-                )
-                .await;
-            if !to.is_empty() {
-                self.event(&s.call.id, &Event::EmergencyAlert { to }).await;
+        let hazard = s.vars.get("hazard").and_then(|h| h.as_str());
+        let said = s.heard.join(" ");
+        if outcome == frontdesk_engine::Outcome::Emergency {
+            self.alert_emergency(s, hazard, &said, now).await;
+        }
+        if let Some(webhooks) = &self.webhooks {
+            let id = &s.call.id;
+            if outcome == frontdesk_engine::Outcome::Emergency {
+                let data = json!({ "caller": s.call.caller, "hazard": hazard, "said": said });
+                webhooks.notify(WebhookEvent::Emergency, id, id, data).await;
             }
+            let data = json!({
+                "outcome": outcome.as_str(),
+                "caller": s.call.caller,
+                "called": s.call.called,
+                "turns": s.turns,
+                "transfer_to": s.transfer_to,
+                "summary": summary,
+            });
+            webhooks.notify(WebhookEvent::CallEnded, id, id, data).await;
         }
         self.recorder
             .finish_call(&s.call.id, outcome.as_str(), s.transfer_to.as_deref(), now)

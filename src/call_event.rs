@@ -48,6 +48,21 @@ pub enum Event {
     CallbackQueued { to: String },
     /// The call in one line, for the owner (`prompts/summary/call.j2`).
     Summary { text: String },
+    /// Recording began, after the caller heard the notice.
+    RecordingStarted { recording_sid: String },
+    /// A finished recording (Twilio's recording status callback).
+    Recording {
+        recording_sid: String,
+        url: String,
+        duration_seconds: Option<u32>,
+        status: String,
+    },
+    /// An outbound reminder call of a visit was answered, by a person or a machine
+    /// (Twilio's `AnsweredBy`).
+    ReminderAnswered {
+        appointment_id: i64,
+        answered_by: String,
+    },
     /// An event the flow engine reported, as it reported it.
     #[serde(untagged)]
     Engine { kind: String, detail: Value },

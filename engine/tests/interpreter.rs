@@ -595,3 +595,111 @@ fn also_collect_is_checked_at_load() {
     );
     assert_eq!(errors.len(), 3, "{joined}");
 }
+
+/// A call the business places: it opens in its own flow, and a `link` hands the caller to
+/// another flow with their last words.
+const CHECK_IN_FLOW: &str = r#"
+flow: check_in
+description: The business calls to check a visit is still wanted
+slots:
+  keep: { type: yes_no }
+initial: ask
+states:
+  ask:
+    collect: keep
+    say: check_in
+    transitions:
+      - { if: slots.keep, to: kept }
+      - { to: to_message }
+  kept: { say: kept, end: answered }
+  to_message: { link: message }
+"#;
+
+fn check_in_engine() -> Engine {
+    let prompts: Vec<(&str, &str)> = PROMPTS
+        .iter()
+        .copied()
+        .chain([
+            (
+                "check_in",
+                "Hi {{ vars.visit.name }}, still on for tomorrow?",
+            ),
+            ("kept", "See you then."),
+        ])
+        .collect();
+    let business = Business::from_yaml(include_str!("../../config/business.yaml")).unwrap();
+    let file = |name: &str, text: &str| SourceFile::new(name.to_string(), text.to_string());
+    Engine::load(Sources {
+        business,
+        globals: file("global.yaml", GLOBALS),
+        flows: vec![
+            file("message.yaml", MESSAGE_FLOW),
+            file("handoff.yaml", HANDOFF_FLOW),
+            file("faq.yaml", FAQ_FLOW),
+            file("check_in.yaml", CHECK_IN_FLOW),
+        ],
+        prompts: prompts
+            .iter()
+            .map(|(name, text)| (name.to_string(), file(&format!("{name}.j2"), text)))
+            .collect(),
+        knowledge: Vec::new(),
+        tools: vec![ToolSpec::new(
+            "take_message",
+            &["from", "text"],
+            &["caller"],
+        )],
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn checked_in(engine: &Engine) -> Session {
+    let call = CallInfo {
+        id: "CA-check-in".into(),
+        caller: Some("+12145550123".into()),
+        called: None,
+    };
+    let vars = [("visit".to_string(), json!({ "name": "Maria" }))].into();
+    let mut s = engine.start_in(call, "check_in", vars).unwrap();
+    let out = engine.step(&mut s, Input::Start, now()).unwrap();
+    assert_eq!(spoken(&out), "Hi Maria, still on for tomorrow?", "{out:?}");
+    s
+}
+
+#[test]
+fn a_call_started_in_a_flow_opens_there_and_a_link_goes_on_in_another() {
+    let engine = check_in_engine();
+    let mut s = checked_in(&engine);
+    let out = engine.step(&mut s, said("yes"), now()).unwrap();
+    assert_eq!(spoken(&out), "See you then.", "{out:?}");
+
+    let mut s = checked_in(&engine);
+    let out = engine.step(&mut s, said("no"), now()).unwrap();
+    assert_eq!(spoken(&out), "Who is this?", "{out:?}");
+    assert_eq!(s.flow.as_deref(), Some("message"));
+
+    let unknown = CallInfo {
+        id: "CA-x".into(),
+        caller: None,
+        called: None,
+    };
+    assert!(
+        engine
+            .start_in(unknown, "nope", Default::default())
+            .is_err()
+    );
+}
+
+#[test]
+fn a_link_to_a_flow_that_does_not_exist_is_a_load_error() {
+    let flow = MESSAGE_FLOW.replace(
+        "failed: { say: failed, handoff: human }",
+        "failed: { say: failed, link: mesage }",
+    );
+    let errors = load_errors(&flow);
+    assert!(
+        errors.iter().any(
+            |e| e.contains("links to flow `mesage`, which does not exist") && e.contains("message")
+        ),
+        "{errors:?}"
+    );
+}

@@ -10,6 +10,7 @@ use jiff::civil::{Date, DateTime};
 use jiff::{Span, ToSpan};
 use serde_json::json;
 
+use crate::call_event::Event;
 use crate::llm::totals::LlmTotals;
 use crate::storage::{CallFilter, CallSummary};
 
@@ -77,14 +78,33 @@ pub fn run(project: &Path, database: &str, command: CallsCommand) -> Result<Exit
 async fn show(database: &str, call_id: &str) -> Result<ExitCode> {
     let store = crate::storage::open(database).await?;
     let record = store.get_call(call_id).await;
+    let messages = store.messages(Some(call_id)).await;
     store.close().await;
     let Some(record) = record? else {
         eprintln!("no call {call_id} in {database} (`frontdesk calls list` shows the calls there)");
         return Ok(ExitCode::FAILURE);
     };
     let totals = LlmTotals::from_events(&record.events);
+    let recordings: Vec<_> = record
+        .events
+        .iter()
+        .filter_map(|e| match e.event() {
+            Event::Recording {
+                recording_sid,
+                url,
+                duration_seconds,
+                status,
+            } => Some(json!({
+                "sid": recording_sid, "url": url, "duration_seconds": duration_seconds, "status": status,
+            })),
+            _ => None,
+        })
+        .collect();
     let mut out = serde_json::to_value(&record)?;
     out["llm_totals"] = json!(totals);
+    // What the call sent (texts, webhooks), and how each went.
+    out["messages"] = json!(messages?);
+    out["recordings"] = json!(recordings);
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -97,6 +97,9 @@ pub struct ServeArgs {
     /// Outside production: the only numbers that may be texted, comma-separated.
     #[arg(long, env = "FRONTDESK_TEXTS_ALLOW", value_delimiter = ',')]
     pub texts_allow: Vec<String>,
+    /// Signs the webhooks configured in config/business.yaml (docs/webhooks.md).
+    #[arg(long, env = "FRONTDESK_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
     #[command(flatten)]
     pub llm: crate::llm::LlmArgs,
 }
@@ -151,7 +154,8 @@ pub fn run(
     args: ServeArgs,
 ) -> Result<std::process::ExitCode> {
     let llm = args.llm.clone();
-    let texting = (!args.no_texts).then(|| args.texts_allow.clone());
+    let (texts_on, allow) = (!args.no_texts, args.texts_allow.clone());
+    let webhook_secret = args.webhook_secret.clone();
     let spill_dir = args
         .spill_dir
         .clone()
@@ -178,32 +182,41 @@ pub fn run(
             .with_model(model)
             .with_tool_deadline(config.tool_deadline);
         let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
-        let mut worker = None;
-        let account = super::texting::TwilioAccount {
-            account_sid: config.account_sid.clone(),
-            auth_token: config.auth_token.clone(),
-            api_url: config.twilio_api_url.clone(),
-        };
-        match texting.map(|allow| super::texting::outbox(&account, &engine, &storage, allow)) {
-            Some(Ok(Some((texts, outbox)))) => {
-                let planner = super::texting::spawn_reminders(
-                    &texts,
-                    &engine,
-                    &storage,
-                    worker_stopped.clone(),
-                )?;
-                driver = driver.with_texts(texts);
-                worker = Some((tokio::spawn(outbox.run(worker_stopped)), planner));
-            }
-            Some(Ok(None)) => {}
-            Some(Err(error)) => return Err(error),
-            None => eprintln!("frontdesk: texts off (--no-texts)"),
+        let outbox = super::texting::outbox(
+            super::texting::OutboxConfig {
+                account: super::texting::TwilioAccount {
+                    account_sid: config.account_sid.clone(),
+                    auth_token: config.auth_token.clone(),
+                    api_url: config.twilio_api_url.clone(),
+                },
+                texts_on,
+                allow,
+                webhook_secret,
+                public_url: Some(config.public_url.clone()),
+            },
+            &engine,
+            &storage,
+        )?;
+        let mut background = Vec::new();
+        if let Some(texts) = outbox.texts {
+            background.push(super::texting::spawn_planner(
+                &texts,
+                &engine,
+                &storage,
+                worker_stopped.clone(),
+            )?);
+            driver = driver.with_texts(texts);
+        }
+        if let Some(webhooks) = outbox.webhooks {
+            driver = driver.with_webhooks(webhooks);
+        }
+        if let Some(worker) = outbox.worker {
+            background.push(tokio::spawn(worker.run(worker_stopped)));
         }
         let served = crate::server::run(config, driver).await;
         let _ = stop_worker.send(true);
-        if let Some((worker, planner)) = worker {
-            let _ = worker.await;
-            let _ = planner.await;
+        for task in background {
+            let _ = task.await;
         }
         // Before the pool closes: what the database did not take goes to the spill file.
         recorder.close().await;

@@ -20,6 +20,12 @@ pub struct WorkerArgs {
     /// Outside production: the only numbers that may be texted, comma-separated.
     #[arg(long, env = "FRONTDESK_TEXTS_ALLOW", value_delimiter = ',')]
     pub texts_allow: Vec<String>,
+    /// Signs the webhooks configured in config/business.yaml (docs/webhooks.md).
+    #[arg(long, env = "FRONTDESK_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// The URL Twilio reaches `frontdesk serve` at: reminder calls fetch their flow there.
+    #[arg(long, env = "FRONTDESK_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 pub fn run(project: &std::path::Path, database: &str, args: WorkerArgs) -> Result<ExitCode> {
@@ -29,25 +35,40 @@ pub fn run(project: &std::path::Path, database: &str, args: WorkerArgs) -> Resul
         .build()?;
     runtime.block_on(async move {
         let storage = super::runtime::storage_for(database, engine.business()).await?;
-        let account = super::texting::TwilioAccount {
-            account_sid: args.twilio_account_sid.unwrap_or_default(),
-            auth_token: args.twilio_auth_token.filter(|t| !t.is_empty()),
-            api_url: args.twilio_api_url,
+        let config = super::texting::OutboxConfig {
+            account: super::texting::TwilioAccount {
+                account_sid: args.twilio_account_sid.unwrap_or_default(),
+                auth_token: args.twilio_auth_token.filter(|t| !t.is_empty()),
+                api_url: args.twilio_api_url,
+            },
+            texts_on: true,
+            allow: args.texts_allow,
+            webhook_secret: args.webhook_secret,
+            public_url: args.public_url,
         };
-        let Some((texts, worker)) =
-            super::texting::outbox(&account, &engine, &storage, args.texts_allow)?
-        else {
+        let outbox = super::texting::outbox(config, &engine, &storage)?;
+        let Some(worker) = outbox.worker else {
             storage.close().await;
-            bail!("nothing to do without texts");
+            bail!("nothing to send: neither texts nor webhooks are set up");
         };
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let planner = super::texting::spawn_reminders(&texts, &engine, &storage, stopped.clone())?;
+        let planner = match &outbox.texts {
+            Some(texts) => Some(super::texting::spawn_planner(
+                texts,
+                &engine,
+                &storage,
+                stopped.clone(),
+            )?),
+            None => None,
+        };
         let sending = tokio::spawn(worker.run(stopped));
         eprintln!("frontdesk worker: sending the outbox of {database}; Ctrl-C stops");
         crate::server::shutdown_signal().await;
         let _ = stop.send(true);
         let _ = sending.await;
-        let _ = planner.await;
+        if let Some(planner) = planner {
+            let _ = planner.await;
+        }
         storage.close().await;
         eprintln!("frontdesk worker: stopped");
         Ok(ExitCode::SUCCESS)

@@ -1,15 +1,21 @@
-//! Texts the business sends, through a durable outbox: a message is a row first (queued in the
+//! Texts, reminder calls and webhooks the business sends, through a durable outbox: a message is a row first (queued in the
 //! same turn as the booking it confirms) and a worker sends it, retrying with backoff when
 //! Twilio is down or rate-limits, so sending never blocks or breaks a call, and nothing queued
 //! is lost to a restart. Any number of workers may share one database: a claim leases a row to
 //! one worker, and a worker that dies mid-send leaves a lease that runs out (docs/design.md §8.5a).
 
+pub mod digest;
+pub mod planner;
 pub mod reminders;
+pub mod send;
 mod texts;
+pub mod webhooks;
 mod worker;
 
+pub use send::{Allowlist, CallSender, SmsSender, WebhookSender};
 pub use texts::{Change, Texts};
-pub use worker::{OutboxWorker, WorkerOptions};
+pub use webhooks::Webhooks;
+pub use worker::{OutboxWorker, Senders, WorkerOptions};
 
 /// Wall-clock now, in Unix milliseconds, for outbox rows.
 pub fn now_ms() -> i64 {

@@ -3,19 +3,12 @@
 //! `serve` and `worker`; a reminder is queued once however often (and by however many servers)
 //! it is planned.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use frontdesk_engine::business::Business;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
-use tokio::sync::watch;
 
 use super::Texts;
 use crate::storage::{Storage, StorageError};
-
-/// How often reminders are planned.
-const EVERY: Duration = Duration::from_secs(60);
 
 /// Queues the reminders due at business-local `now`; how many were newly queued.
 pub async fn plan(
@@ -56,24 +49,4 @@ pub async fn plan(
         tracing::info!(queued, "reminders queued for tomorrow's visits");
     }
     Ok(queued)
-}
-
-/// Plans reminders every minute until `stop` turns true.
-pub async fn run(
-    texts: Texts,
-    storage: Arc<dyn Storage>,
-    business: Arc<Business>,
-    zone: TimeZone,
-    mut stop: watch::Receiver<bool>,
-) {
-    loop {
-        let now = zone.to_datetime(jiff::Timestamp::now());
-        if let Err(error) = plan(&texts, storage.as_ref(), &business, &zone, now).await {
-            tracing::warn!(%error, "could not plan reminders; trying again in a minute");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
-            _ = stop.changed() => return,
-        }
-    }
 }

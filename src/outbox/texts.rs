@@ -1,8 +1,10 @@
-//! The texts a call leads to, rendered from `prompts/sms/` and queued in the outbox.
+//! The texts a call leads to, rendered from `prompts/sms/`, and the reminders and digests the
+//! business's clock leads to, queued in the outbox.
 
 use std::sync::Arc;
 
 use frontdesk_engine::Engine;
+use frontdesk_engine::business::{OwnerSummary, ReminderBy, WebhookEvent};
 use serde_json::json;
 use tokio::sync::Notify;
 
@@ -22,6 +24,14 @@ impl Change {
             Change::Booked => "sms/booked",
             Change::Rescheduled => "sms/rescheduled",
             Change::Cancelled => "sms/cancelled",
+        }
+    }
+
+    pub fn webhook_event(self) -> WebhookEvent {
+        match self {
+            Change::Booked => WebhookEvent::Booked,
+            Change::Rescheduled => WebhookEvent::Rescheduled,
+            Change::Cancelled => WebhookEvent::Cancelled,
         }
     }
 
@@ -84,9 +94,14 @@ impl Texts {
         texted
     }
 
-    /// Texts the owner the summary of a call, when the business names an owner's number.
+    /// Texts the owner the summary of a call, when the business names an owner's number and
+    /// wants a text per call.
     pub async fn send_summary(&self, call_id: &str, summary: &str) {
-        if let Some(owner) = self.engine.business().phones.owner.clone() {
+        let business = self.engine.business();
+        if business.texts.owner_summary != OwnerSummary::EachCall {
+            return;
+        }
+        if let Some(owner) = business.phones.owner.clone() {
             let body = format!("{}: {summary}", self.engine.business().name);
             self.queue_now(call_id, &owner, &body, format!("summary:{call_id}"))
                 .await;
@@ -122,29 +137,13 @@ impl Texts {
 
     /// Queues one text of a call, to go at once; whether it is in the outbox.
     async fn queue_now(&self, call_id: &str, to: &str, body: &str, dedupe_key: String) -> bool {
-        let queued = self
-            .queue(Some(call_id), to, body, dedupe_key, super::now_ms())
-            .await;
-        queued != Queued::Failed
+        let text = sms(Some(call_id), to, body, dedupe_key, super::now_ms());
+        self.queue(text).await != Queued::Failed
     }
 
-    /// Queues one text, not before `not_before_ms`. Failures are logged, never passed on.
-    async fn queue(
-        &self,
-        call_id: Option<&str>,
-        to: &str,
-        body: &str,
-        dedupe_key: String,
-        not_before_ms: i64,
-    ) -> Queued {
-        let message = NewMessage {
-            kind: "sms".into(),
-            recipient: to.to_string(),
-            body: body.to_string(),
-            call_id: call_id.map(str::to_string),
-            dedupe_key,
-            not_before_ms,
-        };
+    /// Queues one message. Failures are logged, never passed on.
+    async fn queue(&self, message: NewMessage) -> Queued {
+        let call_id = message.call_id.as_deref();
         match self.storage.enqueue_message(&message).await {
             Ok(id) => {
                 self.queued.notify_one();
@@ -155,7 +154,7 @@ impl Texts {
                 }
             }
             Err(error) => {
-                tracing::error!(call_id, %error, "could not queue a text");
+                tracing::error!(call_id, kind = message.kind, %error, "could not queue a message");
                 Queued::Failed
             }
         }
@@ -163,15 +162,47 @@ impl Texts {
 
     /// Queues the day-before reminder of a visit, to go out at `not_before_ms`; whether it was
     /// queued now (false when it already was).
+    /// By text, or by a call that fetches its flow from `/twilio/reminder?visit=ID`
+    /// (`texts.reminder_by`).
     pub async fn remind(&self, appointment: &Appointment, not_before_ms: i64) -> bool {
-        let described = crate::tools::describe_appointment(self.engine.business(), appointment);
-        let vars = json!({ "appointment": described });
-        let Some(body) = self.render("", "sms/reminder", &vars) else {
-            return false;
-        };
         let start = crate::tools::iso(appointment.start);
         let key = format!("reminder:{}:{start}", appointment.id);
-        self.queue(None, &appointment.phone, &body, key, not_before_ms)
+        let message = match self.engine.business().texts.reminder_by {
+            ReminderBy::Call => NewMessage {
+                kind: super::send::CALL.into(),
+                recipient: appointment.phone.clone(),
+                body: format!("/twilio/reminder?visit={}", appointment.id),
+                call_id: None,
+                dedupe_key: key,
+                not_before_ms,
+            },
+            ReminderBy::Text => {
+                let described =
+                    crate::tools::describe_appointment(self.engine.business(), appointment);
+                let vars = json!({ "appointment": described });
+                let Some(body) = self.render("", "sms/reminder", &vars) else {
+                    return false;
+                };
+                sms(None, &appointment.phone, &body, key, not_before_ms)
+            }
+        };
+        self.queue(message).await == Queued::Now
+    }
+
+    /// Queues the owner's digest of `day`, to go out at `not_before_ms`; whether it was queued
+    /// now (false when it already was).
+    pub async fn send_digest(
+        &self,
+        owner: &str,
+        day: &str,
+        vars: &serde_json::Value,
+        not_before_ms: i64,
+    ) -> bool {
+        let Some(body) = self.render("", "sms/digest", vars) else {
+            return false;
+        };
+        let key = format!("digest:{day}");
+        self.queue(sms(None, owner, &body, key, not_before_ms))
             .await
             == Queued::Now
     }
@@ -187,5 +218,23 @@ impl Texts {
         let key = format!("{}:{}:{call_id}", change.as_str(), appointment.id);
         self.queue_now(call_id, &appointment.phone, &body, key)
             .await;
+    }
+}
+
+/// A text to queue.
+fn sms(
+    call_id: Option<&str>,
+    to: &str,
+    body: &str,
+    dedupe_key: String,
+    not_before_ms: i64,
+) -> NewMessage {
+    NewMessage {
+        kind: super::send::SMS.into(),
+        recipient: to.to_string(),
+        body: body.to_string(),
+        call_id: call_id.map(str::to_string),
+        dedupe_key,
+        not_before_ms,
     }
 }

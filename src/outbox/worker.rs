@@ -1,22 +1,18 @@
-//! Sends what the outbox holds: claims the oldest due message, checks the number may be texted,
-//! sends it through Twilio, and records how it went.
+//! Sends what the outbox holds: claims the oldest due message of a kind it can send, hands it
+//! to that kind's sender, and records how it went.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
+use super::send::{self, CallSender, Delivery, SmsSender, WebhookSender};
 use crate::logging::mask_phone;
 use crate::storage::{Attempt, OutboxMessage, Storage};
-use crate::twilio::rest::{RestError, TwilioRest, is_transient};
 
 /// How a worker sends.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
-    /// The number texts come from (the business's published number).
-    pub from: String,
-    /// Outside production, the only numbers that may be texted; `None` allows every number.
-    pub allow: Option<Vec<String>>,
     /// How long a claimed message is this worker's before another may take it over.
     pub lease: Duration,
     /// How often to look for due messages when nothing wakes the worker.
@@ -25,11 +21,9 @@ pub struct WorkerOptions {
     pub max_attempts: u32,
 }
 
-impl WorkerOptions {
-    pub fn new(from: String) -> WorkerOptions {
+impl Default for WorkerOptions {
+    fn default() -> WorkerOptions {
         WorkerOptions {
-            from,
-            allow: None,
             lease: Duration::from_secs(60),
             poll: Duration::from_secs(1),
             max_attempts: 8,
@@ -37,10 +31,36 @@ impl WorkerOptions {
     }
 }
 
+/// What a worker can send. A worker claims only the kinds it has a sender for, so a process
+/// without (say) the webhook secret leaves webhooks to one that has it.
+#[derive(Clone, Default)]
+pub struct Senders {
+    pub sms: Option<SmsSender>,
+    pub calls: Option<CallSender>,
+    pub webhooks: Option<WebhookSender>,
+}
+
+impl Senders {
+    fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds = Vec::new();
+        if self.sms.is_some() {
+            kinds.push(send::SMS);
+        }
+        if self.calls.is_some() {
+            kinds.push(send::CALL);
+        }
+        if self.webhooks.is_some() {
+            kinds.push(send::WEBHOOK);
+        }
+        kinds
+    }
+}
+
 /// One outbox worker. Run several (in one process or many) on one database safely.
 pub struct OutboxWorker {
     storage: Arc<dyn Storage>,
-    twilio: Arc<TwilioRest>,
+    senders: Senders,
+    kinds: Vec<&'static str>,
     options: WorkerOptions,
     queued: Arc<Notify>,
 }
@@ -48,13 +68,14 @@ pub struct OutboxWorker {
 impl OutboxWorker {
     pub fn new(
         storage: Arc<dyn Storage>,
-        twilio: Arc<TwilioRest>,
+        senders: Senders,
         options: WorkerOptions,
         queued: Arc<Notify>,
     ) -> OutboxWorker {
         OutboxWorker {
             storage,
-            twilio,
+            kinds: senders.kinds(),
+            senders,
             options,
             queued,
         }
@@ -81,37 +102,20 @@ impl OutboxWorker {
 
     /// Sends the oldest due message, if any; whether there was one.
     pub async fn send_next(&self) -> Result<bool, crate::storage::StorageError> {
+        if self.kinds.is_empty() {
+            return Ok(false);
+        }
         let now = super::now_ms();
         let lease_until = now.saturating_add(millis(self.options.lease));
-        let Some(message) = self.storage.claim_message(now, lease_until).await? else {
+        let Some(message) = self
+            .storage
+            .claim_message(now, lease_until, &self.kinds)
+            .await?
+        else {
             return Ok(false);
         };
         let attempt = self.attempt(&message).await;
-        match &attempt {
-            Attempt::Sent { provider_id } => {
-                tracing::info!(id = message.id, call_id = message.call_id.as_deref().unwrap_or(""),
-                    to = %mask_phone(&message.recipient), provider_id, "text sent")
-            }
-            Attempt::Retry { error, .. } => {
-                tracing::warn!(
-                    id = message.id,
-                    attempts = message.attempts,
-                    error,
-                    "text not sent; will retry"
-                )
-            }
-            Attempt::Failed { error } => {
-                tracing::error!(
-                    id = message.id,
-                    attempts = message.attempts,
-                    error,
-                    "text given up on"
-                )
-            }
-            Attempt::Skipped { reason } => {
-                tracing::info!(id = message.id, to = %mask_phone(&message.recipient), reason, "text not sent")
-            }
-        }
+        log(&message, &attempt);
         self.storage
             .finish_message(message.id, &attempt, super::now_ms())
             .await?;
@@ -119,32 +123,24 @@ impl OutboxWorker {
     }
 
     async fn attempt(&self, message: &OutboxMessage) -> Attempt {
-        if let Some(allow) = &self.options.allow
-            && !allow.contains(&message.recipient)
-        {
-            return Attempt::Skipped {
-                reason: "not on the allowlist".into(),
-            };
-        }
-        match self.storage.is_opted_out(&message.recipient).await {
-            Ok(true) => {
-                return Attempt::Skipped {
-                    reason: "the number opted out (STOP)".into(),
-                };
+        let delivery = match message.kind.as_str() {
+            send::SMS if let Some(sms) = &self.senders.sms => {
+                match self.storage.is_opted_out(&message.recipient).await {
+                    Ok(opted_out) => sms.send(message, opted_out).await,
+                    Err(error) => Delivery::Transient(error.to_string()),
+                }
             }
-            Ok(false) => {}
-            Err(error) => return self.retry(message, error.to_string()),
-        }
-        match self
-            .twilio
-            .send_sms(&self.options.from, &message.recipient, &message.body)
-            .await
-        {
-            Ok(provider_id) => Attempt::Sent { provider_id },
-            Err(error) if is_transient(&error) => self.retry(message, error.to_string()),
-            Err(error) => Attempt::Failed {
-                error: refusal(&error),
-            },
+            send::CALL if let Some(calls) = &self.senders.calls => calls.send(message).await,
+            send::WEBHOOK if let Some(webhooks) = &self.senders.webhooks => {
+                webhooks.send(message).await
+            }
+            other => Delivery::Refused(format!("no sender for `{other}` messages")),
+        };
+        match delivery {
+            Delivery::Sent(provider_id) => Attempt::Sent { provider_id },
+            Delivery::Transient(error) => self.retry(message, error),
+            Delivery::Refused(error) => Attempt::Failed { error },
+            Delivery::Skipped(reason) => Attempt::Skipped { reason },
         }
     }
 
@@ -161,6 +157,31 @@ impl OutboxWorker {
     }
 }
 
+/// Says how an attempt went; numbers masked, webhook URLs in full (they are not personal).
+fn log(message: &OutboxMessage, attempt: &Attempt) {
+    let to = if message.kind == send::WEBHOOK {
+        message.recipient.clone()
+    } else {
+        mask_phone(&message.recipient)
+    };
+    let (id, kind, attempts) = (message.id, message.kind.as_str(), message.attempts);
+    let call_id = message.call_id.as_deref().unwrap_or("");
+    match attempt {
+        Attempt::Sent { provider_id } => {
+            tracing::info!(id, kind, call_id, %to, provider_id, "outbox message sent")
+        }
+        Attempt::Retry { error, .. } => {
+            tracing::warn!(id, kind, attempts, %to, error, "outbox message not sent; will retry")
+        }
+        Attempt::Failed { error } => {
+            tracing::error!(id, kind, attempts, %to, error, "outbox message given up on")
+        }
+        Attempt::Skipped { reason } => {
+            tracing::info!(id, kind, %to, reason, "outbox message not sent")
+        }
+    }
+}
+
 /// 2 s after the first attempt, doubling, at most 10 minutes.
 fn backoff(attempts: u32) -> Duration {
     let seconds = 2u64.saturating_pow(attempts.clamp(1, 20));
@@ -169,10 +190,6 @@ fn backoff(attempts: u32) -> Duration {
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn refusal(error: &RestError) -> String {
-    format!("refused: {error}")
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ impl Webhook {
             .filter(|v| !v.is_empty())
     }
 
-    fn call_sid(&self) -> Result<&str, Rejection> {
+    pub(super) fn call_sid(&self) -> Result<&str, Rejection> {
         self.get("CallSid")
             .ok_or_else(|| Rejection::new(StatusCode::BAD_REQUEST, "CallSid is missing"))
     }
@@ -69,13 +69,14 @@ impl FromRequest<AppState> for Webhook {
     }
 }
 
-fn xml(body: String) -> Response {
+pub(super) fn xml(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
 }
 
 /// `POST /twilio/voice`: a call comes in.
 pub(super) async fn voice(
     State(state): State<AppState>,
+    uri: Uri,
     hook: Webhook,
 ) -> Result<Response, Rejection> {
     let sid = hook.call_sid()?.to_string();
@@ -83,6 +84,9 @@ pub(super) async fn voice(
         // Twilio then tries the number's fallback URL (another server, or a voicemail).
         tracing::info!(call_id = %sid, "refusing a new call while shutting down");
         return Ok((StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response());
+    }
+    if let Some(notice) = super::recording::notice_first(&state, &uri, &sid) {
+        return Ok(notice);
     }
     let call = CallInfo {
         id: sid.clone(),
@@ -134,6 +138,7 @@ pub(super) async fn voice(
         Err(error) => tracing::error!(call_id = %sid, %error, "session store unavailable"),
     }
     let (live, turn) = state.driver().start(call, state.now()).await;
+    super::recording::start(&state, &sid);
     state.calls().begin(&sid);
     if let Err(error) = finish_turn(&state, &sid, &live, &turn).await {
         return Ok(hand_over_without_session(&state, &sid, "save", &error).await);
@@ -227,7 +232,7 @@ fn caller_input(hook: &Webhook) -> Input {
 
 /// Saves or forgets the session after a turn. Only a failed save is an error: a session
 /// left behind by a failed remove expires on its own.
-async fn finish_turn(
+pub(super) async fn finish_turn(
     state: &AppState,
     sid: &str,
     live: &LiveCall,
@@ -355,7 +360,7 @@ pub(super) async fn status(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn say(state: &AppState, text: &str) -> Verb {
+pub(super) fn say(state: &AppState, text: &str) -> Verb {
     let persona = &state.driver().engine.business().persona;
     Verb::Say(Say {
         text: text.to_string(),
@@ -365,7 +370,7 @@ fn say(state: &AppState, text: &str) -> Verb {
 }
 
 /// The TwiML for one agent turn.
-fn render_turn(state: &AppState, live: &LiveCall, turn: &AgentTurn) -> String {
+pub(super) fn render_turn(state: &AppState, live: &LiveCall, turn: &AgentTurn) -> String {
     let public = &state.config().public_url;
     let mut verbs = Vec::new();
     if let Some(to) = &turn.transfer_to {

@@ -11,6 +11,8 @@ mod health;
 pub mod latency;
 mod live_calls;
 mod messages;
+mod recording;
+mod reminder;
 pub mod sessions;
 mod signature;
 pub mod stream;
@@ -28,6 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::call::CallDriver;
+use crate::twilio::rest::{TwilioRest, TwilioRestConfig};
 pub use config::{Mode, ServerConfig};
 use live_calls::LiveCalls;
 use sessions::SessionStore;
@@ -50,6 +53,8 @@ struct Inner {
     latencies: latency::StreamLatencies,
     /// Signs the token that binds each Media Stream to the call `/twilio/voice` answered.
     stream_key: StreamKey,
+    /// Twilio's REST API (recordings), when the server has the account's credentials.
+    rest: Option<Arc<TwilioRest>>,
 }
 
 impl AppState {
@@ -67,6 +72,14 @@ impl AppState {
             Some(token) => StreamKey::new(token.as_bytes()),
             None => StreamKey::random(),
         };
+        let rest = match (&config.auth_token, config.account_sid.is_empty()) {
+            (Some(auth_token), false) => Some(Arc::new(TwilioRest::new(TwilioRestConfig {
+                base_url: config.twilio_api_url.clone(),
+                account_sid: config.account_sid.clone(),
+                auth_token: auth_token.clone(),
+            })?)),
+            _ => None,
+        };
         Ok(AppState {
             inner: Arc::new(Inner {
                 driver,
@@ -80,6 +93,7 @@ impl AppState {
                 calls,
                 latencies: latency::StreamLatencies::default(),
                 stream_key,
+                rest,
             }),
         })
     }
@@ -130,6 +144,11 @@ impl AppState {
         &self.inner.stream_key
     }
 
+    /// Twilio's REST API, when the server has the account's credentials.
+    pub(crate) fn rest(&self) -> Option<&Arc<TwilioRest>> {
+        self.inner.rest.as_ref()
+    }
+
     pub fn latencies(&self) -> &latency::StreamLatencies {
         &self.inner.latencies
     }
@@ -145,6 +164,8 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/status", post(gather::status))
         .route("/twilio/messages", post(messages::inbound))
         .route("/twilio/whisper", post(gather::whisper))
+        .route("/twilio/recording", post(recording::finished))
+        .route("/twilio/reminder", post(reminder::answered))
         .route("/calendar/{file}", get(calendar::feed))
         .route("/twilio/stream", get(stream::upgrade))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))

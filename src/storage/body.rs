@@ -621,12 +621,15 @@ macro_rules! storage_body {
                     &self,
                     now_ms: i64,
                     lease_until_ms: i64,
+                    kinds: &[&str],
                 ) -> Result<Option<$crate::storage::OutboxMessage>, StorageError> {
                     let _turn = self.write_turn().await;
+                    let kinds = format!(",{},", kinds.join(","));
                     let row: Result<Option<sql::OutboxRow>, sqlx::Error> =
                         sqlx::query_as(CLAIM_MESSAGE.as_str())
                             .bind(now_ms)
                             .bind(lease_until_ms)
+                            .bind(kinds)
                             .fetch_optional(self.pool())
                             .await;
                     let row = self.wrote(row.map_err(StorageError::from))?;

@@ -515,13 +515,14 @@ pub trait Storage: Send + Sync {
     /// Queues a message; `None` when one with the same dedupe key is already queued.
     async fn enqueue_message(&self, message: &NewMessage) -> Result<Option<i64>, StorageError>;
 
-    /// Leases the oldest message due at `now_ms` (pending and due, or leased by a worker whose
-    /// lease ran out) until `lease_until_ms`, counting the attempt. Two workers never hold one
-    /// message at once.
+    /// Leases the oldest message of one of `kinds` due at `now_ms` (pending and due, or leased
+    /// by a worker whose lease ran out) until `lease_until_ms`, counting the attempt. Two
+    /// workers never hold one message at once.
     async fn claim_message(
         &self,
         now_ms: i64,
         lease_until_ms: i64,
+        kinds: &[&str],
     ) -> Result<Option<OutboxMessage>, StorageError>;
 
     /// Records how the attempt on a leased message went.

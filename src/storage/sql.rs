@@ -323,8 +323,9 @@ macro_rules! outbox_cols {
 /// The claim without its row lock; each dialect finishes the inner SELECT.
 pub(super) const CLAIM_MESSAGE_HEAD: &str = "UPDATE outbox SET state = 'sending', \
      attempts = attempts + 1, lease_until_ms = $2 \
-     WHERE id = (SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_ms <= $1) \
-     OR (state = 'sending' AND lease_until_ms <= $1) ORDER BY next_attempt_ms, id LIMIT 1";
+     WHERE id = (SELECT id FROM outbox WHERE ((state = 'pending' AND next_attempt_ms <= $1) \
+     OR (state = 'sending' AND lease_until_ms <= $1)) AND $3 LIKE '%,' || kind || ',%' \
+     ORDER BY next_attempt_ms, id LIMIT 1";
 pub(super) const CLAIM_MESSAGE_TAIL: &str = concat!(") RETURNING ", outbox_cols!());
 pub(super) const MESSAGE_SENT: &str = "UPDATE outbox SET state = 'sent', provider_id = $2, \
      sent_ms = $3, lease_until_ms = NULL, last_error = NULL WHERE id = $1";

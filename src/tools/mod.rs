@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 mod lookup;
 
-use crate::outbox::{Change, Texts};
+use crate::outbox::{Change, Texts, Webhooks};
 use crate::scheduling::{self, Availability, SlotRequest};
 use crate::storage::{Appointment, NewAppointment, Storage, StorageError};
 
@@ -55,6 +55,8 @@ pub struct Tools {
     business: Arc<Business>,
     /// Confirmation texts, when the server sends texts.
     texts: Option<Texts>,
+    /// Other systems told about every change, when webhooks are configured.
+    webhooks: Option<Webhooks>,
 }
 
 impl Tools {
@@ -63,6 +65,7 @@ impl Tools {
             storage,
             business,
             texts: None,
+            webhooks: None,
         }
     }
 
@@ -72,9 +75,28 @@ impl Tools {
         self
     }
 
+    /// Tells other systems about every booking, move and cancellation.
+    pub fn with_webhooks(mut self, webhooks: Webhooks) -> Tools {
+        self.webhooks = Some(webhooks);
+        self
+    }
+
     async fn confirm(&self, change: Change, appointment: &Appointment, call_id: &str) {
         if let Some(texts) = &self.texts {
             texts.confirm(change, appointment, call_id).await;
+        }
+        if let Some(webhooks) = &self.webhooks {
+            let mut data = describe_appointment(&self.business, appointment);
+            data["time_zone"] = json!(self.business.time_zone);
+            let key = format!("{}:{call_id}", appointment.id);
+            webhooks
+                .notify(
+                    change.webhook_event(),
+                    call_id,
+                    &key,
+                    json!({ "appointment": data }),
+                )
+                .await;
         }
     }
 

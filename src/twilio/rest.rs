@@ -1,5 +1,6 @@
 //! A thin client for the parts of Twilio's REST API Frontdesk uses: updating a live call (new
-//! TwiML, a redirect, or hanging up) and sending a text: docs/protocols.md §2.4 to §2.6.
+//! TwiML, a redirect, or hanging up), recording it, placing a call and sending a text
+//! (docs/protocols.md §2.4 to §2.6).
 
 use std::time::Duration;
 
@@ -43,6 +44,17 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Pause before the one retry.
 const RETRY_DELAY: Duration = Duration::from_millis(250);
+
+/// A call to place (docs/protocols.md §2.6).
+#[derive(Debug, Clone, Copy)]
+pub struct OutboundCall<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    /// Where Twilio fetches the call's TwiML once it is answered.
+    pub url: &'a str,
+    /// Where Twilio reports the call's end.
+    pub status_callback: &'a str,
+}
 
 pub struct TwilioRest {
     client: reqwest::Client,
@@ -89,23 +101,60 @@ impl TwilioRest {
     /// Sends a text; returns Twilio's message SID. Not retried here: the outbox retries, and
     /// a text sent twice is worse than one sent late.
     pub async fn send_sms(&self, from: &str, to: &str, body: &str) -> Result<String, RestError> {
+        let form = [("To", to), ("From", from), ("Body", body)];
+        self.create("Messages.json", &form).await
+    }
+
+    /// Places a call that fetches its TwiML from `url` once answered, with answering-machine
+    /// detection that waits for a voicemail greeting to end (`AnsweredBy` then says who
+    /// answered); returns the call's SID. Not retried here, like texts.
+    pub async fn place_call(&self, call: &OutboundCall<'_>) -> Result<String, RestError> {
+        let form = [
+            ("To", call.to),
+            ("From", call.from),
+            ("Url", call.url),
+            ("Method", "POST"),
+            ("MachineDetection", "DetectMessageEnd"),
+            ("StatusCallback", call.status_callback),
+            ("StatusCallbackEvent", "completed"),
+        ];
+        self.create("Calls.json", &form).await
+    }
+
+    /// Starts recording both sides of a live call; Twilio posts the finished recording to
+    /// `status_callback`. Returns the recording's SID.
+    pub async fn start_recording(
+        &self,
+        call_sid: &str,
+        status_callback: &str,
+    ) -> Result<String, RestError> {
+        check_sid("call SID", call_sid)?;
+        let form = [
+            ("RecordingStatusCallback", status_callback),
+            ("RecordingStatusCallbackEvent", "completed"),
+            ("RecordingChannels", "dual"),
+        ];
+        self.create(&format!("Calls/{call_sid}/Recordings.json"), &form)
+            .await
+    }
+
+    /// Creates a resource under the account; its `sid`.
+    async fn create(&self, resource: &str, form: &[(&str, &str)]) -> Result<String, RestError> {
         let url = format!(
-            "{}/2010-04-01/Accounts/{}/Messages.json",
+            "{}/2010-04-01/Accounts/{}/{resource}",
             self.config.base_url, self.config.account_sid
         );
-        let created = self
-            .post_form(&url, &[("To", to), ("From", from), ("Body", body)])
-            .await?;
+        let created = self.post_form(&url, form).await?;
         #[derive(serde::Deserialize)]
         struct Created {
             sid: String,
         }
         serde_json::from_str::<Created>(&created)
-            .map(|message| message.sid)
+            .map(|resource| resource.sid)
             .map_err(|e| RestError::Api {
                 status: 201,
                 code: None,
-                message: format!("the created message has no sid: {e}"),
+                message: format!("the created {resource} has no sid: {e}"),
             })
     }
 

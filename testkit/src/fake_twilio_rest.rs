@@ -58,6 +58,20 @@ pub struct CreatedCall {
     pub from: String,
     pub url: Option<String>,
     pub twiml: Option<String>,
+    /// `Enable` or `DetectMessageEnd` when answering-machine detection was asked for.
+    pub machine_detection: Option<String>,
+    pub status_callback: Option<String>,
+    pub at: Instant,
+}
+
+/// One accepted `POST …/Calls/{CallSid}/Recordings.json` (recording a live call).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartedRecording {
+    pub sid: String,
+    pub call_sid: String,
+    pub status_callback: Option<String>,
+    /// `mono` or `dual`, as asked.
+    pub channels: Option<String>,
     pub at: Instant,
 }
 
@@ -72,12 +86,14 @@ struct Inner {
     updates: Vec<CallUpdate>,
     created: Vec<CreatedCall>,
     messages: Vec<SentMessage>,
+    recordings: Vec<StartedRecording>,
     subscribers: Vec<(String, mpsc::UnboundedSender<CallUpdate>)>,
     ended: HashSet<String>,
     /// Updates still to fail with a 500, to exercise clients' retries.
     failures_to_inject: u32,
     next_call: u64,
     next_message: u64,
+    next_recording: u64,
 }
 
 impl Shared {
@@ -127,6 +143,10 @@ impl FakeTwilioRest {
                 post(create_call),
             )
             .route(
+                "/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}/Recordings.json",
+                post(start_recording),
+            )
+            .route(
                 "/2010-04-01/Accounts/{account_sid}/Messages.json",
                 post(create_message),
             )
@@ -164,6 +184,11 @@ impl FakeTwilioRest {
     /// Every message accepted through `POST …/Messages.json`, oldest first.
     pub fn messages(&self) -> Vec<SentMessage> {
         self.shared.lock().messages.clone()
+    }
+
+    /// Every recording started, oldest first.
+    pub fn recordings(&self) -> Vec<StartedRecording> {
+        self.shared.lock().recordings.clone()
     }
 
     /// Updates to `call_sid` accepted from now on.
@@ -451,6 +476,8 @@ async fn create_call(
         from: from.clone(),
         url,
         twiml,
+        machine_detection: field(&form, "MachineDetection"),
+        status_callback: field(&form, "StatusCallback"),
         at: Instant::now(),
     });
     drop(inner);
@@ -464,6 +491,61 @@ async fn create_call(
         axum::Json(call_json(&account_sid, &call_sid, "queued", &extra)),
     )
         .into_response()
+}
+
+/// `POST …/Calls/{CallSid}/Recordings.json`: starts recording a live call (Twilio answers
+/// 201 with the Recording resource, `in-progress`). Twilio's status callback for the finished
+/// recording is left to the test, which knows when the call ends.
+async fn start_recording(
+    State(shared): State<Arc<Shared>>,
+    Path((account_sid, call_sid)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let form = match authorized_form(&shared, &headers, &account_sid, form) {
+        Ok(form) => form,
+        Err(error) => return error.into_response(),
+    };
+    if !is_call_sid(&call_sid) {
+        return twilio_error(
+            StatusCode::NOT_FOUND,
+            20404,
+            "The requested resource was not found",
+        );
+    }
+    let mut inner = shared.lock();
+    if inner.ended.contains(&call_sid) {
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            21220,
+            "Call is not in-progress. Cannot start recording.",
+        );
+    }
+    inner.next_recording += 1;
+    let sid = format!("RE{:032x}", inner.next_recording);
+    let channels = field(&form, "RecordingChannels");
+    inner.recordings.push(StartedRecording {
+        sid: sid.clone(),
+        call_sid: call_sid.clone(),
+        status_callback: field(&form, "RecordingStatusCallback"),
+        channels: channels.clone(),
+        at: Instant::now(),
+    });
+    drop(inner);
+    let now = rfc2822_now();
+    let resource = json!({
+        "sid": sid,
+        "account_sid": account_sid,
+        "call_sid": call_sid,
+        "status": "in-progress",
+        "channels": if channels.as_deref() == Some("dual") { 2 } else { 1 },
+        "source": "StartCallRecordingAPI",
+        "duration": "-1",
+        "date_created": now,
+        "date_updated": now,
+        "uri": format!("/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}/Recordings/{sid}.json"),
+    });
+    (StatusCode::CREATED, axum::Json(resource)).into_response()
 }
 
 /// The longest body Twilio accepts.

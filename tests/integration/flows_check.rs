@@ -44,7 +44,7 @@ fn shipped_flows_are_valid() {
         "{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.starts_with("ok: 7 flows"), "{stdout}");
+    assert!(stdout.starts_with("ok: 8 flows"), "{stdout}");
 }
 
 const BROKEN_FLOW: &str = r#"# yaml-language-server: $schema=../schema/flow.schema.json

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use frontdesk::call_event::Event;
-use frontdesk::outbox::{Change, OutboxWorker, Texts, WorkerOptions};
+use frontdesk::outbox::{
+    Allowlist, Change, OutboxWorker, Senders, SmsSender, Texts, WorkerOptions,
+};
 use frontdesk::project::{ProjectPaths, read_sources};
 use frontdesk::storage::{Attempt, MessageState, NewMessage, Storage};
 use frontdesk::twilio::rest::{TwilioRest, TwilioRestConfig};
@@ -46,13 +48,21 @@ async fn the_outbox_queues_once_leases_and_retries(store: Arc<dyn Storage>, _url
     // Not due yet.
     assert!(
         store
-            .claim_message(NOW - 1, NOW + 60_000)
+            .claim_message(NOW - 1, NOW + 60_000, &["sms"])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A worker that only posts webhooks leaves texts alone.
+    assert!(
+        store
+            .claim_message(NOW, NOW + 60_000, &["webhook", "call"])
             .await
             .unwrap()
             .is_none()
     );
     let claimed = store
-        .claim_message(NOW, NOW + 60_000)
+        .claim_message(NOW, NOW + 60_000, &["sms"])
         .await
         .unwrap()
         .unwrap();
@@ -61,13 +71,13 @@ async fn the_outbox_queues_once_leases_and_retries(store: Arc<dyn Storage>, _url
     // Leased: nobody else takes it until the lease runs out (a worker that died).
     assert!(
         store
-            .claim_message(NOW + 1_000, NOW + 61_000)
+            .claim_message(NOW + 1_000, NOW + 61_000, &["sms"])
             .await
             .unwrap()
             .is_none()
     );
     let again = store
-        .claim_message(NOW + 60_000, NOW + 120_000)
+        .claim_message(NOW + 60_000, NOW + 120_000, &["sms"])
         .await
         .unwrap()
         .unwrap();
@@ -82,13 +92,13 @@ async fn the_outbox_queues_once_leases_and_retries(store: Arc<dyn Storage>, _url
         .unwrap();
     assert!(
         store
-            .claim_message(NOW + 89_999, NOW + 150_000)
+            .claim_message(NOW + 89_999, NOW + 150_000, &["sms"])
             .await
             .unwrap()
             .is_none()
     );
     let third = store
-        .claim_message(NOW + 90_000, NOW + 150_000)
+        .claim_message(NOW + 90_000, NOW + 150_000, &["sms"])
         .await
         .unwrap()
         .unwrap();
@@ -106,7 +116,7 @@ async fn the_outbox_queues_once_leases_and_retries(store: Arc<dyn Storage>, _url
     assert_eq!(stored[0].provider_id.as_deref(), Some("SM1"));
     assert!(
         store
-            .claim_message(NOW + 999_999, NOW + 1_100_000)
+            .claim_message(NOW + 999_999, NOW + 1_100_000, &["sms"])
             .await
             .unwrap()
             .is_none()
@@ -143,7 +153,11 @@ async fn two_workers_send_each_message_once(store: Arc<dyn Storage>, _url: Strin
         let store = store.clone();
         claimers.push(tokio::spawn(async move {
             let mut mine = Vec::new();
-            while let Some(claimed) = store.claim_message(NOW, NOW + 60_000).await.unwrap() {
+            while let Some(claimed) = store
+                .claim_message(NOW, NOW + 60_000, &["sms"])
+                .await
+                .unwrap()
+            {
                 let sent = Attempt::Sent {
                     provider_id: format!("SM{}", claimed.id),
                 };
@@ -169,9 +183,22 @@ async fn two_workers_send_each_message_once(store: Arc<dyn Storage>, _url: Strin
 }
 
 fn worker_options() -> WorkerOptions {
-    let mut options = WorkerOptions::new("+12145550100".into());
-    options.poll = Duration::from_millis(50);
-    options
+    WorkerOptions {
+        poll: Duration::from_millis(50),
+        ..WorkerOptions::default()
+    }
+}
+
+/// Texts from the business's number through `fake`, to anyone.
+fn sms_senders(fake: &FakeTwilioRest) -> Senders {
+    Senders {
+        sms: Some(SmsSender {
+            twilio: twilio(fake),
+            from: "+12145550100".into(),
+            allow: Allowlist::default(),
+        }),
+        ..Senders::default()
+    }
 }
 
 fn twilio(fake: &FakeTwilioRest) -> Arc<TwilioRest> {
@@ -184,7 +211,7 @@ fn twilio(fake: &FakeTwilioRest) -> Arc<TwilioRest> {
 }
 
 /// Waits until the fake has taken `count` messages.
-async fn messages_reach(fake: &FakeTwilioRest, count: usize) {
+pub(crate) async fn messages_reach(fake: &FakeTwilioRest, count: usize) {
     for _ in 0..200 {
         if fake.messages().len() >= count {
             return;
@@ -195,7 +222,9 @@ async fn messages_reach(fake: &FakeTwilioRest, count: usize) {
 }
 
 /// The default business, changed by `change`.
-fn engine_with(change: impl FnOnce(&mut frontdesk_engine::business::Business)) -> Arc<Engine> {
+pub(crate) fn engine_with(
+    change: impl FnOnce(&mut frontdesk_engine::business::Business),
+) -> Arc<Engine> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let paths = ProjectPaths::at_root(root);
     let mut sources = read_sources(&paths, frontdesk::tools::catalog()).unwrap();
@@ -209,10 +238,10 @@ fn engine_with_owner(owner: &str) -> Arc<Engine> {
 }
 
 /// A gather server that texts through a fake Twilio API, with its outbox worker running.
-struct TextingServer {
-    server: TestServer,
-    fake: FakeTwilioRest,
-    texts: Texts,
+pub(crate) struct TextingServer {
+    pub server: TestServer,
+    pub fake: FakeTwilioRest,
+    pub texts: Texts,
     stop: watch::Sender<bool>,
     worker: tokio::task::JoinHandle<()>,
 }
@@ -222,7 +251,7 @@ impl TextingServer {
         TextingServer::start_with(engine(), script).await
     }
 
-    async fn start_with(engine: Arc<Engine>, script: &Script) -> TextingServer {
+    pub(crate) async fn start_with(engine: Arc<Engine>, script: &Script) -> TextingServer {
         let fake = FakeTwilioRest::start(ACCOUNT_SID, AUTH_TOKEN)
             .await
             .unwrap();
@@ -238,7 +267,7 @@ impl TextingServer {
         let texts = texts.lock().unwrap().take().unwrap();
         let worker = OutboxWorker::new(
             server.storage.clone(),
-            twilio(&fake),
+            sms_senders(&fake),
             worker_options(),
             queued,
         );
@@ -253,7 +282,7 @@ impl TextingServer {
         }
     }
 
-    async fn shutdown(self) {
+    pub(crate) async fn shutdown(self) {
         let _ = self.stop.send(true);
         self.worker.await.unwrap();
         self.server.shutdown().await;
@@ -457,7 +486,7 @@ async fn a_twilio_outage_leaves_the_text_queued_for_later() {
     fake.fail_next(1);
     let worker = OutboxWorker::new(
         store.clone(),
-        twilio(&fake),
+        sms_senders(&fake),
         worker_options(),
         Arc::new(Notify::new()),
     );
@@ -550,14 +579,18 @@ async fn tomorrows_visits_are_reminded_once_outside_quiet_hours() {
     let early = morning.as_millisecond() - 1;
     assert!(
         store
-            .claim_message(early, early + 60_000)
+            .claim_message(early, early + 60_000, &["sms"])
             .await
             .unwrap()
             .is_none(),
         "not before 08:00"
     );
     let claimed = store
-        .claim_message(morning.as_millisecond(), morning.as_millisecond() + 60_000)
+        .claim_message(
+            morning.as_millisecond(),
+            morning.as_millisecond() + 60_000,
+            &["sms"],
+        )
         .await
         .unwrap()
         .unwrap();

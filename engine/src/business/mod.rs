@@ -40,6 +40,91 @@ pub struct Business {
     /// When the business's own texts (reminders) go out. Confirmations and alerts go at once.
     #[serde(default)]
     pub texts: TextSchedule,
+    /// Other systems (field-service software) told what happens, by signed JSON POSTs.
+    #[serde(default)]
+    pub webhooks: Vec<Webhook>,
+    /// Call recording: off unless turned on; callers hear `prompts/recording/notice.j2` first.
+    #[serde(default)]
+    pub recording: Recording,
+}
+
+/// One system told about what happens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    /// Where events are POSTed (http:// or https://).
+    pub url: String,
+    /// The events it wants; empty or absent: all of them.
+    #[serde(default)]
+    pub events: Vec<WebhookEvent>,
+}
+
+impl Webhook {
+    /// Whether this system is told about `event`.
+    pub fn wants(&self, event: WebhookEvent) -> bool {
+        self.events.is_empty() || self.events.contains(&event)
+    }
+}
+
+/// What a webhook can be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookEvent {
+    /// A visit was booked.
+    Booked,
+    /// A visit was moved.
+    Rescheduled,
+    /// A visit was cancelled.
+    Cancelled,
+    /// A call was an emergency (sent as the call ends, with the hazard and the caller's words).
+    Emergency,
+    /// A call ended, with its outcome and summary.
+    CallEnded,
+}
+
+impl WebhookEvent {
+    /// The name in payloads and headers (`booked`, `call_ended`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookEvent::Booked => "booked",
+            WebhookEvent::Rescheduled => "rescheduled",
+            WebhookEvent::Cancelled => "cancelled",
+            WebhookEvent::Emergency => "emergency",
+            WebhookEvent::CallEnded => "call_ended",
+        }
+    }
+}
+
+/// Whether calls are recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Recording {
+    /// Record every call (both sides), after the notice. Off by default.
+    pub enabled: bool,
+}
+
+/// How the day-before reminder reaches the customer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReminderBy {
+    /// A text (`prompts/sms/reminder.j2`).
+    #[default]
+    Text,
+    /// A phone call playing the `reminder` flow; an answering machine gets a short message.
+    Call,
+}
+
+/// What the owner (`phones.owner`) is texted about calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerSummary {
+    /// One line per call, as it ends.
+    #[default]
+    EachCall,
+    /// One text a day, at `digest_at`, about the day's calls.
+    Daily,
+    /// Nothing.
+    Off,
 }
 
 /// When the texts the business starts go out, in business time.
@@ -56,6 +141,13 @@ pub struct TextSchedule {
     /// ... until this one ("08:00", the next morning when earlier than `quiet_from`).
     #[schemars(with = "String")]
     pub quiet_until: Time,
+    /// How the reminder goes: `text` or `call`.
+    pub reminder_by: ReminderBy,
+    /// What the owner's mobile gets: `each_call`, `daily` or `off`.
+    pub owner_summary: OwnerSummary,
+    /// With `owner_summary: daily`, when the day's digest goes ("18:00").
+    #[schemars(with = "String")]
+    pub digest_at: Time,
 }
 
 impl Default for TextSchedule {
@@ -64,6 +156,9 @@ impl Default for TextSchedule {
             reminder_at: Some(jiff::civil::time(17, 0, 0, 0)),
             quiet_from: jiff::civil::time(21, 0, 0, 0),
             quiet_until: jiff::civil::time(8, 0, 0, 0),
+            reminder_by: ReminderBy::Text,
+            owner_summary: OwnerSummary::EachCall,
+            digest_at: jiff::civil::time(18, 0, 0, 0),
         }
     }
 }

@@ -242,6 +242,12 @@ pub struct StateDef {
     /// End the flow with this outcome.
     #[serde(default)]
     pub end: Option<Outcome>,
+    /// Go on in another flow: this one is left and the named flow starts at its initial
+    /// state, reading the caller's last words as if they had opened with them ("no, move it
+    /// to friday" starts `reschedule` with friday said).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub link: Option<Name>,
     /// After `end`, hang up (default) or go back to asking how else to help.
     #[serde(default)]
     pub hangup: Option<bool>,

@@ -204,7 +204,7 @@ impl Validator<'_> {
             for key in self.lost_keys(path, &name.value) {
                 match (key.near.as_deref(), &key.value) {
                     (Some("next"), Some(target)) => lost.push(LostExit::To(index, target.clone())),
-                    (Some("next" | "transitions" | "end" | "handoff"), _) => {
+                    (Some("next" | "transitions" | "end" | "handoff" | "link"), _) => {
                         lost.push(LostExit::Unknown(index))
                     }
                     _ => {}
@@ -423,8 +423,33 @@ impl Validator<'_> {
                 self.check_slot_refs(flow, path, &template, cond.referenced, uses);
             }
         }
-        let ends = state.end.is_some() || state.handoff.is_some();
+        let ends = state.end.is_some() || state.handoff.is_some() || state.link.is_some();
         let moves = state.next.is_some() || !state.transitions.is_empty();
+        if let Some(link) = &state.link
+            && !self.flow_exists(&link.value)
+        {
+            errors.push(LoadError::at(
+                path,
+                link.referenced,
+                format!(
+                    "state `{state_name}` links to flow `{}`, which does not exist{}",
+                    link.value,
+                    did_you_mean(&link.value, self.flow_names())
+                ),
+            ));
+        }
+        let exits = [
+            state.end.is_some(),
+            state.handoff.is_some(),
+            state.link.is_some(),
+        ];
+        if exits.iter().filter(|&&b| b).count() > 1 {
+            errors.push(LoadError::at(
+                path,
+                at,
+                format!("state `{state_name}` may have only one of `end`, `handoff` and `link`"),
+            ));
+        }
         if ends && moves {
             errors.push(LoadError::at(
                 path,
@@ -432,15 +457,16 @@ impl Validator<'_> {
                 format!("state `{state_name}` ends the flow, so it cannot also have `next` or `transitions`"),
             ));
         }
-        // A misspelt `next`, `transitions`, `end` or `handoff` is reported as an unknown key.
-        let lost_way_out = ["next", "transitions", "end", "handoff"]
+        // A misspelt `next`, `transitions`, `end`, `handoff` or `link` is reported as an
+        // unknown key.
+        let lost_way_out = ["next", "transitions", "end", "handoff", "link"]
             .iter()
             .any(|f| self.lost_field(path, state_name, f));
         if !ends && !moves && !lost_way_out {
             errors.push(LoadError::at(
                 path,
                 at,
-                format!("state `{state_name}` has no way out: give it `next`, `transitions`, `end` or `handoff`"),
+                format!("state `{state_name}` has no way out: give it `next`, `transitions`, `end`, `handoff` or `link`"),
             ));
         }
         if state.tool.is_some() && state.collect.is_some() {
@@ -841,7 +867,9 @@ impl Graph {
             .states
             .iter()
             .zip(&self.open)
-            .map(|((_, s), open)| s.end.is_some() || s.handoff.is_some() || *open)
+            .map(|((_, s), open)| {
+                s.end.is_some() || s.handoff.is_some() || s.link.is_some() || *open
+            })
             .collect();
         loop {
             let mut changed = false;

@@ -17,6 +17,8 @@ mod slots;
 mod states;
 use states::reaches;
 
+use std::collections::BTreeMap;
+
 use jiff::civil::DateTime;
 use serde_json::{Value, json};
 
@@ -94,6 +96,24 @@ impl Engine {
         Session::new(call)
     }
 
+    /// A fresh session for a call the business placed for a purpose (a reminder): on
+    /// [`Input::Start`] it runs `flow` from its initial state instead of the greeting, with
+    /// `vars` set (what the flow's prompts need to know, such as the visit).
+    pub fn start_in(
+        &self,
+        call: CallInfo,
+        flow: &str,
+        vars: BTreeMap<String, Value>,
+    ) -> Result<Session, StepError> {
+        if !self.flows.contains_key(flow) {
+            return Err(StepError::UnknownFlow(flow.to_string()));
+        }
+        let mut session = Session::new(call);
+        session.flow = Some(flow.to_string());
+        session.vars.extend(vars);
+        Ok(session)
+    }
+
     /// Runs one turn. Deterministic: the same engine, session, input and `now` give the same
     /// outputs and the same new session.
     pub fn step(
@@ -156,11 +176,15 @@ impl<'e> Turn<'e> {
             s.model_after_partial_rules = false;
         }
         match input {
-            Input::Start => {
-                let g = &self.engine.globals;
-                self.say(s, &g.greeting.value, true, None)?;
-                self.listen(s);
-            }
+            Input::Start => match s.flow.clone() {
+                // A call placed for a purpose (`Engine::start_in`) opens in its flow.
+                Some(flow) if s.state.is_none() => self.start_flow(s, &flow, None, "", "")?,
+                _ => {
+                    let g = &self.engine.globals;
+                    self.say(s, &g.greeting.value, true, None)?;
+                    self.listen(s);
+                }
+            },
             Input::Said { text, confidence } => {
                 s.turns += 1;
                 s.silences = 0;

@@ -204,6 +204,13 @@ impl Turn<'_> {
             } else {
                 self.enter_speech(s, state, interruptible)?;
             }
+            if let Some(link) = &state.link {
+                let to = link.value.clone();
+                let text = s.heard.last().cloned().unwrap_or_default();
+                let norm = crate::extract::normalize::normalize(&text);
+                self.event("flow_linked", json!({ "from": flow.flow.value, "to": to }));
+                return self.start_flow(s, &to, None, &text, &norm);
+            }
             if let Some(target) = state.handoff {
                 let phones = self.engine.business.phones.at(self.now);
                 let to = match target {

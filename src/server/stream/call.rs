@@ -83,6 +83,7 @@ pub(super) async fn run_on(
         called: start.custom_parameters.get("To").cloned(),
     };
     let (live, turn) = state.driver().start(info, state.now()).await;
+    crate::server::recording::start(&state, &live.session.call.id);
     let mut call = StreamCall {
         state: state.clone(),
         services,

@@ -22,10 +22,43 @@ pub async fn gather_call(
     caller: &mut dyn Caller,
     call_sid: &str,
 ) -> PhoneReport {
+    let answer = Answer {
+        url: format!("{}/twilio/voice", line.server),
+        fields: Vec::new(),
+    };
+    gather_call_at(http, line, caller, call_sid, &answer).await
+}
+
+/// Where Twilio fetches a call's first TwiML, and what it adds to every webhook of the call.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub url: String,
+    /// Fields set on every request (`Direction=outbound-api`, `AnsweredBy=human` for a call
+    /// the server placed), replacing the phone's own.
+    pub fields: Vec<(String, String)>,
+}
+
+/// Plays a call in gather mode from `answer.url` (a call the server placed is answered at the
+/// URL it gave Twilio; `line.from` is then the business and `line.to` the person called).
+pub async fn gather_call_at(
+    http: &reqwest::Client,
+    line: &PhoneLine,
+    caller: &mut dyn Caller,
+    call_sid: &str,
+    answer: &Answer,
+) -> PhoneReport {
     let began = Instant::now();
     let mut report = PhoneReport::new(call_sid);
-    let mut url = format!("{}/twilio/voice", line.server);
-    let mut params = base_params(line, call_sid, "ringing");
+    let mut url = answer.url.clone();
+    let params_for = |status: &str| {
+        let mut params = base_params(line, call_sid, status);
+        for (name, value) in &answer.fields {
+            params.retain(|(k, _)| k != name);
+            params.push((name.clone(), value.clone()));
+        }
+        params
+    };
+    let mut params = params_for("ringing");
     'call: for _ in 0..MAX_REQUESTS {
         let sent = Instant::now();
         let body = match post_signed(http, line, &url, &params).await {
@@ -44,7 +77,7 @@ pub async fn gather_call(
                 break;
             }
         };
-        params = base_params(line, call_sid, "in-progress");
+        params = params_for("in-progress");
         for verb in verbs {
             match verb {
                 Verb::Say(say) => {

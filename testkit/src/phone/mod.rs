@@ -8,7 +8,7 @@ mod stream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub use gather::gather_call;
+pub use gather::{Answer, gather_call, gather_call_at};
 pub use stream::{BargeIn, CallerVoice, StreamKit, answer_stream, start_frame, stream_call};
 
 use frontdesk_engine::script::{CallerAction, ScriptCursor};

@@ -98,7 +98,7 @@ impl TestServer {
         model: Option<Arc<Model>>,
     ) -> Result<TestServer> {
         let keep = |driver, _: &Arc<dyn Storage>| driver;
-        TestServer::launch(engine, script, mode, pace, sessions, model, keep).await
+        TestServer::launch(engine, script, mode, pace, sessions, model, |_| {}, keep).await
     }
 
     /// A gather-mode server whose driver `fit` has changed (given the server's storage).
@@ -107,11 +107,25 @@ impl TestServer {
         script: &Script,
         fit: impl FnOnce(CallDriver, &Arc<dyn Storage>) -> CallDriver,
     ) -> Result<TestServer> {
-        let sessions = Arc::new(MemorySessions::new());
-        let pace = ReplayPace::default();
-        TestServer::launch(engine, script, Mode::Gather, &pace, sessions, None, fit).await
+        TestServer::start_configured(engine, script, |_| {}, fit).await
     }
 
+    /// Like [`TestServer::start_fitted`], with the server's configuration changed by
+    /// `configure` too.
+    pub async fn start_configured(
+        engine: Arc<Engine>,
+        script: &Script,
+        configure: impl FnOnce(&mut ServerConfig),
+        fit: impl FnOnce(CallDriver, &Arc<dyn Storage>) -> CallDriver,
+    ) -> Result<TestServer> {
+        let sessions = Arc::new(MemorySessions::new());
+        let pace = ReplayPace::default();
+        let mode = Mode::Gather;
+        TestServer::launch(engine, script, mode, &pace, sessions, None, configure, fit).await
+    }
+
+    // Each test builder fixes some of these; a struct for them would only be unpacked here.
+    #[allow(clippy::too_many_arguments)]
     async fn launch(
         engine: Arc<Engine>,
         script: &Script,
@@ -119,6 +133,7 @@ impl TestServer {
         pace: &ReplayPace,
         sessions: Arc<dyn SessionStore>,
         model: Option<Arc<Model>>,
+        configure: impl FnOnce(&mut ServerConfig),
         fit: impl FnOnce(CallDriver, &Arc<dyn Storage>) -> CallDriver,
     ) -> Result<TestServer> {
         let dir = tempfile::tempdir().context("temporary directory")?;
@@ -131,6 +146,7 @@ impl TestServer {
         config.drain_limit = pace.drain_limit;
         config.call_idle_limit = pace.call_idle_limit;
         config.account_sid = ACCOUNT_SID.to_string();
+        configure(&mut config);
         let driver = CallDriver::new(engine.clone(), storage.clone())
             .with_model(model)
             .with_tool_deadline(config.tool_deadline);
