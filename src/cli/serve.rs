@@ -203,6 +203,7 @@ pub fn run(
                 &texts,
                 &engine,
                 &storage,
+                config.fixed_now,
                 worker_stopped.clone(),
             )?);
             driver = driver.with_texts(texts);

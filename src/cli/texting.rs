@@ -161,12 +161,13 @@ fn webhooks(
     )))
 }
 
-/// Plans the day-before reminders and the owner's digest every minute, until `stop` turns
-/// true.
+/// Plans the day-before reminders and the owner's digest every minute (at `fixed_now`, when
+/// `serve --now` pretends a time), until `stop` turns true.
 pub fn spawn_planner(
     texts: &Texts,
     engine: &Arc<Engine>,
     storage: &Arc<dyn Storage>,
+    fixed_now: Option<jiff::civil::DateTime>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>> {
     let zone = crate::clock::business_zone(engine.business())?;
@@ -176,6 +177,7 @@ pub fn spawn_planner(
         storage.clone(),
         business,
         zone,
+        fixed_now,
         stop,
     )))
 }

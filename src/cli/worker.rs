@@ -57,6 +57,7 @@ pub fn run(project: &std::path::Path, database: &str, args: WorkerArgs) -> Resul
                 texts,
                 &engine,
                 &storage,
+                None,
                 stopped.clone(),
             )?),
             None => None,

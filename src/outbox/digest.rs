@@ -15,13 +15,15 @@ use crate::storage::{CallFilter, Storage, StorageError};
 /// More calls than a small business takes in a day; the digest counts at most this many.
 const MOST_CALLS: u32 = 100_000;
 
-/// Queues the day's digest when it is due at business-local `now`; whether it was queued now.
+/// Queues the day's digest when it is due at business-local `now` (`now_ms` on the wall
+/// clock); whether it was queued now.
 pub async fn plan(
     texts: &Texts,
     storage: &dyn Storage,
     business: &Business,
     zone: &TimeZone,
     now: DateTime,
+    now_ms: i64,
 ) -> Result<bool, StorageError> {
     let schedule = &business.texts;
     let Some(owner) = &business.phones.owner else {
@@ -59,11 +61,7 @@ pub async fn plan(
         "outcomes": outcomes,
         "emergencies": emergencies,
     });
-    let send_at = schedule.outside_quiet_hours(now);
-    let not_before_ms = zone
-        .to_timestamp(send_at)
-        .map(|t| t.as_millisecond())
-        .unwrap_or_else(|_| super::now_ms());
+    let not_before_ms = super::after_quiet_hours(schedule, zone, now, now_ms);
     Ok(texts
         .send_digest(owner, &day.to_string(), &vars, not_before_ms)
         .await)

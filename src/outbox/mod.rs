@@ -21,3 +21,20 @@ pub use worker::{OutboxWorker, Senders, WorkerOptions};
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
+
+/// When a message the business starts at business-local `now` (wall-clock `now_ms`) may go:
+/// at once, or when quiet hours end. The wait is measured from `now` and added to `now_ms`, so
+/// a server that pretends another time (`serve --now`) waits as long as one on the clock would.
+pub fn after_quiet_hours(
+    schedule: &frontdesk_engine::business::TextSchedule,
+    zone: &jiff::tz::TimeZone,
+    now: jiff::civil::DateTime,
+    now_ms: i64,
+) -> i64 {
+    let send_at = schedule.outside_quiet_hours(now);
+    let wait_ms = match (zone.to_timestamp(send_at), zone.to_timestamp(now)) {
+        (Ok(send_at), Ok(now)) => send_at.as_millisecond() - now.as_millisecond(),
+        _ => 0,
+    };
+    now_ms.saturating_add(wait_ms.max(0))
+}

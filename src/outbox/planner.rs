@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use frontdesk_engine::business::Business;
+use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use tokio::sync::watch;
 
@@ -15,20 +16,28 @@ use crate::storage::Storage;
 /// How often the business's own messages are planned.
 const EVERY: Duration = Duration::from_secs(60);
 
-/// Plans every minute until `stop` turns true.
+/// Plans every minute until `stop` turns true, at business-local `fixed_now` when given (a
+/// server pretending another time, for demos) or by the clock.
 pub async fn run(
     texts: Texts,
     storage: Arc<dyn Storage>,
     business: Arc<Business>,
     zone: TimeZone,
+    fixed_now: Option<DateTime>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        let now = zone.to_datetime(jiff::Timestamp::now());
-        if let Err(error) = reminders::plan(&texts, storage.as_ref(), &business, &zone, now).await {
+        let clock = jiff::Timestamp::now();
+        let now = fixed_now.unwrap_or_else(|| zone.to_datetime(clock));
+        let now_ms = clock.as_millisecond();
+        if let Err(error) =
+            reminders::plan(&texts, storage.as_ref(), &business, &zone, now, now_ms).await
+        {
             tracing::warn!(%error, "could not plan reminders; trying again in a minute");
         }
-        if let Err(error) = digest::plan(&texts, storage.as_ref(), &business, &zone, now).await {
+        if let Err(error) =
+            digest::plan(&texts, storage.as_ref(), &business, &zone, now, now_ms).await
+        {
             tracing::warn!(%error, "could not plan the daily digest; trying again in a minute");
         }
         tokio::select! {

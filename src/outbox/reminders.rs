@@ -10,13 +10,15 @@ use jiff::tz::TimeZone;
 use super::Texts;
 use crate::storage::{Storage, StorageError};
 
-/// Queues the reminders due at business-local `now`; how many were newly queued.
+/// Queues the reminders due at business-local `now` (`now_ms` on the wall clock); how many
+/// were newly queued.
 pub async fn plan(
     texts: &Texts,
     storage: &dyn Storage,
     business: &Business,
     zone: &TimeZone,
     now: DateTime,
+    now_ms: i64,
 ) -> Result<usize, StorageError> {
     let Some(at) = business.texts.reminder_at else {
         return Ok(0);
@@ -34,11 +36,7 @@ pub async fn plan(
     let visits = storage
         .booked_between(tomorrow.to_datetime(midnight), after.to_datetime(midnight))
         .await?;
-    let send_at = business.texts.outside_quiet_hours(now);
-    let not_before_ms = zone
-        .to_timestamp(send_at)
-        .map(|t| t.as_millisecond())
-        .unwrap_or_else(|_| super::now_ms());
+    let not_before_ms = super::after_quiet_hours(&business.texts, zone, now, now_ms);
     let mut queued = 0;
     for visit in &visits {
         if texts.remind(visit, not_before_ms).await {

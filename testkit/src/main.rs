@@ -2,6 +2,7 @@
 //! `frontdesk serve`. With `--calls`/`--concurrency` it is a load generator with a latency
 //! summary.
 
+mod answering;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -103,6 +104,11 @@ pub struct CallArgs {
     /// How fast the fake model streams its answers.
     #[arg(long, default_value_t = 40.0)]
     fake_llm_tokens_per_second: f32,
+    /// Instead of calling, answer the calls the server places through the fake Twilio API
+    /// (reminder calls), as a person (type the lines, or --script) or an answering machine.
+    /// --calls says how many; the phone waits up to --limit seconds for each.
+    #[arg(long, value_enum)]
+    answer_calls: Option<answering::Answerer>,
 }
 
 /// What the fake model says to every knowledge question: two sentences that state nothing
@@ -150,17 +156,98 @@ async fn run_async(args: CallArgs) -> Result<ExitCode> {
         to: args.to.clone(),
     };
     let kit = match args.mode {
-        PhoneMode::Gather => None,
+        PhoneMode::Gather => gather_fakes(&args).await?,
         PhoneMode::Stream => Some(start_fakes(&args).await?),
     };
     let _model = match args.fake_llm {
         Some(addr) => Some(start_fake_llm(addr, args.fake_llm_tokens_per_second).await?),
         None => None,
     };
+    if let Some(who) = args.answer_calls {
+        return answer_calls(&args, &line, kit.as_ref(), who, &scripts).await;
+    }
     if scripts.is_empty() {
-        return interactive(&line, kit.as_ref()).await;
+        return interactive(args.mode, &line, kit.as_ref()).await;
     }
     load(&args, line, kit, scripts).await
+}
+
+/// Gather mode needs no fakes to call; the fake Twilio API lets the server's texts (and
+/// reminder calls) show. A port already taken only means they will not (another phone has
+/// it), unless calls are to be answered.
+async fn gather_fakes(args: &CallArgs) -> Result<Option<StreamKit>> {
+    let rest =
+        FakeTwilioRest::start_on(args.fake_twilio_api, &args.account_sid, &args.auth_token).await;
+    let rest = match rest {
+        Ok(rest) => rest,
+        Err(error) if args.answer_calls.is_none() => {
+            eprintln!(
+                "(fake Twilio API not started on {}: {error}; texts will not show)",
+                args.fake_twilio_api
+            );
+            return Ok(None);
+        }
+        Err(error) => {
+            return Err(error).with_context(|| {
+                format!("starting the fake Twilio API on {}", args.fake_twilio_api)
+            });
+        }
+    };
+    eprintln!(
+        "(fake Twilio API on {}: for texts, start the server with --twilio-api-url {} --twilio-account-sid {})",
+        args.fake_twilio_api,
+        rest.base_url(),
+        args.account_sid,
+    );
+    Ok(Some(StreamKit {
+        deepgram: None,
+        rest: Some(Arc::new(rest)),
+        voice: CallerVoice::Tone,
+        limit: Duration::from_secs(args.limit),
+        ms_per_char: 60,
+    }))
+}
+
+/// `--answer-calls`: answers the next `--calls` calls the server places.
+async fn answer_calls(
+    args: &CallArgs,
+    line: &PhoneLine,
+    kit: Option<&StreamKit>,
+    who: answering::Answerer,
+    scripts: &[Script],
+) -> Result<ExitCode> {
+    let Some(rest) = kit.and_then(|kit| kit.rest.as_ref()) else {
+        bail!("answering calls needs the fake Twilio API");
+    };
+    let wait = Duration::from_secs(args.limit);
+    for answered in 0..args.calls.max(1) {
+        let report = match scripts.get(answered % scripts.len().max(1)) {
+            Some(script) => {
+                let mut cursor = ScriptCursor::new(script);
+                let report =
+                    answering::answer_next_call(rest, line, who, &mut cursor, answered, wait)
+                        .await?;
+                print_transcript(&report);
+                report
+            }
+            None => {
+                let mut typist = Typist::default();
+                let report =
+                    answering::answer_next_call(rest, line, who, &mut typist, answered, wait)
+                        .await?;
+                println!(
+                    "(call ended: {}; its record: frontdesk calls show {})",
+                    report.ending, report.call_sid
+                );
+                report
+            }
+        };
+        if matches!(report.ending, PhoneEnding::Failed(_)) {
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    print_texts(kit).await;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn start_fake_llm(addr: SocketAddr, tokens_per_second: f32) -> Result<FakeOpenAi> {
@@ -211,7 +298,11 @@ async fn start_fakes(args: &CallArgs) -> Result<StreamKit> {
 }
 
 /// One call, the caller's lines typed in the terminal.
-async fn interactive(line: &PhoneLine, kit: Option<&StreamKit>) -> Result<ExitCode> {
+async fn interactive(
+    mode: PhoneMode,
+    line: &PhoneLine,
+    kit: Option<&StreamKit>,
+) -> Result<ExitCode> {
     let http = http_client();
     let call_sid = new_call_sid();
     let mut caller = Typist::default();
@@ -219,9 +310,11 @@ async fn interactive(line: &PhoneLine, kit: Option<&StreamKit>) -> Result<ExitCo
         "(calling {} as {}, call {call_sid}; empty line = silence, #0 = keypad 0, /hangup to end)",
         line.server, line.from
     );
-    let report = match kit {
-        None => gather_call(&http, line, &mut caller, &call_sid).await,
-        Some(kit) => stream_call(&http, line, &mut caller, &call_sid, kit, None).await,
+    let report = match (mode, kit) {
+        (PhoneMode::Stream, Some(kit)) => {
+            stream_call(&http, line, &mut caller, &call_sid, kit, None).await
+        }
+        _ => gather_call(&http, line, &mut caller, &call_sid).await,
     };
     let latencies: Vec<String> = report
         .turn_latencies
@@ -332,6 +425,7 @@ async fn load(
     let outcomes_before = server_outcomes(&http, &line.server).await;
     let began = Instant::now();
     let barge_in_after = args.barge_in;
+    let mode = args.mode;
     let mut tasks = Vec::with_capacity(args.calls);
     for i in 0..args.calls {
         let permit = limit.clone().acquire_owned().await?;
@@ -350,9 +444,11 @@ async fn load(
                 after: Duration::from_millis(ms),
                 text: "sorry to cut in, i have a quick question".into(),
             });
-            let report = match &kit {
-                None => gather_call(&http, &line, &mut cursor, &call_sid).await,
-                Some(kit) => stream_call(&http, &line, &mut cursor, &call_sid, kit, barge_in).await,
+            let report = match (mode, &kit) {
+                (PhoneMode::Stream, Some(kit)) => {
+                    stream_call(&http, &line, &mut cursor, &call_sid, kit, barge_in).await
+                }
+                _ => gather_call(&http, &line, &mut cursor, &call_sid).await,
             };
             drop(permit);
             progress.inc(1);
@@ -392,7 +488,7 @@ async fn load(
     })
 }
 
-/// The texts the server sent through the fake Twilio API (stream mode), once its outbox worker
+/// The texts the server sent through the fake Twilio API, once its outbox worker
 /// has had a moment.
 async fn print_texts(kit: Option<&StreamKit>) {
     let Some(rest) = kit.and_then(|kit| kit.rest.as_ref()) else {

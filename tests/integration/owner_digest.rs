@@ -32,7 +32,11 @@ async fn the_owner_gets_one_text_a_day_counting_the_calls() {
     let day = booking.now.date();
     assert_eq!(day, date(2026, 6, 1));
     let storage = server.storage.as_ref();
-    let plan = |at| frontdesk::outbox::digest::plan(&texting.texts, storage, business, &zone, at);
+    let texts = &texting.texts;
+    let plan = |at| {
+        let now_ms = frontdesk::outbox::now_ms();
+        frontdesk::outbox::digest::plan(texts, storage, business, &zone, at, now_ms)
+    };
     // Before 18:00, nothing; after, one digest however often it is planned.
     assert!(!plan(day.at(17, 59, 0, 0)).await.unwrap());
     assert!(plan(day.at(18, 0, 0, 0)).await.unwrap());

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use frontdesk::call_event::Event;
 use frontdesk::project::{ProjectPaths, read_sources};
+use frontdesk::server::Mode;
 use frontdesk_engine::Engine;
 use frontdesk_testkit::fake_twilio_rest::FakeTwilioRest;
 use frontdesk_testkit::phone::Speaker;
 
-use crate::support::replay::{ACCOUNT_SID, AUTH_TOKEN, TestServer};
+use crate::support::replay::{ACCOUNT_SID, AUTH_TOKEN, ReplayPace, TestServer};
 use crate::twilio_gather::{post_signed, script, webhook_fields};
 
 fn engine_recording() -> Arc<Engine> {
@@ -117,4 +118,41 @@ async fn a_recorded_call_hears_the_notice_first_and_lists_its_recording() {
     );
     server.shutdown().await;
     fake.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_stream_call_hears_the_notice_before_the_stream() {
+    let script = script("booking_all_in_one");
+    let pace = ReplayPace::default();
+    let server = TestServer::start(engine_recording(), &script, Mode::Stream, &pace)
+        .await
+        .unwrap();
+    let report = server.call(&script, None).await;
+    let stored = server.stored(&report.call_sid).await.unwrap();
+    assert_eq!(stored.outcome, "booked", "{report:?}");
+    assert_eq!(
+        report
+            .transcript
+            .first()
+            .map(|(s, line)| (*s, line.as_str())),
+        Some((
+            Speaker::Agent,
+            "This call is recorded so we can make sure you get the help you need."
+        ))
+    );
+    let rest = server
+        .kit
+        .as_ref()
+        .and_then(|kit| kit.rest.as_ref())
+        .unwrap();
+    for _ in 0..200 {
+        if !rest.recordings().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let recordings = rest.recordings();
+    assert_eq!(recordings.len(), 1, "{recordings:?}");
+    assert_eq!(recordings[0].call_sid, report.call_sid);
+    server.shutdown().await;
 }

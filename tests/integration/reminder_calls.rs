@@ -108,8 +108,14 @@ impl ReminderServer {
         let business = self.server.engine.business();
         let zone = jiff::tz::TimeZone::get(&business.time_zone).unwrap();
         let storage = self.server.storage.as_ref();
-        let planned =
-            frontdesk::outbox::reminders::plan(&self.texts, storage, business, &zone, script.now);
+        let planned = frontdesk::outbox::reminders::plan(
+            &self.texts,
+            storage,
+            business,
+            &zone,
+            script.now,
+            frontdesk::outbox::now_ms(),
+        );
         assert_eq!(planned.await.unwrap(), 1);
         for _ in 0..200 {
             if let Some(call) = self.fake.created_calls().first() {

@@ -548,7 +548,8 @@ async fn tomorrows_visits_are_reminded_once_outside_quiet_hours() {
     let plan = |now: jiff::civil::DateTime| {
         let (texts, store, business, zone) = (&texts, &store, &business, &zone);
         async move {
-            reminders::plan(texts, store.as_ref(), business, zone, now)
+            let now_ms = zone.to_timestamp(now).unwrap().as_millisecond();
+            reminders::plan(texts, store.as_ref(), business, zone, now, now_ms)
                 .await
                 .unwrap()
         }

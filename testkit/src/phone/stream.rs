@@ -176,22 +176,43 @@ pub async fn answer_stream(
     phone: &PhoneLine,
     call_sid: &str,
 ) -> Result<Stream, String> {
-    let voice_url = format!("{}/twilio/voice", phone.server);
-    let body = post_signed(
-        http,
-        phone,
-        &voice_url,
-        &base_params(phone, call_sid, "ringing"),
-    )
-    .await?;
-    let verbs = twiml::parse(&body).map_err(|e| format!("bad TwiML: {e}"))?;
-    verbs
-        .into_iter()
-        .find_map(|v| match v {
-            Verb::Connect(stream) => Some(stream),
-            _ => None,
-        })
-        .ok_or_else(|| "the server did not connect a media stream: it runs in gather mode".into())
+    answer_stream_hearing(http, phone, call_sid)
+        .await
+        .map(|(stream, _)| stream)
+}
+
+/// Like [`answer_stream`], following what Twilio would before the stream: `<Say>` lines (a
+/// recording notice) and `<Redirect>`s. Returns the stream and the lines said before it.
+pub async fn answer_stream_hearing(
+    http: &reqwest::Client,
+    phone: &PhoneLine,
+    call_sid: &str,
+) -> Result<(Stream, Vec<String>), String> {
+    let mut url = format!("{}/twilio/voice", phone.server);
+    let mut said = Vec::new();
+    // A few redirects at most before the stream; more is a server in a loop.
+    for _ in 0..4 {
+        let params = base_params(phone, call_sid, "ringing");
+        let body = post_signed(http, phone, &url, &params).await?;
+        let verbs = twiml::parse(&body).map_err(|e| format!("bad TwiML: {e}"))?;
+        let mut next = None;
+        for verb in verbs {
+            match verb {
+                Verb::Connect(stream) => return Ok((stream, said)),
+                Verb::Say(say) => said.push(say.text),
+                Verb::Redirect { url } => {
+                    next = Some(url);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        match next {
+            Some(redirect) => url = redirect,
+            None => break,
+        }
+    }
+    Err("the server did not connect a media stream: it runs in gather mode".into())
 }
 
 /// The `start` frame Twilio sends for `stream`: its parameters echoed as `customParameters`,
@@ -247,7 +268,11 @@ async fn run_stream(
     mut barge_in: Option<BargeIn>,
     report: &mut PhoneReport,
 ) -> Result<(), String> {
-    let stream = answer_stream(http, phone, call_sid).await?;
+    let (stream, said_first) = answer_stream_hearing(http, phone, call_sid).await?;
+    for text in said_first {
+        caller.heard(&text);
+        report.transcript.push((Speaker::Agent, text));
+    }
     let mut request = stream
         .url
         .as_str()

@@ -158,6 +158,10 @@ impl TestServer {
                 (Some(services), Some(kit))
             }
         };
+        // The server's own REST client (recordings) reaches the stream fakes' Twilio too.
+        if let Some(rest) = kit.as_ref().and_then(|kit| kit.rest.as_ref()) {
+            config.twilio_api_url = rest.base_url();
+        }
         let line = PhoneLine {
             server: config.public_url.clone(),
             auth_token: AUTH_TOKEN.into(),
