@@ -76,6 +76,20 @@ impl SmsSender {
         if opted_out {
             return Delivery::Skipped("the number opted out (STOP)".into());
         }
+        if message.attempts > 1 {
+            // An earlier attempt may have reached Twilio before its worker died or timed out:
+            // a text Twilio already holds is marked sent, not sent again.
+            let (from, to) = (&self.from, &message.recipient);
+            match self.twilio.find_sent_sms(from, to, &message.body).await {
+                Ok(Some(sid)) => return Delivery::Sent(sid),
+                Ok(None) => {}
+                Err(error) if is_transient(&error) => return error.into(),
+                // A list Twilio will not give is no reason to leave the text unsent.
+                Err(error) => {
+                    tracing::warn!(id = message.id, %error, "could not check for an earlier send")
+                }
+            }
+        }
         match self
             .twilio
             .send_sms(&self.from, &message.recipient, &message.body)

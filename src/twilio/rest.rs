@@ -105,6 +105,43 @@ impl TwilioRest {
         self.create("Messages.json", &form).await
     }
 
+    /// The SID of a text already sent from `from` to `to` with exactly `body`, among the most
+    /// recent ones Twilio lists, if there is one: how a worker taking over a text whose sender
+    /// died mid-send tells whether Twilio already took it.
+    pub async fn find_sent_sms(
+        &self,
+        from: &str,
+        to: &str,
+        body: &str,
+    ) -> Result<Option<String>, RestError> {
+        let query = serde_urlencoded::to_string([("To", to), ("From", from), ("PageSize", "50")])
+            .map_err(|e| RestError::Config(e.to_string()))?;
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}/Messages.json?{query}",
+            self.config.base_url, self.config.account_sid
+        );
+        let listed = self.get(&url).await?;
+        #[derive(serde::Deserialize)]
+        struct Listed {
+            messages: Vec<Listed1>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Listed1 {
+            sid: String,
+            body: Option<String>,
+        }
+        let listed: Listed = serde_json::from_str(&listed).map_err(|e| RestError::Api {
+            status: 200,
+            code: None,
+            message: format!("the message list could not be read: {e}"),
+        })?;
+        Ok(listed
+            .messages
+            .into_iter()
+            .find(|m| m.body.as_deref() == Some(body))
+            .map(|m| m.sid))
+    }
+
     /// Places a call that fetches its TwiML from `url` once answered, with answering-machine
     /// detection that waits for a voicemail greeting to end (`AnsweredBy` then says who
     /// answered); returns the call's SID. Not retried here, like texts.
@@ -179,11 +216,17 @@ impl TwilioRest {
 
     /// POSTs a form; the body of a successful answer.
     async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Result<String, RestError> {
-        let response = self
-            .client
-            .post(url)
+        self.send(url, self.client.post(url).form(form)).await
+    }
+
+    /// GETs a resource; the body of a successful answer.
+    async fn get(&self, url: &str) -> Result<String, RestError> {
+        self.send(url, self.client.get(url)).await
+    }
+
+    async fn send(&self, url: &str, request: reqwest::RequestBuilder) -> Result<String, RestError> {
+        let response = request
             .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
-            .form(form)
             .send()
             .await
             .map_err(|e| RestError::Network {

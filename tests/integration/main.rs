@@ -7,6 +7,7 @@ mod flows_check;
 mod llm_answers;
 mod llm_fallback;
 mod outage;
+mod outbox;
 mod owner_digest;
 mod recording;
 mod reminder_calls;
