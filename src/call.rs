@@ -30,6 +30,21 @@ pub struct LiveCall {
     pub session: Session,
     /// Next turn number in the call record.
     seq: u32,
+    /// Caller inputs answered so far (webhook front ends number their requests with it).
+    #[serde(default)]
+    pub answered: u32,
+    /// What the last request was answered with, so a retried webhook gets the same answer
+    /// without the turn running twice.
+    #[serde(default)]
+    pub last_reply: Option<Reply>,
+}
+
+/// The answer to one request of a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    /// Which input it answered (0: the call's start).
+    pub answered: u32,
+    pub body: String,
 }
 
 /// What the agent did in one turn.
@@ -68,6 +83,23 @@ enum Delivery {
 }
 
 impl LiveCall {
+    /// The stored answer to input `answered`, when the request is a retry of one already
+    /// answered.
+    pub fn retried(&self, answered: u32) -> Option<&str> {
+        self.last_reply
+            .as_ref()
+            .filter(|reply| reply.answered == answered)
+            .map(|reply| reply.body.as_str())
+    }
+
+    /// Remembers the answer to input `answered`.
+    pub fn keep_reply(&mut self, answered: u32, body: &str) {
+        self.last_reply = Some(Reply {
+            answered,
+            body: body.to_string(),
+        });
+    }
+
     /// The slot the agent is asking for right now, if any.
     pub fn asked_slot(&self, engine: &Engine) -> Option<String> {
         let s = &self.session;
@@ -195,7 +227,12 @@ impl CallDriver {
         self.recorder
             .start_call(&call.id, &caller, &called, now)
             .await;
-        let mut live = LiveCall { session, seq: 0 };
+        let mut live = LiveCall {
+            session,
+            seq: 0,
+            answered: 0,
+            last_reply: None,
+        };
         live.session.set_model_available(self.model.is_some());
         let turn = self.input(&mut live, Input::Start, now).await;
         (live, turn)

@@ -27,6 +27,14 @@ pub struct ServeArgs {
     /// Twilio auth token: checks X-Twilio-Signature and signs REST calls.
     #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
     pub twilio_auth_token: Option<String>,
+    /// The shared key of a Twilio Webhooks Rule, when one signs this server's webhooks with
+    /// HMAC-SHA256 instead of the auth token.
+    #[arg(long, env = "TWILIO_WEBHOOK_SHARED_KEY", hide_env_values = true)]
+    pub twilio_webhook_shared_key: Option<String>,
+    /// Live calls this server takes at most; beyond them a new call gets 503 and Twilio tries
+    /// the number's fallback URL (docs/operations.md). Live calls are never cut.
+    #[arg(long, env = "FRONTDESK_MAX_CALLS")]
+    pub max_calls: Option<usize>,
     /// Twilio account SID (stream mode: REST transfers and hang-ups).
     #[arg(long, env = "TWILIO_ACCOUNT_SID")]
     pub twilio_account_sid: Option<String>,
@@ -129,6 +137,8 @@ fn server_config(args: ServeArgs) -> Result<ServerConfig> {
         } else {
             auth_token
         },
+        webhook_shared_key: args.twilio_webhook_shared_key.filter(|k| !k.is_empty()),
+        max_calls: args.max_calls,
         account_sid: args.twilio_account_sid.unwrap_or_default(),
         twilio_api_url: args.twilio_api_url,
         sessions: args.sessions,

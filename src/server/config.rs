@@ -44,6 +44,12 @@ pub struct ServerConfig {
     pub mode: Mode,
     /// `None` only when signature checks are off.
     pub auth_token: Option<String>,
+    /// A Twilio Webhooks Rule's shared key: checks requests Twilio signs with HMAC-SHA256
+    /// (`X-Twilio-Webhooks-Signature-Settings`) instead of the auth token.
+    pub webhook_shared_key: Option<String>,
+    /// Live calls beyond which a new call is refused with 503 (Twilio then uses the number's
+    /// fallback URL); `None`: no limit.
+    pub max_calls: Option<usize>,
     pub account_sid: String,
     pub twilio_api_url: String,
     pub sessions: String,
@@ -76,6 +82,8 @@ impl ServerConfig {
             public_url: format!("http://{listen}"),
             mode: Mode::Gather,
             auth_token: Some(auth_token.to_string()),
+            webhook_shared_key: None,
+            max_calls: None,
             account_sid: String::new(),
             twilio_api_url: "https://api.twilio.com".into(),
             sessions: "memory".into(),

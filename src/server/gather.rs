@@ -9,7 +9,7 @@ use frontdesk_engine::SlotType;
 use frontdesk_engine::{CallInfo, Input, Outcome};
 
 use super::AppState;
-use super::sessions::SessionError;
+use super::sessions::{ENDED_TTL, SESSION_TTL, SessionError};
 use super::signature::{self, Rejection};
 use super::stream::token::{self, BoundCall};
 use crate::call::{AgentTurn, LiveCall};
@@ -85,6 +85,15 @@ pub(super) async fn voice(
         tracing::info!(call_id = %sid, "refusing a new call while shutting down");
         return Ok((StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response());
     }
+    let gather_mode = state.config().mode == super::Mode::Gather;
+    if !state
+        .calls()
+        .admit(&sid, state.config().max_calls, gather_mode)
+    {
+        // Twilio then tries the number's fallback URL (a person, another server).
+        tracing::warn!(call_id = %sid, max_calls = state.config().max_calls, "refusing a new call: at the limit of live calls");
+        return Ok((StatusCode::SERVICE_UNAVAILABLE, "at capacity\n").into_response());
+    }
     if let Some(notice) = super::recording::notice_first(&state, &uri, &sid) {
         return Ok(notice);
     }
@@ -122,7 +131,10 @@ pub(super) async fn voice(
     let sessions = &state.sessions();
     match sessions.load(&sid).await {
         Ok(Some(live)) => {
-            // Twilio retried the first webhook: ask again instead of starting a second call.
+            // Twilio retried the first webhook: the same answer, not a second call.
+            if let Some(body) = live.retried(0) {
+                return Ok(xml(body.to_string()));
+            }
             let turn = AgentTurn {
                 said: live
                     .session
@@ -137,26 +149,23 @@ pub(super) async fn voice(
         Ok(None) => {}
         Err(error) => tracing::error!(call_id = %sid, %error, "session store unavailable"),
     }
-    let (live, turn) = state.driver().start(call, state.now()).await;
+    let (mut live, turn) = state.driver().start(call, state.now()).await;
     super::recording::start(&state, &sid);
     state.calls().begin(&sid);
-    if let Err(error) = finish_turn(&state, &sid, &live, &turn).await {
-        return Ok(hand_over_without_session(&state, &sid, "save", &error).await);
-    }
-    Ok(xml(render_turn(&state, &live, &turn)))
+    answer(&state, &sid, &mut live, &turn).await
 }
 
-/// `POST /twilio/gather`: what the caller said or pressed.
+/// `POST /twilio/gather?turn=N`: what the caller said or pressed, in answer to the agent's
+/// `N`th question. A retry of a request already answered gets the same TwiML again, and the
+/// turn does not run twice (Twilio retries a webhook that timed out).
 pub(super) async fn gather(
     State(state): State<AppState>,
+    uri: Uri,
     hook: Webhook,
 ) -> Result<Response, Rejection> {
     let sid = hook.call_sid()?.to_string();
     let mut live = match state.sessions().load(&sid).await {
-        Ok(Some(live)) => {
-            state.calls().touch(&sid);
-            live
-        }
+        Ok(Some(live)) => live,
         Ok(None) => {
             // The conversation is gone (expired, or the server restarted with memory
             // sessions). A person can pick up from here; the caller must not start over blind.
@@ -165,12 +174,47 @@ pub(super) async fn gather(
         }
         Err(error) => return Ok(hand_over_without_session(&state, &sid, "load", &error).await),
     };
+    if !live.session.ended {
+        state.calls().touch(&sid);
+    }
+    let numbered = query_value(&uri, "turn").and_then(|n| n.parse::<u32>().ok());
+    if let Some(body) = numbered.and_then(|n| live.retried(n)) {
+        tracing::info!(call_id = %sid, turn = numbered, "a retried webhook gets the answer it already had");
+        return Ok(xml(body.to_string()));
+    }
+    if live.session.ended {
+        // Kept only to answer retries; anything else for it is too late.
+        return Ok(xml(twiml::render(&[Verb::Hangup])));
+    }
+    live.answered = numbered.unwrap_or(live.answered + 1);
     let input = caller_input(&hook);
     let turn = state.driver().input(&mut live, input, state.now()).await;
-    if let Err(error) = finish_turn(&state, &sid, &live, &turn).await {
-        return Ok(hand_over_without_session(&state, &sid, "save", &error).await);
+    answer(&state, &sid, &mut live, &turn).await
+}
+
+/// Renders a turn, keeps the answer with the session (for retries), and saves it.
+pub(super) async fn answer(
+    state: &AppState,
+    sid: &str,
+    live: &mut LiveCall,
+    turn: &AgentTurn,
+) -> Result<Response, Rejection> {
+    let body = render_turn(state, live, turn);
+    live.keep_reply(live.answered, &body);
+    if let Err(error) = finish_turn(state, sid, live, turn).await {
+        return Ok(hand_over_without_session(state, sid, "save", &error).await);
     }
-    Ok(xml(render_turn(&state, &live, &turn)))
+    Ok(xml(body))
+}
+
+/// A query parameter's value, decoded.
+fn query_value(uri: &Uri, name: &str) -> Option<String> {
+    let query = uri.query()?;
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 /// The session store failed (down, or slower than its deadline): the next turn could not
@@ -230,8 +274,8 @@ fn caller_input(hook: &Webhook) -> Input {
     }
 }
 
-/// Saves or forgets the session after a turn. Only a failed save is an error: a session
-/// left behind by a failed remove expires on its own.
+/// Saves the session after a turn: a live call's for as long as a call may last, an ended
+/// call's for a retry of its last webhook. Only a failed save of a live call is an error.
 pub(super) async fn finish_turn(
     state: &AppState,
     sid: &str,
@@ -241,12 +285,13 @@ pub(super) async fn finish_turn(
     let sessions = &state.sessions();
     if turn.ended() {
         state.calls().awaiting_status(sid);
-        if let Err(error) = sessions.remove(sid).await {
-            tracing::warn!(call_id = %sid, %error, "could not remove the ended call's session");
+        // Kept a little while, for a retry of this last webhook.
+        if let Err(error) = sessions.save(sid, live, ENDED_TTL).await {
+            tracing::warn!(call_id = %sid, %error, "could not keep the ended call's session");
         }
         return Ok(());
     }
-    sessions.save(sid, live).await
+    sessions.save(sid, live, SESSION_TTL).await
 }
 
 /// Asks a person by text to call back a caller whose transfer nobody answered, with what the
@@ -400,10 +445,12 @@ pub(super) fn render_turn(state: &AppState, live: &LiveCall, turn: &AgentTurn) -
         })
         .collect();
     let engine = &state.driver().engine;
+    // Numbered, so a retried request is known; the slot rides along for logs and tools
+    // reading the webhook (the session decides).
+    let next = live.answered + 1;
     let action = match live.asked_slot(engine) {
-        // The slot rides along for logs and tools reading the webhook; the session decides.
-        Some(slot) => format!("{public}/twilio/gather?slot={slot}"),
-        None => format!("{public}/twilio/gather"),
+        Some(slot) => format!("{public}/twilio/gather?turn={next}&slot={slot}"),
+        None => format!("{public}/twilio/gather?turn={next}"),
     };
     let mut hints = turn
         .listen

@@ -67,6 +67,29 @@ impl LiveCalls {
         }
     }
 
+    /// Whether a new call may start with at most `max` live: yes for a call already live (a
+    /// retried webhook), and for a new one while fewer than `max` are. With `reserve`, an
+    /// admitted call counts as live at once, so simultaneous new calls cannot all slip in;
+    /// stream mode does not reserve, because the stream's own start is what counts it.
+    pub(super) fn admit(&self, sid: &str, max: Option<usize>, reserve: bool) -> bool {
+        let Some(max) = max else {
+            return true;
+        };
+        self.sweep();
+        let mut seen = self.lock();
+        if seen.contains_key(sid) {
+            return true;
+        }
+        let live = seen.values().filter(|s| s.limit == self.idle_limit).count();
+        if live >= max {
+            return false;
+        }
+        if reserve {
+            seen.insert(sid.to_string(), self.live_now());
+        }
+        true
+    }
+
     /// A webhook or stream frame for the call: it is live, now.
     pub(super) fn touch(&self, sid: &str) {
         self.lock().insert(sid.to_string(), self.live_now());

@@ -14,7 +14,7 @@ use frontdesk_telephony::twiml::{self, Verb};
 use serde_json::json;
 
 use super::AppState;
-use super::gather::{Webhook, caller_id, finish_turn, render_turn, say, xml};
+use super::gather::{Webhook, answer, caller_id, say, xml};
 use super::signature::Rejection;
 use crate::call_event::Event;
 use crate::storage::AppointmentStatus;
@@ -77,7 +77,7 @@ pub(super) async fn answered(
         .driver()
         .start_in(call, REMINDER_FLOW, vars, state.now())
         .await;
-    let (live, turn) = match started {
+    let (mut live, turn) = match started {
         Ok(started) => started,
         Err(error) => {
             tracing::error!(call_id = %sid, %error, "the reminder flow could not start; hanging up");
@@ -90,9 +90,5 @@ pub(super) async fn answered(
     };
     state.driver().recorder.event(&sid, &answered).await;
     state.calls().begin(&sid);
-    if let Err(error) = finish_turn(&state, &sid, &live, &turn).await {
-        tracing::error!(call_id = %sid, %error, "could not keep the reminder call's session");
-        return Ok(hang_up());
-    }
-    Ok(xml(render_turn(&state, &live, &turn)))
+    answer(&state, &sid, &mut live, &turn).await
 }

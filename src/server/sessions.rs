@@ -26,18 +26,28 @@ pub enum SessionError {
 /// How long an idle call is kept. Twilio calls are capped at four hours; an abandoned webhook
 /// conversation should not outlive that.
 pub const SESSION_TTL: Duration = Duration::from_secs(4 * 3600);
+/// How long an ended call is kept: long enough to answer Twilio's retry of its last webhook
+/// with the same TwiML (Twilio gives up on a webhook after 15 s).
+pub const ENDED_TTL: Duration = Duration::from_secs(120);
 
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     fn name(&self) -> &'static str;
     async fn load(&self, call_sid: &str) -> Result<Option<LiveCall>, SessionError>;
-    async fn save(&self, call_sid: &str, call: &LiveCall) -> Result<(), SessionError>;
+    /// Keeps `call` for `ttl` (see [`SESSION_TTL`], [`ENDED_TTL`]).
+    async fn save(
+        &self,
+        call_sid: &str,
+        call: &LiveCall,
+        ttl: Duration,
+    ) -> Result<(), SessionError>;
     async fn remove(&self, call_sid: &str) -> Result<(), SessionError>;
     /// Checks the store answers, for `/health/detailed`.
     async fn ping(&self) -> Result<(), SessionError>;
 }
 
-/// Sessions in this process. Expired entries are swept on writes.
+/// Sessions in this process, each with the instant it expires. Expired entries are swept on
+/// writes.
 #[derive(Default)]
 pub struct MemorySessions {
     calls: Mutex<HashMap<String, (LiveCall, Instant)>>,
@@ -63,18 +73,25 @@ impl SessionStore for MemorySessions {
 
     async fn load(&self, call_sid: &str) -> Result<Option<LiveCall>, SessionError> {
         let calls = self.lock();
+        let now = Instant::now();
         Ok(calls
             .get(call_sid)
-            .filter(|(_, saved)| saved.elapsed() < SESSION_TTL)
+            .filter(|(_, expires)| now < *expires)
             .map(|(call, _)| call.clone()))
     }
 
-    async fn save(&self, call_sid: &str, call: &LiveCall) -> Result<(), SessionError> {
+    async fn save(
+        &self,
+        call_sid: &str,
+        call: &LiveCall,
+        ttl: Duration,
+    ) -> Result<(), SessionError> {
         let mut calls = self.lock();
+        let now = Instant::now();
         if calls.len().is_multiple_of(1024) {
-            calls.retain(|_, (_, saved)| saved.elapsed() < SESSION_TTL);
+            calls.retain(|_, (_, expires)| now < *expires);
         }
-        calls.insert(call_sid.to_string(), (call.clone(), Instant::now()));
+        calls.insert(call_sid.to_string(), (call.clone(), now + ttl));
         Ok(())
     }
 
@@ -130,11 +147,16 @@ impl SessionStore for RedisSessions {
         })
     }
 
-    async fn save(&self, call_sid: &str, call: &LiveCall) -> Result<(), SessionError> {
+    async fn save(
+        &self,
+        call_sid: &str,
+        call: &LiveCall,
+        ttl: Duration,
+    ) -> Result<(), SessionError> {
         let json = serde_json::to_string(call)?;
         let mut connection = self.connection.clone();
         let () = connection
-            .set_ex(self.key(call_sid), json, SESSION_TTL.as_secs())
+            .set_ex(self.key(call_sid), json, ttl.as_secs().max(1))
             .await?;
         Ok(())
     }
@@ -184,8 +206,13 @@ impl SessionStore for DeadlineSessions {
         self.bounded(self.inner.load(call_sid)).await
     }
 
-    async fn save(&self, call_sid: &str, call: &LiveCall) -> Result<(), SessionError> {
-        self.bounded(self.inner.save(call_sid, call)).await
+    async fn save(
+        &self,
+        call_sid: &str,
+        call: &LiveCall,
+        ttl: Duration,
+    ) -> Result<(), SessionError> {
+        self.bounded(self.inner.save(call_sid, call, ttl)).await
     }
 
     async fn remove(&self, call_sid: &str) -> Result<(), SessionError> {

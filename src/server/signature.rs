@@ -1,5 +1,7 @@
 //! Every Twilio endpoint checks `X-Twilio-Signature` before anything else happens: a forged
-//! request must not reach the engine or the database.
+//! request must not reach the engine or the database. Twilio signs with the auth token
+//! (HMAC-SHA1), or, where a Webhooks Rule says so in `X-Twilio-Webhooks-Signature-Settings`,
+//! with the rule's shared key (HMAC-SHA256).
 
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -27,7 +29,7 @@ impl IntoResponse for Rejection {
 }
 
 use super::AppState;
-use frontdesk_telephony::signature;
+use frontdesk_telephony::signature::{self, SignatureSettings};
 
 pub const HEADER: &str = "x-twilio-signature";
 
@@ -60,11 +62,38 @@ fn check(
     let Some(token) = state.config().auth_token.as_deref() else {
         return Ok(());
     };
-    let given = headers.get(HEADER).and_then(|v| v.to_str().ok());
-    match given {
-        Some(given) if signature::validate(token, url, params, given) => Ok(()),
-        Some(_) => Err(reject(url, "wrong")),
-        None => Err(reject(url, "missing")),
+    let Some(given) = headers.get(HEADER).and_then(|v| v.to_str().ok()) else {
+        return Err(reject(url, "missing"));
+    };
+    let settings = headers
+        .get(signature::SETTINGS_HEADER)
+        .map(|v| v.to_str().map_err(|e| e.to_string()))
+        .map(|v| v.and_then(SignatureSettings::parse));
+    let valid = match settings {
+        // The classic scheme: HMAC-SHA1 with the auth token.
+        None => signature::validate(token, url, params, given),
+        // A Webhooks Rule signed it with its shared key.
+        Some(Ok(settings)) => {
+            let Some(key) = state.config().webhook_shared_key.as_deref() else {
+                tracing::error!(
+                    url,
+                    key = settings.key,
+                    "a request was signed with a Webhooks Rule's shared key, but this server has \
+                     none: set TWILIO_WEBHOOK_SHARED_KEY"
+                );
+                return Err(refused());
+            };
+            signature::validate_with(settings.algorithm, key, url, params, given)
+        }
+        Some(Err(error)) => {
+            tracing::warn!(url, %error, "rejected a request with unreadable signature settings");
+            return Err(refused());
+        }
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(reject(url, "wrong"))
     }
 }
 
@@ -74,5 +103,9 @@ fn path_and_query(uri: &Uri) -> &str {
 
 fn reject(url: &str, why: &str) -> Rejection {
     tracing::warn!(url, "rejected a request with a {why} X-Twilio-Signature");
+    refused()
+}
+
+fn refused() -> Rejection {
     Rejection::new(StatusCode::FORBIDDEN, "invalid Twilio signature")
 }

@@ -1,6 +1,12 @@
 //! `X-Twilio-Signature`: how Twilio signs the webhooks and WebSocket upgrades it sends us
 //! (docs/protocols.md §3). We compute it for the fake Twilio and check it on every request we
 //! serve.
+//!
+//! Two schemes: the classic one (HMAC-SHA1 keyed with the account's auth token), and the one a
+//! Twilio Webhooks Rule sets up, which Twilio announces with
+//! `X-Twilio-Webhooks-Signature-Settings: key=<id>,algorithm=HMAC_SHA256` and keys with that
+//! rule's shared key. Only the key and the hash change; the signed string (the URL, then the
+//! sorted parameters) and the base64 encoding are the same.
 
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
@@ -8,35 +14,114 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 type HmacSha1 = Hmac<Sha1>;
+type HmacSha256 = Hmac<Sha256>;
 
-/// The signature Twilio would send for a request to `url` carrying the form `params`.
+/// The header a Webhooks Rule adds, naming its key and hash.
+pub const SETTINGS_HEADER: &str = "x-twilio-webhooks-signature-settings";
+
+/// The HMAC a signature is made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// The classic scheme, keyed with the auth token.
+    HmacSha1,
+    /// A Webhooks Rule's scheme, keyed with its shared key.
+    HmacSha256,
+}
+
+/// What `X-Twilio-Webhooks-Signature-Settings` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureSettings {
+    /// The id of the rule's shared key (which key to check with, when there are several).
+    pub key: String,
+    pub algorithm: Algorithm,
+}
+
+impl SignatureSettings {
+    /// Reads `key=<id>,algorithm=HMAC_SHA256` (fields in any order, spaces allowed).
+    pub fn parse(header: &str) -> Result<SignatureSettings, String> {
+        let mut key = None;
+        let mut algorithm = None;
+        for field in header.split(',') {
+            let Some((name, value)) = field.split_once('=') else {
+                return Err(format!("`{}` is not name=value", field.trim()));
+            };
+            match name.trim().to_ascii_lowercase().as_str() {
+                "key" => key = Some(value.trim().to_string()),
+                "algorithm" => {
+                    algorithm = Some(match value.trim().to_ascii_uppercase().as_str() {
+                        "HMAC_SHA256" => Algorithm::HmacSha256,
+                        "HMAC_SHA1" => Algorithm::HmacSha1,
+                        other => return Err(format!("unsupported algorithm `{other}`")),
+                    })
+                }
+                _ => {}
+            }
+        }
+        Ok(SignatureSettings {
+            key: key.unwrap_or_default(),
+            algorithm: algorithm.ok_or("no algorithm")?,
+        })
+    }
+}
+
+/// The signature Twilio would send for a request to `url` carrying the form `params`, in the
+/// classic scheme.
 ///
 /// `url` is the full URL as requested, query string included and percent-encoding kept. Pass
 /// no params for a GET (the query is already in the URL) or a WebSocket upgrade.
 pub fn compute(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
+    compute_with(Algorithm::HmacSha1, auth_token, url, params)
+}
+
+/// The signature for this request made with `algorithm` and `key`.
+pub fn compute_with(
+    algorithm: Algorithm,
+    key: &str,
+    url: &str,
+    params: &[(String, String)],
+) -> String {
+    let digest = match algorithm {
+        Algorithm::HmacSha1 => mac_over(new_mac::<HmacSha1>(key), url, params),
+        Algorithm::HmacSha256 => mac_over(new_mac::<HmacSha256>(key), url, params),
+    };
+    base64::engine::general_purpose::STANDARD.encode(digest)
+}
+
+fn mac_over<M: Mac>(mut mac: M, url: &str, params: &[(String, String)]) -> Vec<u8> {
     // Sorting whole pairs orders by name and, within a repeated name, by value, which is
     // exactly Twilio's rule. Byte order, like the SDKs' sort on strings.
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort();
-    let mut mac = new_mac(auth_token);
     mac.update(url.as_bytes());
     for (name, value) in sorted {
         mac.update(name.as_bytes());
         mac.update(value.as_bytes());
     }
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    mac.finalize().into_bytes().to_vec()
 }
 
-/// Whether `signature` is Twilio's signature for this request.
+/// Whether `signature` is Twilio's classic signature for this request.
 ///
 /// Twilio's back end is inconsistent about default ports, so, like the official SDKs, this
 /// accepts the URL as given, with its default port removed, or with the default port added
 /// (`:443` for https/wss, `:80` for http/ws).
 pub fn validate(auth_token: &str, url: &str, params: &[(String, String)], signature: &str) -> bool {
+    validate_with(Algorithm::HmacSha1, auth_token, url, params, signature)
+}
+
+/// Whether `signature` is the signature made with `algorithm` and `key` (ports as in
+/// [`validate`]).
+pub fn validate_with(
+    algorithm: Algorithm,
+    key: &str,
+    url: &str,
+    params: &[(String, String)],
+    signature: &str,
+) -> bool {
     // Every candidate is checked (no early return) so timing does not tell which one matched.
     url_variants(url).iter().fold(false, |matched, candidate| {
         constant_time_eq(
-            compute(auth_token, candidate, params).as_bytes(),
+            compute_with(algorithm, key, candidate, params).as_bytes(),
             signature.as_bytes(),
         ) | matched
     })
@@ -62,11 +147,10 @@ pub fn validate_json_body(
     body_matches & signature_matches
 }
 
-fn new_mac(auth_token: &str) -> HmacSha1 {
+fn new_mac<M: Mac + KeyInit>(key: &str) -> M {
     // HMAC takes keys of any length (long ones are hashed first), so this cannot fail; the
     // fallback only exists to avoid a panic path.
-    HmacSha1::new_from_slice(auth_token.as_bytes())
-        .unwrap_or_else(|_| HmacSha1::new(&Default::default()))
+    <M as KeyInit>::new_from_slice(key.as_bytes()).unwrap_or_else(|_| M::new(&Default::default()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -160,6 +244,44 @@ mod tests {
     #[test]
     fn vector_a() {
         check(U, &a_params(), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+    }
+
+    /// Vector A's request signed by a Webhooks Rule (HMAC-SHA256), recomputed with Python's
+    /// `hmac` (docs/protocols.md §3.2 gives the signed string).
+    #[test]
+    fn vector_a_with_a_webhooks_rule_key() {
+        let key = "whsk_shared_secret";
+        let expected = "Tk82ALXzIDcLa936NZ3bFKr1FSLdycW3hY56vtbzfoY=";
+        let sha256 = Algorithm::HmacSha256;
+        assert_eq!(compute_with(sha256, key, U, &a_params()), expected);
+        assert!(validate_with(sha256, key, U, &a_params(), expected));
+        // The same key with the auth token's scheme, or the other key, is another signature.
+        assert!(!validate(key, U, &a_params(), expected));
+        assert!(!validate_with(sha256, TOKEN, U, &a_params(), expected));
+        // With the auth token as the key, SHA-256 gives what Python gives too.
+        assert_eq!(
+            compute_with(sha256, TOKEN, U, &a_params()),
+            "033hgUJA9M/hXIZsYjwkerEP/DBm35nEri5FhCYjA5s="
+        );
+        // Default ports work as with the classic scheme.
+        let with_port = "https://mycompany.com:443/myapp.php?foo=1&bar=2";
+        assert_eq!(
+            compute_with(sha256, key, with_port, &a_params()),
+            "nSOtsleShmNIR3xkb17Gr2wNFTBkAYEKWMoZzF2zr8Y="
+        );
+        assert!(validate_with(sha256, key, with_port, &a_params(), expected));
+    }
+
+    #[test]
+    fn signature_settings_are_read_as_twilio_writes_them() {
+        let settings = SignatureSettings::parse("key=KS0123,algorithm=HMAC_SHA256").unwrap();
+        assert_eq!(settings.key, "KS0123");
+        assert_eq!(settings.algorithm, Algorithm::HmacSha256);
+        let spaced = SignatureSettings::parse(" algorithm=HMAC_SHA1 , key=KS9").unwrap();
+        assert_eq!(spaced.algorithm, Algorithm::HmacSha1);
+        assert!(SignatureSettings::parse("key=KS1,algorithm=HMAC_MD5").is_err());
+        assert!(SignatureSettings::parse("key=KS1").is_err());
+        assert!(SignatureSettings::parse("nonsense").is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The single integration-test crate (one binary links faster than many).
 
+mod admission;
 mod calendar;
 mod cli;
 mod deadlines;
@@ -11,6 +12,7 @@ mod outbox;
 mod owner_digest;
 mod recording;
 mod reminder_calls;
+mod retries;
 mod schema;
 mod serve_process;
 mod storage;
