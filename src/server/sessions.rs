@@ -33,6 +33,10 @@ pub const ENDED_TTL: Duration = Duration::from_secs(120);
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     fn name(&self) -> &'static str;
+    /// Whether other servers read these sessions (the next webhook may land on another).
+    fn shared(&self) -> bool {
+        false
+    }
     async fn load(&self, call_sid: &str) -> Result<Option<LiveCall>, SessionError>;
     /// Keeps `call` for `ttl` (see [`SESSION_TTL`], [`ENDED_TTL`]).
     async fn save(
@@ -138,6 +142,10 @@ impl SessionStore for RedisSessions {
         "redis"
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
     async fn load(&self, call_sid: &str) -> Result<Option<LiveCall>, SessionError> {
         let mut connection = self.connection.clone();
         let saved: Option<String> = connection.get(self.key(call_sid)).await?;
@@ -200,6 +208,10 @@ impl DeadlineSessions {
 impl SessionStore for DeadlineSessions {
     fn name(&self) -> &'static str {
         self.inner.name()
+    }
+
+    fn shared(&self) -> bool {
+        self.inner.shared()
     }
 
     async fn load(&self, call_sid: &str) -> Result<Option<LiveCall>, SessionError> {

@@ -103,8 +103,9 @@ pub(super) const FOR_CALL: &str = concat!(
 
 pub(super) const START_CALL: &str = "INSERT INTO calls (id, caller, called, started_at) \
      VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
+/// A turn replayed by another replica after a crash has the same number: written once.
 pub(super) const ADD_TURN: &str = "INSERT INTO call_turns (call_id, seq, speaker, content, state) \
-     VALUES ($1, $2, $3, $4, $5)";
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (call_id, seq) DO NOTHING";
 pub(super) const FINISH_CALL: &str =
     "UPDATE calls SET outcome = $2, transfer_to = $3, ended_at = $4 WHERE id = $1";
 pub(super) const GET_CALL: &str = "SELECT id, caller, called, started_at, ended_at, outcome, \

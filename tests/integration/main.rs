@@ -12,6 +12,7 @@ mod outbox;
 mod owner_digest;
 mod recording;
 mod reminder_calls;
+mod replicas;
 mod retries;
 mod schema;
 mod serve_process;

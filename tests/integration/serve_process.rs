@@ -1,95 +1,18 @@
 //! `frontdesk serve` as its own process, as an operator runs it: what it prints, how it refuses
 //! a setup that cannot work, and how it stops.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// `frontdesk serve` on a free loopback port, its stderr read line by line.
-struct Served {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-    _dir: tempfile::TempDir,
-}
+use crate::support::served::Served;
 
+/// `frontdesk serve` on a free loopback port with its own SQLite file.
 fn serve(args: &[&str]) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("frontdesk.db").display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
-        .args(["--project", env!("CARGO_MANIFEST_DIR"), "--database", &db])
-        .arg("serve")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .env_remove("DEEPGRAM_API_KEY")
-        .env_remove("TWILIO_AUTH_TOKEN")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    Served {
-        child,
-        lines,
-        seen: Vec::new(),
-        _dir: dir,
-    }
-}
-
-impl Served {
-    /// The first stderr line containing `text`, waiting up to 60 s for it.
-    fn line_with(&mut self, text: &str) -> String {
-        let due = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(line) = self.seen.iter().find(|l| l.contains(text)) {
-                return line.clone();
-            }
-            let left = due.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => self.seen.push(line),
-                Err(_) => panic!("no line with {text:?} in:\n{}", self.seen.join("\n")),
-            }
-        }
-    }
-
-    /// The server's address, from its start-up banner.
-    fn address(&mut self) -> String {
-        let banner = self.line_with("mode on http://");
-        let after = banner.split("mode on http://").nth(1).unwrap();
-        after.split_whitespace().next().unwrap().to_string()
-    }
-
-    fn interrupt(&self) {
-        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
-        // SAFETY: sending a signal to our own child process.
-        unsafe {
-            libc::kill(pid, libc::SIGINT);
-        }
-    }
-
-    /// The exit code, waiting up to `limit`.
-    fn exit_code(&mut self, limit: Duration) -> Option<i32> {
-        let due = Instant::now() + limit;
-        while Instant::now() < due {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        panic!("still running after {limit:?}:\n{}", self.seen.join("\n"));
-    }
+    let mut served = Served::spawn(&db, args, &[]);
+    served.keep(dir);
+    served
 }
 
 fn post(url: &str, fields: &[(&str, &str)]) -> u16 {

@@ -1,6 +1,8 @@
 //! Test fixtures: the configured business, a fresh SQLite file, a fresh PostgreSQL schema.
 
+pub mod balancer;
 pub mod replay;
+pub mod served;
 
 use std::future::Future;
 use std::sync::Arc;
