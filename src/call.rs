@@ -442,8 +442,13 @@ impl CallDriver {
         due: Instant,
     ) -> serde_json::Value {
         let run = self.tools.run(call_id, name, args, now);
+        let began = Instant::now();
         match tokio::time::timeout_at(due, run).await {
-            Ok(value) => value,
+            Ok(value) => {
+                let failed = value.get("error").is_some_and(|e| !e.is_null());
+                crate::telemetry::provider("database", "tool", began.elapsed(), failed);
+                value
+            }
             Err(_) => {
                 let deadline_ms = self.tool_deadline.as_millis() as u64;
                 tracing::error!(
@@ -591,6 +596,7 @@ impl CallDriver {
     }
 
     async fn event(&self, call_id: &str, event: &Event) {
+        crate::telemetry::event(event);
         self.recorder.event(call_id, event).await;
     }
 }

@@ -18,5 +18,6 @@ pub mod server;
 pub mod simulate;
 pub mod speech;
 pub mod storage;
+pub mod telemetry;
 pub mod tools;
 pub mod twilio;

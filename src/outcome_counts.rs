@@ -11,6 +11,7 @@ pub struct OutcomeCounts {
 
 impl OutcomeCounts {
     pub fn add(&self, outcome: &str) {
+        crate::telemetry::call_ended(outcome);
         *self.lock().entry(outcome.to_string()).or_default() += 1;
     }
 

@@ -165,6 +165,13 @@ fn log(message: &OutboxMessage, attempt: &Attempt) {
         mask_phone(&message.recipient)
     };
     let (id, kind, attempts) = (message.id, message.kind.as_str(), message.attempts);
+    let result = match attempt {
+        Attempt::Sent { .. } => "sent",
+        Attempt::Retry { .. } => "retry",
+        Attempt::Failed { .. } => "failed",
+        Attempt::Skipped { .. } => "skipped",
+    };
+    crate::telemetry::outbox_attempt(kind, result);
     let call_id = message.call_id.as_deref().unwrap_or("");
     match attempt {
         Attempt::Sent { provider_id } => {

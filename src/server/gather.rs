@@ -83,6 +83,7 @@ pub(super) async fn voice(
     if state.calls().draining() {
         // Twilio then tries the number's fallback URL (another server, or a voicemail).
         tracing::info!(call_id = %sid, "refusing a new call while shutting down");
+        crate::telemetry::call_refused("draining");
         return Ok((StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response());
     }
     let gather_mode = state.config().mode == super::Mode::Gather;
@@ -92,6 +93,7 @@ pub(super) async fn voice(
     {
         // Twilio then tries the number's fallback URL (a person, another server).
         tracing::warn!(call_id = %sid, max_calls = state.config().max_calls, "refusing a new call: at the limit of live calls");
+        crate::telemetry::call_refused("capacity");
         return Ok((StatusCode::SERVICE_UNAVAILABLE, "at capacity\n").into_response());
     }
     if let Some(notice) = super::recording::notice_first(&state, &uri, &sid) {
@@ -163,6 +165,7 @@ pub(super) async fn gather(
     uri: Uri,
     hook: Webhook,
 ) -> Result<Response, Rejection> {
+    let began = std::time::Instant::now();
     let sid = hook.call_sid()?.to_string();
     let mut live = match state.sessions().load(&sid).await {
         Ok(Some(live)) => live,
@@ -189,7 +192,9 @@ pub(super) async fn gather(
     live.answered = numbered.unwrap_or(live.answered + 1);
     let input = caller_input(&hook);
     let turn = state.driver().input(&mut live, input, state.now()).await;
-    answer(&state, &sid, &mut live, &turn).await
+    let answered = answer(&state, &sid, &mut live, &turn).await;
+    crate::telemetry::turn("gather", began.elapsed());
+    answered
 }
 
 /// Renders a turn, keeps the answer with the session (for retries), and saves it.

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -75,4 +76,41 @@ pub(super) async fn detailed(State(state): State<AppState>) -> (StatusCode, Json
         StatusCode::SERVICE_UNAVAILABLE
     };
     (code, Json(body))
+}
+
+/// `GET /metrics`: Prometheus's text format (docs/operations.md lists the families).
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let driver = state.driver();
+    let model_breaker_open = driver
+        .model
+        .as_ref()
+        .map(|m| m.client().breaker_state().state != crate::llm::BreakerPhase::Closed);
+    let outbox_depth = match driver.storage.outbox_depth().await {
+        Ok(depth) => Some(depth),
+        Err(error) => {
+            tracing::warn!(%error, "metrics: could not count the outbox");
+            None
+        }
+    };
+    let readings = crate::telemetry::Readings {
+        live_calls: state.live_calls(),
+        model_breaker_open,
+        outbox_depth,
+        records_pending: driver.recorder.pending(),
+    };
+    match crate::telemetry::render(&readings) {
+        Some(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4",
+            )],
+            text,
+        )
+            .into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics are not being recorded\n",
+        )
+            .into_response(),
+    }
 }

@@ -65,6 +65,10 @@ impl AppState {
         stream: Option<StreamServices>,
     ) -> Result<AppState> {
         let zone = crate::clock::business_zone(driver.engine.business())?;
+        // Recording starts with the server, so the first scrape sees everything since.
+        if crate::telemetry::handle().is_none() {
+            tracing::warn!("another metrics recorder is installed; /metrics will be empty");
+        }
         // The auth token is shared by every server behind one number, so a stream may land on
         // another server than the webhook; without one, a key for this process.
         let calls = LiveCalls::new(config.call_idle_limit);
@@ -158,6 +162,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::health))
         .route("/health/detailed", get(health::detailed))
+        .route("/metrics", get(health::metrics))
         .route("/twilio/voice", post(gather::voice))
         .route("/twilio/gather", post(gather::gather))
         .route("/twilio/dial-done", post(gather::dial_done))

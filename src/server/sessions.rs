@@ -196,11 +196,16 @@ impl DeadlineSessions {
 
     async fn bounded<T>(
         &self,
+        operation_name: &'static str,
         operation: impl Future<Output = Result<T, SessionError>>,
     ) -> Result<T, SessionError> {
-        tokio::time::timeout(self.deadline, operation)
+        let began = Instant::now();
+        let done = tokio::time::timeout(self.deadline, operation)
             .await
-            .unwrap_or(Err(SessionError::TimedOut(self.deadline)))
+            .unwrap_or(Err(SessionError::TimedOut(self.deadline)));
+        let took = began.elapsed();
+        crate::telemetry::provider(self.inner.name(), operation_name, took, done.is_err());
+        done
     }
 }
 
@@ -215,7 +220,7 @@ impl SessionStore for DeadlineSessions {
     }
 
     async fn load(&self, call_sid: &str) -> Result<Option<LiveCall>, SessionError> {
-        self.bounded(self.inner.load(call_sid)).await
+        self.bounded("load", self.inner.load(call_sid)).await
     }
 
     async fn save(
@@ -224,15 +229,16 @@ impl SessionStore for DeadlineSessions {
         call: &LiveCall,
         ttl: Duration,
     ) -> Result<(), SessionError> {
-        self.bounded(self.inner.save(call_sid, call, ttl)).await
+        self.bounded("save", self.inner.save(call_sid, call, ttl))
+            .await
     }
 
     async fn remove(&self, call_sid: &str) -> Result<(), SessionError> {
-        self.bounded(self.inner.remove(call_sid)).await
+        self.bounded("remove", self.inner.remove(call_sid)).await
     }
 
     async fn ping(&self) -> Result<(), SessionError> {
-        self.bounded(self.inner.ping()).await
+        self.bounded("ping", self.inner.ping()).await
     }
 }
 

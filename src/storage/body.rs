@@ -617,6 +617,13 @@ macro_rules! storage_body {
                     self.wrote(id.map_err(StorageError::from))
                 }
 
+                async fn outbox_depth(&self) -> Result<u64, StorageError> {
+                    let depth: Result<i64, sqlx::Error> = sqlx::query_scalar(sql::OUTBOX_DEPTH)
+                        .fetch_one(self.pool())
+                        .await;
+                    Ok(u64::try_from(depth?).unwrap_or(0))
+                }
+
                 async fn claim_message(
                     &self,
                     now_ms: i64,

@@ -533,6 +533,9 @@ pub trait Storage: Send + Sync {
         now_ms: i64,
     ) -> Result<(), StorageError>;
 
+    /// Messages waiting to be sent or being sent: the outbox's depth.
+    async fn outbox_depth(&self) -> Result<u64, StorageError>;
+
     /// Messages queued for a call (or every message), oldest first.
     async fn messages(&self, call_id: Option<&str>) -> Result<Vec<OutboxMessage>, StorageError>;
 

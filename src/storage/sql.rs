@@ -339,6 +339,8 @@ pub(super) const MESSAGES_FOR_CALL: &str = concat!(
     outbox_cols!(),
     " FROM outbox WHERE call_id = $1 ORDER BY id"
 );
+pub(super) const OUTBOX_DEPTH: &str =
+    "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')";
 pub(super) const ALL_MESSAGES: &str =
     concat!("SELECT ", outbox_cols!(), " FROM outbox ORDER BY id");
 pub(super) const OPT_OUT: &str = "INSERT INTO opt_outs (phone, opted_out_ms) VALUES ($1, $2) \

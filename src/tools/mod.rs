@@ -82,6 +82,7 @@ impl Tools {
     }
 
     async fn confirm(&self, change: Change, appointment: &Appointment, call_id: &str) {
+        crate::telemetry::booking(change.webhook_event().as_str());
         if let Some(texts) = &self.texts {
             texts.confirm(change, appointment, call_id).await;
         }

@@ -7,6 +7,7 @@ mod deadlines;
 mod flows_check;
 mod llm_answers;
 mod llm_fallback;
+mod metrics;
 mod outage;
 mod outbox;
 mod owner_digest;

@@ -73,9 +73,20 @@ pub(super) async fn run_on(
         call_sid: call_sid.clone(),
         ..services.tts_options.clone()
     };
+    let timed = |began: std::time::Instant| began.elapsed();
     let (stt, tts) = tokio::join!(
-        services.stt.open(&stt_options),
-        services.tts.open(&tts_options)
+        async {
+            let began = std::time::Instant::now();
+            let opened = services.stt.open(&stt_options).await;
+            crate::telemetry::provider("stt", "open", timed(began), opened.is_err());
+            opened
+        },
+        async {
+            let began = std::time::Instant::now();
+            let opened = services.tts.open(&tts_options).await;
+            crate::telemetry::provider("tts", "open", timed(began), opened.is_err());
+            opened
+        }
     );
     let info = CallInfo {
         id: call_sid.clone(),
@@ -523,10 +534,9 @@ impl<Tx: FrameSink> StreamCall<Tx> {
             self.finished = true;
         }
         if has_audio && let Some(since) = self.answer_pending_since.take() {
-            self.state
-                .latencies()
-                .turn_to_first_audio
-                .record(since.elapsed());
+            let took = since.elapsed();
+            self.state.latencies().turn_to_first_audio.record(took);
+            crate::telemetry::turn("stream", took);
         }
     }
 
