@@ -44,9 +44,11 @@ pub enum Voice {
 #[derive(Debug, Parser)]
 #[command(name = "frontdesk-phone", version)]
 pub struct CallArgs {
-    /// The server's public URL (as given to `serve --public-url`).
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    server: String,
+    /// The server's public URL (as given to `serve --public-url`). Several (comma-separated,
+    /// or the flag repeated): a load run places its calls on them in turn, as a load balancer
+    /// spreads calls over replicas.
+    #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:8080")]
+    server: Vec<String>,
     /// Must match the server's mode.
     #[arg(long, value_enum, default_value_t = PhoneMode::Gather)]
     mode: PhoneMode,
@@ -149,7 +151,11 @@ async fn run_async(args: CallArgs) -> Result<ExitCode> {
         bail!("load runs need at least one --script");
     }
     let line = PhoneLine {
-        server: args.server.trim_end_matches('/').to_string(),
+        server: args
+            .server
+            .first()
+            .map(|s| s.trim_end_matches('/').to_string())
+            .unwrap_or_default(),
         auth_token: args.auth_token.clone(),
         account_sid: args.account_sid.clone(),
         from: args.from.clone(),
@@ -422,7 +428,12 @@ async fn load(
         ProgressStyle::with_template("{bar:40} {pos}/{len} calls {elapsed} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let outcomes_before = server_outcomes(&http, &line.server).await;
+    let servers: Vec<String> = args
+        .server
+        .iter()
+        .map(|s| s.trim_end_matches('/').to_string())
+        .collect();
+    let outcomes_before = all_outcomes(&http, &servers).await;
     let began = Instant::now();
     let barge_in_after = args.barge_in;
     let mode = args.mode;
@@ -432,6 +443,9 @@ async fn load(
         let (scripts, http, kit, progress) =
             (scripts.clone(), http.clone(), kit.clone(), progress.clone());
         let mut line = line.clone();
+        if let Some(server) = servers.get(i % servers.len().max(1)) {
+            line.server = server.clone();
+        }
         tasks.push(tokio::spawn(async move {
             let script = &scripts[i % scripts.len()];
             if let Some(from) = &script.caller_id {
@@ -467,7 +481,7 @@ async fn load(
     }
     // Stream calls end on the server a moment after the phone hangs up.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let outcomes_after = server_outcomes(&http, &line.server).await;
+    let outcomes_after = all_outcomes(&http, &servers).await;
     let over_the_run = outcomes_before
         .zip(outcomes_after)
         .map(|(before, after)| outcomes_between(&before, after));
@@ -505,6 +519,17 @@ async fn server_outcomes(http: &reqwest::Client, server: &str) -> Option<BTreeMa
     let url = format!("{server}/health/detailed");
     let health: serde_json::Value = http.get(&url).send().await.ok()?.json().await.ok()?;
     serde_json::from_value(health.get("calls_by_outcome")?.clone()).ok()
+}
+
+/// The servers' counts added up; `None` if any did not say.
+async fn all_outcomes(http: &reqwest::Client, servers: &[String]) -> Option<BTreeMap<String, u64>> {
+    let mut total = BTreeMap::new();
+    for server in servers {
+        for (outcome, n) in server_outcomes(http, server).await? {
+            *total.entry(outcome).or_default() += n;
+        }
+    }
+    Some(total)
 }
 
 /// The outcomes counted between two readings.

@@ -79,7 +79,16 @@ pub async fn synthesize(
     if output.stdout.is_empty() {
         return Ok(Vec::new());
     }
-    let (rate, samples) = parse_wav(&output.stdout)?;
+    // Decoding and resampling are CPU work: off the async workers that carry live calls.
+    let wav = output.stdout;
+    tokio::task::spawn_blocking(move || phone_audio(&wav))
+        .await
+        .map_err(|e| EspeakError::Failed(format!("converting the audio stopped: {e}")))?
+}
+
+/// espeak-ng's WAV as 8 kHz μ-law.
+pub fn phone_audio(wav: &[u8]) -> Result<Vec<u8>, EspeakError> {
+    let (rate, samples) = parse_wav(wav)?;
     Ok(mulaw::encode_all(&resample::to_8k(&samples, rate)))
 }
 
