@@ -6,6 +6,7 @@ mod deadlines;
 mod flows_check;
 mod llm_answers;
 mod llm_fallback;
+mod llm_real_server;
 mod outage;
 mod outbox;
 mod owner_digest;
