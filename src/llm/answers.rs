@@ -3,8 +3,6 @@
 //! sentence by sentence, and every sentence is checked against the passages before it is
 //! spoken. Anything that goes wrong before the first sentence means the passage is read.
 
-use std::time::Duration;
-
 use frontdesk_engine::KnowledgeAnswer;
 use frontdesk_engine::business::Business;
 use serde::{Deserialize, Serialize};
@@ -19,14 +17,8 @@ use super::{AnswerRequest, CallStats, ChatMessage, LlmClient};
 /// The system prompt, a template in the project's `prompts/` folder.
 pub const PROMPT: &str = "llm/answer_question.j2";
 
-/// How long a caller may wait for the first sentence, retries included.
-const FIRST_SENTENCE_BUDGET: Duration = Duration::from_millis(2500);
-/// How long a whole answer may take before the rest is dropped.
-const ANSWER_LIMIT: Duration = Duration::from_secs(8);
 /// Sentences spoken at most: the prompt asks for one or two.
 const MAX_SENTENCES: usize = 3;
-/// Enough for three spoken sentences.
-const MAX_TOKENS: u32 = 120;
 
 pub struct AnswerModel {
     client: LlmClient,
@@ -77,15 +69,18 @@ impl AnswerModel {
         sentences: mpsc::Sender<String>,
     ) -> AnswerReport {
         let mut report = AnswerReport::default();
-        let until = Instant::now() + ANSWER_LIMIT;
+        // The waits and the token cap are the configured budgets (the first sentence's, then
+        // the whole answer's).
+        let budgets = self.client.config().budgets;
+        let until = Instant::now() + budgets.answer;
         match self.render(answer) {
             Ok(system) => {
                 let request = AnswerRequest {
                     system,
                     messages: vec![ChatMessage::user(answer.question.clone())],
-                    max_tokens: Some(MAX_TOKENS),
+                    max_tokens: Some(budgets.answer_max_tokens),
                     temperature: Some(0.3),
-                    deadline: Some(Instant::now() + FIRST_SENTENCE_BUDGET),
+                    deadline: Some(Instant::now() + budgets.first_sentence),
                 };
                 let grounds = Grounds::new(answer.passages.iter().map(|p| p.text.as_str()));
                 let opened = tokio::select! {
@@ -95,7 +90,8 @@ impl AnswerModel {
                 match opened {
                     None => report.cancelled = true,
                     Some(Ok(mut stream)) => {
-                        read(&mut stream, &grounds, &sentences, until, &mut report).await;
+                        let limit = (until, budgets.answer);
+                        read(&mut stream, &grounds, &sentences, limit, &mut report).await;
                         report.stats = stream.stats().await;
                     }
                     Some(Err(error)) => report.error = Some(error.describe()),
@@ -128,7 +124,7 @@ async fn read(
     stream: &mut super::SentenceStream,
     grounds: &Grounds,
     sentences: &mpsc::Sender<String>,
-    until: Instant,
+    (until, budget): (Instant, std::time::Duration),
     report: &mut AnswerReport,
 ) {
     while report.spoken.len() < MAX_SENTENCES {
@@ -148,7 +144,7 @@ async fn read(
             }
             Ok(None) => return,
             Err(_) => {
-                report.error = Some(format!("the answer took longer than {ANSWER_LIMIT:?}"));
+                report.error = Some(format!("the answer took longer than {budget:?}"));
                 return;
             }
         };

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::config::LlmConfig;
 use super::error::LlmError;
+use super::extracted::extracted_json;
 use super::resilience::{Breaker, BreakerState, backoff};
 use super::stream::{self, SentenceStream};
 use super::types::{Accounting, AnswerRequest, CallStats, Completion, ExtractRequest, Outcome};
@@ -84,6 +85,18 @@ impl LlmClient {
                 "timeout_per_request must be positive".into(),
             ));
         }
+        let budgets = &config.budgets;
+        if [budgets.extract, budgets.first_sentence, budgets.answer]
+            .iter()
+            .any(Duration::is_zero)
+        {
+            return Err(LlmError::Config(
+                "every time budget must be positive".into(),
+            ));
+        }
+        if budgets.extract_max_tokens == 0 || budgets.answer_max_tokens == 0 {
+            return Err(LlmError::Config("token caps must be positive".into()));
+        }
         config.api_key = config.api_key.filter(|k| !k.trim().is_empty());
         // reqwest is built without a default crypto provider; installing one twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -117,7 +130,15 @@ impl LlmClient {
     pub async fn extract(&self, request: ExtractRequest) -> Result<Completion<Value>, LlmError> {
         let started = Instant::now();
         let config = &self.inner.config;
-        let body = wire::extract_body(&config.model, config.structured_output, &request);
+        let max_tokens = request
+            .max_tokens
+            .unwrap_or(config.budgets.extract_max_tokens);
+        let body = wire::extract_body(
+            &config.model,
+            config.structured_output,
+            &request,
+            max_tokens,
+        );
         let mut attempts = 0;
         let mut meta = Meta::default();
         let result = async {
@@ -127,7 +148,7 @@ impl LlmClient {
             let response = ChatResponse::parse(&text)?;
             meta.note(response.model.clone(), response.usage);
             let (message, finish) = response.into_message()?;
-            wire::extracted_json(&message, finish.as_deref())
+            extracted_json(&message, finish.as_deref(), &request.schema)
         }
         .await;
         self.finish(result, started, attempts, &meta)
@@ -136,7 +157,7 @@ impl LlmClient {
     /// A whole answer at once (no streaming).
     pub async fn answer(&self, request: AnswerRequest) -> Result<Completion<String>, LlmError> {
         let started = Instant::now();
-        let body = wire::answer_body(&self.inner.config.model, &request, false);
+        let body = self.answer_body(&request, false);
         let mut attempts = 0;
         let mut meta = Meta::default();
         let result = async {
@@ -165,7 +186,7 @@ impl LlmClient {
     /// starts. Dropping the [`SentenceStream`] cancels the request.
     pub async fn answer_stream(&self, request: AnswerRequest) -> Result<SentenceStream, LlmError> {
         let started = Instant::now();
-        let body = wire::answer_body(&self.inner.config.model, &request, true);
+        let body = self.answer_body(&request, true);
         let mut attempts = 0;
         let response = self
             .with_retries(request.deadline, &mut attempts, || self.open_stream(&body))
@@ -183,6 +204,14 @@ impl LlmClient {
                 Err(e)
             }
         }
+    }
+
+    fn answer_body(&self, request: &AnswerRequest, stream: bool) -> Value {
+        let config = &self.inner.config;
+        let max_tokens = request
+            .max_tokens
+            .unwrap_or(config.budgets.answer_max_tokens);
+        wire::answer_body(&config.model, request, stream, max_tokens)
     }
 
     pub(crate) fn timeout_per_request(&self) -> Duration {

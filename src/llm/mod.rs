@@ -16,6 +16,7 @@ pub mod answers;
 mod client;
 mod config;
 mod error;
+mod extracted;
 pub mod grounding;
 pub mod model;
 mod prompt;
@@ -32,9 +33,9 @@ mod wire;
 mod tests;
 
 pub use client::LlmClient;
-pub use config::{LlmConfig, StructuredOutput};
+pub use config::{Budgets, LlmArgs, LlmConfig, StructuredOutput};
 pub use error::{ApiError, LlmError};
-pub use model::{LlmArgs, Model};
+pub use model::Model;
 pub use resilience::{BreakerPhase, BreakerState};
 pub use stream::SentenceStream;
 pub use types::{

@@ -2,7 +2,6 @@
 //! proposes phrases; the engine runs them through its own extractors and rules.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use frontdesk_engine::ModelRequest;
 use frontdesk_engine::SlotType;
@@ -14,9 +13,6 @@ use super::{CallStats, ChatMessage, ExtractRequest, LlmClient};
 
 /// The system prompt, a template in the project's `prompts/` folder.
 pub const PROMPT: &str = "llm/extract_slots.j2";
-
-/// How long a caller may wait on the model for one answer, retries included.
-const BUDGET: Duration = Duration::from_millis(2500);
 
 pub struct SlotModel {
     pub client: LlmClient,
@@ -57,12 +53,16 @@ impl SlotModel {
             messages.push(ChatMessage::user(earlier.clone()));
         }
         messages.push(ChatMessage::user(request.utterance.clone()));
+        // How long the caller waits and how much the model may write are the configured
+        // budgets; the token cap shrinks with the number of open slots.
+        let budgets = self.client.config().budgets;
         let call = ExtractRequest {
             system,
             messages,
             schema_name: "slots".into(),
             schema: schema(request),
-            deadline: Some(tokio::time::Instant::now() + BUDGET),
+            max_tokens: Some(budgets.extract_tokens(request.slots.len())),
+            deadline: Some(tokio::time::Instant::now() + budgets.extract),
         };
         match self.client.extract(call).await {
             Ok(done) => Extracted {

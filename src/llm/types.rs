@@ -54,6 +54,9 @@ pub struct ExtractRequest {
     /// A JSON Schema object; for strict mode every property must be `required` and objects
     /// must say `additionalProperties: false`.
     pub schema: serde_json::Value,
+    /// The most tokens the model may write; `None` means the configured
+    /// [`super::Budgets::extract_max_tokens`].
+    pub max_tokens: Option<u32>,
     /// No attempt or retry is started that could not finish before this instant.
     pub deadline: Option<tokio::time::Instant>,
 }
@@ -64,6 +67,8 @@ pub struct AnswerRequest {
     /// Instructions and knowledge passages, sent as the first (system) message.
     pub system: String,
     pub messages: Vec<ChatMessage>,
+    /// The most tokens the model may write; `None` means the configured
+    /// [`super::Budgets::answer_max_tokens`].
     pub max_tokens: Option<u32>,
     pub temperature: Option<f32>,
     /// Limits the wait for the first sentence (see [`super::LlmClient::answer_stream`]).

@@ -19,13 +19,22 @@ fn messages(system: &str, messages: &[ChatMessage]) -> Vec<Value> {
         .collect()
 }
 
-pub(crate) fn extract_body(model: &str, mode: StructuredOutput, request: &ExtractRequest) -> Value {
+/// An extraction's body; `max_tokens` is always sent, as a small model left unbounded can
+/// ramble for hundreds of tokens while the caller waits.
+pub(crate) fn extract_body(
+    model: &str,
+    mode: StructuredOutput,
+    request: &ExtractRequest,
+    max_tokens: u32,
+) -> Value {
     let mut body = json!({
         "model": model,
         "messages": messages(&request.system, &request.messages),
         // Extraction wants the most likely reading, not variety.
         "temperature": 0,
         "stream": false,
+        // `max_tokens` rather than `max_completion_tokens`: local servers know only this one.
+        "max_tokens": max_tokens,
     });
     match mode {
         StructuredOutput::JsonSchema => {
@@ -58,18 +67,20 @@ pub(crate) fn extract_body(model: &str, mode: StructuredOutput, request: &Extrac
     body
 }
 
-pub(crate) fn answer_body(model: &str, request: &AnswerRequest, stream: bool) -> Value {
+pub(crate) fn answer_body(
+    model: &str,
+    request: &AnswerRequest,
+    stream: bool,
+    max_tokens: u32,
+) -> Value {
     let mut body = json!({
         "model": model,
         "messages": messages(&request.system, &request.messages),
         "stream": stream,
+        "max_tokens": max_tokens,
     });
     if stream {
         body["stream_options"] = json!({"include_usage": true});
-    }
-    if let Some(max_tokens) = request.max_tokens {
-        // `max_tokens` rather than `max_completion_tokens`: local servers know only this one.
-        body["max_tokens"] = json!(max_tokens);
     }
     if let Some(temperature) = request.temperature {
         // Rounded: an f32 widened as is would be sent as 0.30000001192092896.
@@ -192,42 +203,6 @@ impl ChatResponse {
     }
 }
 
-/// The JSON value the model produced: the forced tool call's arguments, or the content (some
-/// servers ignore `tool_choice` and answer in content instead).
-pub(crate) fn extracted_json(message: &Message, finish: Option<&str>) -> Result<Value, LlmError> {
-    let arguments = message
-        .tool_calls
-        .first()
-        .and_then(|call| call.function.as_ref())
-        .and_then(|f| f.arguments.as_deref());
-    let text = arguments
-        .or(message.content.as_deref())
-        .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| LlmError::BadResponse("the model returned no JSON".into()))?;
-    parse_json_text(text).map_err(|e| {
-        let why = if finish == Some("length") {
-            "cut off at the token limit".to_string()
-        } else {
-            e.to_string()
-        };
-        LlmError::BadResponse(format!(
-            "invalid JSON from the model ({why}): {}",
-            preview(text)
-        ))
-    })
-}
-
-/// Parses JSON text, tolerating the Markdown code fence some local models wrap it in.
-fn parse_json_text(text: &str) -> Result<Value, serde_json::Error> {
-    let trimmed = text.trim();
-    let unfenced = trimmed
-        .strip_prefix("```json")
-        .or_else(|| trimmed.strip_prefix("```"))
-        .and_then(|t| t.strip_suffix("```"))
-        .unwrap_or(trimmed);
-    serde_json::from_str(unfenced)
-}
-
 pub(crate) fn preview(text: &str) -> String {
     match text.char_indices().nth(200) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
@@ -238,6 +213,7 @@ pub(crate) fn preview(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::llm::extracted::extracted_json;
 
     #[test]
     fn tool_call_response() {
@@ -253,21 +229,12 @@ mod tests {
         let usage = response.usage.expect("usage");
         assert_eq!((usage.prompt_tokens, usage.completion_tokens), (80, 20));
         let (message, finish) = response.into_message().expect("message");
-        let value = extracted_json(&message, finish.as_deref()).expect("json");
+        let value = extracted_json(&message, finish.as_deref(), &json!({})).expect("json");
         assert_eq!(value, json!({"party_size": 2, "time": "19:00"}));
     }
 
     #[test]
-    fn fenced_content_refusal_and_truncation() {
-        let message = Message {
-            content: Some("```json\n{\"a\": 1}\n```".into()),
-            ..Message::default()
-        };
-        assert_eq!(
-            extracted_json(&message, None).expect("json"),
-            json!({"a": 1})
-        );
-
+    fn refusal() {
         let refused = ChatResponse::parse(
             r#"{"choices":[{"message":{"content":null,"refusal":"I can't help with that."},"finish_reason":"stop"}]}"#,
         )
@@ -275,13 +242,6 @@ mod tests {
         assert!(
             matches!(refused.into_message(), Err(LlmError::Refused(r)) if r == "I can't help with that.")
         );
-
-        let cut = Message {
-            content: Some("{\"a\": ".into()),
-            ..Message::default()
-        };
-        let err = extracted_json(&cut, Some("length")).expect_err("truncated");
-        assert!(err.to_string().contains("token limit"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod deadlines;
 mod flows_check;
 mod llm_answers;
 mod llm_fallback;
+mod llm_real_server;
 mod metrics;
 mod outage;
 mod outbox;

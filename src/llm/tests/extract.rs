@@ -180,3 +180,64 @@ fn stats_serialize_for_logs_and_health() {
             "outcome": {"kind": "server_error", "status": 503}})
     );
 }
+
+#[tokio::test]
+async fn every_request_carries_a_token_cap() {
+    let fake = fake().await;
+    fake.push(Reply::Json(json!({"party_size": 4, "date": null})));
+    fake.push(Reply::Json(json!({"party_size": 4, "date": null})));
+    fake.push(Reply::Text("We open at 9 a.m. on weekdays.".into()));
+    let mut config = config(&fake);
+    config.budgets.extract_max_tokens = 200;
+    config.budgets.answer_max_tokens = 90;
+    let (client, _) = client(config);
+
+    within(client.extract(extract_request()))
+        .await
+        .expect("extracted");
+    let mut capped = extract_request();
+    capped.max_tokens = Some(64);
+    within(client.extract(capped)).await.expect("extracted");
+    let mut answer = answer_request();
+    answer.max_tokens = None;
+    within(client.answer(answer)).await.expect("answered");
+
+    let caps: Vec<Value> = fake
+        .requests()
+        .iter()
+        .map(|body| body["max_tokens"].clone())
+        .collect();
+    assert_eq!(caps, [json!(200), json!(64), json!(90)]);
+}
+
+#[tokio::test]
+async fn a_function_call_written_as_text_is_read_as_the_call() {
+    // What llama.cpp answers to a forced function call when the chat template has no tools.
+    let fake = fake().await;
+    fake.push(Reply::Text(
+        "```json\n{\"name\": \"booking_slots\", \"arguments\": {\"party_size\": 4, \"date\": \"2025-06-06\"}}\n```"
+            .into(),
+    ));
+    let mut config = config(&fake);
+    config.structured_output = StructuredOutput::FunctionCall;
+    let (client, _) = client(config);
+
+    let completion = within(client.extract(extract_request()))
+        .await
+        .expect("extracted");
+
+    assert_eq!(
+        completion.value,
+        json!({"party_size": 4, "date": "2025-06-06"})
+    );
+}
+
+#[test]
+fn zero_budgets_are_refused() {
+    let mut config = LlmConfig::new("http://localhost:8080/v1", "m");
+    config.budgets.first_sentence = Duration::ZERO;
+    assert!(matches!(LlmClient::new(config), Err(LlmError::Config(_))));
+    let mut config = LlmConfig::new("http://localhost:8080/v1", "m");
+    config.budgets.extract_max_tokens = 0;
+    assert!(matches!(LlmClient::new(config), Err(LlmError::Config(_))));
+}

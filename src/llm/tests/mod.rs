@@ -85,6 +85,7 @@ fn extract_request() -> ExtractRequest {
         ],
         schema_name: "booking_slots".into(),
         schema: booking_schema(),
+        max_tokens: None,
         deadline: None,
     }
 }
