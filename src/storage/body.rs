@@ -10,6 +10,22 @@ use sqlx::Transaction;
 
 use super::StorageError;
 
+/// What a booking's statements found.
+pub(super) enum BookStep<Row> {
+    /// Inserted: commit it.
+    Booked(Row),
+    /// This call had already booked (a retried turn): that booking.
+    Existing(Row),
+    /// The same call booked another start at the same moment; its booking wins.
+    SameCallRaced(sqlx::Error),
+}
+
+pub(super) fn log_booked(appointment: &super::Appointment) {
+    tracing::info!(id = appointment.id, location = %appointment.location,
+        start = %appointment.start, phone = %crate::logging::mask_phone(&appointment.phone),
+        "booked");
+}
+
 /// What differs between the backends.
 pub(super) trait Dialect {
     /// The sqlx database.
@@ -55,6 +71,12 @@ pub(super) trait Dialect {
 
     /// Whether the database could take a write, as far as can be told without writing.
     fn check_writable(&self) -> Result<(), StorageError>;
+
+    /// Books a visit: in its own transaction, or with others in one commit.
+    async fn book(
+        &self,
+        new: &super::NewAppointment,
+    ) -> Result<super::Appointment, StorageError>;
 }
 
 /// Implements [`Storage`](super::Storage) for a backend type that implements [`Dialect`].
@@ -235,41 +257,50 @@ macro_rules! storage_body {
                     Ok(Customer { id, phone, name })
                 }
 
-                async fn book_once(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {
-                    let (_turn, mut tx) = self.begin_write().await?;
-                    <$backend as Dialect>::lock_slot(&mut tx, &new.location, new.start).await?;
+                /// A booking's statements inside a write transaction the caller begins and
+                /// ends: what they found, or why the booking is refused.
+                pub(super) async fn book_steps(
+                    tx: &mut Transaction<'static, Db>,
+                    new: &NewAppointment,
+                ) -> Result<$crate::storage::body::BookStep<AppointmentRow>, StorageError> {
+                    use $crate::storage::body::BookStep;
+                    <$backend as Dialect>::lock_slot(tx, &new.location, new.start).await?;
+                    let (own, capacity, same, taken): (Option<i64>, Option<i64>, Option<i64>, i64) =
+                        sqlx::query_as(sql::BOOKING_CHECK)
+                            .bind(&new.call_id)
+                            .bind(&new.location)
+                            .bind(&new.phone)
+                            .bind(sql::fmt_start(new.start))
+                            .fetch_one(&mut **tx)
+                            .await?;
+                    let by_id = async |tx: &mut Transaction<'static, Db>, id: i64| {
+                        let row: AppointmentRow =
+                            sqlx::query_as(sql::BY_ID).bind(id).fetch_one(&mut **tx).await?;
+                        Ok::<_, StorageError>(row)
+                    };
                     // Idempotency first: a retried booking must not be refused because of itself.
-                    let existing: Option<AppointmentRow> = sqlx::query_as(sql::BY_CREATING_CALL)
-                        .bind(&new.call_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if let Some(row) = existing {
-                        return sql::appointment_from_row(row);
+                    if let Some(id) = own {
+                        return Ok(BookStep::Existing(by_id(tx, id).await?));
                     }
                     // An unknown location is refused before anything else is said about it.
-                    let capacity: Option<i64> = sqlx::query_scalar(sql::LOCATION_CAPACITY)
-                        .bind(&new.location)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if capacity.is_none() {
+                    let Some(capacity) = capacity else {
                         return Err(StorageError::UnknownLocation(new.location.clone()));
-                    }
-                    let same: Option<AppointmentRow> = sqlx::query_as(sql::BOOKED_BY_PHONE_AT)
-                        .bind(&new.phone)
-                        .bind(sql::fmt_start(new.start))
-                        .bind(&new.location)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if let Some(row) = same {
-                        let existing = sql::appointment_from_row(row)?;
+                    };
+                    if let Some(id) = same {
+                        let existing = sql::appointment_from_row(by_id(tx, id).await?)?;
                         return Err(StorageError::AlreadyBooked(Box::new(existing)));
                     }
-                    slot_check(&mut tx, &new.location, new.start, 0).await?;
+                    if taken >= capacity {
+                        return Err(StorageError::Full {
+                            location: new.location.clone(),
+                            start: new.start,
+                        });
+                    }
                     let (customer_id, _, _): (i64, String, String) =
                         sqlx::query_as(sql::UPSERT_CUSTOMER)
                             .bind(&new.phone)
                             .bind(&new.name)
-                            .fetch_one(&mut *tx)
+                            .fetch_one(&mut **tx)
                             .await?;
                     let inserted: Result<AppointmentRow, sqlx::Error> =
                         sqlx::query_as(sql::INSERT_APPOINTMENT)
@@ -281,33 +312,16 @@ macro_rules! storage_body {
                             .bind(&new.phone)
                             .bind(&new.issue)
                             .bind(&new.call_id)
-                            .fetch_one(&mut *tx)
+                            .fetch_one(&mut **tx)
                             .await;
-                    let row = match inserted {
-                        Ok(row) => row,
+                    match inserted {
+                        Ok(row) => Ok(BookStep::Booked(row)),
                         // The same call booked a *different* slot concurrently (where slot
                         // locks do not serialise the two): the unique creating-call id caught
-                        // it; answer with that booking.
-                        Err(e) if sql::is_unique_violation(&e) => {
-                            tx.rollback().await?;
-                            let row: Option<AppointmentRow> =
-                                sqlx::query_as(sql::BY_CREATING_CALL)
-                                    .bind(&new.call_id)
-                                    .fetch_optional(self.pool())
-                                    .await?;
-                            return match row {
-                                Some(row) => sql::appointment_from_row(row),
-                                None => Err(e.into()),
-                            };
-                        }
-                        Err(e) => return Err(e.into()),
-                    };
-                    tx.commit().await?;
-                    let appointment = sql::appointment_from_row(row)?;
-                    tracing::info!(id = appointment.id, location = %new.location,
-                        start = %new.start, phone = %$crate::logging::mask_phone(&new.phone),
-                        "booked");
-                    Ok(appointment)
+                        // it.
+                        Err(e) if sql::is_unique_violation(&e) => Ok(BookStep::SameCallRaced(e)),
+                        Err(e) => Err(e.into()),
+                    }
                 }
 
                 async fn move_once(
@@ -406,7 +420,7 @@ macro_rules! storage_body {
                 }
 
                 async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {
-                    let result = self.book_once(new).await;
+                    let result = <$backend as Dialect>::book(self, new).await;
                     self.wrote(result)
                 }
 

@@ -15,9 +15,10 @@ use jiff::civil::DateTime;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::StorageError;
+use super::{Appointment, NewAppointment, StorageError};
 use super::body::{Dialect, storage_body};
 use super::sql;
+use super::sql::AppointmentRow;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -99,6 +100,41 @@ impl Dialect for PgStorage {
     fn check_writable(&self) -> Result<(), StorageError> {
         Ok(())
     }
+
+    /// Row locks let bookings of different starts commit side by side.
+    async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {
+        self.book_once(new).await
+    }
 }
 
 storage_body!(PgStorage);
+
+impl PgStorage {
+    /// One booking in its own transaction.
+    async fn book_once(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {
+        use crate::storage::body::BookStep;
+        let (_turn, mut tx) = self.begin_write().await?;
+        let row = match Self::book_steps(&mut tx, new).await? {
+            BookStep::Existing(row) => return sql::appointment_from_row(row),
+            BookStep::SameCallRaced(e) => {
+                // Answer with the booking the call already has.
+                tx.rollback().await?;
+                let row: Option<AppointmentRow> =
+                    sqlx::query_as(sql::BY_CREATING_CALL)
+                        .bind(&new.call_id)
+                        .fetch_optional(self.pool())
+                        .await?;
+                return match row {
+                    Some(row) => sql::appointment_from_row(row),
+                    None => Err(e.into()),
+                };
+            }
+            BookStep::Booked(row) => row,
+        };
+        tx.commit().await?;
+        let appointment = sql::appointment_from_row(row)?;
+        crate::storage::body::log_booked(&appointment);
+        Ok(appointment)
+    }
+}
+

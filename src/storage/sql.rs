@@ -34,6 +34,16 @@ pub(super) const LOCATION_CAPACITY: &str =
 /// Booked visits at (location, start), not counting appointment `$3` (0 when booking).
 pub(super) const SLOT_COUNT: &str = "SELECT COUNT(*) FROM appointments \
      WHERE location = $1 AND start_at = $2 AND status = 'booked' AND id <> $3";
+/// Everything a booking checks, in one round trip: the call's own booking (`$1`), the
+/// location's capacity (`$2`; none for an unknown location), the phone's booking at that
+/// start (`$3`, `$4`), and the visits booked there.
+pub(super) const BOOKING_CHECK: &str = "SELECT \
+     (SELECT id FROM appointments WHERE created_by_call = $1), \
+     (SELECT capacity FROM locations WHERE code = $2 AND active), \
+     (SELECT id FROM appointments WHERE phone = $3 AND start_at = $4 AND location = $2 \
+        AND status = 'booked' ORDER BY id LIMIT 1), \
+     (SELECT COUNT(*) FROM appointments WHERE location = $2 AND start_at = $4 \
+        AND status = 'booked')";
 pub(super) const BY_CREATING_CALL: &str = concat!(
     "SELECT ",
     appt_cols!(),
@@ -70,13 +80,6 @@ pub(super) const MOVE: &str = concat!(
     "UPDATE appointments SET start_at = $2, updated_by_call = $3, location = $4 \
      WHERE id = $1 RETURNING ",
     appt_cols!()
-);
-/// A booked visit for this phone at this location and start.
-pub(super) const BOOKED_BY_PHONE_AT: &str = concat!(
-    "SELECT ",
-    appt_cols!(),
-    " FROM appointments WHERE phone = $1 AND start_at = $2 AND location = $3 \
-     AND status = 'booked' ORDER BY id LIMIT 1"
 );
 pub(super) const CANCEL: &str = concat!(
     "UPDATE appointments SET status = 'cancelled', updated_by_call = $2 \

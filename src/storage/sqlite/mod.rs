@@ -7,7 +7,8 @@
 //! ordinary error: tools fail, the flow apologises and transfers, call records are held. It
 //! also keeps the file readable and writable by other processes (`frontdesk calls show` while
 //! `serve` runs), which an in-memory WAL index (`locking_mode=EXCLUSIVE`) would not. The price
-//! is a sync per commit; call records are committed in batches, so that is per batch.
+//! is a sync per commit; call records are committed in batches and bookings in groups
+//! ([`group_commit`]), so that is per batch.
 //!
 //! Races: every read-check-write sequence (book, reschedule, business sync) runs in a
 //! `BEGIN IMMEDIATE` transaction, which takes SQLite's single write lock *before* the capacity
@@ -26,10 +27,11 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::OwnedMutexGuard;
 
 mod disk;
+mod group_commit;
 
 use disk::Disk;
 
-use super::StorageError;
+use super::{Appointment, NewAppointment, StorageError};
 use super::body::{Dialect, storage_body};
 use super::sql;
 
@@ -49,6 +51,8 @@ pub struct SqliteStorage {
     writer: Arc<tokio::sync::Mutex<()>>,
     /// Whether the file takes writes (see [`Disk`]).
     disk: Arc<Disk>,
+    /// Bookings committed in groups (see [`group_commit`]).
+    bookings: group_commit::Bookings,
 }
 
 impl SqliteStorage {
@@ -77,10 +81,13 @@ impl SqliteStorage {
             .await?;
         MIGRATOR.run(&pool).await?;
         tracing::info!(path = %path.display(), "sqlite storage ready");
+        let writer = Arc::new(tokio::sync::Mutex::new(()));
+        let bookings = group_commit::Bookings::start(pool.clone(), writer.clone());
         Ok(SqliteStorage {
             pool,
-            writer: Arc::new(tokio::sync::Mutex::new(())),
+            writer,
             disk: Arc::new(Disk::new(path)),
+            bookings,
         })
     }
 }
@@ -134,6 +141,10 @@ impl Dialect for SqliteStorage {
 
     fn check_writable(&self) -> Result<(), StorageError> {
         self.disk.check()
+    }
+
+    async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {
+        self.bookings.book(new).await
     }
 }
 
