@@ -29,7 +29,10 @@ fn place(business: &Business, n: usize) -> (String, DateTime) {
     let day = date(2026, 6, 1)
         .checked_add(jiff::Span::new().days((start_index / 10) as i64))
         .expect("a day");
-    (location.clone(), day.at(8 + (start_index % 10) as i8, 0, 0, 0))
+    (
+        location.clone(),
+        day.at(8 + (start_index % 10) as i8, 0, 0, 0),
+    )
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -93,7 +96,12 @@ fn main() {
         };
         let store = frontdesk::storage::open(&url).await.expect("the database");
         store.sync_business(&business).await.expect("the business");
-        run(store.clone(), business, url.split(':').next().unwrap_or("db")).await;
+        run(
+            store.clone(),
+            business,
+            url.split(':').next().unwrap_or("db"),
+        )
+        .await;
         store.close().await;
     });
 }

@@ -73,10 +73,7 @@ pub(super) trait Dialect {
     fn check_writable(&self) -> Result<(), StorageError>;
 
     /// Books a visit: in its own transaction, or with others in one commit.
-    async fn book(
-        &self,
-        new: &super::NewAppointment,
-    ) -> Result<super::Appointment, StorageError>;
+    async fn book(&self, new: &super::NewAppointment) -> Result<super::Appointment, StorageError>;
 }
 
 /// Implements [`Storage`](super::Storage) for a backend type that implements [`Dialect`].
@@ -212,10 +209,15 @@ macro_rules! storage_body {
                     Ok(())
                 }
 
-                async fn sync_business_once(&self, business: &Business) -> Result<(), StorageError> {
+                async fn sync_business_once(
+                    &self,
+                    business: &Business,
+                ) -> Result<(), StorageError> {
                     let (_turn, mut tx) = self.begin_write().await?;
                     <$backend as Dialect>::lock_for_sync(&mut tx).await?;
-                    sqlx::query(sql::DEACTIVATE_LOCATIONS).execute(&mut *tx).await?;
+                    sqlx::query(sql::DEACTIVATE_LOCATIONS)
+                        .execute(&mut *tx)
+                        .await?;
                     for location in &business.locations {
                         sqlx::query(sql::UPSERT_LOCATION)
                             .bind(&location.code)
@@ -274,8 +276,10 @@ macro_rules! storage_body {
                             .fetch_one(&mut **tx)
                             .await?;
                     let by_id = async |tx: &mut Transaction<'static, Db>, id: i64| {
-                        let row: AppointmentRow =
-                            sqlx::query_as(sql::BY_ID).bind(id).fetch_one(&mut **tx).await?;
+                        let row: AppointmentRow = sqlx::query_as(sql::BY_ID)
+                            .bind(id)
+                            .fetch_one(&mut **tx)
+                            .await?;
                         Ok::<_, StorageError>(row)
                     };
                     // Idempotency first: a retried booking must not be refused because of itself.
@@ -361,7 +365,11 @@ macro_rules! storage_body {
                     sql::appointment_from_row(row)
                 }
 
-                async fn cancel_once(&self, id: i64, call_id: &str) -> Result<Appointment, StorageError> {
+                async fn cancel_once(
+                    &self,
+                    id: i64,
+                    call_id: &str,
+                ) -> Result<Appointment, StorageError> {
                     // One statement, so no explicit transaction: it flips a booked row or nothing.
                     let row: Option<AppointmentRow> = sqlx::query_as(sql::CANCEL)
                         .bind(id)
@@ -410,12 +418,14 @@ macro_rules! storage_body {
                     self.wrote(result)
                 }
 
-                async fn find_customer(&self, phone: &str) -> Result<Option<Customer>, StorageError> {
-                    let row: Option<(i64, String, String)> =
-                        sqlx::query_as(sql::CUSTOMER_BY_PHONE)
-                            .bind(phone)
-                            .fetch_optional(self.pool())
-                            .await?;
+                async fn find_customer(
+                    &self,
+                    phone: &str,
+                ) -> Result<Option<Customer>, StorageError> {
+                    let row: Option<(i64, String, String)> = sqlx::query_as(sql::CUSTOMER_BY_PHONE)
+                        .bind(phone)
+                        .fetch_optional(self.pool())
+                        .await?;
                     Ok(row.map(|(id, phone, name)| Customer { id, phone, name }))
                 }
 
@@ -467,7 +477,10 @@ macro_rules! storage_body {
                     sql::appointments_from_rows(rows)
                 }
 
-                async fn get_appointment(&self, id: i64) -> Result<Option<Appointment>, StorageError> {
+                async fn get_appointment(
+                    &self,
+                    id: i64,
+                ) -> Result<Option<Appointment>, StorageError> {
                     let row: Option<AppointmentRow> = sqlx::query_as(sql::BY_ID)
                         .bind(id)
                         .fetch_optional(self.pool())
@@ -486,7 +499,11 @@ macro_rules! storage_body {
                     self.wrote(result)
                 }
 
-                async fn cancel(&self, id: i64, call_id: &str) -> Result<Appointment, StorageError> {
+                async fn cancel(
+                    &self,
+                    id: i64,
+                    call_id: &str,
+                ) -> Result<Appointment, StorageError> {
                     let result = self.cancel_once(id, call_id).await;
                     self.wrote(result)
                 }
@@ -591,7 +608,10 @@ macro_rules! storage_body {
                     .await
                 }
 
-                async fn write_call_records(&self, writes: &[CallWrite]) -> Result<(), StorageError> {
+                async fn write_call_records(
+                    &self,
+                    writes: &[CallWrite],
+                ) -> Result<(), StorageError> {
                     let result = self.write_call_records_once(writes).await;
                     self.wrote(result)
                 }
@@ -699,7 +719,11 @@ macro_rules! storage_body {
                                 .fetch_all(self.pool())
                                 .await?
                         }
-                        None => sqlx::query_as(sql::ALL_MESSAGES).fetch_all(self.pool()).await?,
+                        None => {
+                            sqlx::query_as(sql::ALL_MESSAGES)
+                                .fetch_all(self.pool())
+                                .await?
+                        }
                     };
                     rows.into_iter().map(sql::message_from_row).collect()
                 }
@@ -744,7 +768,10 @@ macro_rules! storage_body {
                     rows.into_iter().map(sql::call_summary_from_row).collect()
                 }
 
-                async fn get_call(&self, call_id: &str) -> Result<Option<CallRecord>, StorageError> {
+                async fn get_call(
+                    &self,
+                    call_id: &str,
+                ) -> Result<Option<CallRecord>, StorageError> {
                     let call: Option<CallRow> = sqlx::query_as(sql::GET_CALL)
                         .bind(call_id)
                         .fetch_optional(self.pool())

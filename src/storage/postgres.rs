@@ -15,10 +15,10 @@ use jiff::civil::DateTime;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::{Appointment, NewAppointment, StorageError};
 use super::body::{Dialect, storage_body};
 use super::sql;
 use super::sql::AppointmentRow;
+use super::{Appointment, NewAppointment, StorageError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -119,11 +119,10 @@ impl PgStorage {
             BookStep::SameCallRaced(e) => {
                 // Answer with the booking the call already has.
                 tx.rollback().await?;
-                let row: Option<AppointmentRow> =
-                    sqlx::query_as(sql::BY_CREATING_CALL)
-                        .bind(&new.call_id)
-                        .fetch_optional(self.pool())
-                        .await?;
+                let row: Option<AppointmentRow> = sqlx::query_as(sql::BY_CREATING_CALL)
+                    .bind(&new.call_id)
+                    .fetch_optional(self.pool())
+                    .await?;
                 return match row {
                     Some(row) => sql::appointment_from_row(row),
                     None => Err(e.into()),
@@ -137,4 +136,3 @@ impl PgStorage {
         Ok(appointment)
     }
 }
-

@@ -49,7 +49,9 @@ impl Bookings {
             reply,
         };
         if self.queue.send(request).is_err() {
-            return Err(StorageError::Config("the booking writer has stopped".into()));
+            return Err(StorageError::Config(
+                "the booking writer has stopped".into(),
+            ));
         }
         answer
             .await

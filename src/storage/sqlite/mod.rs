@@ -31,9 +31,9 @@ mod group_commit;
 
 use disk::Disk;
 
-use super::{Appointment, NewAppointment, StorageError};
 use super::body::{Dialect, storage_body};
 use super::sql;
+use super::{Appointment, NewAppointment, StorageError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
