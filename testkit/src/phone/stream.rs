@@ -20,7 +20,7 @@ use super::{
     Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, hear_whisper,
     post_completed, post_signed, stream_sid_for,
 };
-use crate::fake_deepgram::{FakeDeepgram, FakeSttKind, MarkScanner, speech_audio};
+use crate::fake_deepgram::{FakeDeepgram, FakeSttEvent, FakeSttKind, MarkScanner, speech_audio};
 use crate::fake_twilio_rest::FakeTwilioRest;
 use frontdesk_engine::script::CallerAction;
 use frontdesk_telephony::audio::mulaw::{FRAME_BYTES, SILENCE};
@@ -369,6 +369,11 @@ async fn run_stream(
                     Some("media") => {
                         let payload = message["media"]["payload"].as_str().unwrap_or_default();
                         let audio = BASE64.decode(payload).map_err(|e| format!("media payload: {e}"))?;
+                        // Frames are read first (biased): a final transcript already waiting
+                        // came before this answer and starts its latency.
+                        while let Ok(event) = heard.try_recv() {
+                            note_heard(&event, caller_speaking_since, &mut cue, cleared, report, &mut final_at);
+                        }
                         if let Some(at) = final_at.take() {
                             report.turn_latencies.push(at.elapsed());
                             caller.answered_after(at.elapsed());
@@ -430,19 +435,7 @@ async fn run_stream(
             }
             event = heard.recv(), if kit.deepgram.is_some() => {
                 let Some(event) = event else { continue };
-                match event.kind {
-                    FakeSttKind::SpeechStarted | FakeSttKind::Interim => {
-                        if let Some(since) = caller_speaking_since
-                            && cue.is_none()
-                            && event.at >= since
-                        {
-                            cue = Some((event.at, report.frames_sent));
-                            measure_barge_in(cue, cleared, report);
-                        }
-                    }
-                    FakeSttKind::Final if !event.text.is_empty() => final_at = Some(event.at),
-                    _ => {}
-                }
+                note_heard(&event, caller_speaking_since, &mut cue, cleared, report, &mut final_at);
             }
             update = updates.recv(), if kit.rest.is_some() => {
                 let Some(update) = update else { continue };
@@ -520,6 +513,31 @@ async fn run_stream(
 }
 
 /// Once both the speech cue and the clear it caused are known, records how far apart they were.
+/// What the recognizer reported: a speech cue while the agent talks (barge-in), or the final
+/// transcript a turn's latency counts from.
+fn note_heard(
+    event: &FakeSttEvent,
+    caller_speaking_since: Option<Instant>,
+    cue: &mut Option<(Instant, u64)>,
+    cleared: Option<(Instant, u64)>,
+    report: &mut PhoneReport,
+    final_at: &mut Option<Instant>,
+) {
+    match event.kind {
+        FakeSttKind::SpeechStarted | FakeSttKind::Interim => {
+            if let Some(since) = caller_speaking_since
+                && cue.is_none()
+                && event.at >= since
+            {
+                *cue = Some((event.at, report.frames_sent));
+                measure_barge_in(*cue, cleared, report);
+            }
+        }
+        FakeSttKind::Final if !event.text.is_empty() => *final_at = Some(event.at),
+        _ => {}
+    }
+}
+
 fn measure_barge_in(
     cue: Option<(Instant, u64)>,
     cleared: Option<(Instant, u64)>,
