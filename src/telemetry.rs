@@ -9,7 +9,7 @@ use std::time::Duration;
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::call_event::Event;
+use crate::call_event::{Event, ModelUse};
 
 /// Histogram buckets, in seconds: a sub-millisecond turn to a 10 s model call.
 const BUCKETS: &[f64] = &[
@@ -77,15 +77,11 @@ pub fn outbox_attempt(kind: &str, result: &'static str) {
 pub fn event(event: &Event) {
     match event {
         Event::Llm(used) => {
-            let operation = match used {
-                crate::call_event::ModelUse::ExtractSlots { .. } => "extract_slots",
-                crate::call_event::ModelUse::Answer { .. } => "answer",
+            let (operation, failed) = match used {
+                ModelUse::ExtractSlots { error, .. } => ("extract_slots", error.is_some()),
+                ModelUse::Answer { report } => ("answer", report.error.is_some()),
             };
             let took = used.stats().map(|s| s.latency).unwrap_or_default();
-            let failed = match used {
-                crate::call_event::ModelUse::ExtractSlots { error, .. } => error.is_some(),
-                crate::call_event::ModelUse::Answer { report } => report.error.is_some(),
-            };
             provider("model", operation, took, failed);
         }
         Event::DependencyTimeout { .. } => {

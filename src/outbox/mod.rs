@@ -38,3 +38,36 @@ pub fn after_quiet_hours(
     };
     now_ms.saturating_add(wait_ms.max(0))
 }
+
+/// What queuing a message did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Queued {
+    Now,
+    /// One with the same dedupe key was queued before.
+    Already,
+    Failed,
+}
+
+/// Queues one message and wakes the worker. Failures are logged, never passed on: what the
+/// call did stands whether or not its message could be queued.
+pub(crate) async fn enqueue(
+    storage: &dyn crate::storage::Storage,
+    queued: &tokio::sync::Notify,
+    message: &crate::storage::NewMessage,
+) -> Queued {
+    let call_id = message.call_id.as_deref();
+    match storage.enqueue_message(message).await {
+        Ok(id) => {
+            queued.notify_one();
+            if id.is_some() {
+                Queued::Now
+            } else {
+                Queued::Already
+            }
+        }
+        Err(error) => {
+            tracing::error!(call_id, kind = message.kind, %error, "could not queue a message");
+            Queued::Failed
+        }
+    }
+}

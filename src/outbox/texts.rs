@@ -8,6 +8,8 @@ use frontdesk_engine::business::{OwnerSummary, ReminderBy, WebhookEvent};
 use serde_json::json;
 use tokio::sync::Notify;
 
+use super::Queued;
+
 use crate::storage::{Appointment, NewMessage, Storage};
 
 /// What happened to a visit.
@@ -42,15 +44,6 @@ impl Change {
             Change::Cancelled => "cancelled",
         }
     }
-}
-
-/// What queuing a text did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Queued {
-    Now,
-    /// One with the same dedupe key was queued before.
-    Already,
-    Failed,
 }
 
 /// Queues texts for the outbox worker.
@@ -143,21 +136,7 @@ impl Texts {
 
     /// Queues one message. Failures are logged, never passed on.
     async fn queue(&self, message: NewMessage) -> Queued {
-        let call_id = message.call_id.as_deref();
-        match self.storage.enqueue_message(&message).await {
-            Ok(id) => {
-                self.queued.notify_one();
-                if id.is_some() {
-                    Queued::Now
-                } else {
-                    Queued::Already
-                }
-            }
-            Err(error) => {
-                tracing::error!(call_id, kind = message.kind, %error, "could not queue a message");
-                Queued::Failed
-            }
-        }
+        super::enqueue(self.storage.as_ref(), &self.queued, &message).await
     }
 
     /// Queues the day-before reminder of a visit, to go out at `not_before_ms`; whether it was

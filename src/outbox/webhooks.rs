@@ -82,12 +82,7 @@ impl Webhooks {
                 dedupe_key: format!("webhook:{id}:{}", target.url),
                 not_before_ms: super::now_ms(),
             };
-            match self.storage.enqueue_message(&message).await {
-                Ok(_) => self.queued.notify_one(),
-                Err(error) => {
-                    tracing::error!(call_id, event = event.as_str(), %error, "could not queue a webhook")
-                }
-            }
+            super::enqueue(self.storage.as_ref(), &self.queued, &message).await;
         }
     }
 }

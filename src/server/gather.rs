@@ -220,7 +220,7 @@ pub(super) async fn answer(
 }
 
 /// A query parameter's value, decoded.
-fn query_value(uri: &Uri, name: &str) -> Option<String> {
+pub(super) fn query_value(uri: &Uri, name: &str) -> Option<String> {
     let query = uri.query()?;
     serde_urlencoded::from_str::<Vec<(String, String)>>(query)
         .ok()?
@@ -288,7 +288,7 @@ fn caller_input(hook: &Webhook) -> Input {
 
 /// Saves the session after a turn: a live call's for as long as a call may last, an ended
 /// call's for a retry of its last webhook. Only a failed save of a live call is an error.
-pub(super) async fn finish_turn(
+async fn finish_turn(
     state: &AppState,
     sid: &str,
     live: &LiveCall,
@@ -347,10 +347,7 @@ pub(super) async fn whisper(
     // Taken so that only a correctly signed request gets an answer.
     _signed: Webhook,
 ) -> Result<Response, Rejection> {
-    let text = uri
-        .query()
-        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "text").map(|(_, v)| v))
+    let text = query_value(&uri, "text")
         .filter(|t| !t.trim().is_empty())
         .ok_or_else(|| Rejection::new(StatusCode::BAD_REQUEST, "text is missing"))?;
     Ok(xml(twiml::render(&[say(&state, &text)])))
@@ -427,7 +424,7 @@ pub(super) fn say(state: &AppState, text: &str) -> Verb {
 }
 
 /// The TwiML for one agent turn.
-pub(super) fn render_turn(state: &AppState, live: &LiveCall, turn: &AgentTurn) -> String {
+fn render_turn(state: &AppState, live: &LiveCall, turn: &AgentTurn) -> String {
     let public = &state.config().public_url;
     let mut verbs = Vec::new();
     if let Some(to) = &turn.transfer_to {

@@ -14,7 +14,7 @@ use frontdesk_telephony::twiml::{self, Verb};
 use serde_json::json;
 
 use super::AppState;
-use super::gather::{Webhook, answer, caller_id, say, xml};
+use super::gather::{Webhook, answer, caller_id, query_value, say, xml};
 use super::signature::Rejection;
 use crate::call_event::Event;
 use crate::storage::AppointmentStatus;
@@ -29,11 +29,8 @@ pub(super) async fn answered(
     hook: Webhook,
 ) -> Result<Response, Rejection> {
     let sid = hook.call_sid()?.to_string();
-    let visit_id = uri
-        .query()
-        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "visit"))
-        .and_then(|(_, v)| v.parse::<i64>().ok())
+    let visit_id = query_value(&uri, "visit")
+        .and_then(|v| v.parse::<i64>().ok())
         .ok_or_else(|| Rejection::new(StatusCode::BAD_REQUEST, "visit is missing"))?;
     let hang_up = || xml(twiml::render(&[Verb::Hangup]));
     let visit = match state.driver().storage.get_appointment(visit_id).await {

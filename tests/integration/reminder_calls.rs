@@ -144,6 +144,13 @@ impl ReminderServer {
         gather_call_at(&http_client(), &line, &mut cursor, &call.call_sid, &answer).await
     }
 
+    /// The visits booked from the script's time to two days on.
+    async fn visits(&self, script: &Script) -> Vec<frontdesk::storage::Appointment> {
+        let until = script.now.saturating_add(jiff::Span::new().days(2));
+        let storage = &self.server.storage;
+        storage.booked_between(script.now, until).await.unwrap()
+    }
+
     async fn shutdown(self) {
         let _ = self.stop.send(true);
         self.worker.await.unwrap();
@@ -169,14 +176,7 @@ async fn a_person_answering_a_reminder_call_moves_the_visit_by_voice() {
     let server = &reminding.server;
     assert_eq!((call.to.as_str(), call.from.as_str()), (CUSTOMER, BUSINESS));
     assert_eq!(call.machine_detection.as_deref(), Some("DetectMessageEnd"));
-    let visit = server
-        .storage
-        .booked_between(
-            script.now,
-            script.now.saturating_add(jiff::Span::new().days(2)),
-        )
-        .await
-        .unwrap();
+    let visit = reminding.visits(&script).await;
     assert_eq!(
         call.url.as_deref(),
         Some(
@@ -252,15 +252,7 @@ async fn a_machine_answering_a_reminder_call_gets_the_message() {
     );
     // The machine heard no question, and nothing was changed.
     assert!(report.transcript.iter().all(|(s, _)| *s == Speaker::Agent));
-    let visits = reminding
-        .server
-        .storage
-        .booked_between(
-            script.now,
-            script.now.saturating_add(jiff::Span::new().days(2)),
-        )
-        .await
-        .unwrap();
+    let visits = reminding.visits(&script).await;
     assert_eq!(visits.len(), 1);
     assert_eq!(
         visits[0].start,
