@@ -269,15 +269,16 @@ macro_rules! storage_body {
                     <$backend as Dialect>::lock_slot(tx, &new.location, new.start).await?;
                     // The usual case in one statement: the customer is written only if the
                     // booking can go ahead. No row means it cannot, and the check says why.
-                    let bookable: Option<i64> =
-                        sqlx::query_scalar(sql::UPSERT_CUSTOMER_IF_BOOKABLE)
-                            .bind(&new.phone)
-                            .bind(&new.name)
-                            .bind(&new.call_id)
-                            .bind(&new.location)
-                            .bind(sql::fmt_start(new.start))
-                            .fetch_optional(&mut **tx)
-                            .await?;
+                    let bookable: Option<i64> = sqlx::query_scalar(
+                        $crate::storage::booking_sql::UPSERT_CUSTOMER_IF_BOOKABLE.as_str(),
+                    )
+                    .bind(&new.phone)
+                    .bind(&new.name)
+                    .bind(&new.call_id)
+                    .bind(&new.location)
+                    .bind(sql::fmt_start(new.start))
+                    .fetch_optional(&mut **tx)
+                    .await?;
                     let customer_id = match bookable {
                         Some(id) => id,
                         None => {
@@ -318,7 +319,7 @@ macro_rules! storage_body {
 
                 /// Why a booking cannot go ahead: this call already booked (that booking), or
                 /// a refusal; `None` when nothing stands against it.
-                async fn why_not_bookable(
+                pub(super) async fn why_not_bookable(
                     tx: &mut Transaction<'static, Db>,
                     new: &NewAppointment,
                 ) -> Result<Option<$crate::storage::body::BookStep<AppointmentRow>>, StorageError>

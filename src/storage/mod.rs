@@ -13,9 +13,11 @@
 //! capacity from the `locations` table, inside the booking transaction.
 
 mod body;
+#[macro_use]
+mod sql;
+mod booking_sql;
 mod outbox;
 mod postgres;
-mod sql;
 mod sqlite;
 
 use std::collections::BTreeMap;

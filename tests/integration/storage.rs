@@ -16,6 +16,7 @@ both_backends!(
     booking_and_lookup,
     booking_is_idempotent_per_call,
     concurrent_booking_respects_capacity,
+    bookings_arriving_together_each_get_their_own_answer,
     concurrent_reschedule_respects_capacity,
     reschedule_and_cancel,
     the_same_phone_and_start_is_booked_once,
@@ -229,6 +230,82 @@ async fn concurrent_booking_respects_capacity(store: Arc<dyn Storage>, _url: Str
         .await
         .unwrap();
     assert_eq!(counts.get(&at(9, 14)), Some(&2));
+}
+
+/// Bookings that arrive at once (on SQLite, written in one group): the ones that can go ahead
+/// are booked, a retried one gets its own booking back, and each refused one is told why.
+async fn bookings_arriving_together_each_get_their_own_answer(
+    store: Arc<dyn Storage>,
+    _url: String,
+) {
+    let already = request("call-early", "DAL", at(10, 9), "Early Bird", "+12145550001");
+    store.book(&already).await.unwrap();
+    let requests = vec![
+        request("call-a", "DAL", at(10, 10), "Ana Ruiz", "+12145550002"),
+        request("call-a", "DAL", at(10, 10), "Ana Ruiz", "+12145550002"),
+        request("call-b", "DAL", at(10, 10), "Ben Lee", "+12145550003"),
+        request("call-c", "DAL", at(10, 10), "Cal Poe", "+12145550004"),
+        request("call-d", "NOWHERE", at(10, 11), "Dee Fox", "+12145550005"),
+        request("call-e", "DAL", at(10, 9), "Early Bird", "+12145550001"),
+        request("call-f", "FTW", at(10, 12), "Fay Ng", "+12145550006"),
+    ];
+    let barrier = start_line(&store, requests.len()).await;
+    let mut tasks = Vec::new();
+    for new in requests {
+        let (store, barrier) = (store.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            (new.call_id.clone(), store.book(&new).await)
+        }));
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    let booked_id = |call: &str| {
+        answers
+            .iter()
+            .filter(|(c, _)| c == call)
+            .map(|(_, answer)| answer.as_ref().map(|a| a.id).ok())
+            .collect::<Vec<_>>()
+    };
+    // The retried call's two requests get the same answer: the same visit, or both full.
+    let a = booked_id("call-a");
+    assert_eq!(a[0], a[1], "{answers:?}");
+    assert!(booked_id("call-f")[0].is_some(), "{answers:?}");
+    // Two places at 10:00: two of the three calls have them, the third is told it is full.
+    let winners = ["call-a", "call-b", "call-c"]
+        .iter()
+        .filter(|call| booked_id(call)[0].is_some())
+        .count();
+    assert_eq!(winners, 2, "{answers:?}");
+    for (call, answer) in &answers {
+        if ["call-a", "call-b", "call-c"].contains(&call.as_str()) && answer.is_err() {
+            assert!(
+                matches!(answer, Err(StorageError::Full { .. })),
+                "{answer:?}"
+            );
+        }
+    }
+    for (call, answer) in &answers {
+        match call.as_str() {
+            "call-d" => assert!(
+                matches!(answer, Err(StorageError::UnknownLocation(code)) if code == "NOWHERE"),
+                "{answer:?}"
+            ),
+            "call-e" => assert!(
+                matches!(answer, Err(StorageError::AlreadyBooked(existing)) if existing.name == "Early Bird"),
+                "{answer:?}"
+            ),
+            _ => {}
+        }
+    }
+    let counts = store
+        .booked_counts("DAL", at(10, 0), at(11, 0))
+        .await
+        .unwrap();
+    assert_eq!(counts.get(&at(10, 10)), Some(&2));
+    assert_eq!(counts.get(&at(10, 9)), Some(&1));
 }
 
 async fn concurrent_reschedule_respects_capacity(store: Arc<dyn Storage>, _url: String) {
