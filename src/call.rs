@@ -270,6 +270,12 @@ impl CallDriver {
                     .await
             }
             Input::NoInput => self.record(live, Speaker::Caller, "[silence]").await,
+            Input::Interrupted { heard_so_far } => {
+                let barge_in = Event::BargeIn {
+                    heard_so_far: heard_so_far.clone(),
+                };
+                self.event(&call_id, &barge_in).await
+            }
             _ => {}
         }
         let mut turn = AgentTurn::default();

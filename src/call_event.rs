@@ -63,6 +63,8 @@ pub enum Event {
         appointment_id: i64,
         answered_by: String,
     },
+    /// The caller talked over the agent (stream mode); what they had heard of its line.
+    BargeIn { heard_so_far: String },
     /// An event the flow engine reported, as it reported it.
     #[serde(untagged)]
     Engine { kind: String, detail: Value },
