@@ -263,6 +263,11 @@ impl CallDriver {
         delivery: Delivery,
     ) -> AgentTurn {
         let call_id = live.session.call.id.clone();
+        let began = Instant::now();
+        let answers_caller = matches!(
+            input,
+            Input::Said { .. } | Input::Digits { .. } | Input::NoInput
+        );
         match &input {
             Input::Said { text, .. } => self.record(live, Speaker::Caller, text).await,
             Input::Digits { digits } => {
@@ -349,6 +354,14 @@ impl CallDriver {
         }
         if answer_at.is_some() {
             number_answer(live, &mut answer_seq);
+        }
+        if answers_caller && (!turn.said.is_empty() || turn.answer.is_some()) {
+            // How long the caller waited on Frontdesk for this answer (engine, tools, model).
+            let latency = Event::TurnLatency {
+                seq: live.seq,
+                ms: u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX),
+            };
+            self.event(&call_id, &latency).await;
         }
         if turn.ended() {
             self.finish(live, now).await;

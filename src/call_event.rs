@@ -65,6 +65,9 @@ pub enum Event {
     },
     /// The caller talked over the agent (stream mode); what they had heard of its line.
     BargeIn { heard_so_far: String },
+    /// Frontdesk's time to answer a caller turn (engine, tools, model; not the carrier's or
+    /// speech's), in milliseconds; `seq` is the turn number of the answer's last line.
+    TurnLatency { seq: u32, ms: u64 },
     /// An event the flow engine reported, as it reported it.
     #[serde(untagged)]
     Engine { kind: String, detail: Value },

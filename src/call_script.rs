@@ -24,7 +24,13 @@ fn quoted(text: &str) -> String {
 pub fn file_stem(call_id: &str) -> String {
     let stem: String = call_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("call-{stem}")
 }
@@ -230,7 +236,10 @@ mod tests {
         assert_eq!(script.expect.outcome.as_deref(), Some("rescheduled"));
         let expected = script.expect.appointment.unwrap();
         assert_eq!(expected.start, Some(date(2026, 6, 4).at(15, 0, 0, 0)));
-        assert!(yaml.contains(r#"say: "i need to move my \"visit\"""#), "{yaml}");
+        assert!(
+            yaml.contains(r#"say: "i need to move my \"visit\"""#),
+            "{yaml}"
+        );
         assert!(yaml.contains(r#"dtmf: "1""#), "{yaml}");
         assert_eq!(file_stem("CA\"1"), "call-CA_1");
     }

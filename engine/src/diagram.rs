@@ -36,10 +36,7 @@ pub fn mermaid(flow: &FlowDef) -> String {
                 false if edge.to.is_none() => {
                     out.push_str(&format!("    {sid} --> {to} : {}\n", edge.label))
                 }
-                false => out.push_str(&format!(
-                    "    {sid} --> {to} : {}\n",
-                    escape(&edge.label)
-                )),
+                false => out.push_str(&format!("    {sid} --> {to} : {}\n", escape(&edge.label))),
             }
         }
     }
@@ -87,7 +84,10 @@ fn state_edges(from: &str, state: &StateDef) -> Vec<Edge> {
         out.push(edge(Some(&next.value), label.to_string()));
     }
     for (slot, to) in state.also_collect.iter() {
-        out.push(edge(Some(&to.value), format!("{} said instead", slot.value)));
+        out.push(edge(
+            Some(&to.value),
+            format!("{} said instead", slot.value),
+        ));
     }
     if let Some(outcome) = state.end {
         out.push(edge(None, outcome.as_str().to_string()));

@@ -111,7 +111,11 @@ pub async fn customer(State(state): State<AppState>, Path(id): Path<i64>) -> Res
             .into_iter()
             .filter(|v| v.phone == customer.phone)
             .collect();
-        let digits: String = customer.phone.chars().filter(char::is_ascii_digit).collect();
+        let digits: String = customer
+            .phone
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
         let calls = if digits.is_empty() {
             Vec::new()
         } else {

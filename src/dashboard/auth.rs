@@ -77,7 +77,11 @@ fn disabled() -> Response {
 
 /// Lets a signed-in owner through. Anyone else: the API answers 401, a page sends the browser
 /// to the sign-in form.
-pub async fn require_owner(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn require_owner(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(token) = state.config().dashboard_token.as_deref() else {
         return disabled();
     };
@@ -133,7 +137,10 @@ fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-pub async fn sign_in_form(State(state): State<AppState>, Query(query): Query<SignInQuery>) -> Response {
+pub async fn sign_in_form(
+    State(state): State<AppState>,
+    Query(query): Query<SignInQuery>,
+) -> Response {
     if state.config().dashboard_token.is_none() {
         return disabled();
     }
@@ -148,7 +155,8 @@ pub async fn sign_in(State(state): State<AppState>, Form(form): Form<SignInForm>
     let next = safe_next(form.next.as_deref()).to_string();
     if !same(form.token.trim().as_bytes(), token.as_bytes()) {
         tracing::warn!("dashboard sign-in with a wrong token");
-        let context = minijinja::context! { title => "Sign in", nav => "", next => next, wrong => true };
+        let context =
+            minijinja::context! { title => "Sign in", nav => "", next => next, wrong => true };
         let mut page = render("sign_in.html", context);
         *page.status_mut() = StatusCode::UNAUTHORIZED;
         return page;
@@ -202,7 +210,10 @@ mod tests {
             &headers(&[("authorization", "Bearer s3cret")]),
             "s3cret"
         ));
-        assert!(!signed_in(&headers(&[("authorization", "Bearer nope")]), "s3cret"));
+        assert!(!signed_in(
+            &headers(&[("authorization", "Bearer nope")]),
+            "s3cret"
+        ));
         // The token itself is not a session.
         let raw = format!("{COOKIE}=s3cret");
         assert!(!signed_in(&headers(&[("cookie", &raw)]), "s3cret"));
@@ -211,7 +222,10 @@ mod tests {
 
     #[test]
     fn sign_in_only_goes_back_into_the_dashboard() {
-        assert_eq!(safe_next(Some("/dashboard/calls?x=1")), "/dashboard/calls?x=1");
+        assert_eq!(
+            safe_next(Some("/dashboard/calls?x=1")),
+            "/dashboard/calls?x=1"
+        );
         assert_eq!(safe_next(Some("https://evil.example/")), "/dashboard");
         assert_eq!(safe_next(Some("/dashboard//evil.example")), "/dashboard");
         assert_eq!(safe_next(None), "/dashboard");

@@ -60,9 +60,10 @@ impl CallsQuery {
         if let Some(date) = given(&self.date) {
             let day = parse_date("date", date)?;
             filter.since = Some(midnight(day));
-            filter.until = Some(midnight(day.tomorrow().map_err(|e| {
-                ViewError::BadQuery(format!("date {date:?}: {e}"))
-            })?));
+            filter.until =
+                Some(midnight(day.tomorrow().map_err(|e| {
+                    ViewError::BadQuery(format!("date {date:?}: {e}"))
+                })?));
         }
         if let Some(outcome) = given(&self.outcome) {
             filter.outcome = Some(
@@ -168,6 +169,8 @@ pub struct TurnLine {
     pub text: String,
     pub flow: Option<String>,
     pub state: Option<String>,
+    /// An agent line that ended an answer: how long Frontdesk took to give it.
+    pub latency_ms: Option<u64>,
 }
 
 /// One use of the model, for the call page.
@@ -241,8 +244,12 @@ pub async fn call_detail(state: &AppState, call_id: &str) -> Result<CallDetail, 
     let mut slots = BTreeMap::new();
     let mut model_calls = Vec::new();
     let mut recordings = Vec::new();
+    let mut latencies: HashMap<u32, u64> = HashMap::new();
     for event in &record.events {
         match event.event() {
+            Event::TurnLatency { seq, ms } => {
+                latencies.insert(seq, ms);
+            }
             Event::Summary { text } => summary = Some(text),
             Event::Recording {
                 recording_sid,
@@ -300,6 +307,7 @@ pub async fn call_detail(state: &AppState, call_id: &str) -> Result<CallDetail, 
                 text: turn.text.clone(),
                 flow,
                 state,
+                latency_ms: latencies.get(&turn.seq).copied(),
             }
         })
         .collect();
@@ -361,7 +369,9 @@ pub struct Today {
 
 pub async fn today(state: &AppState, date: Date) -> Result<Today, ViewError> {
     let from = midnight(date);
-    let to = from.checked_add(1.day()).map_err(|e| ViewError::BadQuery(e.to_string()))?;
+    let to = from
+        .checked_add(1.day())
+        .map_err(|e| ViewError::BadQuery(e.to_string()))?;
     let records = state
         .driver()
         .storage
@@ -386,10 +396,12 @@ pub async fn today(state: &AppState, date: Date) -> Result<Today, ViewError> {
         }) {
             booking_flow += 1;
         }
-        if events
-            .iter()
-            .any(|e| matches!(e, Event::CallbackQueued { .. } | Event::TransferFailed { .. }))
-        {
+        if events.iter().any(|e| {
+            matches!(
+                e,
+                Event::CallbackQueued { .. } | Event::TransferFailed { .. }
+            )
+        }) {
             callbacks.push(Callback {
                 call_id: record.call_id.clone(),
                 caller: record.caller.clone(),
@@ -467,7 +479,11 @@ fn week_to(date: Date) -> Result<(DateTime, DateTime), ViewError> {
     Ok((from, to))
 }
 
-pub async fn quality_week(state: &AppState, date: Date, worst: usize) -> Result<QualityWeek, ViewError> {
+pub async fn quality_week(
+    state: &AppState,
+    date: Date,
+    worst: usize,
+) -> Result<QualityWeek, ViewError> {
     let (from, to) = week_to(date)?;
     let records = state
         .driver()
@@ -521,8 +537,16 @@ pub async fn quality_week(state: &AppState, date: Date, worst: usize) -> Result<
             QualityDay {
                 date,
                 calls: n,
-                reached_goal: if n == 0 { 0 } else { (reached * 100 / n) as u32 },
-                average_score: if n == 0 { 0.0 } else { f64::from(score) / n as f64 },
+                reached_goal: if n == 0 {
+                    0
+                } else {
+                    (reached * 100 / n) as u32
+                },
+                average_score: if n == 0 {
+                    0.0
+                } else {
+                    f64::from(score) / n as f64
+                },
             }
         })
         .collect();
@@ -684,12 +708,19 @@ pub async fn calendar(state: &AppState, query: &CalendarQuery) -> Result<Calenda
             .iter()
             .map(|start| Slot {
                 time: start.strftime("%H:%M").to_string(),
-                visits: visits.iter().filter(|v| v.start == *start).cloned().collect(),
+                visits: visits
+                    .iter()
+                    .filter(|v| v.start == *start)
+                    .cloned()
+                    .collect(),
                 capacity,
             })
             .collect();
         // A visit off the grid (hours changed since it was booked) still shows.
-        for visit in visits.iter().filter(|v| v.start.date() == day && !starts.contains(&v.start)) {
+        for visit in visits
+            .iter()
+            .filter(|v| v.start.date() == day && !starts.contains(&v.start))
+        {
             slots.push(Slot {
                 time: visit.start.strftime("%H:%M").to_string(),
                 visits: vec![visit.clone()],

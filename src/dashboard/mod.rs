@@ -25,14 +25,20 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dashboard", get(pages::today))
         .route("/dashboard/calls", get(pages::calls))
         .route("/dashboard/calls/{call_id}", get(pages::call))
-        .route("/dashboard/calls/{call_id}/script.yaml", get(pages::call_script))
+        .route(
+            "/dashboard/calls/{call_id}/script.yaml",
+            get(pages::call_script),
+        )
         .route("/dashboard/appointments", get(pages::appointments))
         .route("/dashboard/flows", get(pages::flows))
         .route("/dashboard/quality", get(pages::quality))
         .route("/dashboard/sign-out", post(auth::sign_out))
         .route("/dashboard/api/calls", get(api::calls))
         .route("/dashboard/api/calls/{call_id}", get(api::call))
-        .route("/dashboard/api/calls/{call_id}/script", get(pages::call_script))
+        .route(
+            "/dashboard/api/calls/{call_id}/script",
+            get(pages::call_script),
+        )
         .route("/dashboard/api/appointments", get(api::appointments))
         .route("/dashboard/api/appointments/{id}", get(api::appointment))
         .route("/dashboard/api/customers", get(api::customers))

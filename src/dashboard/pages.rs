@@ -21,7 +21,10 @@ const TEMPLATES: [(&str, &str); 8] = [
     ("today.html", include_str!("templates/today.html")),
     ("calls.html", include_str!("templates/calls.html")),
     ("call.html", include_str!("templates/call.html")),
-    ("appointments.html", include_str!("templates/appointments.html")),
+    (
+        "appointments.html",
+        include_str!("templates/appointments.html"),
+    ),
     ("flows.html", include_str!("templates/flows.html")),
     ("quality.html", include_str!("templates/quality.html")),
 ];
@@ -65,7 +68,10 @@ pub fn render(name: &str, context: Value) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(error) => {
             tracing::error!(%error, template = name, "a dashboard page failed to render");
-            (StatusCode::INTERNAL_SERVER_ERROR, "this page failed; see the server log\n")
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "this page failed; see the server log\n",
+            )
                 .into_response()
         }
     }
@@ -105,7 +111,12 @@ pub struct DateQuery {
 }
 
 fn date_or_today(state: &AppState, query: &DateQuery) -> Result<jiff::civil::Date, ViewError> {
-    match query.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+    match query
+        .date
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
         Some(text) => text
             .parse()
             .map_err(|_| ViewError::BadQuery(format!("date {text:?}: use a date like 2026-12-06"))),
@@ -175,7 +186,10 @@ pub async fn call_script(State(state): State<AppState>, Path(call_id): Path<Stri
     match super::export_script(&state, &call_id).await {
         Ok(yaml) => (
             [
-                (header::CONTENT_TYPE, "application/yaml; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_TYPE,
+                    "application/yaml; charset=utf-8".to_string(),
+                ),
                 (
                     header::CONTENT_DISPOSITION,
                     format!(

@@ -8,7 +8,13 @@ use crate::call_event::Event;
 use crate::storage::{CallRecord, Speaker};
 
 /// Outcomes where the agent did what the caller called for on its own.
-const GOALS: [&str; 5] = ["booked", "rescheduled", "cancelled", "answered", "emergency"];
+const GOALS: [&str; 5] = [
+    "booked",
+    "rescheduled",
+    "cancelled",
+    "answered",
+    "emergency",
+];
 
 /// What the recorder writes for a turn the caller stayed silent.
 pub const SILENCE: &str = "[silence]";
@@ -41,10 +47,7 @@ pub struct CallQuality {
 
 impl CallQuality {
     pub fn of(record: &CallRecord) -> CallQuality {
-        let outcome = record
-            .outcome
-            .clone()
-            .unwrap_or_else(|| "live".to_string());
+        let outcome = record.outcome.clone().unwrap_or_else(|| "live".to_string());
         let reached_goal = GOALS.contains(&outcome.as_str());
         let mut turns_to_outcome: u32 = 0;
         let (mut reprompts, mut no_match, mut no_input) = (0, 0, 0);
@@ -113,15 +116,12 @@ impl CallQuality {
                 _ => {}
             }
         }
-        let transfer_reason = record
-            .transfer_to
-            .as_ref()
-            .map(|_| {
-                reasons
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "handed to a person".into())
-            });
+        let transfer_reason = record.transfer_to.as_ref().map(|_| {
+            reasons
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "handed to a person".into())
+        });
         let score = u32::from(!reached_goal) * 5
             + reprompts
             + no_input
@@ -163,7 +163,11 @@ mod tests {
         }
     }
 
-    fn record(outcome: &str, turns: Vec<Turn>, events: Vec<(&str, serde_json::Value)>) -> CallRecord {
+    fn record(
+        outcome: &str,
+        turns: Vec<Turn>,
+        events: Vec<(&str, serde_json::Value)>,
+    ) -> CallRecord {
         CallRecord {
             call_id: "CA1".into(),
             caller: "+12145550123".into(),
@@ -203,7 +207,10 @@ mod tests {
         let quality = CallQuality::of(&call);
         assert!(quality.reached_goal);
         assert_eq!(quality.turns_to_outcome, 2);
-        assert_eq!((quality.reprompts, quality.no_match, quality.no_input), (0, 0, 0));
+        assert_eq!(
+            (quality.reprompts, quality.no_match, quality.no_input),
+            (0, 0, 0)
+        );
         assert_eq!(quality.score, 0);
     }
 
@@ -214,11 +221,26 @@ mod tests {
             vec![
                 turn(1, Speaker::Agent, "Your name?", Some("booking/ask_name")),
                 turn(2, Speaker::Caller, "uh what", None),
-                turn(3, Speaker::Agent, "Sorry, your name?", Some("booking/ask_name")),
+                turn(
+                    3,
+                    Speaker::Agent,
+                    "Sorry, your name?",
+                    Some("booking/ask_name"),
+                ),
                 turn(4, Speaker::Caller, SILENCE, None),
-                turn(5, Speaker::Agent, "Your name, please?", Some("booking/ask_name")),
+                turn(
+                    5,
+                    Speaker::Agent,
+                    "Your name, please?",
+                    Some("booking/ask_name"),
+                ),
                 turn(6, Speaker::Caller, "this is ridiculous", None),
-                turn(7, Speaker::Agent, "Connecting you.", Some("handoff/transfer")),
+                turn(
+                    7,
+                    Speaker::Agent,
+                    "Connecting you.",
+                    Some("handoff/transfer"),
+                ),
             ],
             vec![
                 ("frustration", json!({})),
@@ -231,7 +253,10 @@ mod tests {
         assert_eq!(quality.no_match, 1);
         assert_eq!(quality.no_input, 1);
         assert_eq!(quality.frustration, 1);
-        assert_eq!(quality.transfer_reason.as_deref(), Some("asked for a person"));
+        assert_eq!(
+            quality.transfer_reason.as_deref(),
+            Some("asked for a person")
+        );
         assert_eq!(quality.score, 5 + 2 + 1 + 3);
     }
 }

@@ -111,7 +111,12 @@ pub fn trend(title: &str, points: &[(String, f64)]) -> String {
         chart_height + 52.0
     );
     // 22 at the top: room for the highest point's value.
-    let xy = |i: usize, v: f64| (30.0 + i as f64 * step, 22.0 + chart_height * (1.0 - v / most));
+    let xy = |i: usize, v: f64| {
+        (
+            30.0 + i as f64 * step,
+            22.0 + chart_height * (1.0 - v / most),
+        )
+    };
     let line: Vec<String> = points
         .iter()
         .enumerate()
@@ -171,7 +176,10 @@ pub fn flow_diagram(flow: &FlowDef, traffic: &HashMap<String, u64>) -> String {
             at.insert(name, (x, y));
         }
     }
-    let end = (width / 2, GAP_Y + end_row * (NODE_HEIGHT + GAP_Y) + NODE_HEIGHT / 2);
+    let end = (
+        width / 2,
+        GAP_Y + end_row * (NODE_HEIGHT + GAP_Y) + NODE_HEIGHT / 2,
+    );
     let busiest = traffic.values().copied().max().unwrap_or(0).max(1);
     let mut svg = format!(
         r#"<svg class="flow" role="img" aria-label="flow {}" viewBox="0 0 {width} {height}" width="100%" style="max-width: {width}px"><defs><marker id="arrow-{0}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>"#,
@@ -331,7 +339,12 @@ mod tests {
             to: to.map(String::from),
             label: String::new(),
         };
-        let edges = [edge("a", Some("b")), edge("b", Some("c")), edge("c", Some("a")), edge("c", None)];
+        let edges = [
+            edge("a", Some("b")),
+            edge("b", Some("c")),
+            edge("c", Some("a")),
+            edge("c", None),
+        ];
         let layer = layers("a", &names, &edges);
         assert_eq!(
             [layer["a"], layer["b"], layer["c"], layer["lost"]],

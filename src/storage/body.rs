@@ -88,11 +88,11 @@ macro_rules! storage_body {
             use sqlx::Transaction;
 
             use $crate::storage::body::Dialect;
-            use $crate::storage::sql::{self, AppointmentRow, CallRow};
             use $crate::storage::reports;
+            use $crate::storage::sql::{self, AppointmentRow, CallRow};
             use $crate::storage::{
-                Appointment, AppointmentFilter, AppointmentStatus, CallFilter, CallRecord, CallSummary, CallWrite,
-                Customer, NewAppointment, Speaker, Storage, StorageError,
+                Appointment, AppointmentFilter, AppointmentStatus, CallFilter, CallRecord,
+                CallSummary, CallWrite, Customer, NewAppointment, Speaker, Storage, StorageError,
             };
 
             type Db = <$backend as Dialect>::Db;

@@ -87,7 +87,10 @@ pub(super) fn records_from_rows(
     }
     let mut events_of: HashMap<String, Vec<(i64, String, String)>> = HashMap::new();
     for (call_id, id, kind, detail) in events {
-        events_of.entry(call_id).or_default().push((id, kind, detail));
+        events_of
+            .entry(call_id)
+            .or_default()
+            .push((id, kind, detail));
     }
     calls
         .into_iter()

@@ -77,10 +77,7 @@ async fn the_dashboard_shows_a_simulated_day_in_a_real_browser() {
     .unwrap();
     let placed = simulated_morning(&server, &first).await;
     let storage: &dyn Storage = server.storage.as_ref();
-    let calls = storage
-        .list_calls(&CallFilter::latest(1000))
-        .await
-        .unwrap();
+    let calls = storage.list_calls(&CallFilter::latest(1000)).await.unwrap();
     assert_eq!(calls.len(), placed);
     let count = |outcome: &str| {
         calls
@@ -98,10 +95,19 @@ async fn the_dashboard_shows_a_simulated_day_in_a_real_browser() {
     let browser = Browser::start().await;
     browser.open(&format!("{base}/dashboard/calls")).await;
     assert!(browser.url().await.contains("/dashboard/sign-in"));
-    assert_eq!(browser.count("#calls").await, 0, "no call list before signing in");
+    assert_eq!(
+        browser.count("#calls").await,
+        0,
+        "no call list before signing in"
+    );
     browser.type_into("#token", "not-the-token").await;
     browser.click("#sign-in").await;
-    assert!(browser.page_text().await.contains("That is not the owner token"));
+    assert!(
+        browser
+            .page_text()
+            .await
+            .contains("That is not the owner token")
+    );
     browser.screenshot(&shots().join("sign-in.png")).await;
 
     // Signed in: back to the page asked for.
@@ -144,7 +150,9 @@ async fn the_dashboard_shows_a_simulated_day_in_a_real_browser() {
         })
         .await
         .unwrap();
-    let visit = booked.first().expect("the morning booked John Smith in Dallas");
+    let visit = booked
+        .first()
+        .expect("the morning booked John Smith in Dallas");
     let call = storage
         .get_call(&visit.created_by_call)
         .await
@@ -181,8 +189,18 @@ async fn the_dashboard_shows_a_simulated_day_in_a_real_browser() {
     assert!(week.contains(&visit.name), "{week}");
     let dallas_week = storage
         .booked_between(
-            visit.start.date().at(0, 0, 0, 0).checked_sub(jiff::Span::new().days(7)).unwrap(),
-            visit.start.date().at(0, 0, 0, 0).checked_add(jiff::Span::new().days(7)).unwrap(),
+            visit
+                .start
+                .date()
+                .at(0, 0, 0, 0)
+                .checked_sub(jiff::Span::new().days(7))
+                .unwrap(),
+            visit
+                .start
+                .date()
+                .at(0, 0, 0, 0)
+                .checked_add(jiff::Span::new().days(7))
+                .unwrap(),
         )
         .await
         .unwrap();
@@ -200,7 +218,10 @@ async fn the_dashboard_shows_a_simulated_day_in_a_real_browser() {
 
     // Quality: the week's calls, the worst first.
     browser.open(&format!("{base}/dashboard/quality")).await;
-    assert_eq!(browser.text("#quality-calls").await, calls.len().to_string());
+    assert_eq!(
+        browser.text("#quality-calls").await,
+        calls.len().to_string()
+    );
     assert!(browser.count("#worst tbody tr").await > 0);
     browser.fit_page().await;
     browser.screenshot(&shots().join("quality.png")).await;
@@ -249,7 +270,12 @@ async fn the_dashboard_shows_a_simulated_day_in_a_real_browser() {
     let theirs = customer["appointments"].as_array().unwrap();
     assert!(theirs.iter().any(|a| a["id"] == visit.id), "{body}");
     assert!(!customer["calls"].as_array().unwrap().is_empty());
-    let (status, body) = api(&base, "/dashboard/api/appointments?location=XYZ", Some(TOKEN)).await;
+    let (status, body) = api(
+        &base,
+        "/dashboard/api/appointments?location=XYZ",
+        Some(TOKEN),
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(body.contains("DAL"), "{body}");
 

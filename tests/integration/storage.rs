@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use frontdesk::storage::{
-    self, AppointmentFilter, AppointmentStatus, CallFilter, CallWrite, NewAppointment, Speaker, Storage, StorageError,
+    self, AppointmentFilter, AppointmentStatus, CallFilter, CallWrite, NewAppointment, Speaker,
+    Storage, StorageError,
 };
 use jiff::civil::{DateTime, date};
 use serde_json::json;
@@ -708,7 +709,12 @@ async fn calls_are_listed_newest_first_and_filtered(store: Arc<dyn Storage>, _ur
 
 async fn calls_are_searched_by_flow_text_and_day(store: Arc<dyn Storage>, _url: String) {
     let lines = [
-        ("CA-book", at(2, 9), "my AC is Blowing warm air", "booking/ask_name"),
+        (
+            "CA-book",
+            at(2, 9),
+            "my AC is Blowing warm air",
+            "booking/ask_name",
+        ),
         ("CA-gas", at(2, 15), "I smell gas", "emergency/instructions"),
         ("CA-next", at(3, 9), "book me in please", "booking/ask_when"),
     ];

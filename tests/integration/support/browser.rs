@@ -123,7 +123,11 @@ impl Browser {
     pub async fn text(&self, css: &str) -> String {
         let element = self.find(css).await;
         let text = self
-            .command(reqwest::Method::GET, &format!("/element/{element}/text"), None)
+            .command(
+                reqwest::Method::GET,
+                &format!("/element/{element}/text"),
+                None,
+            )
             .await;
         text.as_str().unwrap_or_default().to_string()
     }
@@ -198,7 +202,9 @@ impl Browser {
             .command(
                 reqwest::Method::POST,
                 "/execute/sync",
-                Some(json!({ "script": "return document.documentElement.scrollHeight", "args": [] })),
+                Some(
+                    json!({ "script": "return document.documentElement.scrollHeight", "args": [] }),
+                ),
             )
             .await
             .as_u64()
