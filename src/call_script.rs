@@ -5,8 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use crate::storage::{Appointment, AppointmentStatus, CallRecord, Speaker};
 
 /// What the recorder writes for a silent turn and for keys pressed (`[keypad 12]`).
@@ -153,7 +151,7 @@ fn found_before(record: &CallRecord) -> BTreeMap<i64, FoundVisit> {
         ) else {
             continue;
         };
-        if visit["status"] != Value::from("booked") {
+        if visit["status"] != "booked" {
             continue;
         }
         found.entry(id).or_insert(FoundVisit {

@@ -223,6 +223,26 @@ pub struct CallDetail {
     pub quality: CallQuality,
 }
 
+/// A slot value as the owner reads it: a location by its name, a time as its date and time,
+/// anything else as its parts.
+fn slot_text(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Object(fields) => match fields.get("name").and_then(Value::as_str) {
+            Some(name) => name.to_string(),
+            None => fields
+                .values()
+                .filter(|v| !v.is_null())
+                .map(slot_text)
+                .collect::<Vec<_>>()
+                .join(" "),
+        },
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
 pub fn length_seconds(record: &CallRecord) -> Option<i64> {
     if let Some(seconds) = record.duration_seconds {
         return Some(seconds);
@@ -283,11 +303,7 @@ pub async fn call_detail(state: &AppState, call_id: &str) -> Result<CallDetail, 
             }
             Event::Engine { kind, detail } if kind == "slot_filled" => {
                 if let (Some(slot), Some(value)) = (detail["slot"].as_str(), detail.get("value")) {
-                    let value = value
-                        .as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| value.to_string());
-                    slots.insert(slot.to_string(), value);
+                    slots.insert(slot.to_string(), slot_text(value));
                 }
             }
             _ => {}
@@ -537,11 +553,7 @@ pub async fn quality_week(
             QualityDay {
                 date,
                 calls: n,
-                reached_goal: if n == 0 {
-                    0
-                } else {
-                    (reached * 100 / n) as u32
-                },
+                reached_goal: (reached * 100).checked_div(n).unwrap_or(0) as u32,
                 average_score: if n == 0 {
                     0.0
                 } else {
@@ -763,4 +775,25 @@ pub async fn calendar(state: &AppState, query: &CalendarQuery) -> Result<Calenda
         places,
         used: percent(booked, places),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn slots_read_as_words() {
+        assert_eq!(
+            slot_text(&json!({ "code": "DAL", "name": "Dallas" })),
+            "Dallas"
+        );
+        assert_eq!(
+            slot_text(&json!({ "date": "2026-12-07", "earliest": null, "time": "11:00" })),
+            "2026-12-07 11:00"
+        );
+        assert_eq!(slot_text(&json!(true)), "true");
+        assert_eq!(slot_text(&json!("Lena Fox")), "Lena Fox");
+    }
 }

@@ -78,14 +78,14 @@ pub(super) fn records_from_rows(
     turns: Vec<TurnRow>,
     events: Vec<EventRow>,
 ) -> Result<Vec<CallRecord>, StorageError> {
-    let mut turns_of: HashMap<String, Vec<(i64, String, String, Option<String>)>> = HashMap::new();
+    let mut turns_of: HashMap<String, Vec<sql::TurnRow>> = HashMap::new();
     for (call_id, seq, speaker, text, state) in turns {
         turns_of
             .entry(call_id)
             .or_default()
             .push((seq, speaker, text, state));
     }
-    let mut events_of: HashMap<String, Vec<(i64, String, String)>> = HashMap::new();
+    let mut events_of: HashMap<String, Vec<sql::EventRow>> = HashMap::new();
     for (call_id, id, kind, detail) in events {
         events_of
             .entry(call_id)

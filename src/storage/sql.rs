@@ -203,10 +203,15 @@ pub(super) type CallRow = (
     Option<i64>,
 );
 
+/// A turn row: seq, speaker, text, state.
+pub(super) type TurnRow = (i64, String, String, Option<String>);
+/// An event row: id, kind, detail as JSON text.
+pub(super) type EventRow = (i64, String, String);
+
 pub(super) fn call_from_rows(
     call: CallRow,
-    turns: Vec<(i64, String, String, Option<String>)>,
-    events: Vec<(i64, String, String)>,
+    turns: Vec<TurnRow>,
+    events: Vec<EventRow>,
 ) -> Result<CallRecord, StorageError> {
     let (
         call_id,

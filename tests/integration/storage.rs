@@ -833,7 +833,7 @@ async fn owner_reports_read_calls_customers_and_visits(store: Arc<dyn Storage>, 
     };
     assert_eq!(
         store.search_appointments(&dallas_booked).await.unwrap(),
-        [jane.clone()]
+        [jane]
     );
     let week = AppointmentFilter {
         from: Some(at(8, 0)),
