@@ -34,8 +34,9 @@ pub fn file_stem(call_id: &str) -> String {
 }
 
 /// The caller script of `record`. `changed` are the appointments the call booked, moved or
-/// cancelled, as they are now.
-pub fn export(record: &CallRecord, changed: &[Appointment]) -> String {
+/// cancelled, as they are now; `capacity` is the visits a start takes (a start the call found
+/// full is given that many visits of other callers, so the replay finds it full too).
+pub fn export(record: &CallRecord, changed: &[Appointment], capacity: u32) -> String {
     let mut out = String::new();
     let outcome = record.outcome.as_deref().unwrap_or("unfinished");
     out.push_str(&format!(
@@ -53,10 +54,11 @@ pub fn export(record: &CallRecord, changed: &[Appointment]) -> String {
     if !record.caller.trim().is_empty() {
         out.push_str(&format!("caller_id: {}\n", quoted(&record.caller)));
     }
-    let given = found_before(record);
+    let mut given: Vec<FoundVisit> = found_before(record).into_values().collect();
+    given.extend(full_starts(record, capacity));
     if !given.is_empty() {
         out.push_str("given:\n  appointments:\n");
-        for visit in given.values() {
+        for visit in &given {
             out.push_str(&format!(
                 "    - {{ name: {}, phone: {}, location: {}, start: {}, issue: {} }}\n",
                 quoted(&visit.name),
@@ -133,14 +135,17 @@ struct FoundVisit {
     issue: String,
 }
 
-/// The booked visits the call's lookups found, by appointment id, as they were then.
+/// The booked visits the call's lookups found (and a visit the caller already had at the time
+/// they asked for), by appointment id, as they were then.
 fn found_before(record: &CallRecord) -> BTreeMap<i64, FoundVisit> {
     let mut found = BTreeMap::new();
     for event in &record.events {
-        if event.kind != "tool" || event.detail["tool"] != "find_appointment" {
-            continue;
-        }
-        let visit = &event.detail["result"]["appointment"];
+        let visit = match event.detail["tool"].as_str() {
+            _ if event.kind != "tool" => continue,
+            Some("find_appointment") => &event.detail["result"]["appointment"],
+            Some("check_availability") => &event.detail["result"]["already_booked"],
+            _ => continue,
+        };
         let text = |field: &str| visit[field].as_str().map(String::from);
         let (Some(id), Some(name), Some(phone), Some(location), Some(start)) = (
             visit["id"].as_i64(),
@@ -163,6 +168,46 @@ fn found_before(record: &CallRecord) -> BTreeMap<i64, FoundVisit> {
         });
     }
     found
+}
+
+/// Other callers' visits filling each start the call was told is full.
+fn full_starts(record: &CallRecord, capacity: u32) -> Vec<FoundVisit> {
+    let mut starts: Vec<(String, String)> = Vec::new();
+    for event in &record.events {
+        let result = &event.detail["result"];
+        if event.kind != "tool"
+            || event.detail["tool"] != "check_availability"
+            || result["reason"] != "full"
+        {
+            continue;
+        }
+        let (Some(location), Some(date), Some(time)) = (
+            result["location"].as_str(),
+            result["asked"]["date"].as_str(),
+            result["asked"]["time"].as_str(),
+        ) else {
+            continue;
+        };
+        let start = (location.to_string(), format!("{date}T{time}"));
+        if !starts.contains(&start) {
+            starts.push(start);
+        }
+    }
+    let mut visits = Vec::new();
+    for (location, start) in starts {
+        for _ in 0..capacity {
+            // 555-01xx numbers are reserved for fiction.
+            let n = visits.len();
+            visits.push(FoundVisit {
+                name: format!("Other Caller {}", n + 1),
+                phone: format!("+1214555{:04}", 100 + n % 100),
+                location: location.clone(),
+                start: start.clone(),
+                issue: "booked by another caller".into(),
+            });
+        }
+    }
+    visits
 }
 
 #[cfg(test)]
@@ -200,15 +245,24 @@ mod tests {
                 turn(5, Speaker::Caller, "[silence]"),
                 turn(6, Speaker::Caller, "thursday at three"),
             ],
-            events: vec![CallEvent {
-                id: 1,
-                kind: "tool".into(),
-                detail: json!({ "tool": "find_appointment", "args": {}, "result": {
+            events: vec![
+                CallEvent {
+                    id: 0,
+                    kind: "tool".into(),
+                    detail: json!({ "tool": "check_availability", "args": {}, "result": {
+                        "available": false, "reason": "full", "location": "FTW",
+                        "asked": { "date": "2026-06-04", "time": "14:00" } } }),
+                },
+                CallEvent {
+                    id: 1,
+                    kind: "tool".into(),
+                    detail: json!({ "tool": "find_appointment", "args": {}, "result": {
                     "found": true,
                     "appointment": { "id": 4, "location": "FTW", "start": "2026-06-03T10:00",
                         "name": "Maria Garcia", "phone": "+12145550188",
                         "issue": "furnace tune-up", "status": "booked" } } }),
-            }],
+                },
+            ],
         };
         let moved = Appointment {
             id: 4,
@@ -221,16 +275,23 @@ mod tests {
             created_by_call: "given".into(),
             updated_by_call: Some("CA\"1".into()),
         };
-        let yaml = export(&record, &[moved]);
+        let yaml = export(&record, &[moved], 2);
         let script = Script::from_yaml(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
         assert_eq!(script.now, date(2026, 6, 1).at(9, 12, 0, 0));
         assert_eq!(script.caller_id.as_deref(), Some("+12145550188"));
         assert_eq!(script.turns.len(), 4);
-        assert_eq!(script.given.appointments.len(), 1);
+        // The visit as found, and the start the caller was told is full, filled.
+        assert_eq!(script.given.appointments.len(), 3);
         assert_eq!(
             script.given.appointments[0].start,
             date(2026, 6, 3).at(10, 0, 0, 0)
         );
+        let full = &script.given.appointments[1..];
+        assert!(
+            full.iter()
+                .all(|v| v.start == date(2026, 6, 4).at(14, 0, 0, 0))
+        );
+        assert_ne!(full[0].phone, full[1].phone);
         assert_eq!(script.expect.outcome.as_deref(), Some("rescheduled"));
         let expected = script.expect.appointment.unwrap();
         assert_eq!(expected.start, Some(date(2026, 6, 4).at(15, 0, 0, 0)));

@@ -61,7 +61,7 @@ pub fn run(project: &Path, database: &str, command: CallsCommand) -> Result<Exit
         .build()?;
     match command {
         CallsCommand::Show { call_id } => runtime.block_on(show(database, &call_id)),
-        CallsCommand::Export { call_id } => runtime.block_on(export(database, &call_id)),
+        CallsCommand::Export { call_id } => runtime.block_on(export(project, database, &call_id)),
         CallsCommand::List {
             since,
             outcome,
@@ -117,7 +117,7 @@ async fn show(database: &str, call_id: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn export(database: &str, call_id: &str) -> Result<ExitCode> {
+async fn export(project: &Path, database: &str, call_id: &str) -> Result<ExitCode> {
     let store = crate::storage::open(database).await?;
     let record = store.get_call(call_id).await;
     let changed = store.appointments_for_call(call_id).await;
@@ -126,7 +126,13 @@ async fn export(database: &str, call_id: &str) -> Result<ExitCode> {
         eprintln!("no call {call_id} in {database} (`frontdesk calls list` shows the calls there)");
         return Ok(ExitCode::FAILURE);
     };
-    print!("{}", crate::call_script::export(&record, &changed?));
+    let capacity =
+        crate::project::read_business(&crate::project::ProjectPaths::at_root(project).business)?
+            .capacity_per_start;
+    print!(
+        "{}",
+        crate::call_script::export(&record, &changed?, capacity)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

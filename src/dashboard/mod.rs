@@ -61,5 +61,6 @@ async fn export_script(state: &AppState, call_id: &str) -> Result<String, ViewEr
         .await?
         .ok_or_else(|| ViewError::NotFound(format!("call {call_id}")))?;
     let changed = storage.appointments_for_call(call_id).await?;
-    Ok(crate::call_script::export(&record, &changed))
+    let capacity = state.driver().engine.business().capacity_per_start;
+    Ok(crate::call_script::export(&record, &changed, capacity))
 }
