@@ -68,6 +68,9 @@ pub enum Event {
     /// Frontdesk's time to answer a caller turn (engine, tools, model; not the carrier's or
     /// speech's), in milliseconds; `seq` is the turn number of the answer's last line.
     TurnLatency { seq: u32, ms: u64 },
+    /// The call's media stream was lost (its server died, the socket broke) and a new one
+    /// went on with the conversation from the stored session.
+    StreamResumed { stream_sid: String },
     /// An event the flow engine reported, as it reported it.
     #[serde(untagged)]
     Engine { kind: String, detail: Value },

@@ -268,45 +268,33 @@ macro_rules! storage_body {
                 ) -> Result<$crate::storage::body::BookStep<AppointmentRow>, StorageError> {
                     use $crate::storage::body::BookStep;
                     <$backend as Dialect>::lock_slot(tx, &new.location, new.start).await?;
-                    let (own, capacity, same, taken): (Option<i64>, Option<i64>, Option<i64>, i64) =
-                        sqlx::query_as(sql::BOOKING_CHECK)
-                            .bind(&new.call_id)
-                            .bind(&new.location)
-                            .bind(&new.phone)
-                            .bind(sql::fmt_start(new.start))
-                            .fetch_one(&mut **tx)
-                            .await?;
-                    let by_id = async |tx: &mut Transaction<'static, Db>, id: i64| {
-                        let row: AppointmentRow = sqlx::query_as(sql::BY_ID)
-                            .bind(id)
-                            .fetch_one(&mut **tx)
-                            .await?;
-                        Ok::<_, StorageError>(row)
-                    };
-                    // Idempotency first: a retried booking must not be refused because of itself.
-                    if let Some(id) = own {
-                        return Ok(BookStep::Existing(by_id(tx, id).await?));
-                    }
-                    // An unknown location is refused before anything else is said about it.
-                    let Some(capacity) = capacity else {
-                        return Err(StorageError::UnknownLocation(new.location.clone()));
-                    };
-                    if let Some(id) = same {
-                        let existing = sql::appointment_from_row(by_id(tx, id).await?)?;
-                        return Err(StorageError::AlreadyBooked(Box::new(existing)));
-                    }
-                    if taken >= capacity {
-                        return Err(StorageError::Full {
-                            location: new.location.clone(),
-                            start: new.start,
-                        });
-                    }
-                    let (customer_id, _, _): (i64, String, String) =
-                        sqlx::query_as(sql::UPSERT_CUSTOMER)
+                    // The usual case in one statement: the customer is written only if the
+                    // booking can go ahead. No row means it cannot, and the check says why.
+                    let bookable: Option<i64> =
+                        sqlx::query_scalar(sql::UPSERT_CUSTOMER_IF_BOOKABLE)
                             .bind(&new.phone)
                             .bind(&new.name)
-                            .fetch_one(&mut **tx)
+                            .bind(&new.call_id)
+                            .bind(&new.location)
+                            .bind(sql::fmt_start(new.start))
+                            .fetch_optional(&mut **tx)
                             .await?;
+                    let customer_id = match bookable {
+                        Some(id) => id,
+                        None => {
+                            if let Some(found) = Self::why_not_bookable(tx, new).await? {
+                                return Ok(found);
+                            }
+                            // The check found nothing against it after all: book it the long way.
+                            let (id, _, _): (i64, String, String) =
+                                sqlx::query_as(sql::UPSERT_CUSTOMER)
+                                    .bind(&new.phone)
+                                    .bind(&new.name)
+                                    .fetch_one(&mut **tx)
+                                    .await?;
+                            id
+                        }
+                    };
                     let inserted: Result<AppointmentRow, sqlx::Error> =
                         sqlx::query_as(sql::INSERT_APPOINTMENT)
                             .bind(&new.location)
@@ -327,6 +315,50 @@ macro_rules! storage_body {
                         Err(e) if sql::is_unique_violation(&e) => Ok(BookStep::SameCallRaced(e)),
                         Err(e) => Err(e.into()),
                     }
+                }
+
+                /// Why a booking cannot go ahead: this call already booked (that booking), or
+                /// a refusal; `None` when nothing stands against it.
+                async fn why_not_bookable(
+                    tx: &mut Transaction<'static, Db>,
+                    new: &NewAppointment,
+                ) -> Result<Option<$crate::storage::body::BookStep<AppointmentRow>>, StorageError>
+                {
+                    use $crate::storage::body::BookStep;
+                    let (own, capacity, same, taken): (Option<i64>, Option<i64>, Option<i64>, i64) =
+                        sqlx::query_as(sql::BOOKING_CHECK)
+                            .bind(&new.call_id)
+                            .bind(&new.location)
+                            .bind(&new.phone)
+                            .bind(sql::fmt_start(new.start))
+                            .fetch_one(&mut **tx)
+                            .await?;
+                    let by_id = async |tx: &mut Transaction<'static, Db>, id: i64| {
+                        let row: AppointmentRow = sqlx::query_as(sql::BY_ID)
+                            .bind(id)
+                            .fetch_one(&mut **tx)
+                            .await?;
+                        Ok::<_, StorageError>(row)
+                    };
+                    // Idempotency first: a retried booking must not be refused because of itself.
+                    if let Some(id) = own {
+                        return Ok(Some(BookStep::Existing(by_id(tx, id).await?)));
+                    }
+                    // An unknown location is refused before anything else is said about it.
+                    let Some(capacity) = capacity else {
+                        return Err(StorageError::UnknownLocation(new.location.clone()));
+                    };
+                    if let Some(id) = same {
+                        let existing = sql::appointment_from_row(by_id(tx, id).await?)?;
+                        return Err(StorageError::AlreadyBooked(Box::new(existing)));
+                    }
+                    if taken >= capacity {
+                        return Err(StorageError::Full {
+                            location: new.location.clone(),
+                            start: new.start,
+                        });
+                    }
+                    Ok(None)
                 }
 
                 async fn move_once(

@@ -27,6 +27,16 @@ pub(super) const INSERT_HOURS: &str =
 
 pub(super) const UPSERT_CUSTOMER: &str = "INSERT INTO customers (phone, name) VALUES ($1, $2) \
      ON CONFLICT (phone) DO UPDATE SET name = excluded.name RETURNING id, phone, name";
+/// A booking's customer (`$1` phone, `$2` name), written only when the booking can go ahead:
+/// call `$3` has not booked, location `$4` is active with room at start `$5`, and the caller is
+/// not booked there then already. Returns the customer's id, or no row.
+pub(super) const UPSERT_CUSTOMER_IF_BOOKABLE: &str = "INSERT INTO customers (phone, name) \
+     SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM appointments WHERE created_by_call = $3) \
+     AND (SELECT COUNT(*) FROM appointments WHERE location = $4 AND start_at = $5 \
+        AND status = 'booked') < (SELECT capacity FROM locations WHERE code = $4 AND active) \
+     AND NOT EXISTS (SELECT 1 FROM appointments WHERE phone = $1 AND start_at = $5 \
+        AND location = $4 AND status = 'booked') \
+     ON CONFLICT (phone) DO UPDATE SET name = excluded.name RETURNING id";
 pub(super) const CUSTOMER_BY_PHONE: &str = "SELECT id, phone, name FROM customers WHERE phone = $1";
 
 pub(super) const LOCATION_CAPACITY: &str =

@@ -3,7 +3,9 @@
 //! comes from a [`Caller`] (a caller script, or lines typed in a terminal).
 
 mod gather;
+mod lost_stream;
 mod stream;
+mod stream_line;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -103,6 +105,8 @@ pub struct PhoneReport {
     pub frames_sent: u64,
     /// What the person answering a transfer heard before being connected.
     pub whisper: Option<String>,
+    /// Stream: media streams lost mid-call and taken up again through the `<Connect>` action.
+    pub reconnects: u32,
 }
 
 impl PhoneReport {
@@ -120,6 +124,7 @@ impl PhoneReport {
             late_ticks: 0,
             frames_sent: 0,
             whisper: None,
+            reconnects: 0,
         }
     }
 }

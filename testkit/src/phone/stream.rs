@@ -16,16 +16,17 @@ use tokio::time::{MissedTickBehavior, interval};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+use super::lost_stream::{AfterLoss, RepeatAfterLoss, after_lost_stream};
+use super::stream_line::{Line, Queued, act};
 use super::{
     Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, hear_whisper,
     post_completed, post_signed, stream_sid_for,
 };
-use crate::fake_deepgram::{FakeDeepgram, FakeSttEvent, FakeSttKind, MarkScanner, speech_audio};
+use crate::fake_deepgram::{FakeDeepgram, FakeSttEvent, FakeSttKind, MarkScanner};
 use crate::fake_twilio_rest::FakeTwilioRest;
 use frontdesk_engine::script::CallerAction;
-use frontdesk_telephony::audio::mulaw::{FRAME_BYTES, SILENCE};
 use frontdesk_telephony::signature;
-use frontdesk_telephony::twiml::{self, Stream, Verb};
+use frontdesk_telephony::twiml::{self, Connect, Stream, Verb};
 
 /// How the phone turns the caller's words into audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,115 +61,6 @@ pub struct BargeIn {
     pub text: String,
 }
 
-enum Queued {
-    Audio(Vec<u8>),
-    Mark(String),
-}
-
-/// What the phone is playing (the agent's audio, at real time) and what it is sending.
-struct Line {
-    stream_sid: String,
-    seq: u64,
-    chunk: u64,
-    /// Caller audio waiting to go out, 20 ms at a time.
-    mic: VecDeque<u8>,
-    /// Agent audio and marks, in arrival order.
-    speaker: VecDeque<Queued>,
-    /// Bytes of the head audio chunk already played.
-    head_played: usize,
-    /// The last thing played was audio with no mark after it yet: an empty queue now means
-    /// the agent's audio arrived late.
-    mid_line: bool,
-    starved: bool,
-}
-
-impl Line {
-    fn message(&mut self, event: &str, body: Value) -> Message {
-        self.seq += 1;
-        let mut message = json!({
-            "event": event,
-            "sequenceNumber": self.seq.to_string(),
-            "streamSid": self.stream_sid,
-        });
-        if let (Some(map), Some(extra)) = (message.as_object_mut(), body.as_object()) {
-            for (k, v) in extra {
-                map.insert(k.clone(), v.clone());
-            }
-        }
-        Message::Text(message.to_string().into())
-    }
-
-    fn media_frame(&mut self) -> Message {
-        let mut frame = [SILENCE; FRAME_BYTES];
-        for byte in frame.iter_mut() {
-            match self.mic.pop_front() {
-                Some(b) => *byte = b,
-                None => break,
-            }
-        }
-        self.chunk += 1;
-        let timestamp = self.chunk * 20;
-        let chunk = self.chunk;
-        self.message(
-            "media",
-            json!({ "media": {
-                "track": "inbound",
-                "chunk": chunk.to_string(),
-                "timestamp": timestamp.to_string(),
-                "payload": BASE64.encode(frame),
-            }}),
-        )
-    }
-
-    /// Plays 20 ms of agent audio; returns the marks whose audio has now all played.
-    fn play_frame(&mut self) -> Vec<String> {
-        let mut marks = Vec::new();
-        let mut need = FRAME_BYTES;
-        while let Some(head) = self.speaker.front() {
-            match head {
-                Queued::Mark(_) => {
-                    if let Some(Queued::Mark(name)) = self.speaker.pop_front() {
-                        marks.push(name);
-                    }
-                    self.mid_line = false;
-                }
-                Queued::Audio(audio) => {
-                    if need == 0 {
-                        break;
-                    }
-                    let left = audio.len() - self.head_played;
-                    let take = left.min(need);
-                    self.head_played += take;
-                    need -= take;
-                    self.mid_line = true;
-                    if self.head_played == audio.len() {
-                        self.speaker.pop_front();
-                        self.head_played = 0;
-                    }
-                }
-            }
-        }
-        if need > 0 && self.mid_line && self.speaker.is_empty() {
-            self.starved = true;
-        }
-        marks
-    }
-
-    /// `clear`: drop queued audio; every pending mark comes back at once.
-    fn clear(&mut self) -> Vec<String> {
-        self.head_played = 0;
-        self.mid_line = false;
-        self.starved = false;
-        self.speaker
-            .drain(..)
-            .filter_map(|q| match q {
-                Queued::Mark(name) => Some(name),
-                Queued::Audio(_) => None,
-            })
-            .collect()
-    }
-}
-
 /// Posts the incoming-call webhook and returns the `<Stream>` the server connects: its URL,
 /// and the `<Parameter>`s Twilio hands back in the `start` frame's `customParameters`.
 pub async fn answer_stream(
@@ -178,17 +70,33 @@ pub async fn answer_stream(
 ) -> Result<Stream, String> {
     answer_stream_hearing(http, phone, call_sid)
         .await
-        .map(|(stream, _)| stream)
+        .map(|(connect, _)| connect.stream)
 }
 
 /// Like [`answer_stream`], following what Twilio would before the stream: `<Say>` lines (a
-/// recording notice) and `<Redirect>`s. Returns the stream and the lines said before it.
+/// recording notice) and `<Redirect>`s. Returns the `<Connect>` and the lines said before it.
 pub async fn answer_stream_hearing(
     http: &reqwest::Client,
     phone: &PhoneLine,
     call_sid: &str,
-) -> Result<(Stream, Vec<String>), String> {
-    let mut url = format!("{}/twilio/voice", phone.server);
+) -> Result<(Connect, Vec<String>), String> {
+    follow_to_stream(
+        http,
+        phone,
+        call_sid,
+        format!("{}/twilio/voice", phone.server),
+    )
+    .await
+}
+
+/// Posts to `url` as Twilio does for a call, following `<Say>`s and `<Redirect>`s to the
+/// `<Connect>` they lead to.
+async fn follow_to_stream(
+    http: &reqwest::Client,
+    phone: &PhoneLine,
+    call_sid: &str,
+    mut url: String,
+) -> Result<(Connect, Vec<String>), String> {
     let mut said = Vec::new();
     // A few redirects at most before the stream; more is a server in a loop.
     for _ in 0..4 {
@@ -198,7 +106,7 @@ pub async fn answer_stream_hearing(
         let mut next = None;
         for verb in verbs {
             match verb {
-                Verb::Connect(stream) => return Ok((stream, said)),
+                Verb::Connect(connect) => return Ok((connect, said)),
                 Verb::Say(say) => said.push(say.text),
                 Verb::Redirect { url } => {
                     next = Some(url);
@@ -268,11 +176,82 @@ async fn run_stream(
     mut barge_in: Option<BargeIn>,
     report: &mut PhoneReport,
 ) -> Result<(), String> {
-    let (stream, said_first) = answer_stream_hearing(http, phone, call_sid).await?;
+    let (mut connect, said_first) = answer_stream_hearing(http, phone, call_sid).await?;
     for text in said_first {
         caller.heard(&text);
         report.transcript.push((Speaker::Agent, text));
     }
+    let mut caller = RepeatAfterLoss::new(caller);
+    loop {
+        let this_call = ThisCall {
+            http,
+            phone,
+            call_sid,
+            kit,
+        };
+        let played = play_stream(
+            &this_call,
+            &mut caller,
+            &mut barge_in,
+            report,
+            &connect.stream,
+        )
+        .await?;
+        let Played::Lost(why) = played else {
+            return Ok(());
+        };
+        // What the lost stream's recognizer was told to expect was never heard.
+        if let Some(deepgram) = &kit.deepgram {
+            deepgram.forget(call_sid);
+        }
+        match after_lost_stream(http, phone, call_sid, connect.action.as_deref(), &why).await? {
+            AfterLoss::Stream(next, said) => {
+                for text in said {
+                    caller.heard(&text);
+                    report.transcript.push((Speaker::Agent, text));
+                }
+                report.reconnects += 1;
+                caller.lost();
+                connect = next;
+            }
+            AfterLoss::Over(ending) => {
+                report.ending = ending;
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// How one stream of a call ended.
+enum Played {
+    /// The call is over (or failed); the report says how.
+    Over,
+    /// The socket closed or broke with no call update: Twilio goes to the `<Connect>` action.
+    Lost(String),
+}
+
+/// Who places a call, to which server, with which fakes.
+struct ThisCall<'a> {
+    http: &'a reqwest::Client,
+    phone: &'a PhoneLine,
+    call_sid: &'a str,
+    kit: &'a StreamKit,
+}
+
+/// Plays one Media Stream of a call until the call ends or the stream is lost.
+async fn play_stream(
+    this_call: &ThisCall<'_>,
+    caller: &mut dyn Caller,
+    barge_in: &mut Option<BargeIn>,
+    report: &mut PhoneReport,
+    stream: &Stream,
+) -> Result<Played, String> {
+    let ThisCall {
+        http,
+        phone,
+        call_sid,
+        kit,
+    } = *this_call;
     let mut request = stream
         .url
         .as_str()
@@ -283,9 +262,10 @@ async fn run_stream(
         "X-Twilio-Signature",
         signed.parse().map_err(|_| "signature header".to_string())?,
     );
-    let (socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .map_err(|e| format!("opening {}: {e}", stream.url))?;
+    let socket = match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => socket,
+        Err(e) => return Ok(Played::Lost(format!("opening {}: {e}", stream.url))),
+    };
     let (mut sink, mut frames) = socket.split();
 
     let mut updates = match &kit.rest {
@@ -310,20 +290,25 @@ async fn run_stream(
         mid_line: false,
         starved: false,
     };
-    let send = |sink_result: Result<(), tokio_tungstenite::tungstenite::Error>| {
-        sink_result.map_err(|e| format!("sending on the media stream: {e}"))
-    };
-    send(
+    // A send that fails means the socket is gone: the stream is lost, not the call.
+    macro_rules! send {
+        ($sent:expr) => {
+            if let Err(e) = $sent {
+                return Ok(Played::Lost(format!("sending on the media stream: {e}")));
+            }
+        };
+    }
+    send!(
         sink.send(Message::Text(
             json!({"event":"connected","protocol":"Call","version":"1.0.0"})
                 .to_string()
                 .into(),
         ))
-        .await,
-    )?;
+        .await
+    );
     line.seq += 1;
-    let start = start_frame(&phone.account_sid, call_sid, &stream);
-    send(sink.send(Message::Text(start.to_string().into())).await)?;
+    let start = start_frame(&phone.account_sid, call_sid, stream);
+    send!(sink.send(Message::Text(start.to_string().into())).await);
 
     let deadline = tokio::time::Instant::now() + kit.limit;
     let mut ticker = interval(Duration::from_millis(20));
@@ -350,7 +335,7 @@ async fn run_stream(
                     Some(Ok(Message::Close(_))) | None => {
                         report.ending = match updates.try_recv() {
                             Ok(update) => ending_of(&update.twiml, update.status.as_deref()),
-                            Err(_) => PhoneEnding::Failed("the server closed the stream".into()),
+                            Err(_) => return Ok(Played::Lost("the server closed the stream".into())),
                         };
                         break;
                     }
@@ -358,7 +343,7 @@ async fn run_stream(
                         return Err("the server sent a binary frame (Twilio warning 31950)".into());
                     }
                     Some(Ok(_)) => continue,
-                    Some(Err(e)) => return Err(format!("media stream: {e}")),
+                    Some(Err(e)) => return Ok(Played::Lost(format!("media stream: {e}"))),
                 };
                 let message: Value = serde_json::from_str(&text)
                     .map_err(|e| format!("the server sent invalid JSON (Twilio error 31924): {e}"))?;
@@ -426,9 +411,9 @@ async fn run_stream(
                         }
                         for name in line.clear() {
                             let echo = line.message("mark", json!({ "mark": { "name": name } }));
-                            send(sink.feed(echo).await)?;
+                            send!(sink.feed(echo).await);
                         }
-                        send(sink.flush().await)?;
+                        send!(sink.flush().await);
                     }
                     other => return Err(format!("unknown event {other:?} (Twilio error 31924)")),
                 }
@@ -448,7 +433,7 @@ async fn run_stream(
                     "accountSid": phone.account_sid, "callSid": call_sid }}));
                 let _ = sink.send(stop).await;
                 let _ = sink.close().await;
-                return Ok(());
+                return Ok(Played::Over);
             }
             tick = ticker.tick() => {
                 // Ticks that fire well after their slot mean this phone (or the machine)
@@ -462,14 +447,14 @@ async fn run_stream(
                     break;
                 }
                 let frame = line.media_frame();
-                send(sink.feed(frame).await)?;
+                send!(sink.feed(frame).await);
                 report.frames_sent += 1;
                 if line.mic.is_empty() {
                     caller_speaking_since = None;
                 }
                 for name in line.play_frame() {
                     let echo = line.message("mark", json!({ "mark": { "name": name } }));
-                    send(sink.feed(echo).await)?;
+                    send!(sink.feed(echo).await);
                     if is_turn_end(&name) {
                         // The agent finished and waits: the caller answers.
                         match caller.next(slot_of_mark(&name)) {
@@ -480,11 +465,11 @@ async fn run_stream(
                                     "accountSid": phone.account_sid, "callSid": call_sid }}));
                                 let _ = sink.send(stop).await;
                                 let _ = sink.close().await;
-                                return Ok(());
+                                return Ok(Played::Over);
                             }
                             action => {
                                 for message in act(action, &mut line, kit, call_sid, report).await {
-                                    send(sink.feed(message).await)?;
+                                    send!(sink.feed(message).await);
                                 }
                                 caller_speaking_since = (!line.mic.is_empty()).then(Instant::now);
                                 (cue, cleared) = (None, None);
@@ -499,17 +484,17 @@ async fn run_stream(
                     barge_at = None;
                     let messages = act(CallerAction::Say(plan.text), &mut line, kit, call_sid, report).await;
                     for message in messages {
-                        send(sink.feed(message).await)?;
+                        send!(sink.feed(message).await);
                     }
                     caller_speaking_since = Some(Instant::now());
                     (cue, cleared) = (None, None);
                 }
-                send(sink.flush().await)?;
+                send!(sink.flush().await);
             }
         }
     }
     let _ = sink.close().await;
-    Ok(())
+    Ok(Played::Over)
 }
 
 /// Once both the speech cue and the clear it caused are known, records how far apart they were.
@@ -551,64 +536,6 @@ fn measure_barge_in(
             .barge_in_frames
             .push(clear_frame.saturating_sub(cue_frame));
     }
-}
-
-/// Turns a caller action into audio on the mic (and the recognizer's script) or keypad
-/// messages.
-async fn act(
-    action: CallerAction,
-    line: &mut Line,
-    kit: &StreamKit,
-    call_sid: &str,
-    report: &mut PhoneReport,
-) -> Vec<Message> {
-    match action {
-        CallerAction::Say(text) => {
-            report.transcript.push((Speaker::Caller, text.clone()));
-            if let Some(deepgram) = &kit.deepgram {
-                deepgram.say(call_sid, &text);
-            }
-            let audio = match kit.voice {
-                CallerVoice::Espeak => {
-                    frontdesk_telephony::audio::espeak::synthesize(&text, "en-us", 170)
-                        .await
-                        .unwrap_or_else(|error| {
-                            tracing::warn!(%error, "espeak-ng failed; the caller speaks a tone");
-                            speech_audio(tone_ms(&text, kit.ms_per_char))
-                        })
-                }
-                CallerVoice::Tone => speech_audio(tone_ms(&text, kit.ms_per_char)),
-            };
-            line.mic.extend(audio);
-            Vec::new()
-        }
-        CallerAction::Dtmf(digits) => {
-            report
-                .transcript
-                .push((Speaker::Caller, format!("(keypad {digits})")));
-            digits
-                .chars()
-                .map(|digit| {
-                    line.message(
-                        "dtmf",
-                        json!({ "dtmf": { "track": "inbound_track", "digit": digit.to_string() }}),
-                    )
-                })
-                .collect()
-        }
-        CallerAction::Silence => {
-            report
-                .transcript
-                .push((Speaker::Caller, "(silence)".into()));
-            Vec::new()
-        }
-        CallerAction::Hangup => Vec::new(),
-    }
-}
-
-/// About how long saying `text` takes, within reason.
-fn tone_ms(text: &str, ms_per_char: u32) -> u32 {
-    (text.chars().count() as u32 * ms_per_char).clamp(200, 6000)
 }
 
 /// Turn-end marks are named `t<turn>:<slot>` by the server.
