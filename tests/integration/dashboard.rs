@@ -88,8 +88,39 @@ async fn the_dashboard_shows_a_simulated_day_in_a_real_browser() {
     let base = server.line.server.clone();
 
     // Without the token: every page and API route refuses.
-    let (status, _) = api(&base, "/dashboard/api/calls", None).await;
-    assert_eq!(status, 401);
+    let _ = http_client();
+    let bare = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let some_call = &calls[0].call_id;
+    for page in [
+        "/dashboard".to_string(),
+        "/dashboard/calls?outcome=booked".into(),
+        format!("/dashboard/calls/{some_call}"),
+        format!("/dashboard/calls/{some_call}/script.yaml"),
+        "/dashboard/appointments".into(),
+        "/dashboard/flows".into(),
+        "/dashboard/quality".into(),
+    ] {
+        let response = bare.get(format!("{base}{page}")).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 303, "{page}");
+        let to = response.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.starts_with("/dashboard/sign-in?next="), "{page}: {to}");
+    }
+    for route in [
+        "/dashboard/api/calls".to_string(),
+        format!("/dashboard/api/calls/{some_call}"),
+        format!("/dashboard/api/calls/{some_call}/script"),
+        "/dashboard/api/appointments".into(),
+        "/dashboard/api/appointments/1".into(),
+        "/dashboard/api/customers".into(),
+        "/dashboard/api/customers/1".into(),
+    ] {
+        let (status, body) = api(&base, &route, None).await;
+        assert_eq!(status, 401, "{route}: {body}");
+    }
     let (status, _) = api(&base, "/dashboard/api/calls", Some("wrong")).await;
     assert_eq!(status, 401);
     let browser = Browser::start().await;
@@ -311,5 +342,20 @@ async fn the_dashboard_shows_a_simulated_day_in_a_real_browser() {
         .await
         .unwrap();
     assert!(report.passed, "{:?}\n{yaml}", report.failures);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_token_the_dashboard_is_off() {
+    let first = script("booking_basic");
+    let server = TestServer::start_configured(engine(), &first, |_| {}, |driver, _| driver)
+        .await
+        .unwrap();
+    let base = server.line.server.clone();
+    for path in ["/dashboard", "/dashboard/sign-in", "/dashboard/api/calls"] {
+        let (status, body) = api(&base, path, Some("anything")).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(body.contains("FRONTDESK_DASHBOARD_TOKEN"), "{path}: {body}");
+    }
     server.shutdown().await;
 }
