@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the services the tests talk to are up: PostgreSQL on 127.0.0.1:5432 with trust
 # auth and a database named `test`, and Redis on 127.0.0.1:6379. Installs what is missing from
-# Debian's packages, and espeak-ng, the local text-to-speech voice, the same way.
+# Debian's packages, and espeak-ng, the local text-to-speech voice, and Chromium with its
+# WebDriver (the dashboard's browser tests), the same way.
 set -euo pipefail
 
 # Installs a Debian package, or says what to do where this script cannot (not root, not Debian).
@@ -15,11 +16,16 @@ install() {
   echo "installing $what..."
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq "$package" >/dev/null
+  # shellcheck disable=SC2086 # a package list
+  apt-get install -y -qq $package >/dev/null
 }
 
 if ! command -v espeak-ng >/dev/null 2>&1; then
   install espeak-ng "espeak-ng (the local voice)"
+fi
+
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  install "chromium chromium-driver" "Chromium and chromedriver (the dashboard's browser tests)"
 fi
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }

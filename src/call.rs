@@ -263,6 +263,11 @@ impl CallDriver {
         delivery: Delivery,
     ) -> AgentTurn {
         let call_id = live.session.call.id.clone();
+        let began = Instant::now();
+        let answers_caller = matches!(
+            input,
+            Input::Said { .. } | Input::Digits { .. } | Input::NoInput
+        );
         match &input {
             Input::Said { text, .. } => self.record(live, Speaker::Caller, text).await,
             Input::Digits { digits } => {
@@ -270,6 +275,12 @@ impl CallDriver {
                     .await
             }
             Input::NoInput => self.record(live, Speaker::Caller, "[silence]").await,
+            Input::Interrupted { heard_so_far } => {
+                let barge_in = Event::BargeIn {
+                    heard_so_far: heard_so_far.clone(),
+                };
+                self.event(&call_id, &barge_in).await
+            }
             _ => {}
         }
         let mut turn = AgentTurn::default();
@@ -343,6 +354,14 @@ impl CallDriver {
         }
         if answer_at.is_some() {
             number_answer(live, &mut answer_seq);
+        }
+        if answers_caller && (!turn.said.is_empty() || turn.answer.is_some()) {
+            // How long the caller waited on Frontdesk for this answer (engine, tools, model).
+            let latency = Event::TurnLatency {
+                seq: live.seq,
+                ms: u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX),
+            };
+            self.event(&call_id, &latency).await;
         }
         if turn.ended() {
             self.finish(live, now).await;

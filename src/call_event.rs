@@ -63,6 +63,11 @@ pub enum Event {
         appointment_id: i64,
         answered_by: String,
     },
+    /// The caller talked over the agent (stream mode); what they had heard of its line.
+    BargeIn { heard_so_far: String },
+    /// Frontdesk's time to answer a caller turn (engine, tools, model; not the carrier's or
+    /// speech's), in milliseconds; `seq` is the turn number of the answer's last line.
+    TurnLatency { seq: u32, ms: u64 },
     /// The call's media stream was lost (its server died, the socket broke) and a new one
     /// went on with the conversation from the stored session.
     StreamResumed { stream_sid: String },

@@ -4,9 +4,11 @@
 pub mod calendar;
 pub mod call;
 pub mod call_event;
+pub mod call_script;
 pub mod caller_id;
 pub mod cli;
 pub mod clock;
+pub mod dashboard;
 pub mod llm;
 pub mod logging;
 pub mod outbox;

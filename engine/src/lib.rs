@@ -21,7 +21,7 @@ mod tool;
 mod triggers;
 mod understand;
 
-pub use diagram::mermaid;
+pub use diagram::{Edge, edges, mermaid};
 pub use flow::model::{FlowDef, GlobalsDef, Outcome, SlotType};
 pub use flow::parse::parse_yaml;
 pub use flow::{LoadError, LoadErrors, SourceFile};

@@ -117,6 +117,7 @@ const PROMPTS: &[(&str, &str)] = &[
     ("failure/lost_call", "Lost you; connecting you."),
     ("failure/service_trouble", "Trouble here; connecting you."),
     ("failure/internal_error", "Something broke; connecting you."),
+    ("failure/reconnected", "Lost you for a second."),
     (
         "failure/transfer_unanswered",
         "Nobody at {{ business.name }} could pick up.",

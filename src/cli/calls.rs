@@ -1,4 +1,4 @@
-//! `frontdesk calls list` and `calls show`: the call record without SQL.
+//! `frontdesk calls list`, `calls show` and `calls export`: the call record without SQL.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -46,6 +46,13 @@ pub enum CallsCommand {
         /// `calls list`).
         call_id: String,
     },
+    /// Print one call as a caller script (its caller lines as `turns`, the visits it looked up
+    /// as `given`, its outcome and booking as `expect`): save it under tests/transcripts/ and
+    /// `frontdesk simulate` replays it, a regression test in one command.
+    Export {
+        /// The call id, as for `calls show`.
+        call_id: String,
+    },
 }
 
 pub fn run(project: &Path, database: &str, command: CallsCommand) -> Result<ExitCode> {
@@ -54,6 +61,7 @@ pub fn run(project: &Path, database: &str, command: CallsCommand) -> Result<Exit
         .build()?;
     match command {
         CallsCommand::Show { call_id } => runtime.block_on(show(database, &call_id)),
+        CallsCommand::Export { call_id } => runtime.block_on(export(project, database, &call_id)),
         CallsCommand::List {
             since,
             outcome,
@@ -68,7 +76,7 @@ pub fn run(project: &Path, database: &str, command: CallsCommand) -> Result<Exit
                     .transpose()?,
                 outcome: outcome.as_deref().map(parse_outcome).transpose()?,
                 caller_digits: caller.as_deref().map(caller_digits).transpose()?,
-                limit,
+                ..CallFilter::latest(limit)
             };
             runtime.block_on(list(database, &filter, json))
         }
@@ -106,6 +114,25 @@ async fn show(database: &str, call_id: &str) -> Result<ExitCode> {
     out["messages"] = json!(messages?);
     out["recordings"] = json!(recordings);
     println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export(project: &Path, database: &str, call_id: &str) -> Result<ExitCode> {
+    let store = crate::storage::open(database).await?;
+    let record = store.get_call(call_id).await;
+    let changed = store.appointments_for_call(call_id).await;
+    store.close().await;
+    let Some(record) = record? else {
+        eprintln!("no call {call_id} in {database} (`frontdesk calls list` shows the calls there)");
+        return Ok(ExitCode::FAILURE);
+    };
+    let capacity =
+        crate::project::read_business(&crate::project::ProjectPaths::at_root(project).business)?
+            .capacity_per_start;
+    print!(
+        "{}",
+        crate::call_script::export(&record, &changed?, capacity)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -219,7 +246,7 @@ fn span_back(text: &str) -> Option<Span> {
     }
 }
 
-fn parse_outcome(text: &str) -> Result<String> {
+pub(crate) fn parse_outcome(text: &str) -> Result<String> {
     let wanted = text.trim().to_lowercase().replace([' ', '-'], "_");
     let known: Vec<&str> = Outcome::ALL
         .iter()
@@ -232,7 +259,7 @@ fn parse_outcome(text: &str) -> Result<String> {
     bail!("--outcome {text:?}: use one of {}", known.join(", "))
 }
 
-fn caller_digits(text: &str) -> Result<String> {
+pub(crate) fn caller_digits(text: &str) -> Result<String> {
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     if digits.is_empty() {
         bail!("--caller {text:?}: give the number, or its last digits");

@@ -1,6 +1,6 @@
 //! The command line: argument parsing and dispatch to one module per command.
 
-mod calls;
+pub(crate) mod calls;
 mod chat;
 mod extract;
 mod flows;

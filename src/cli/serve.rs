@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// can reach the server can then drive calls.
     #[arg(long, env = "FRONTDESK_INSECURE_NO_SIGNATURES")]
     pub insecure_no_signatures: bool,
+    /// The owner's token for the dashboard at /dashboard and its JSON API (docs/api.md);
+    /// without one the dashboard is off.
+    #[arg(long, env = "FRONTDESK_DASHBOARD_TOKEN", hide_env_values = true)]
+    pub dashboard_token: Option<String>,
     /// Where Gather-mode calls are kept between webhooks: `memory` or a redis:// URL.
     #[arg(long, env = "FRONTDESK_SESSIONS", default_value = "memory")]
     pub sessions: String,
@@ -154,6 +158,7 @@ fn server_config(args: ServeArgs) -> Result<ServerConfig> {
         fixed_now: args.now,
         stream_no_input: Duration::from_secs(8),
         stream_token_ttl: STREAM_TOKEN_TTL,
+        dashboard_token: args.dashboard_token.filter(|t| !t.trim().is_empty()),
     })
 }
 

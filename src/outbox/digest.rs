@@ -35,9 +35,7 @@ pub async fn plan(
     let day = now.date();
     let filter = CallFilter {
         since: Some(day.to_datetime(jiff::civil::time(0, 0, 0, 0))),
-        outcome: None,
-        caller_digits: None,
-        limit: MOST_CALLS,
+        ..CallFilter::latest(MOST_CALLS)
     };
     let calls = storage.list_calls(&filter).await?;
     // Every outcome named, so the prompt can test any of them.

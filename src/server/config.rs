@@ -72,6 +72,8 @@ pub struct ServerConfig {
     /// How long the stream token `/twilio/voice` issues stays valid: Twilio opens the stream
     /// within a second or two of reading the TwiML.
     pub stream_token_ttl: Duration,
+    /// The owner's token for `/dashboard` and its API; without one the dashboard is off.
+    pub dashboard_token: Option<String>,
 }
 
 impl ServerConfig {
@@ -99,6 +101,7 @@ impl ServerConfig {
             fixed_now: None,
             stream_no_input: Duration::from_secs(8),
             stream_token_ttl: STREAM_TOKEN_TTL,
+            dashboard_token: None,
         }
     }
 

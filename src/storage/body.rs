@@ -88,10 +88,11 @@ macro_rules! storage_body {
             use sqlx::Transaction;
 
             use $crate::storage::body::Dialect;
+            use $crate::storage::reports;
             use $crate::storage::sql::{self, AppointmentRow, CallRow};
             use $crate::storage::{
-                Appointment, AppointmentStatus, CallFilter, CallRecord, CallSummary, CallWrite,
-                Customer, NewAppointment, Speaker, Storage, StorageError,
+                Appointment, AppointmentFilter, AppointmentStatus, CallFilter, CallRecord,
+                CallSummary, CallWrite, Customer, NewAppointment, Speaker, Storage, StorageError,
             };
 
             type Db = <$backend as Dialect>::Db;
@@ -790,15 +791,86 @@ macro_rules! storage_body {
                     &self,
                     filter: &CallFilter,
                 ) -> Result<Vec<CallSummary>, StorageError> {
-                    let (since, outcome, caller, limit) = sql::call_filter_binds(filter);
+                    let binds = sql::call_filter_binds(filter);
                     let rows: Vec<sql::CallSummaryRow> = sqlx::query_as(sql::LIST_CALLS)
-                        .bind(since)
-                        .bind(outcome)
-                        .bind(caller)
-                        .bind(limit)
+                        .bind(binds.since)
+                        .bind(binds.outcome)
+                        .bind(binds.caller)
+                        .bind(binds.limit)
+                        .bind(binds.until)
+                        .bind(binds.flow)
+                        .bind(binds.text)
                         .fetch_all(self.pool())
                         .await?;
                     rows.into_iter().map(sql::call_summary_from_row).collect()
+                }
+
+                async fn call_records_between(
+                    &self,
+                    from: DateTime,
+                    to: DateTime,
+                ) -> Result<Vec<CallRecord>, StorageError> {
+                    let (from, to) = reports::range_binds(from, to);
+                    let calls: Vec<CallRow> = sqlx::query_as(reports::CALLS_BETWEEN)
+                        .bind(&from)
+                        .bind(&to)
+                        .fetch_all(self.pool())
+                        .await?;
+                    let turns: Vec<reports::TurnRow> = sqlx::query_as(reports::TURNS_BETWEEN)
+                        .bind(&from)
+                        .bind(&to)
+                        .fetch_all(self.pool())
+                        .await?;
+                    let events: Vec<reports::EventRow> = sqlx::query_as(reports::EVENTS_BETWEEN)
+                        .bind(&from)
+                        .bind(&to)
+                        .fetch_all(self.pool())
+                        .await?;
+                    reports::records_from_rows(calls, turns, events)
+                }
+
+                async fn search_customers(
+                    &self,
+                    text: Option<&str>,
+                    limit: u32,
+                ) -> Result<Vec<Customer>, StorageError> {
+                    let rows: Vec<(i64, String, String)> =
+                        sqlx::query_as(reports::SEARCH_CUSTOMERS)
+                            .bind(text.and_then(reports::contains_pattern))
+                            .bind(i64::from(limit))
+                            .fetch_all(self.pool())
+                            .await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(id, phone, name)| Customer { id, phone, name })
+                        .collect())
+                }
+
+                async fn get_customer(&self, id: i64) -> Result<Option<Customer>, StorageError> {
+                    let row: Option<(i64, String, String)> =
+                        sqlx::query_as(reports::CUSTOMER_BY_ID)
+                            .bind(id)
+                            .fetch_optional(self.pool())
+                            .await?;
+                    Ok(row.map(|(id, phone, name)| Customer { id, phone, name }))
+                }
+
+                async fn search_appointments(
+                    &self,
+                    filter: &AppointmentFilter,
+                ) -> Result<Vec<Appointment>, StorageError> {
+                    let (from, to, location, text, status, limit) =
+                        reports::appointment_binds(filter);
+                    let rows: Vec<AppointmentRow> = sqlx::query_as(reports::SEARCH_APPOINTMENTS)
+                        .bind(from)
+                        .bind(to)
+                        .bind(location)
+                        .bind(text)
+                        .bind(status)
+                        .bind(limit)
+                        .fetch_all(self.pool())
+                        .await?;
+                    sql::appointments_from_rows(rows)
                 }
 
                 async fn get_call(

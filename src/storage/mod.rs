@@ -18,6 +18,7 @@ mod sql;
 mod booking_sql;
 mod outbox;
 mod postgres;
+mod reports;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -276,7 +277,44 @@ pub struct CallFilter {
     pub outcome: Option<String>,
     /// Calls from a number ending with these digits.
     pub caller_digits: Option<String>,
+    /// Calls started before this business-local time.
+    pub until: Option<DateTime>,
+    /// Calls that went through this flow (a turn in one of its states).
+    pub flow: Option<String>,
+    /// Calls where someone said this (case-insensitive, part of a line).
+    pub text: Option<String>,
     /// At most this many calls.
+    pub limit: u32,
+}
+
+impl CallFilter {
+    /// The newest `limit` calls, unfiltered.
+    pub fn latest(limit: u32) -> CallFilter {
+        CallFilter {
+            since: None,
+            outcome: None,
+            caller_digits: None,
+            until: None,
+            flow: None,
+            text: None,
+            limit,
+        }
+    }
+}
+
+/// Which appointments [`Storage::search_appointments`] returns, by start then id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppointmentFilter {
+    /// Starting at or after.
+    pub from: Option<DateTime>,
+    /// Starting before.
+    pub to: Option<DateTime>,
+    /// At this location code.
+    pub location: Option<String>,
+    /// Whose name, phone or issue contains this (case-insensitive).
+    pub text: Option<String>,
+    pub status: Option<AppointmentStatus>,
+    /// At most this many.
     pub limit: u32,
 }
 
@@ -553,6 +591,29 @@ pub trait Storage: Send + Sync {
 
     /// Calls matching `filter`, newest first.
     async fn list_calls(&self, filter: &CallFilter) -> Result<Vec<CallSummary>, StorageError>;
+
+    /// Calls started in `[from, to)` with their turns and events, oldest first: what the
+    /// owner's reports are computed from, in three queries however many calls there are.
+    async fn call_records_between(
+        &self,
+        from: DateTime,
+        to: DateTime,
+    ) -> Result<Vec<CallRecord>, StorageError>;
+
+    /// Customers whose name or phone contains `text` (every one when `None`), by name.
+    async fn search_customers(
+        &self,
+        text: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Customer>, StorageError>;
+
+    async fn get_customer(&self, id: i64) -> Result<Option<Customer>, StorageError>;
+
+    /// Appointments matching `filter`, by start then id.
+    async fn search_appointments(
+        &self,
+        filter: &AppointmentFilter,
+    ) -> Result<Vec<Appointment>, StorageError>;
 
     /// Writes many call-record rows in one transaction (all or nothing): one commit instead of
     /// one per row is what lets a single SQLite file keep up with thousands of turns a second.

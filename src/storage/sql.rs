@@ -118,12 +118,18 @@ pub(super) const GET_CALL: &str = "SELECT id, caller, called, started_at, ended_
 pub(super) const CARRIER_STATUS: &str = "UPDATE calls SET carrier_status = $2, \
      duration_seconds = $3, ended_at = COALESCE(ended_at, $4), \
      outcome = COALESCE(outcome, 'hung_up') WHERE id = $1";
-/// Calls matching the filter (`$1` since, `$2` outcome, `$3` caller LIKE pattern; each may be
-/// NULL), newest first, at most `$4`.
+/// Calls matching the filter (`$1` since, `$2` outcome, `$3` caller LIKE pattern, `$5` until,
+/// `$6` a flow's state pattern, `$7` a line's LIKE pattern; each may be NULL), newest first, at
+/// most `$4`.
 pub(super) const LIST_CALLS: &str = "SELECT c.id, c.caller, c.called, c.started_at, c.ended_at, \
      c.outcome, c.transfer_to, (SELECT COUNT(*) FROM call_turns t WHERE t.call_id = c.id) \
      FROM calls c WHERE ($1 IS NULL OR c.started_at >= $1) AND ($2 IS NULL OR c.outcome = $2) \
-     AND ($3 IS NULL OR c.caller LIKE $3) ORDER BY c.started_at DESC, c.id DESC LIMIT $4";
+     AND ($3 IS NULL OR c.caller LIKE $3) AND ($5 IS NULL OR c.started_at < $5) \
+     AND ($6 IS NULL OR EXISTS (SELECT 1 FROM call_turns f WHERE f.call_id = c.id \
+        AND f.state LIKE $6)) \
+     AND ($7 IS NULL OR EXISTS (SELECT 1 FROM call_turns s WHERE s.call_id = c.id \
+        AND LOWER(s.content) LIKE $7)) \
+     ORDER BY c.started_at DESC, c.id DESC LIMIT $4";
 pub(super) const TURNS: &str =
     "SELECT seq, speaker, content, state FROM call_turns WHERE call_id = $1 ORDER BY seq";
 
@@ -197,10 +203,15 @@ pub(super) type CallRow = (
     Option<i64>,
 );
 
+/// A turn row: seq, speaker, text, state.
+pub(super) type TurnRow = (i64, String, String, Option<String>);
+/// An event row: id, kind, detail as JSON text.
+pub(super) type EventRow = (i64, String, String);
+
 pub(super) fn call_from_rows(
     call: CallRow,
-    turns: Vec<(i64, String, String, Option<String>)>,
-    events: Vec<(i64, String, String)>,
+    turns: Vec<TurnRow>,
+    events: Vec<EventRow>,
 ) -> Result<CallRecord, StorageError> {
     let (
         call_id,
@@ -300,19 +311,34 @@ pub(super) fn call_summary_from_row(row: CallSummaryRow) -> Result<CallSummary, 
     })
 }
 
-/// The values [`LIST_CALLS`] binds for a filter.
-pub(super) fn call_filter_binds(
-    filter: &CallFilter,
-) -> (Option<String>, Option<String>, Option<String>, i64) {
-    (
-        filter.since.map(fmt_stamp),
-        filter.outcome.clone(),
-        filter
+/// The values [`LIST_CALLS`] binds for a filter, `$1` to `$7`.
+pub(super) struct CallFilterBinds {
+    pub since: Option<String>,
+    pub outcome: Option<String>,
+    pub caller: Option<String>,
+    pub limit: i64,
+    pub until: Option<String>,
+    pub flow: Option<String>,
+    pub text: Option<String>,
+}
+
+pub(super) fn call_filter_binds(filter: &CallFilter) -> CallFilterBinds {
+    CallFilterBinds {
+        since: filter.since.map(fmt_stamp),
+        outcome: filter.outcome.clone(),
+        caller: filter
             .caller_digits
             .as_ref()
             .map(|digits| format!("%{digits}")),
-        i64::from(filter.limit),
-    )
+        limit: i64::from(filter.limit),
+        until: filter.until.map(fmt_stamp),
+        // States are recorded as `flow/state`.
+        flow: filter.flow.as_ref().map(|flow| format!("{flow}/%")),
+        text: filter
+            .text
+            .as_deref()
+            .and_then(super::reports::contains_pattern),
+    }
 }
 
 pub(super) const ENQUEUE_MESSAGE: &str = "INSERT INTO outbox (kind, recipient, body, call_id, \

@@ -52,8 +52,9 @@ pub struct CallArgs {
     /// Must match the server's mode.
     #[arg(long, value_enum, default_value_t = PhoneMode::Gather)]
     mode: PhoneMode,
-    /// Caller scripts to play (cycled through for --calls); without one, type the caller's lines.
-    #[arg(long)]
+    /// Caller scripts to play (cycled through for --calls); several after one flag work too
+    /// (`--script tests/transcripts/*.yaml`). Without one, type the caller's lines.
+    #[arg(long, num_args = 1..)]
     script: Vec<PathBuf>,
     /// Calls to place in total.
     #[arg(long, default_value_t = 1)]
@@ -61,6 +62,10 @@ pub struct CallArgs {
     /// Calls in progress at once.
     #[arg(long, default_value_t = 1)]
     concurrency: usize,
+    /// Calls started per minute at most, evenly spaced (a simulated day at a chosen pace);
+    /// without it, each call starts as soon as --concurrency allows.
+    #[arg(long)]
+    rate: Option<f64>,
     /// The same auth token the server checks signatures with (not needed against a server
     /// started with --insecure-no-signatures).
     #[arg(
@@ -438,7 +443,14 @@ async fn load(
     let barge_in_after = args.barge_in;
     let mode = args.mode;
     let mut tasks = Vec::with_capacity(args.calls);
+    let spacing = args
+        .rate
+        .filter(|rate| *rate > 0.0)
+        .map(|per_minute| Duration::from_secs_f64(60.0 / per_minute));
     for i in 0..args.calls {
+        if let Some(spacing) = spacing {
+            tokio::time::sleep_until((began + spacing * i as u32).into()).await;
+        }
         let permit = limit.clone().acquire_owned().await?;
         let (scripts, http, kit, progress) =
             (scripts.clone(), http.clone(), kit.clone(), progress.clone());

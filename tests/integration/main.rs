@@ -3,6 +3,7 @@
 mod admission;
 mod calendar;
 mod cli;
+mod dashboard;
 mod deadlines;
 mod flows_check;
 mod llm_answers;

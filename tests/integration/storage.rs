@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use frontdesk::storage::{
-    self, AppointmentStatus, CallFilter, CallWrite, NewAppointment, Speaker, Storage, StorageError,
+    self, AppointmentFilter, AppointmentStatus, CallFilter, CallWrite, NewAppointment, Speaker,
+    Storage, StorageError,
 };
 use jiff::civil::{DateTime, date};
 use serde_json::json;
@@ -25,6 +26,8 @@ both_backends!(
     call_records,
     call_records_in_batches,
     calls_are_listed_newest_first_and_filtered,
+    calls_are_searched_by_flow_text_and_day,
+    owner_reports_read_calls_customers_and_visits,
 );
 
 /// Far in the future so "upcoming" is stable; 2030-01-07 is a Monday.
@@ -744,12 +747,7 @@ async fn calls_are_listed_newest_first_and_filtered(store: Arc<dyn Storage>, _ur
         .add_turn("CA-late", 2, Speaker::Caller, "hello?", None)
         .await
         .unwrap();
-    let all = CallFilter {
-        since: None,
-        outcome: None,
-        caller_digits: None,
-        limit: 50,
-    };
+    let all = CallFilter::latest(50);
     let ids = |calls: Vec<storage::CallSummary>| -> Vec<String> {
         calls.into_iter().map(|c| c.call_id).collect()
     };
@@ -784,4 +782,143 @@ async fn calls_are_listed_newest_first_and_filtered(store: Arc<dyn Storage>, _ur
     );
     let one = CallFilter { limit: 1, ..all };
     assert_eq!(ids(store.list_calls(&one).await.unwrap()), ["CA-late"]);
+}
+
+async fn calls_are_searched_by_flow_text_and_day(store: Arc<dyn Storage>, _url: String) {
+    let lines = [
+        (
+            "CA-book",
+            at(2, 9),
+            "my AC is Blowing warm air",
+            "booking/ask_name",
+        ),
+        ("CA-gas", at(2, 15), "I smell gas", "emergency/instructions"),
+        ("CA-next", at(3, 9), "book me in please", "booking/ask_when"),
+    ];
+    for (id, started, said, state) in lines {
+        store
+            .start_call(id, "+12145550123", "+12145550100", started)
+            .await
+            .unwrap();
+        store
+            .add_turn(id, 1, Speaker::Caller, said, Some(state))
+            .await
+            .unwrap();
+    }
+    let ids = |calls: Vec<storage::CallSummary>| -> Vec<String> {
+        calls.into_iter().map(|c| c.call_id).collect()
+    };
+    let booking = CallFilter {
+        flow: Some("booking".into()),
+        ..CallFilter::latest(50)
+    };
+    assert_eq!(
+        ids(store.list_calls(&booking).await.unwrap()),
+        ["CA-next", "CA-book"]
+    );
+    let said = CallFilter {
+        text: Some("blowing WARM".into()),
+        ..CallFilter::latest(50)
+    };
+    assert_eq!(ids(store.list_calls(&said).await.unwrap()), ["CA-book"]);
+    let one_day = CallFilter {
+        since: Some(at(2, 0)),
+        until: Some(at(3, 0)),
+        ..CallFilter::latest(50)
+    };
+    assert_eq!(
+        ids(store.list_calls(&one_day).await.unwrap()),
+        ["CA-gas", "CA-book"]
+    );
+    // A wildcard typed by the owner is not a wildcard.
+    let percent = CallFilter {
+        text: Some("%".into()),
+        ..CallFilter::latest(50)
+    };
+    assert_eq!(store.list_calls(&percent).await.unwrap().len(), 3);
+}
+
+async fn owner_reports_read_calls_customers_and_visits(store: Arc<dyn Storage>, _url: String) {
+    for (id, started) in [("CA-a", at(2, 9)), ("CA-b", at(2, 10)), ("CA-c", at(3, 9))] {
+        store
+            .start_call(id, "+12145550123", "+12145550100", started)
+            .await
+            .unwrap();
+        store
+            .add_turn(id, 1, Speaker::Agent, "Thanks for calling", None)
+            .await
+            .unwrap();
+        store
+            .add_turn(id, 2, Speaker::Caller, id, Some("booking/ask_name"))
+            .await
+            .unwrap();
+        store
+            .add_event(id, "flow_started", &json!({ "flow": "booking" }))
+            .await
+            .unwrap();
+    }
+    let records = store
+        .call_records_between(at(2, 0), at(3, 0))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = records.iter().map(|r| r.call_id.as_str()).collect();
+    assert_eq!(ids, ["CA-a", "CA-b"]);
+    assert_eq!(records[1].turns.len(), 2);
+    assert_eq!(records[1].turns[1].text, "CA-b");
+    assert_eq!(records[1].events.len(), 1);
+    assert_eq!(records[1].events[0].detail, json!({ "flow": "booking" }));
+
+    let jane = store
+        .book(&request("c1", "DAL", at(7, 9), "Jane Doe", "+12145550001"))
+        .await
+        .unwrap();
+    store
+        .book(&request("c2", "FTW", at(8, 9), "John Roe", "+19725550002"))
+        .await
+        .unwrap();
+    let cancelled = store
+        .book(&request("c3", "DAL", at(9, 9), "Jim Doe", "+12145550003"))
+        .await
+        .unwrap();
+    store.cancel(cancelled.id, "c4").await.unwrap();
+
+    let doe = store.search_customers(Some("DOE"), 10).await.unwrap();
+    let names: Vec<&str> = doe.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["Jane Doe", "Jim Doe"]);
+    let by_phone = store.search_customers(Some("5550002"), 10).await.unwrap();
+    assert_eq!(by_phone.len(), 1);
+    assert_eq!(
+        store.get_customer(by_phone[0].id).await.unwrap(),
+        Some(by_phone[0].clone())
+    );
+    assert_eq!(store.search_customers(None, 2).await.unwrap().len(), 2);
+    assert_eq!(store.get_customer(99_999).await.unwrap(), None);
+
+    let any = AppointmentFilter {
+        from: None,
+        to: None,
+        location: None,
+        text: None,
+        status: None,
+        limit: 50,
+    };
+    assert_eq!(store.search_appointments(&any).await.unwrap().len(), 3);
+    let dallas_booked = AppointmentFilter {
+        location: Some("DAL".into()),
+        status: Some(AppointmentStatus::Booked),
+        ..any.clone()
+    };
+    assert_eq!(
+        store.search_appointments(&dallas_booked).await.unwrap(),
+        [jane]
+    );
+    let week = AppointmentFilter {
+        from: Some(at(8, 0)),
+        to: Some(at(10, 0)),
+        text: Some("warm air".into()),
+        ..any
+    };
+    let found = store.search_appointments(&week).await.unwrap();
+    let names: Vec<&str> = found.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["John Roe", "Jim Doe"]);
 }
