@@ -169,6 +169,7 @@ fn greeted(engine: &Engine) -> Session {
         id: "CA-interpreter".into(),
         caller: Some("+12145550123".into()),
         called: None,
+        customer: None,
     });
     let out = engine.step(&mut s, Input::Start, now()).unwrap();
     assert_eq!(spoken(&out), "Hello, how can I help?");
@@ -523,6 +524,7 @@ fn at_the_read_back(engine: &Engine) -> Session {
         id: "CA-callback".into(),
         caller: Some("+12145550123".into()),
         called: None,
+        customer: None,
     });
     engine.step(&mut s, Input::Start, now()).unwrap();
     let out = engine
@@ -657,6 +659,7 @@ fn checked_in(engine: &Engine) -> Session {
         id: "CA-check-in".into(),
         caller: Some("+12145550123".into()),
         called: None,
+        customer: None,
     };
     let vars = [("visit".to_string(), json!({ "name": "Maria" }))].into();
     let mut s = engine.start_in(call, "check_in", vars).unwrap();
@@ -681,6 +684,7 @@ fn a_call_started_in_a_flow_opens_there_and_a_link_goes_on_in_another() {
         id: "CA-x".into(),
         caller: None,
         called: None,
+        customer: None,
     };
     assert!(
         engine

@@ -126,11 +126,17 @@ async fn list(database: &str, filter: &CallFilter, json: bool) -> Result<ExitCod
 
 /// The calls as aligned columns, one per line, with a header.
 fn table(calls: &[CallSummary]) -> String {
-    let header = ["STARTED", "CALL", "CALLER", "OUTCOME", "TURNS", "LENGTH"].map(String::from);
-    let rows: Vec<[String; 6]> = calls
+    // The urgency column only for a business whose calls carry one.
+    let urgent = calls.iter().any(|c| c.urgency.is_some());
+    let mut header = vec!["STARTED", "CALL", "CALLER", "OUTCOME", "TURNS", "LENGTH"];
+    if urgent {
+        header.push("URGENCY");
+    }
+    let header: Vec<String> = header.into_iter().map(String::from).collect();
+    let rows: Vec<Vec<String>> = calls
         .iter()
         .map(|call| {
-            [
+            let mut row = vec![
                 call.started_at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
                 call.call_id.clone(),
                 call.caller.clone(),
@@ -139,10 +145,14 @@ fn table(calls: &[CallSummary]) -> String {
                 call.ended_at
                     .map(|end| length(call.started_at, end))
                     .unwrap_or_default(),
-            ]
+            ];
+            if urgent {
+                row.push(call.urgency.clone().unwrap_or_default());
+            }
+            row
         })
         .collect();
-    let mut widths = header.clone().map(|h| h.len());
+    let mut widths: Vec<usize> = header.iter().map(String::len).collect();
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -152,8 +162,8 @@ fn table(calls: &[CallSummary]) -> String {
     for row in std::iter::once(&header).chain(&rows) {
         let cells: Vec<String> = row
             .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
+            .zip(&widths)
+            .map(|(cell, &width)| format!("{cell:<width$}"))
             .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');

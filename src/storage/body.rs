@@ -91,7 +91,8 @@ macro_rules! storage_body {
             use $crate::storage::sql::{self, AppointmentRow, CallRow};
             use $crate::storage::{
                 Appointment, AppointmentStatus, CallFilter, CallRecord, CallSummary, CallWrite,
-                Customer, NewAppointment, Speaker, Storage, StorageError,
+                Customer, NewAppointment, NewCustomer, Speaker, Storage, StorageError,
+                VehicleRecord,
             };
 
             type Db = <$backend as Dialect>::Db;
@@ -427,6 +428,68 @@ macro_rules! storage_body {
                         .fetch_optional(self.pool())
                         .await?;
                     Ok(row.map(|(id, phone, name)| Customer { id, phone, name }))
+                }
+
+                async fn customer_vehicles(
+                    &self,
+                    customer_id: i64,
+                ) -> Result<Vec<VehicleRecord>, StorageError> {
+                    let rows: Vec<(Option<i64>, String, Option<String>)> =
+                        sqlx::query_as(sql::CUSTOMER_VEHICLES)
+                            .bind(customer_id)
+                            .fetch_all(self.pool())
+                            .await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(year, make, model)| VehicleRecord { year, make, model })
+                        .collect())
+                }
+
+                async fn add_vehicle(
+                    &self,
+                    phone: &str,
+                    name: &str,
+                    vehicle: &VehicleRecord,
+                ) -> Result<(), StorageError> {
+                    let customer = NewCustomer {
+                        phone: phone.to_string(),
+                        name: name.to_string(),
+                        vehicles: vec![vehicle.clone()],
+                    };
+                    self.seed_customers(std::slice::from_ref(&customer))
+                        .await
+                        .map(|_| ())
+                }
+
+                async fn seed_customers(
+                    &self,
+                    customers: &[NewCustomer],
+                ) -> Result<usize, StorageError> {
+                    let result: Result<usize, StorageError> = async {
+                        let (_turn, mut tx) = self.begin_write().await?;
+                        for customer in customers {
+                            let (id, _, _): (i64, String, String) =
+                                sqlx::query_as(sql::UPSERT_CUSTOMER)
+                                    .bind(&customer.phone)
+                                    .bind(&customer.name)
+                                    .fetch_one(&mut *tx)
+                                    .await?;
+                            for vehicle in &customer.vehicles {
+                                sqlx::query(sql::ADD_VEHICLE)
+                                    .bind(id)
+                                    .bind(vehicle.year)
+                                    .bind(&vehicle.make)
+                                    .bind(&vehicle.model)
+                                    .bind(vehicle.label())
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                        }
+                        tx.commit().await?;
+                        Ok(customers.len())
+                    }
+                    .await;
+                    self.wrote(result)
                 }
 
                 async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {

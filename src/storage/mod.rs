@@ -199,6 +199,34 @@ pub struct Customer {
     pub name: String,
 }
 
+/// A vehicle a customer has brought in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VehicleRecord {
+    pub year: Option<i64>,
+    pub make: String,
+    pub model: Option<String>,
+}
+
+impl VehicleRecord {
+    /// "2019 Honda Civic", "Honda Civic", "Honda".
+    pub fn label(&self) -> String {
+        let year = self.year.map(|y| y.to_string());
+        [year.as_deref(), Some(self.make.as_str()), self.model.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// A customer and their vehicles, for [`Storage::seed_customers`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCustomer {
+    pub phone: String,
+    pub name: String,
+    pub vehicles: Vec<VehicleRecord>,
+}
+
 /// Who said a turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -290,6 +318,9 @@ pub struct CallSummary {
     pub transfer_to: Option<String>,
     /// Turns recorded, caller's and agent's.
     pub turns: u32,
+    /// The most urgent level the call reached, for a business with urgency levels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<String>,
 }
 
 /// One write to the call record, for [`Storage::write_call_records`]. Serialized (one JSON line
@@ -404,6 +435,22 @@ pub trait Storage: Send + Sync {
     async fn upsert_customer(&self, phone: &str, name: &str) -> Result<Customer, StorageError>;
 
     async fn find_customer(&self, phone: &str) -> Result<Option<Customer>, StorageError>;
+
+    /// A customer's vehicles, the latest added first.
+    async fn customer_vehicles(&self, customer_id: i64) -> Result<Vec<VehicleRecord>, StorageError>;
+
+    /// Adds a vehicle to the customer with this phone (created with `name` if new); one they
+    /// already have is kept as it is.
+    async fn add_vehicle(
+        &self,
+        phone: &str,
+        name: &str,
+        vehicle: &VehicleRecord,
+    ) -> Result<(), StorageError>;
+
+    /// Writes customers and their vehicles in one transaction (an existing phone gets the new
+    /// name and any vehicles it lacks). Returns how many customers were written.
+    async fn seed_customers(&self, customers: &[NewCustomer]) -> Result<usize, StorageError>;
 
     /// Books a visit if the (location, start) is under capacity, atomically. Idempotent per call
     /// id: if this call already booked, that appointment is returned unchanged (even if the new

@@ -16,7 +16,7 @@ mod lookup;
 
 use crate::outbox::{Change, Texts, Webhooks};
 use crate::scheduling::{self, Availability, SlotRequest};
-use crate::storage::{Appointment, NewAppointment, Storage, StorageError};
+use crate::storage::{Appointment, NewAppointment, Storage, StorageError, VehicleRecord};
 
 /// Every tool a flow may name, with its arguments. The flow validator checks against this.
 pub fn catalog() -> Vec<ToolSpec> {
@@ -45,6 +45,7 @@ pub fn catalog() -> Vec<ToolSpec> {
             &["location"],
         ),
         ToolSpec::new("cancel_appointment", &["appointment_id"], &[]),
+        ToolSpec::new("remember_vehicle", &["phone", "name", "vehicle"], &[]),
     ]
 }
 
@@ -108,6 +109,7 @@ impl Tools {
             "find_appointment" => self.find(args, now).await,
             "reschedule_appointment" => self.reschedule(call_id, args, now).await,
             "cancel_appointment" => self.cancel(call_id, args).await,
+            "remember_vehicle" => self.remember_vehicle(args).await,
             other => Err(ToolError::Invalid(format!("unknown tool `{other}`"))),
         };
         match result {
@@ -174,6 +176,26 @@ impl Tools {
             obj.extend(extra.clone());
         }
         Ok(result)
+    }
+
+    /// Adds the vehicle of a `vehicle` slot (`year`, `make`, `model`) to the customer with this
+    /// phone, so a later call from it is asked about that vehicle.
+    async fn remember_vehicle(&self, args: &Value) -> Result<Value, ToolError> {
+        let phone = str_arg(args, "phone")?;
+        let name = str_arg(args, "name")?;
+        let vehicle = args.get("vehicle").unwrap_or(&Value::Null);
+        let make = opt_str(vehicle, "make")
+            .ok_or_else(|| ToolError::Invalid("`vehicle` has no `make`".to_string()))?;
+        let record = VehicleRecord {
+            year: vehicle.get("year").and_then(Value::as_i64),
+            make,
+            model: opt_str(vehicle, "model"),
+        };
+        self.storage
+            .add_vehicle(&phone, &name, &record)
+            .await
+            .map_err(ToolError::Storage)?;
+        Ok(json!({ "ok": true, "vehicle": record.label() }))
     }
 
     /// The caller's own booked visit at this location and start, if they already have one.

@@ -47,6 +47,28 @@ fn shipped_flows_are_valid() {
     assert!(stdout.starts_with("ok: 8 flows"), "{stdout}");
 }
 
+#[test]
+fn each_example_business_passes_flows_check_from_its_own_folder() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (example, flows) in [("auto-repair", 8), ("handyman", 9)] {
+        let output = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+            .args(["--project", &format!("examples/{example}"), "flows", "check"])
+            .current_dir(root)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{example}: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            stdout.starts_with(&format!("ok: {flows} flows")),
+            "{example}: {stdout}"
+        );
+    }
+}
+
 const BROKEN_FLOW: &str = r#"# yaml-language-server: $schema=../schema/flow.schema.json
 flow: broken
 description: A flow with one of every mistake

@@ -2,7 +2,7 @@
 //! webhooks, a real SQLite file behind it.
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::support::replay::{AUTH_TOKEN, ReplayPace, TestServer};
@@ -17,19 +17,73 @@ use frontdesk_testkit::phone::{
     Caller, PhoneEnding, Speaker, gather_call, http_client, new_call_sid,
 };
 
+/// A business folder and where its caller scripts live: the default business (the repository
+/// itself) or one under `examples/`.
+#[derive(Debug, Clone, Copy)]
+pub enum Project {
+    Default,
+    Example(&'static str),
+}
+
+impl Project {
+    /// Every business in the repository, the default first.
+    pub const ALL: [Project; 3] = [
+        Project::Default,
+        Project::Example("auto-repair"),
+        Project::Example("handyman"),
+    ];
+
+    pub fn root(self) -> PathBuf {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        match self {
+            Project::Default => repo.to_path_buf(),
+            Project::Example(name) => repo.join("examples").join(name),
+        }
+    }
+
+    /// The caller scripts' folder (snapshots in its `snapshots/`).
+    pub fn scripts_dir(self) -> PathBuf {
+        match self {
+            Project::Default => self.root().join("tests/transcripts"),
+            Project::Example(_) => self.root().join("transcripts"),
+        }
+    }
+
+    /// How many scripts the project must at least have (none silently lost).
+    pub fn min_scripts(self) -> usize {
+        match self {
+            Project::Default => 40,
+            Project::Example(_) => 25,
+        }
+    }
+
+    pub fn engine(self) -> Arc<Engine> {
+        Arc::new(load_engine(&ProjectPaths::at_root(&self.root()), tools::catalog()).unwrap())
+    }
+
+    /// The project's script files, sorted.
+    pub fn script_files(self) -> Vec<PathBuf> {
+        let dir = self.scripts_dir();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        files.sort();
+        files
+    }
+}
+
 pub fn engine() -> Arc<Engine> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    Arc::new(load_engine(&ProjectPaths::at_root(root), tools::catalog()).unwrap())
+    Project::Default.engine()
 }
 
 pub fn scripts() -> Vec<(String, Script)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
+    project_scripts(Project::Default)
+}
+
+pub fn project_scripts(project: Project) -> Vec<(String, Script)> {
+    let files = project.script_files();
     files
         .iter()
         .map(|f| {
@@ -86,11 +140,22 @@ pub fn webhook_fields(sid: &str, extra: &[(&str, &str)]) -> Vec<(String, String)
 /// Replays every script through a server in `mode` and compares what the server stored with
 /// what `simulate` decides for the same script.
 pub async fn replay_all(mode: Mode, parallel: usize, model: Option<Arc<frontdesk::llm::Model>>) {
-    let engine = engine();
-    let all = scripts();
+    replay_project(Project::Default, mode, parallel, model).await;
+}
+
+/// [`replay_all`] for one project's scripts.
+pub async fn replay_project(
+    project: Project,
+    mode: Mode,
+    parallel: usize,
+    model: Option<Arc<frontdesk::llm::Model>>,
+) {
+    let engine = project.engine();
+    let all = project_scripts(project);
     assert!(
-        all.len() >= 40,
-        "expected the caller scripts, found {}",
+        all.len() >= project.min_scripts(),
+        "expected the caller scripts of {}, found {}",
+        project.root().display(),
         all.len()
     );
     let pace = ReplayPace::default();
@@ -153,9 +218,10 @@ pub async fn replay_all(mode: Mode, parallel: usize, model: Option<Arc<frontdesk
     }
     assert!(
         mismatches.is_empty(),
-        "{} of {} scripts differ from simulate in {} mode:\n{}",
+        "{} of {} scripts of {} differ from simulate in {} mode:\n{}",
         mismatches.len(),
         all.len(),
+        project.root().display(),
         mode.as_str(),
         mismatches.join("\n")
     );
@@ -164,6 +230,16 @@ pub async fn replay_all(mode: Mode, parallel: usize, model: Option<Arc<frontdesk
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_caller_script_ends_the_same_through_gather_webhooks() {
     replay_all(Mode::Gather, 8, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auto_repair_scripts_end_the_same_through_gather_webhooks() {
+    replay_project(Project::Example("auto-repair"), Mode::Gather, 8, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handyman_scripts_end_the_same_through_gather_webhooks() {
+    replay_project(Project::Example("handyman"), Mode::Gather, 8, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

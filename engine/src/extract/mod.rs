@@ -12,4 +12,5 @@ pub mod phone;
 pub(crate) mod phonetic;
 pub mod reference;
 pub(crate) mod roles;
+pub mod vehicle;
 pub mod yes_no;

@@ -92,6 +92,7 @@ pub(super) async fn run_on(
         id: call_sid.clone(),
         caller,
         called: start.custom_parameters.get("To").cloned(),
+        customer: None,
     };
     let (live, turn) = state.driver().start(info, state.now()).await;
     crate::server::recording::start(&state, &live.session.call.id);
