@@ -78,6 +78,7 @@ pub async fn open_script_store(
                 name: given.name.clone(),
                 phone: given.phone.clone(),
                 issue: given.issue.clone(),
+                minutes: given.minutes,
             })
             .await
             .with_context(|| format!("{file}: given appointment {}", i + 1))?;

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::business::Business;
 use crate::extract::location::LocationMatcher;
-use crate::extract::vehicle::VehicleCatalog;
 use crate::extract::normalize::normalize;
+use crate::extract::service::ServiceCatalog;
+use crate::extract::vehicle::VehicleCatalog;
 use crate::flow::model::{FlowDef, GlobalPattern, GlobalsDef, SlotRule, StateDef};
 use crate::flow::parse::{UnknownKey, parse_flow, parse_globals};
 use crate::flow::validate::Validator;
@@ -47,6 +48,8 @@ pub struct Engine {
     pub(crate) locations: LocationMatcher,
     /// The business's vehicle catalogue, prepared for matching.
     pub(crate) vehicles: VehicleCatalog,
+    /// The business's services, prepared for matching.
+    pub(crate) services: ServiceCatalog,
     pub(crate) tools: Vec<ToolSpec>,
     prompt_names: Vec<String>,
     /// `flow/slot` of slots whose value names a location, for hints.
@@ -139,6 +142,7 @@ impl Engine {
             unreadable_flows: &unreadable_flows,
             unknown_keys: &unknown_keys,
             has_vehicles: !sources.business.vehicles.is_empty(),
+            has_services: !sources.business.services.is_empty(),
             urgency_levels: &urgency_levels,
         };
         if let Some(globals) = &globals {
@@ -215,7 +219,9 @@ impl Engine {
             .collect();
         let locations = LocationMatcher::new(&sources.business.locations);
         let vehicles = VehicleCatalog::new(&sources.business.vehicles);
+        let services = ServiceCatalog::new(&sources.business.services);
         Ok(Engine {
+            services,
             locations,
             vehicles,
             patterns,
@@ -297,6 +303,8 @@ fn business_context(b: &Business) -> serde_json::Value {
         "locations": b.locations.iter().map(|l| serde_json::json!({"code": l.code, "name": l.name})).collect::<Vec<_>>(),
         "location_names": b.locations.iter().map(|l| l.name.clone()).collect::<Vec<_>>(),
         "vehicle_makes": b.vehicles.iter().map(|v| v.make.clone()).collect::<Vec<_>>(),
+        "services": b.services.iter().map(|s| serde_json::json!({"name": s.name, "minutes": s.minutes})).collect::<Vec<_>>(),
+        "visit_minutes": b.visit_minutes,
     })
 }
 

@@ -95,6 +95,9 @@ pub struct GivenAppointment {
     #[serde(default)]
     /// What it is for.
     pub issue: String,
+    #[serde(default)]
+    /// How long it lasts, for a business whose services have lengths.
+    pub minutes: Option<u32>,
 }
 
 /// One thing the caller does.

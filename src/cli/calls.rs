@@ -306,6 +306,7 @@ mod tests {
             outcome: outcome.map(String::from),
             transfer_to: None,
             turns: 12,
+            urgency: None,
         };
         let text = table(&[call("CA1", Some("booked")), call("CA22", None)]);
         let lines: Vec<&str> = text.lines().collect();

@@ -267,7 +267,13 @@ macro_rules! storage_body {
                     new: &NewAppointment,
                 ) -> Result<$crate::storage::body::BookStep<AppointmentRow>, StorageError> {
                     use $crate::storage::body::BookStep;
-                    <$backend as Dialect>::lock_slot(tx, &new.location, new.start).await?;
+                    // Visits of several lengths overlap across starts: one lock for the
+                    // location's day serialises every booking that could share a moment.
+                    let lock_at = match new.minutes {
+                        Some(_) => new.start.date().to_datetime(jiff::civil::Time::midnight()),
+                        None => new.start,
+                    };
+                    <$backend as Dialect>::lock_slot(tx, &new.location, lock_at).await?;
                     let (own, capacity, same, taken): (Option<i64>, Option<i64>, Option<i64>, i64) =
                         sqlx::query_as(sql::BOOKING_CHECK)
                             .bind(&new.call_id)
@@ -295,11 +301,39 @@ macro_rules! storage_body {
                         let existing = sql::appointment_from_row(by_id(tx, id).await?)?;
                         return Err(StorageError::AlreadyBooked(Box::new(existing)));
                     }
+                    let full = || StorageError::Full {
+                        location: new.location.clone(),
+                        start: new.start,
+                    };
                     if taken >= capacity {
-                        return Err(StorageError::Full {
-                            location: new.location.clone(),
-                            start: new.start,
-                        });
+                        return Err(full());
+                    }
+                    if let Some(minutes) = new.minutes {
+                        let end = new
+                            .start
+                            .checked_add(jiff::Span::new().minutes(i64::from(minutes)))
+                            .map_err(|e| StorageError::Conflict(format!("visit length: {e}")))?;
+                        let day = new.start.date().to_datetime(jiff::civil::Time::midnight());
+                        let rows: Vec<(String, Option<i64>, i64)> =
+                            sqlx::query_as(sql::BOOKED_SPANS)
+                                .bind(&new.location)
+                                .bind(sql::fmt_start(day))
+                                .bind(sql::fmt_start(end))
+                                .fetch_all(&mut **tx)
+                                .await?;
+                        let mut visits = Vec::new();
+                        for (start, length, n) in rows {
+                            let start = sql::parse_time(&start)?;
+                            let length = length.and_then(|m| u32::try_from(m).ok());
+                            visits.extend(std::iter::repeat_n(
+                                (start, length),
+                                usize::try_from(n).unwrap_or(0),
+                            ));
+                        }
+                        let peak = $crate::storage::peak_overlap(&visits, new.start, end);
+                        if i64::from(peak) >= capacity {
+                            return Err(full());
+                        }
                     }
                     let (customer_id, _, _): (i64, String, String) =
                         sqlx::query_as(sql::UPSERT_CUSTOMER)
@@ -320,7 +354,16 @@ macro_rules! storage_body {
                             .fetch_one(&mut **tx)
                             .await;
                     match inserted {
-                        Ok(row) => Ok(BookStep::Booked(row)),
+                        Ok(row) => {
+                            if let Some(minutes) = new.minutes {
+                                sqlx::query(sql::SET_MINUTES)
+                                    .bind(row.0)
+                                    .bind(i64::from(minutes))
+                                    .execute(&mut **tx)
+                                    .await?;
+                            }
+                            Ok(BookStep::Booked(row))
+                        }
                         // The same call booked a *different* slot concurrently (where slot
                         // locks do not serialise the two): the unique creating-call id caught
                         // it.
@@ -495,6 +538,26 @@ macro_rules! storage_body {
                 async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {
                     let result = <$backend as Dialect>::book(self, new).await;
                     self.wrote(result)
+                }
+
+                async fn booked_spans(
+                    &self,
+                    location: &str,
+                    from: DateTime,
+                    to: DateTime,
+                ) -> Result<Vec<(DateTime, Option<u32>, u32)>, StorageError> {
+                    let rows: Vec<(String, Option<i64>, i64)> = sqlx::query_as(sql::BOOKED_SPANS)
+                        .bind(location)
+                        .bind(sql::fmt_start(from))
+                        .bind(sql::fmt_start(to))
+                        .fetch_all(self.pool())
+                        .await?;
+                    rows.into_iter()
+                        .map(|(start, minutes, n)| {
+                            let minutes = minutes.and_then(|m| u32::try_from(m).ok());
+                            Ok((sql::parse_time(&start)?, minutes, sql::count_to_u32(n)))
+                        })
+                        .collect()
                 }
 
                 async fn booked_counts(

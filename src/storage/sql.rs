@@ -62,6 +62,12 @@ pub(super) const INSERT_APPOINTMENT: &str = concat!(
      status, created_by_call) VALUES ($1, $2, $3, $4, $5, $6, $7, 'booked', $8) RETURNING ",
     appt_cols!()
 );
+/// Booked visits by start and length (`$1` location, starts in [`$2`, `$3`)).
+pub(super) const BOOKED_SPANS: &str = "SELECT start_at, minutes, COUNT(*) FROM appointments \
+     WHERE location = $1 AND status = 'booked' AND start_at >= $2 AND start_at < $3 \
+     GROUP BY start_at, minutes ORDER BY start_at";
+/// Records a booked visit's length (`$1` id, `$2` minutes).
+pub(super) const SET_MINUTES: &str = "UPDATE appointments SET minutes = $2 WHERE id = $1";
 pub(super) const BOOKED_COUNTS: &str = "SELECT start_at, COUNT(*) FROM appointments \
      WHERE location = $1 AND status = 'booked' AND start_at >= $2 AND start_at < $3 \
      GROUP BY start_at ORDER BY start_at";

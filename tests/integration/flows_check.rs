@@ -52,7 +52,12 @@ fn each_example_business_passes_flows_check_from_its_own_folder() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for (example, flows) in [("auto-repair", 8), ("handyman", 9)] {
         let output = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
-            .args(["--project", &format!("examples/{example}"), "flows", "check"])
+            .args([
+                "--project",
+                &format!("examples/{example}"),
+                "flows",
+                "check",
+            ])
             .current_dir(root)
             .output()
             .unwrap();

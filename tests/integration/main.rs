@@ -4,6 +4,7 @@ mod admission;
 mod calendar;
 mod cli;
 mod deadlines;
+mod examples;
 mod flows_check;
 mod llm_answers;
 mod llm_fallback;

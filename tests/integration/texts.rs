@@ -330,6 +330,7 @@ async fn tomorrows_visits_are_reminded_once_outside_quiet_hours() {
         name: "Ana Ruiz".into(),
         phone: phone.into(),
         issue: "no heat".into(),
+        minutes: None,
     };
     // Monday 2030-01-07; visits on Tuesday and on Wednesday.
     let tuesday = store

@@ -26,13 +26,6 @@ pub enum Project {
 }
 
 impl Project {
-    /// Every business in the repository, the default first.
-    pub const ALL: [Project; 3] = [
-        Project::Default,
-        Project::Example("auto-repair"),
-        Project::Example("handyman"),
-    ];
-
     pub fn root(self) -> PathBuf {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
         match self {
@@ -76,10 +69,6 @@ impl Project {
 
 pub fn engine() -> Arc<Engine> {
     Project::Default.engine()
-}
-
-pub fn scripts() -> Vec<(String, Script)> {
-    project_scripts(Project::Default)
 }
 
 pub fn project_scripts(project: Project) -> Vec<(String, Script)> {

@@ -49,11 +49,29 @@ pub struct Business {
     /// The makes and models a `vehicle` slot accepts (empty: the business takes no vehicles).
     #[serde(default)]
     pub vehicles: Vec<VehicleMake>,
+    /// The services callers book, each with its length: a `service` slot reads them from
+    /// speech, and a visit occupies capacity for every start its length overlaps. Empty: every
+    /// visit lasts `visit_minutes`.
+    #[serde(default)]
+    pub services: Vec<Service>,
     /// Urgency levels, most urgent first. A flow's `urgency` (or a trigger's `set: { urgency:
     /// .. }`) names one; a call keeps the most urgent level it reached, recorded with the call.
     /// Empty: calls carry no urgency.
     #[serde(default)]
     pub urgency: Vec<UrgencyLevel>,
+}
+
+/// A service and how long its visit lasts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Its name as spoken back and stored, e.g. "brake service".
+    pub name: String,
+    /// How long it occupies a place, in minutes: a multiple of `visit_minutes`.
+    pub minutes: u32,
+    /// Other ways callers ask for it ("brakes", "brake pads", "grinding when i stop").
+    #[serde(default)]
+    pub aliases: Vec<String>,
 }
 
 /// One urgency level.

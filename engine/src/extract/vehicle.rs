@@ -89,7 +89,9 @@ impl VehicleCatalog {
                 keys.push((compact(&tokens(name)), Target::Make(m)));
             }
             for (n, model) in make.models.iter().enumerate() {
-                for name in std::iter::once(model.name()).chain(model.aliases().iter().map(String::as_str)) {
+                for name in
+                    std::iter::once(model.name()).chain(model.aliases().iter().map(String::as_str))
+                {
                     keys.push((compact(&tokens(name)), Target::Model(m, n)));
                 }
             }
@@ -197,7 +199,9 @@ fn read_year(words: &[String]) -> Option<i64> {
     let year = match words.as_slice() {
         [digits] => digits.parse::<i64>().ok().filter(|_| digits.len() == 4)?,
         ["oh" | "o" | "zero", unit] => 2000 + unit_word(unit).filter(|u| *u < 10)?,
-        ["two", "thousand", rest @ ..] => 2000 + below_hundred(rest.strip_prefix(&["and"]).unwrap_or(rest))?,
+        ["two", "thousand", rest @ ..] => {
+            2000 + below_hundred(rest.strip_prefix(&["and"]).unwrap_or(rest))?
+        }
         [century @ ("nineteen" | "twenty"), rest @ ..] => {
             let hundreds = if *century == "nineteen" { 1900 } else { 2000 };
             let rest = match rest {
@@ -257,9 +261,15 @@ mod tests {
             ("a twenty nineteen honda civic", "2019 Honda Civic"),
             ("my f one fifty", "Ford F-150"),
             ("the wife's rav four", "Toyota RAV4"),
-            ("its a two thousand eight chevy silverado", "2008 Chevrolet Silverado"),
+            (
+                "its a two thousand eight chevy silverado",
+                "2008 Chevrolet Silverado",
+            ),
             ("2017 c r v", "2017 Honda CR-V"),
-            ("uh twenty twenty one toyota four runner", "2021 Toyota 4Runner"),
+            (
+                "uh twenty twenty one toyota four runner",
+                "2021 Toyota 4Runner",
+            ),
             ("a nineteen ninety eight forerunner", "1998 Toyota 4Runner"),
             ("an oh nine bmw three series", "2009 BMW 3 Series"),
             ("twenty ten x five", "2010 BMW X5"),

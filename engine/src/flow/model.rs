@@ -112,6 +112,9 @@ pub enum SlotType {
     /// nineteen honda civic", "my f one fifty". The value has `year`, `make`, `model` and
     /// `text` ("2019 Honda Civic").
     Vehicle,
+    /// One of the business's `services`, by its name or an alias ("an oil change", "my brakes
+    /// are grinding"). The value has `name` and `minutes` (how long the visit lasts).
+    Service,
     /// What the caller says to single out something they already have (a visit): days, times,
     /// parts of day, locations, "the second one", "the later one", other words ("the duct
     /// cleaning"), and what they set aside ("keep tomorrow's"). Filled from the parts of every

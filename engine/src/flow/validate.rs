@@ -26,6 +26,8 @@ pub(crate) struct Validator<'a> {
     pub unknown_keys: &'a [(String, UnknownKey)],
     /// Whether the business has a vehicle catalogue (`vehicles:` in its business file).
     pub has_vehicles: bool,
+    /// Whether the business lists `services`.
+    pub has_services: bool,
     /// The business's urgency levels, most urgent first.
     pub urgency_levels: &'a [String],
 }
@@ -248,6 +250,16 @@ impl Validator<'_> {
                     path,
                     slot_name.referenced,
                     format!("choice slot `{}` needs `options`", slot_name.value),
+                ));
+            }
+            if slot.kind == SlotType::Service && !self.has_services {
+                errors.push(LoadError::at(
+                    path,
+                    slot_name.referenced,
+                    format!(
+                        "service slot `{}` needs `services:` (names and lengths) in the business file",
+                        slot_name.value
+                    ),
                 ));
             }
             if slot.kind == SlotType::Vehicle && !self.has_vehicles {

@@ -53,7 +53,9 @@ impl Turn<'_> {
             .and_then(|_| s.vars.get("urgency"))
             .and_then(Value::as_str)
             .map(str::to_string);
-        if let Some(level) = set_by_trigger.or_else(|| flow.urgency.as_ref().map(|u| u.value.clone())) {
+        if let Some(level) =
+            set_by_trigger.or_else(|| flow.urgency.as_ref().map(|u| u.value.clone()))
+        {
             self.raise_urgency(s, &level);
         }
         if group.is_some() && !norm.is_empty() {
