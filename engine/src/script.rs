@@ -68,7 +68,7 @@ pub struct GivenCustomer {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-/// A vehicle on file: `{ year: 2020, make: Honda, model: Civic }`.
+/// A vehicle on file: `{ year: 2020, make: Mazda, model: Miata }`.
 pub struct GivenVehicle {
     /// Model year.
     #[serde(default)]

@@ -315,5 +315,20 @@ mod tests {
         assert!(lines[2].contains("(live)"), "{text}");
         let column = |line: &str| line.find("+1214");
         assert_eq!(column(lines[1]), column(lines[2]));
+        assert!(
+            !lines[0].contains("URGENCY"),
+            "no urgency levels, no column: {text}"
+        );
+
+        // Calls with urgency levels get the column; a call without one leaves it blank.
+        let urgent = CallSummary {
+            urgency: Some("high".into()),
+            ..call("CA3", Some("booked"))
+        };
+        let text = table(&[urgent, call("CA4", Some("answered"))]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with("LENGTH  URGENCY"), "{text}");
+        assert!(lines[1].ends_with("1m 05s  high"), "{text}");
+        assert!(lines[2].ends_with("1m 05s"), "{text}");
     }
 }

@@ -200,7 +200,7 @@ mod tests {
         let text = format!(
             r#"
 name: Test Shop
-time_zone: America/Denver
+time_zone: America/Phoenix
 locations: [{{ code: A, name: Alpha }}]
 hours: [{{ day: monday, open: "08:00", close: "17:00" }}]
 visit_minutes: 30
@@ -214,7 +214,7 @@ phones: {{ human: "+13035550100", emergency: "+13035550911" }}
 
     #[test]
     fn customers_are_reproducible_distinct_and_drive_catalogue_cars() {
-        let shop = business("vehicles: [{ make: Honda, models: [Civic, Accord] }]");
+        let shop = business("vehicles: [{ make: Mazda, models: [Miata, CX-5] }]");
         let first = customers(&shop, 12_000);
         assert_eq!(
             first,
@@ -226,9 +226,10 @@ phones: {{ human: "+13035550100", emergency: "+13035550911" }}
         assert!(first.iter().all(|c| c.phone.starts_with("+1303")));
         assert!(first.iter().all(|c| !c.vehicles.is_empty()));
         assert!(
-            first.iter().flat_map(|c| &c.vehicles).all(
-                |v| v.make == "Honda" && matches!(v.model.as_deref(), Some("Civic" | "Accord"))
-            )
+            first
+                .iter()
+                .flat_map(|c| &c.vehicles)
+                .all(|v| v.make == "Mazda" && matches!(v.model.as_deref(), Some("Miata" | "CX-5")))
         );
     }
 

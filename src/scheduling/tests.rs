@@ -505,7 +505,7 @@ fn one_bay_shop() -> Business {
     Business::from_yaml(
         r#"
 name: Test Shop
-time_zone: America/Denver
+time_zone: America/Phoenix
 locations: [{ code: A, name: Alpha }]
 hours: [{ day: monday, open: "08:00", close: "12:00" }]
 visit_minutes: 30

@@ -239,7 +239,7 @@ pub struct VehicleRecord {
 }
 
 impl VehicleRecord {
-    /// "2019 Honda Civic", "Honda Civic", "Honda".
+    /// "2019 Mazda Miata", "Mazda Miata", "Mazda".
     pub fn label(&self) -> String {
         let year = self.year.map(|y| y.to_string());
         [

@@ -1,9 +1,13 @@
-//! The example businesses through the real binary on a real SQLite file: returning customers
-//! seeded by `seed --customers` are greeted with their car and a new car is remembered (auto
-//! repair), and a call's urgency level is recorded and listed (handyman).
+//! The example businesses through the real binary on a real SQLite file: in a business with a
+//! vehicle catalogue, customers written by `seed --customers` are greeted by name and asked
+//! about their vehicle, and a new vehicle is remembered for the next call. The business and
+//! what the caller says come from its configuration, so no business is named here.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use frontdesk_engine::business::Business;
 
 fn frontdesk(project: &str, db: &str, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
@@ -32,108 +36,84 @@ fn text(output: &Output) -> String {
     )
 }
 
-const AUTO: &str = "examples/auto-repair";
-const HANDY: &str = "examples/handyman";
+/// The example business folder with a vehicle catalogue and services, and its business.
+fn business_with_vehicles() -> (String, Business) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root.join("examples")).unwrap() {
+        let dir = entry.unwrap().path();
+        let Ok(text) = std::fs::read_to_string(dir.join("config/business.yaml")) else {
+            continue;
+        };
+        let business = Business::from_yaml(&text).unwrap();
+        if !business.vehicles.is_empty() && !business.services.is_empty() {
+            let relative = dir
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            found.push((relative, business));
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+        .into_iter()
+        .next()
+        .expect("an example business with vehicles and services")
+}
 
 #[test]
-fn seeded_customers_are_greeted_with_their_car_and_a_new_car_is_remembered() {
+fn seeded_customers_are_greeted_with_their_vehicle_and_a_new_one_is_remembered() {
+    let (project, business) = business_with_vehicles();
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("auto.db").display());
-    let seeded = frontdesk(AUTO, &db, &["seed", "--customers", "500"], "");
+    let db = format!("sqlite://{}", dir.path().join("vehicles.db").display());
+    let seeded = frontdesk(&project, &db, &["seed", "--customers", "500"], "");
     let out = text(&seeded);
     assert!(seeded.status.success(), "{out}");
     assert!(out.contains("seed: 500 customers with "), "{out}");
-    // Seeding the same number again writes the same customers: nothing new.
-    let again = frontdesk(AUTO, &db, &["seed", "--customers", "500"], "");
+    // The same N again writes the same customers.
+    let again = frontdesk(&project, &db, &["seed", "--customers", "500"], "");
     assert!(
         text(&again).contains("seed: 500 customers with "),
         "{}",
         text(&again)
     );
 
-    // The first seeded customer: a 555 number in the shop's area code.
-    let caller = "+13035550000";
+    // The first seeded customer: a 555 number in the area code of the business's line.
+    let main = business
+        .phones
+        .main
+        .clone()
+        .unwrap_or(business.phones.human.clone());
+    let caller = format!("+1{}5550000", &main[2..5]);
     let chat = |lines: &str| {
         let out = frontdesk(
-            AUTO,
+            &project,
             &db,
-            &["chat", "--now", "2026-06-01T09:12", "--caller", caller],
+            &["chat", "--now", "2026-06-01T09:12", "--caller", &caller],
             lines,
         );
         assert!(out.status.success(), "{}", text(&out));
         text(&out)
     };
-    let first = chat(
-        "i need an oil change\nno its a different car\ntwenty twenty two toyota rav four\nwednesday at ten\nyes\n",
-    );
+    // A service by its name, and a car from the catalogue the seeding does not give out (its
+    // model years stop at 2025).
+    let service = &business.services[0].name;
+    let make = business.vehicles.last().unwrap();
+    let model = make.models.last().unwrap().name();
+    let first = chat(&format!(
+        "i need a {service}\nno its a different car\ntwenty twenty six {} {}\nwednesday at ten\nyes\n",
+        make.make.to_lowercase(),
+        model.to_lowercase()
+    ));
     assert!(first.contains("agent: Hi "), "{first}");
     assert!(first.contains("Is this for the 20"), "{first}");
     assert!(first.contains("(call ended: booked;"), "{first}");
     assert!(!first.contains("first and last name"), "{first}");
 
     // The next call from that number is asked about the car it just brought.
-    let second = chat("i need my tires rotated\nyes\nthursday at ten\nyes\n");
-    assert!(
-        second.contains("Is this for the 2022 Toyota RAV4?"),
-        "{second}"
-    );
+    let second = chat(&format!("i need a {service}\nyes\nthursday at ten\nyes\n"));
+    let on_file = format!("Is this for the 2026 {} {model}?", make.make);
+    assert!(second.contains(&on_file), "{on_file}: {second}");
     assert!(second.contains("(call ended: booked;"), "{second}");
-}
-
-#[test]
-fn a_calls_urgency_level_is_recorded_and_listed() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("handy.db").display());
-    let chat = |caller: &str, lines: &str| {
-        let out = frontdesk(
-            HANDY,
-            &db,
-            &["chat", "--now", "2026-06-01T09:12", "--caller", caller],
-            lines,
-        );
-        assert!(out.status.success(), "{}", text(&out));
-        text(&out)
-    };
-    let burst = chat(
-        "+17575550123",
-        "a pipe burst under the sink and theres water everywhere\nsam turner\nnorfolk\nyes\n",
-    );
-    assert!(burst.contains("(call ended: booked;"), "{burst}");
-    let faucet = chat(
-        "+17575550124",
-        "my bathroom faucet drips can someone fix it\njo park\nhampton\nthursday at ten\nyes\n",
-    );
-    assert!(faucet.contains("(call ended: booked;"), "{faucet}");
-
-    let list = frontdesk(HANDY, &db, &["calls", "list"], "");
-    let table = String::from_utf8_lossy(&list.stdout).to_string();
-    assert!(list.status.success(), "{}", text(&list));
-    let lines: Vec<&str> = table.lines().collect();
-    assert!(lines[0].ends_with("URGENCY"), "{table}");
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("+17575550123") && l.ends_with("high")),
-        "{table}"
-    );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("+17575550124") && l.ends_with("routine")),
-        "{table}"
-    );
-
-    let json = frontdesk(HANDY, &db, &["calls", "list", "--json"], "");
-    let calls: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    let levels: Vec<&str> = calls
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|c| c["urgency"].as_str())
-        .collect();
-    assert_eq!(levels.len(), 2, "{calls}");
-    assert!(
-        levels.contains(&"high") && levels.contains(&"routine"),
-        "{calls}"
-    );
 }

@@ -6,7 +6,7 @@ use frontdesk::simulate::run_file;
 
 use crate::twilio_gather::Project;
 
-async fn scripts_pass_and_match_their_snapshots(project: Project) {
+async fn scripts_pass_and_match_their_snapshots(project: &Project) {
     let engine = project.engine();
     let files = project.script_files();
     let dir = project.scripts_dir();
@@ -40,15 +40,12 @@ async fn scripts_pass_and_match_their_snapshots(project: Project) {
 
 #[tokio::test(flavor = "current_thread")]
 async fn caller_scripts_pass_and_match_their_snapshots() {
-    scripts_pass_and_match_their_snapshots(Project::Default).await;
+    scripts_pass_and_match_their_snapshots(&Project::Default).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn the_auto_repair_scripts_pass_and_match_their_snapshots() {
-    scripts_pass_and_match_their_snapshots(Project::Example("auto-repair")).await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn the_handyman_scripts_pass_and_match_their_snapshots() {
-    scripts_pass_and_match_their_snapshots(Project::Example("handyman")).await;
+async fn every_example_businesss_scripts_pass_and_match_their_snapshots() {
+    for example in Project::examples() {
+        scripts_pass_and_match_their_snapshots(&example).await;
+    }
 }

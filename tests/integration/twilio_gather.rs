@@ -19,14 +19,34 @@ use frontdesk_testkit::phone::{
 
 /// A business folder and where its caller scripts live: the default business (the repository
 /// itself) or one under `examples/`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Project {
     Default,
-    Example(&'static str),
+    /// A folder under `examples/`, by name.
+    Example(String),
 }
 
 impl Project {
-    pub fn root(self) -> PathBuf {
+    /// Every business folder under `examples/`: each one is tested as it is added, and no
+    /// business is named in Rust.
+    pub fn examples() -> Vec<Project> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("config/business.yaml").is_file())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        assert!(
+            names.len() >= 2,
+            "expected the example businesses in {}",
+            dir.display()
+        );
+        names.into_iter().map(Project::Example).collect()
+    }
+
+    pub fn root(&self) -> PathBuf {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
         match self {
             Project::Default => repo.to_path_buf(),
@@ -35,7 +55,7 @@ impl Project {
     }
 
     /// The caller scripts' folder (snapshots in its `snapshots/`).
-    pub fn scripts_dir(self) -> PathBuf {
+    pub fn scripts_dir(&self) -> PathBuf {
         match self {
             Project::Default => self.root().join("tests/transcripts"),
             Project::Example(_) => self.root().join("transcripts"),
@@ -43,19 +63,19 @@ impl Project {
     }
 
     /// How many scripts the project must at least have (none silently lost).
-    pub fn min_scripts(self) -> usize {
+    pub fn min_scripts(&self) -> usize {
         match self {
             Project::Default => 40,
             Project::Example(_) => 25,
         }
     }
 
-    pub fn engine(self) -> Arc<Engine> {
+    pub fn engine(&self) -> Arc<Engine> {
         Arc::new(load_engine(&ProjectPaths::at_root(&self.root()), tools::catalog()).unwrap())
     }
 
     /// The project's script files, sorted.
-    pub fn script_files(self) -> Vec<PathBuf> {
+    pub fn script_files(&self) -> Vec<PathBuf> {
         let dir = self.scripts_dir();
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
@@ -71,7 +91,7 @@ pub fn engine() -> Arc<Engine> {
     Project::Default.engine()
 }
 
-pub fn project_scripts(project: Project) -> Vec<(String, Script)> {
+pub fn project_scripts(project: &Project) -> Vec<(String, Script)> {
     let files = project.script_files();
     files
         .iter()
@@ -129,12 +149,12 @@ pub fn webhook_fields(sid: &str, extra: &[(&str, &str)]) -> Vec<(String, String)
 /// Replays every script through a server in `mode` and compares what the server stored with
 /// what `simulate` decides for the same script.
 pub async fn replay_all(mode: Mode, parallel: usize, model: Option<Arc<frontdesk::llm::Model>>) {
-    replay_project(Project::Default, mode, parallel, model).await;
+    replay_project(&Project::Default, mode, parallel, model).await;
 }
 
 /// [`replay_all`] for one project's scripts.
 pub async fn replay_project(
-    project: Project,
+    project: &Project,
     mode: Mode,
     parallel: usize,
     model: Option<Arc<frontdesk::llm::Model>>,
@@ -161,8 +181,28 @@ pub async fn replay_project(
                     .unwrap();
                 let report = server.call(&script, None).await;
                 let stored = server.stored(&report.call_sid).await;
+                // The urgency the call record keeps, as `frontdesk calls list` shows it.
+                let filter = frontdesk::storage::CallFilter {
+                    since: None,
+                    outcome: None,
+                    caller_digits: None,
+                    limit: 10,
+                };
+                let listed_urgency = server
+                    .storage
+                    .list_calls(&filter)
+                    .await
+                    .ok()
+                    .and_then(|calls| calls.into_iter().find(|c| c.call_id == report.call_sid))
+                    .and_then(|call| call.urgency);
                 server.shutdown().await;
                 let mut problems = Vec::new();
+                if listed_urgency != expected.urgency {
+                    problems.push(format!(
+                        "urgency {listed_urgency:?} in the call list (simulate: {:?})",
+                        expected.urgency
+                    ));
+                }
                 if let PhoneEnding::Failed(why) = &report.ending {
                     problems.push(format!("the phone failed: {why}"));
                 }
@@ -222,13 +262,10 @@ async fn every_caller_script_ends_the_same_through_gather_webhooks() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_auto_repair_scripts_end_the_same_through_gather_webhooks() {
-    replay_project(Project::Example("auto-repair"), Mode::Gather, 8, None).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_handyman_scripts_end_the_same_through_gather_webhooks() {
-    replay_project(Project::Example("handyman"), Mode::Gather, 8, None).await;
+async fn every_example_businesss_scripts_end_the_same_through_gather_webhooks() {
+    for example in Project::examples() {
+        replay_project(&example, Mode::Gather, 8, None).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,13 +25,10 @@ async fn every_caller_script_ends_the_same_over_media_streams() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_auto_repair_scripts_end_the_same_over_media_streams() {
-    replay_project(Project::Example("auto-repair"), Mode::Stream, 12, None).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_handyman_scripts_end_the_same_over_media_streams() {
-    replay_project(Project::Example("handyman"), Mode::Stream, 12, None).await;
+async fn every_example_businesss_scripts_end_the_same_over_media_streams() {
+    for example in Project::examples() {
+        replay_project(&example, Mode::Stream, 12, None).await;
+    }
 }
 
 /// Agent audio at a real speaking rate, so there is something to talk over.

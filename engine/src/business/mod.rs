@@ -65,11 +65,11 @@ pub struct Business {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
-    /// Its name as spoken back and stored, e.g. "brake service".
+    /// Its name as spoken back and stored, e.g. "deep clean".
     pub name: String,
     /// How long it occupies a place, in minutes: a multiple of `visit_minutes`.
     pub minutes: u32,
-    /// Other ways callers ask for it ("brakes", "brake pads", "grinding when i stop").
+    /// Other ways callers ask for it ("carpets", "the whole house", "move out clean").
     #[serde(default)]
     pub aliases: Vec<String>,
 }
@@ -107,9 +107,9 @@ pub struct VehicleMake {
     /// Other ways callers say it ("chevy").
     #[serde(default)]
     pub aliases: Vec<String>,
-    /// Its models: a name ("Civic"), or a name with aliases (`{ name: 4Runner, aliases:
-    /// [forerunner] }`). Number words and spacing are matched already: "f one fifty" is
-    /// "F-150" and "rav four" is "RAV4" without aliases.
+    /// Its models: a name ("Miata"), or a name with aliases (`{ name: Grand Caravan, aliases:
+    /// [caravan] }`). Number words and spacing are matched already: "x c ninety" is "XC90"
+    /// and "cx five" is "CX-5" without aliases.
     pub models: Vec<VehicleModel>,
 }
 

@@ -1,6 +1,6 @@
-//! Which of the business's services the caller wants ("an oil change", "my brakes are
-//! grinding"), by the names and aliases in configuration. The longest phrase wins; of several
-//! services named, the last one said ("an oil change, actually make it a diagnostic").
+//! Which of the business's services the caller wants ("a haircut", "my roots are showing"), by
+//! the names and aliases in configuration. The longest phrase wins; of several services named,
+//! the last one said ("a trim, actually make it a color").
 
 use super::normalize::tokens;
 use crate::business::Service;
@@ -26,7 +26,7 @@ impl ServiceCatalog {
             })
             .filter(|(words, _)| !words.is_empty())
             .collect();
-        // Longest first, so "brake fluid flush" beats "brake" at the same place.
+        // Longest first, so "deep clean" beats "clean" at the same place.
         phrases.sort_by_key(|(words, _)| std::cmp::Reverse(words.len()));
         ServiceCatalog {
             services: services.to_vec(),
@@ -69,9 +69,9 @@ mod tests {
     fn catalog() -> ServiceCatalog {
         let services: Vec<Service> = serde_saphyr::from_str(
             r#"
-- { name: oil change, minutes: 30, aliases: [change the oil, oil changed] }
-- { name: diagnostic, minutes: 60, aliases: [check engine light, check engine lights, engine light, running rough] }
-- { name: brake service, minutes: 120, aliases: [brakes, brake pads, grinding] }
+- { name: haircut, minutes: 30, aliases: [trim, cut my hair, hair cut] }
+- { name: blowout, minutes: 60, aliases: [blow dry, blowdry, styled for a wedding] }
+- { name: color, minutes: 120, aliases: [highlights, dye, roots are showing, roots] }
 "#,
         )
         .unwrap();
@@ -84,18 +84,15 @@ mod tests {
 
     #[test]
     fn services_by_name_and_by_what_callers_say() {
-        assert_eq!(find("i need an oil change").as_deref(), Some("oil change"));
+        assert_eq!(find("i need a haircut").as_deref(), Some("haircut"));
+        assert_eq!(find("my roots are showing again").as_deref(), Some("color"));
         assert_eq!(
-            find("my brakes are grinding").as_deref(),
-            Some("brake service")
+            find("uh i need to get styled for a wedding").as_deref(),
+            Some("blowout")
         );
         assert_eq!(
-            find("uh the check engine lights on").as_deref(),
-            Some("diagnostic")
-        );
-        assert_eq!(
-            find("an oil change actually no make it the brakes").as_deref(),
-            Some("brake service")
+            find("a trim actually no make it highlights").as_deref(),
+            Some("color")
         );
         assert_eq!(find("tomorrow at two"), None);
     }

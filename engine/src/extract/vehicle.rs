@@ -1,11 +1,11 @@
-//! Which car the caller means ("a twenty nineteen honda civic", "my f one fifty", "the wife's rav
-//! four"), checked against the business's make and model catalogue.
+//! Which car the caller means ("a twenty nineteen mazda miata", "my x c ninety", "the wife's
+//! cx five"), checked against the business's make and model catalogue.
 //!
 //! Names and aliases come from configuration. Heard words and catalogue names are compared in a
-//! compact form: number words become digits and the words are joined, so "f one fifty" meets
-//! "F-150", "rav four" meets "RAV4" and "c r v" meets "CR-V". A model names its make; a make
+//! compact form: number words become digits and the words are joined, so "x c ninety" meets
+//! "XC90", "cx five" meets "CX-5" and "m x five" meets "MX-5". A model names its make; a make
 //! alone is kept without a model. Unasked, a model needs its make or a year beside it, because
-//! many model names are everyday words ("edge", "pilot", "escape").
+//! many model names are everyday words ("golf", "charger", "soul").
 
 use serde::Serialize;
 
@@ -30,7 +30,7 @@ pub struct Vehicle {
 }
 
 impl Vehicle {
-    /// "2019 Honda Civic", "Honda Civic", "Honda".
+    /// "2019 Mazda Miata", "Mazda Miata", "Mazda".
     pub fn describe(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         if let Some(year) = self.year {
@@ -234,17 +234,17 @@ mod tests {
     fn catalog() -> VehicleCatalog {
         let makes: Vec<VehicleMake> = serde_saphyr::from_str(
             r#"
-- make: Honda
-  models: [Civic, Accord, CR-V, Pilot]
-- make: Toyota
-  models: [Camry, RAV4, { name: 4Runner, aliases: [forerunner] }]
-- make: Ford
-  models: [F-150, Edge]
-- make: Chevrolet
-  aliases: [chevy]
-  models: [Silverado, Colorado]
-- make: BMW
-  models: [3 Series, X5]
+- make: Mazda
+  models: [Miata, CX-5, MX-5]
+- make: Volkswagen
+  aliases: [vw, v w]
+  models: [Jetta, Golf, Atlas]
+- make: Volvo
+  models: [XC90, S60]
+- make: Dodge
+  models: [Charger, { name: Grand Caravan, aliases: [caravan] }]
+- make: Kia
+  models: [Soul, Sorento]
 "#,
         )
         .unwrap();
@@ -258,22 +258,22 @@ mod tests {
     #[test]
     fn years_makes_and_models_as_callers_say_them() {
         let cases = [
-            ("a twenty nineteen honda civic", "2019 Honda Civic"),
-            ("my f one fifty", "Ford F-150"),
-            ("the wife's rav four", "Toyota RAV4"),
+            ("a twenty nineteen mazda miata", "2019 Mazda Miata"),
+            ("my x c ninety", "Volvo XC90"),
+            ("the wife's cx five", "Mazda CX-5"),
             (
-                "its a two thousand eight chevy silverado",
-                "2008 Chevrolet Silverado",
+                "its a two thousand eight dodge charger",
+                "2008 Dodge Charger",
             ),
-            ("2017 c r v", "2017 Honda CR-V"),
+            ("2017 m x five", "2017 Mazda MX-5"),
+            ("uh twenty twenty one v w jetta", "2021 Volkswagen Jetta"),
             (
-                "uh twenty twenty one toyota four runner",
-                "2021 Toyota 4Runner",
+                "a nineteen ninety eight caravan",
+                "1998 Dodge Grand Caravan",
             ),
-            ("a nineteen ninety eight forerunner", "1998 Toyota 4Runner"),
-            ("an oh nine bmw three series", "2009 BMW 3 Series"),
-            ("twenty ten x five", "2010 BMW X5"),
-            ("its a honda", "Honda"),
+            ("an oh nine kia sorento", "2009 Kia Sorento"),
+            ("twenty ten s sixty", "2010 Volvo S60"),
+            ("its a volkswagen", "Volkswagen"),
         ];
         for (said, expected) in cases {
             assert_eq!(find(said, true).as_deref(), Some(expected), "{said}");
@@ -288,24 +288,24 @@ mod tests {
 
     #[test]
     fn an_everyday_word_unasked_is_not_a_car() {
-        // "colorado" the state, "edge" the word: not cars unless asked or with a make or year.
-        assert_eq!(find("im in denver colorado", false), None);
-        assert_eq!(find("living on the edge", false), None);
+        // "golf" the game, "charger" the cable: not cars unless asked or with a make or year.
+        assert_eq!(find("i play golf on sundays", false), None);
+        assert_eq!(find("i left my phone charger in it", false), None);
         assert_eq!(
-            find("my chevy colorado is leaking oil", false).as_deref(),
-            Some("Chevrolet Colorado")
+            find("my dodge charger is leaking oil", false).as_deref(),
+            Some("Dodge Charger")
         );
         assert_eq!(
-            find("oil change for my twenty twenty edge", false).as_deref(),
-            Some("2020 Ford Edge")
+            find("service for my twenty twenty golf", false).as_deref(),
+            Some("2020 Volkswagen Golf")
         );
     }
 
     #[test]
     fn a_time_before_the_car_is_not_its_year() {
         assert_eq!(
-            find("tomorrow at two for the honda civic", false).as_deref(),
-            Some("Honda Civic")
+            find("tomorrow at two for the mazda miata", false).as_deref(),
+            Some("Mazda Miata")
         );
     }
 }

@@ -109,11 +109,11 @@ pub enum SlotType {
     /// One of `options`.
     Choice,
     /// A vehicle (year, make, model) from the business's `vehicles` catalogue: "a twenty
-    /// nineteen honda civic", "my f one fifty". The value has `year`, `make`, `model` and
-    /// `text` ("2019 Honda Civic").
+    /// nineteen mazda miata", "my x c ninety". The value has `year`, `make`, `model` and
+    /// `text` ("2019 Mazda Miata").
     Vehicle,
-    /// One of the business's `services`, by its name or an alias ("an oil change", "my brakes
-    /// are grinding"). The value has `name` and `minutes` (how long the visit lasts).
+    /// One of the business's `services`, by its name or an alias ("a deep clean", "the carpets
+    /// are filthy"). The value has `name` and `minutes` (how long the visit lasts).
     Service,
     /// What the caller says to single out something they already have (a visit): days, times,
     /// parts of day, locations, "the second one", "the later one", other words ("the duct
