@@ -63,6 +63,9 @@ pub enum Event {
         appointment_id: i64,
         answered_by: String,
     },
+    /// The call's media stream was lost (its server died, the socket broke) and a new one
+    /// went on with the conversation from the stored session.
+    StreamResumed { stream_sid: String },
     /// An event the flow engine reported, as it reported it.
     #[serde(untagged)]
     Engine { kind: String, detail: Value },

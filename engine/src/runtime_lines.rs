@@ -17,15 +17,19 @@ pub enum RuntimeLine {
     InternalError,
     /// A transfer nobody answered; the caller will be called back.
     TransferUnanswered,
+    /// The call's audio was lost for a moment (its media stream's server went away) and the
+    /// conversation goes on where it was.
+    Reconnected,
 }
 
 impl RuntimeLine {
     /// Every runtime line, for checks at load.
-    pub const ALL: [RuntimeLine; 4] = [
+    pub const ALL: [RuntimeLine; 5] = [
         RuntimeLine::LostCall,
         RuntimeLine::ServiceTrouble,
         RuntimeLine::InternalError,
         RuntimeLine::TransferUnanswered,
+        RuntimeLine::Reconnected,
     ];
 
     /// The prompt it is read from: `prompts/{name}.j2`.
@@ -35,6 +39,7 @@ impl RuntimeLine {
             RuntimeLine::ServiceTrouble => "failure/service_trouble",
             RuntimeLine::InternalError => "failure/internal_error",
             RuntimeLine::TransferUnanswered => "failure/transfer_unanswered",
+            RuntimeLine::Reconnected => "failure/reconnected",
         }
     }
 }

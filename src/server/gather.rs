@@ -11,12 +11,11 @@ use frontdesk_engine::{CallInfo, Input, Outcome};
 use super::AppState;
 use super::sessions::{ENDED_TTL, SESSION_TTL, SessionError};
 use super::signature::{self, Rejection};
-use super::stream::token::{self, BoundCall};
 use crate::call::{AgentTurn, LiveCall};
 use crate::call_event::Event;
 use crate::logging::mask_phone;
 use frontdesk_engine::RuntimeLine;
-use frontdesk_telephony::twiml::{self, Gather, Say, Stream, Verb};
+use frontdesk_telephony::twiml::{self, Gather, Say, Verb};
 
 /// A Twilio webhook's form fields, in the order received (signatures need them all).
 pub(super) struct Webhook {
@@ -107,28 +106,7 @@ pub(super) async fn voice(
     };
     if state.config().mode == super::Mode::Stream {
         tracing::info!(call_id = %sid, caller = %mask_phone(call.caller.as_deref().unwrap_or("")), "connecting a media stream");
-        let mut parameters = vec![("CallSid".to_string(), sid.clone())];
-        for (name, value) in [("From", &call.caller), ("To", &call.called)] {
-            if let Some(value) = value {
-                parameters.push((name.to_string(), value.clone()));
-            }
-        }
-        let expires = jiff::Timestamp::now()
-            .checked_add(state.config().stream_token_ttl)
-            .unwrap_or(jiff::Timestamp::MAX);
-        let bound = BoundCall {
-            call_sid: &sid,
-            caller: call.caller.as_deref().unwrap_or_default(),
-            called: call.called.as_deref().unwrap_or_default(),
-        };
-        let token = state.stream_key().issue(&bound, expires);
-        parameters.push((token::PARAMETER.to_string(), token));
-        return Ok(xml(twiml::render(&[Verb::Connect(Stream {
-            url: state.config().stream_url(),
-            name: Some("frontdesk".into()),
-            status_callback: None,
-            parameters,
-        })])));
+        return Ok(xml(super::stream::connect(&state, &call)));
     }
 
     let sessions = &state.sessions();
@@ -232,7 +210,7 @@ pub(super) fn query_value(uri: &Uri, name: &str) -> Option<String> {
 
 /// The session store failed (down, or slower than its deadline): the next turn could not
 /// find this one, so a person takes the call now, and the call record says why.
-async fn hand_over_without_session(
+pub(super) async fn hand_over_without_session(
     state: &AppState,
     sid: &str,
     operation: &str,
@@ -490,7 +468,7 @@ fn render_turn(state: &AppState, live: &LiveCall, turn: &AgentTurn) -> String {
 }
 
 /// A webhook for a call we no longer know: apologize and hand it to a person.
-fn lost_call(state: &AppState) -> String {
+pub(super) fn lost_call(state: &AppState) -> String {
     let engine = &state.driver().engine;
     let mut verbs = Vec::new();
     match engine.runtime_line(RuntimeLine::LostCall) {

@@ -173,6 +173,7 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/reminder", post(reminder::answered))
         .route("/calendar/{file}", get(calendar::feed))
         .route("/twilio/stream", get(stream::upgrade))
+        .route("/twilio/stream-ended", post(stream::stream_ended))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
 }

@@ -268,79 +268,48 @@ macro_rules! storage_body {
                 ) -> Result<$crate::storage::body::BookStep<AppointmentRow>, StorageError> {
                     use $crate::storage::body::BookStep;
                     // Visits of several lengths overlap across starts: one lock for the
-                    // location's day serialises every booking that could share a moment.
+                    // location's day serialises every booking that could share a moment, and
+                    // such a booking needs a free place at every moment of its length.
                     let lock_at = match new.minutes {
                         Some(_) => new.start.date().to_datetime(jiff::civil::Time::midnight()),
                         None => new.start,
                     };
                     <$backend as Dialect>::lock_slot(tx, &new.location, lock_at).await?;
-                    let (own, capacity, same, taken): (Option<i64>, Option<i64>, Option<i64>, i64) =
-                        sqlx::query_as(sql::BOOKING_CHECK)
-                            .bind(&new.call_id)
-                            .bind(&new.location)
-                            .bind(&new.phone)
-                            .bind(sql::fmt_start(new.start))
-                            .fetch_one(&mut **tx)
-                            .await?;
-                    let by_id = async |tx: &mut Transaction<'static, Db>, id: i64| {
-                        let row: AppointmentRow = sqlx::query_as(sql::BY_ID)
-                            .bind(id)
-                            .fetch_one(&mut **tx)
-                            .await?;
-                        Ok::<_, StorageError>(row)
-                    };
-                    // Idempotency first: a retried booking must not be refused because of itself.
-                    if let Some(id) = own {
-                        return Ok(BookStep::Existing(by_id(tx, id).await?));
+                    if let Some(minutes) = new.minutes
+                        && Self::span_is_full(tx, new, minutes).await?
+                    {
+                        return Err(StorageError::Full {
+                            location: new.location.clone(),
+                            start: new.start,
+                        });
                     }
-                    // An unknown location is refused before anything else is said about it.
-                    let Some(capacity) = capacity else {
-                        return Err(StorageError::UnknownLocation(new.location.clone()));
-                    };
-                    if let Some(id) = same {
-                        let existing = sql::appointment_from_row(by_id(tx, id).await?)?;
-                        return Err(StorageError::AlreadyBooked(Box::new(existing)));
-                    }
-                    let full = || StorageError::Full {
-                        location: new.location.clone(),
-                        start: new.start,
-                    };
-                    if taken >= capacity {
-                        return Err(full());
-                    }
-                    if let Some(minutes) = new.minutes {
-                        let end = new
-                            .start
-                            .checked_add(jiff::Span::new().minutes(i64::from(minutes)))
-                            .map_err(|e| StorageError::Conflict(format!("visit length: {e}")))?;
-                        let day = new.start.date().to_datetime(jiff::civil::Time::midnight());
-                        let rows: Vec<(String, Option<i64>, i64)> =
-                            sqlx::query_as(sql::BOOKED_SPANS)
-                                .bind(&new.location)
-                                .bind(sql::fmt_start(day))
-                                .bind(sql::fmt_start(end))
-                                .fetch_all(&mut **tx)
-                                .await?;
-                        let mut visits = Vec::new();
-                        for (start, length, n) in rows {
-                            let start = sql::parse_time(&start)?;
-                            let length = length.and_then(|m| u32::try_from(m).ok());
-                            visits.extend(std::iter::repeat_n(
-                                (start, length),
-                                usize::try_from(n).unwrap_or(0),
-                            ));
-                        }
-                        let peak = $crate::storage::peak_overlap(&visits, new.start, end);
-                        if i64::from(peak) >= capacity {
-                            return Err(full());
-                        }
-                    }
-                    let (customer_id, _, _): (i64, String, String) =
-                        sqlx::query_as(sql::UPSERT_CUSTOMER)
+                    // The usual case in one statement: the customer is written only if the
+                    // booking can go ahead. No row means it cannot, and the check says why.
+                    let bookable: Option<i64> =
+                        sqlx::query_scalar(sql::UPSERT_CUSTOMER_IF_BOOKABLE)
                             .bind(&new.phone)
                             .bind(&new.name)
-                            .fetch_one(&mut **tx)
+                            .bind(&new.call_id)
+                            .bind(&new.location)
+                            .bind(sql::fmt_start(new.start))
+                            .fetch_optional(&mut **tx)
                             .await?;
+                    let customer_id = match bookable {
+                        Some(id) => id,
+                        None => {
+                            if let Some(found) = Self::why_not_bookable(tx, new).await? {
+                                return Ok(found);
+                            }
+                            // The check found nothing against it after all: book it the long way.
+                            let (id, _, _): (i64, String, String) =
+                                sqlx::query_as(sql::UPSERT_CUSTOMER)
+                                    .bind(&new.phone)
+                                    .bind(&new.name)
+                                    .fetch_one(&mut **tx)
+                                    .await?;
+                            id
+                        }
+                    };
                     let inserted: Result<AppointmentRow, sqlx::Error> =
                         sqlx::query_as(sql::INSERT_APPOINTMENT)
                             .bind(&new.location)
@@ -370,6 +339,92 @@ macro_rules! storage_body {
                         Err(e) if sql::is_unique_violation(&e) => Ok(BookStep::SameCallRaced(e)),
                         Err(e) => Err(e.into()),
                     }
+                }
+
+                /// Whether a visit of `minutes` from `new.start` would exceed the location's
+                /// capacity at some moment, counting the day's booked visits (not this call's
+                /// own, so a retried booking is not refused because of itself).
+                async fn span_is_full(
+                    tx: &mut Transaction<'static, Db>,
+                    new: &NewAppointment,
+                    minutes: u32,
+                ) -> Result<bool, StorageError> {
+                    let capacity: Option<i64> = sqlx::query_scalar(sql::LOCATION_CAPACITY)
+                        .bind(&new.location)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                    // An unknown location is refused by the usual checks.
+                    let Some(capacity) = capacity else {
+                        return Ok(false);
+                    };
+                    let end = new
+                        .start
+                        .checked_add(jiff::Span::new().minutes(i64::from(minutes)))
+                        .map_err(|e| StorageError::Conflict(format!("visit length: {e}")))?;
+                    let day = new.start.date().to_datetime(jiff::civil::Time::midnight());
+                    let rows: Vec<(String, Option<i64>, i64)> =
+                        sqlx::query_as(sql::DAY_SPANS_OF_OTHERS)
+                            .bind(&new.location)
+                            .bind(sql::fmt_start(day))
+                            .bind(sql::fmt_start(end))
+                            .bind(&new.call_id)
+                            .fetch_all(&mut **tx)
+                            .await?;
+                    let mut visits = Vec::new();
+                    for (start, length, n) in rows {
+                        let start = sql::parse_time(&start)?;
+                        let length = length.and_then(|m| u32::try_from(m).ok());
+                        visits.extend(std::iter::repeat_n(
+                            (start, length),
+                            usize::try_from(n).unwrap_or(0),
+                        ));
+                    }
+                    let peak = $crate::storage::peak_overlap(&visits, new.start, end);
+                    Ok(i64::from(peak) >= capacity)
+                }
+
+                /// Why a booking cannot go ahead: this call already booked (that booking), or
+                /// a refusal; `None` when nothing stands against it.
+                async fn why_not_bookable(
+                    tx: &mut Transaction<'static, Db>,
+                    new: &NewAppointment,
+                ) -> Result<Option<$crate::storage::body::BookStep<AppointmentRow>>, StorageError>
+                {
+                    use $crate::storage::body::BookStep;
+                    let (own, capacity, same, taken): (Option<i64>, Option<i64>, Option<i64>, i64) =
+                        sqlx::query_as(sql::BOOKING_CHECK)
+                            .bind(&new.call_id)
+                            .bind(&new.location)
+                            .bind(&new.phone)
+                            .bind(sql::fmt_start(new.start))
+                            .fetch_one(&mut **tx)
+                            .await?;
+                    let by_id = async |tx: &mut Transaction<'static, Db>, id: i64| {
+                        let row: AppointmentRow = sqlx::query_as(sql::BY_ID)
+                            .bind(id)
+                            .fetch_one(&mut **tx)
+                            .await?;
+                        Ok::<_, StorageError>(row)
+                    };
+                    // Idempotency first: a retried booking must not be refused because of itself.
+                    if let Some(id) = own {
+                        return Ok(Some(BookStep::Existing(by_id(tx, id).await?)));
+                    }
+                    // An unknown location is refused before anything else is said about it.
+                    let Some(capacity) = capacity else {
+                        return Err(StorageError::UnknownLocation(new.location.clone()));
+                    };
+                    if let Some(id) = same {
+                        let existing = sql::appointment_from_row(by_id(tx, id).await?)?;
+                        return Err(StorageError::AlreadyBooked(Box::new(existing)));
+                    }
+                    if taken >= capacity {
+                        return Err(StorageError::Full {
+                            location: new.location.clone(),
+                            start: new.start,
+                        });
+                    }
+                    Ok(None)
                 }
 
                 async fn move_once(

@@ -27,6 +27,16 @@ pub(super) const INSERT_HOURS: &str =
 
 pub(super) const UPSERT_CUSTOMER: &str = "INSERT INTO customers (phone, name) VALUES ($1, $2) \
      ON CONFLICT (phone) DO UPDATE SET name = excluded.name RETURNING id, phone, name";
+/// A booking's customer (`$1` phone, `$2` name), written only when the booking can go ahead:
+/// call `$3` has not booked, location `$4` is active with room at start `$5`, and the caller is
+/// not booked there then already. Returns the customer's id, or no row.
+pub(super) const UPSERT_CUSTOMER_IF_BOOKABLE: &str = "INSERT INTO customers (phone, name) \
+     SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM appointments WHERE created_by_call = $3) \
+     AND (SELECT COUNT(*) FROM appointments WHERE location = $4 AND start_at = $5 \
+        AND status = 'booked') < (SELECT capacity FROM locations WHERE code = $4 AND active) \
+     AND NOT EXISTS (SELECT 1 FROM appointments WHERE phone = $1 AND start_at = $5 \
+        AND location = $4 AND status = 'booked') \
+     ON CONFLICT (phone) DO UPDATE SET name = excluded.name RETURNING id";
 pub(super) const CUSTOMER_BY_PHONE: &str = "SELECT id, phone, name FROM customers WHERE phone = $1";
 /// A customer's vehicles (`$1` = customer id), the latest added first.
 pub(super) const CUSTOMER_VEHICLES: &str = "SELECT year, make, model FROM customer_vehicles \
@@ -66,6 +76,10 @@ pub(super) const INSERT_APPOINTMENT: &str = concat!(
 pub(super) const BOOKED_SPANS: &str = "SELECT start_at, minutes, COUNT(*) FROM appointments \
      WHERE location = $1 AND status = 'booked' AND start_at >= $2 AND start_at < $3 \
      GROUP BY start_at, minutes ORDER BY start_at";
+/// [`BOOKED_SPANS`] without the visit booked by call `$4`.
+pub(super) const DAY_SPANS_OF_OTHERS: &str = "SELECT start_at, minutes, COUNT(*) FROM appointments \
+     WHERE location = $1 AND status = 'booked' AND start_at >= $2 AND start_at < $3 \
+     AND created_by_call <> $4 GROUP BY start_at, minutes ORDER BY start_at";
 /// Records a booked visit's length (`$1` id, `$2` minutes).
 pub(super) const SET_MINUTES: &str = "UPDATE appointments SET minutes = $2 WHERE id = $1";
 pub(super) const BOOKED_COUNTS: &str = "SELECT start_at, COUNT(*) FROM appointments \

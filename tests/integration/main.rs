@@ -20,6 +20,7 @@ mod retries;
 mod schema;
 mod serve_process;
 mod storage;
+mod stream_failover;
 mod support;
 mod texts;
 mod tool_failures;

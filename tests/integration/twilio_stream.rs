@@ -181,7 +181,7 @@ async fn a_stream_upgrade_without_a_valid_signature_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn broken_frames_end_that_stream_cleanly_and_the_server_keeps_serving() {
+async fn broken_frames_end_that_stream_and_the_server_keeps_serving() {
     let script = script("booking_all_in_one");
     let server = TestServer::start(engine(), &script, Mode::Stream, &ReplayPace::default())
         .await
@@ -235,6 +235,21 @@ async fn broken_frames_end_that_stream_cleanly_and_the_server_keeps_serving() {
     .await
     .unwrap_or(false);
     assert!(closed, "an oversized frame must close the stream");
+    // A broken stream is not a finished call: Twilio asks the `<Connect>` action, and the call
+    // would go on in a new stream; here the caller hangs up instead, and the status callback
+    // closes the record.
+    let base = &server.line.server;
+    let fields = crate::twilio_gather::webhook_fields(&sid, &[]);
+    let next =
+        crate::twilio_gather::post_signed(&format!("{base}/twilio/stream-ended"), &fields).await;
+    assert_eq!(next.status(), 200);
+    let next = next.text().await.unwrap();
+    assert!(
+        next.contains("<Connect action="),
+        "a new stream for the call: {next}"
+    );
+    let completed = crate::twilio_gather::webhook_fields(&sid, &[("CallStatus", "completed")]);
+    crate::twilio_gather::post_signed(&format!("{base}/twilio/status"), &completed).await;
     server.settle().await;
     let record = server.storage.get_call(&sid).await.unwrap().unwrap();
     assert!(record.ended_at.is_some(), "the broken call was closed");

@@ -12,7 +12,9 @@ use tokio::time::{Instant, sleep_until};
 use super::StreamServices;
 use super::opening::{check_binding, refuse, wait_for_start};
 use super::playback::{Action, MarkEcho, Playback};
+use super::resume;
 use crate::call::{AgentTurn, LiveCall};
+use crate::call_event::Event;
 use crate::logging::mask_phone;
 use crate::server::AppState;
 use crate::speech::{
@@ -94,8 +96,24 @@ pub(super) async fn run_on(
         called: start.custom_parameters.get("To").cloned(),
         customer: None,
     };
-    let (live, turn) = state.driver().start(info, state.now()).await;
-    crate::server::recording::start(&state, &live.session.call.id);
+    let (live, turn) = match resume::lost_session(&state, &call_sid).await {
+        // This call's stream was lost and Twilio came back through the `<Connect>` action.
+        Some(live) => {
+            tracing::info!(call_id = %call_sid, "media stream resumed from the call's session");
+            let resumed = Event::StreamResumed {
+                stream_sid: start.stream_sid.clone(),
+            };
+            state.driver().recorder.event(&call_sid, &resumed).await;
+            let turn = resume::resumed_turn(&state, &live);
+            (live, turn)
+        }
+        None => {
+            let (live, turn) = state.driver().start(info, state.now()).await;
+            crate::server::recording::start(&state, &live.session.call.id);
+            (live, turn)
+        }
+    };
+    let saver = resume::SessionSaver::start(state.clone(), call_sid.clone());
     let mut call = StreamCall {
         state: state.clone(),
         services,
@@ -116,7 +134,9 @@ pub(super) async fn run_on(
         answer_sentence_since: None,
         turns: 0,
         finished: false,
+        stopped: false,
         seen_at: Instant::now(),
+        saver,
     };
     match (stt, tts) {
         (Ok(stt), Ok(tts)) => {
@@ -136,9 +156,18 @@ pub(super) async fn run_on(
             call.hand_to_person().await;
         }
     }
+    if call.lost() {
+        // Twilio asks the `<Connect>` action what next, and the call goes on from its session
+        // (here or on another server); the status callback closes it if it is really over.
+        tracing::warn!(call_id = %call_sid, "media stream lost mid-call");
+        state.calls().end(&call_sid);
+        call.saver.finish(&call.live).await;
+        return;
+    }
     if !call.live.session.ended {
         state.driver().hang_up(&mut call.live, state.now()).await;
     }
+    call.saver.finish(&call.live).await;
     state.calls().awaiting_status(&call_sid);
     tracing::info!(call_id = %call_sid, "media stream ended");
 }
@@ -177,8 +206,12 @@ struct StreamCall<Tx> {
     answer_sentence_since: Option<std::time::Instant>,
     turns: u32,
     finished: bool,
+    /// Twilio said the stream is over (`stop`).
+    stopped: bool,
     /// When this call last told the live-call count it is alive.
     seen_at: Instant,
+    /// Keeps the session in the store, for a server that takes the call over.
+    saver: resume::SessionSaver,
 }
 
 impl<Tx: FrameSink> StreamCall<Tx> {
@@ -275,6 +308,7 @@ impl<Tx: FrameSink> StreamCall<Tx> {
             }
             Incoming::Stop => {
                 tracing::info!(call_id = %self.call_sid, "twilio stopped the stream");
+                self.stopped = true;
                 self.finished = true;
             }
             Incoming::Connected | Incoming::Start { .. } => {}
@@ -347,6 +381,7 @@ impl<Tx: FrameSink> StreamCall<Tx> {
                 .driver()
                 .input(&mut self.live, input, self.state.now())
                 .await;
+            self.saver.save(&self.live);
         }
         // The turn that was cut ended the call: nothing is left to wait for.
         if self.ending.is_some() && self.playback.idle() {
@@ -455,6 +490,7 @@ impl<Tx: FrameSink> StreamCall<Tx> {
             .say(&turn.said, answer, turn_end, &self.services.cache, &mut out);
         self.answer = turn.answer.map(|a| a.sentences);
         self.perform(out, tts).await;
+        self.saver.save(&self.live);
         if let Some(to) = &turn.transfer_to {
             self.ending = Some(Ending::Transfer(to.clone(), turn.whisper.clone()));
         } else if turn.hangup || self.live.session.ended {
@@ -563,6 +599,15 @@ impl<Tx: FrameSink> StreamCall<Tx> {
                 self.finished = true;
             }
         }
+    }
+
+    /// The stream went away while the call was still in a conversation: not stopped by
+    /// Twilio, not ended or being ended by us.
+    fn lost(&self) -> bool {
+        !self.stopped
+            && !self.live.session.ended
+            && self.ending.is_none()
+            && self.close_due.is_none()
     }
 
     fn dial(&self, to: &str, whisper: Option<&str>) -> Dial {

@@ -5,6 +5,7 @@ mod call;
 mod opening;
 pub mod playback;
 pub mod prompt_cache;
+mod resume;
 #[cfg(test)]
 mod tests;
 pub mod token;
@@ -27,6 +28,7 @@ use crate::speech::local_tts::LocalTts;
 use crate::speech::{ProviderHealth, SpeechToText, TextToSpeech, TtsOptions};
 use crate::twilio::rest::{TwilioRest, TwilioRestConfig};
 use prompt_cache::PromptCache;
+pub(super) use resume::{connect, stream_ended};
 
 /// Largest frame we accept from Twilio. Media frames are ~400 bytes; anything near this is not
 /// Twilio.

@@ -23,7 +23,17 @@ pub enum Verb {
         seconds: u32,
     },
     /// `<Connect><Stream>`: a bidirectional Media Stream.
-    Connect(Stream),
+    Connect(Connect),
+}
+
+/// `<Connect action=…><Stream>`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Connect {
+    /// Requested when the stream ends without the call being updated (the socket closed or
+    /// broke); its TwiML then goes on with the call. Without it Twilio runs the verbs after
+    /// `</Connect>`.
+    pub action: Option<String>,
+    pub stream: Stream,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -198,8 +208,10 @@ fn render_verb(out: &mut String, verb: &Verb) {
             attr(out, "length", &seconds.to_string());
             out.push_str("/>");
         }
-        Verb::Connect(s) => {
-            out.push_str("<Connect><Stream");
+        Verb::Connect(Connect { action, stream: s }) => {
+            out.push_str("<Connect");
+            opt_attr(out, "action", action.as_deref());
+            out.push_str("><Stream");
             attr(out, "url", &s.url);
             opt_attr(out, "name", s.name.as_deref());
             opt_attr(out, "statusCallback", s.status_callback.as_deref());
@@ -462,7 +474,10 @@ fn parse_verb(e: &Element) -> Result<Verb, TwimlError> {
                     extra.name
                 )));
             }
-            Verb::Connect(parse_stream(stream)?)
+            Verb::Connect(Connect {
+                action: e.attr("action").map(str::to_string),
+                stream: parse_stream(stream)?,
+            })
         }
         other => return Err(TwimlError::UnsupportedVerb(other.to_string())),
     })

@@ -48,18 +48,24 @@ fn all_verbs() -> Vec<Verb> {
             number_url: Some("/voice/whisper?text=Booking+for+Ana&x=1".to_string()),
             ..Default::default()
         }),
-        Verb::Connect(Stream {
-            url: "wss://example.com/media".to_string(),
-            name: Some("agent".to_string()),
-            status_callback: Some("https://example.com/stream-status".to_string()),
-            parameters: vec![
-                ("tenant".to_string(), "acme".to_string()),
-                ("token".to_string(), "a&b\"c".to_string()),
-            ],
+        Verb::Connect(Connect {
+            action: Some("https://example.com/stream-ended?x=1&y=2".to_string()),
+            stream: Stream {
+                url: "wss://example.com/media".to_string(),
+                name: Some("agent".to_string()),
+                status_callback: Some("https://example.com/stream-status".to_string()),
+                parameters: vec![
+                    ("tenant".to_string(), "acme".to_string()),
+                    ("token".to_string(), "a&b\"c".to_string()),
+                ],
+            },
         }),
-        Verb::Connect(Stream {
-            url: "wss://example.com/bare".to_string(),
-            ..Default::default()
+        Verb::Connect(Connect {
+            action: None,
+            stream: Stream {
+                url: "wss://example.com/bare".to_string(),
+                ..Default::default()
+            },
         }),
         Verb::Hangup,
     ]
@@ -203,14 +209,17 @@ fn parses_the_protocols_stream_example() {
 </Connect></Response>"#;
     assert_eq!(
         parse(xml),
-        Ok(vec![Verb::Connect(Stream {
-            url: "wss://example.com/media".to_string(),
-            name: Some("agent".to_string()),
-            status_callback: Some("https://example.com/stream-status".to_string()),
-            parameters: vec![
-                ("tenant".to_string(), "acme".to_string()),
-                ("token".to_string(), "opaque".to_string())
-            ],
+        Ok(vec![Verb::Connect(Connect {
+            action: None,
+            stream: Stream {
+                url: "wss://example.com/media".to_string(),
+                name: Some("agent".to_string()),
+                status_callback: Some("https://example.com/stream-status".to_string()),
+                parameters: vec![
+                    ("tenant".to_string(), "acme".to_string()),
+                    ("token".to_string(), "opaque".to_string())
+                ],
+            },
         })])
     );
 }

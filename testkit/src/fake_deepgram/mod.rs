@@ -315,6 +315,16 @@ impl FakeDeepgram {
         format!("ws://{}/v1/speak", self.addr)
     }
 
+    /// Drops the utterances queued for `tag` and not yet heard (the stream they were meant
+    /// for was lost).
+    pub fn forget(&self, tag: &str) {
+        self.shared
+            .scripts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(tag);
+    }
+
     /// Queues the next utterance heard on STT connections tagged `tag`. Call it just before
     /// sending that speech's audio; it is bound to the next speech onset.
     pub fn say(&self, tag: &str, text: &str) {

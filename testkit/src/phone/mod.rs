@@ -3,6 +3,7 @@
 //! comes from a [`Caller`] (a caller script, or lines typed in a terminal).
 
 mod gather;
+mod lost_stream;
 mod stream;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -103,6 +104,8 @@ pub struct PhoneReport {
     pub frames_sent: u64,
     /// What the person answering a transfer heard before being connected.
     pub whisper: Option<String>,
+    /// Stream: media streams lost mid-call and taken up again through the `<Connect>` action.
+    pub reconnects: u32,
 }
 
 impl PhoneReport {
@@ -120,6 +123,7 @@ impl PhoneReport {
             late_ticks: 0,
             frames_sent: 0,
             whisper: None,
+            reconnects: 0,
         }
     }
 }

@@ -16,6 +16,7 @@ use tokio::time::{MissedTickBehavior, interval};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+use super::lost_stream::{AfterLoss, RepeatAfterLoss, after_lost_stream};
 use super::{
     Caller, PhoneEnding, PhoneLine, PhoneReport, Speaker, base_params, hear_whisper,
     post_completed, post_signed, stream_sid_for,
@@ -25,7 +26,7 @@ use crate::fake_twilio_rest::FakeTwilioRest;
 use frontdesk_engine::script::CallerAction;
 use frontdesk_telephony::audio::mulaw::{FRAME_BYTES, SILENCE};
 use frontdesk_telephony::signature;
-use frontdesk_telephony::twiml::{self, Stream, Verb};
+use frontdesk_telephony::twiml::{self, Connect, Stream, Verb};
 
 /// How the phone turns the caller's words into audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,17 +179,33 @@ pub async fn answer_stream(
 ) -> Result<Stream, String> {
     answer_stream_hearing(http, phone, call_sid)
         .await
-        .map(|(stream, _)| stream)
+        .map(|(connect, _)| connect.stream)
 }
 
 /// Like [`answer_stream`], following what Twilio would before the stream: `<Say>` lines (a
-/// recording notice) and `<Redirect>`s. Returns the stream and the lines said before it.
+/// recording notice) and `<Redirect>`s. Returns the `<Connect>` and the lines said before it.
 pub async fn answer_stream_hearing(
     http: &reqwest::Client,
     phone: &PhoneLine,
     call_sid: &str,
-) -> Result<(Stream, Vec<String>), String> {
-    let mut url = format!("{}/twilio/voice", phone.server);
+) -> Result<(Connect, Vec<String>), String> {
+    follow_to_stream(
+        http,
+        phone,
+        call_sid,
+        format!("{}/twilio/voice", phone.server),
+    )
+    .await
+}
+
+/// Posts to `url` as Twilio does for a call, following `<Say>`s and `<Redirect>`s to the
+/// `<Connect>` they lead to.
+async fn follow_to_stream(
+    http: &reqwest::Client,
+    phone: &PhoneLine,
+    call_sid: &str,
+    mut url: String,
+) -> Result<(Connect, Vec<String>), String> {
     let mut said = Vec::new();
     // A few redirects at most before the stream; more is a server in a loop.
     for _ in 0..4 {
@@ -198,7 +215,7 @@ pub async fn answer_stream_hearing(
         let mut next = None;
         for verb in verbs {
             match verb {
-                Verb::Connect(stream) => return Ok((stream, said)),
+                Verb::Connect(connect) => return Ok((connect, said)),
                 Verb::Say(say) => said.push(say.text),
                 Verb::Redirect { url } => {
                     next = Some(url);
@@ -268,11 +285,82 @@ async fn run_stream(
     mut barge_in: Option<BargeIn>,
     report: &mut PhoneReport,
 ) -> Result<(), String> {
-    let (stream, said_first) = answer_stream_hearing(http, phone, call_sid).await?;
+    let (mut connect, said_first) = answer_stream_hearing(http, phone, call_sid).await?;
     for text in said_first {
         caller.heard(&text);
         report.transcript.push((Speaker::Agent, text));
     }
+    let mut caller = RepeatAfterLoss::new(caller);
+    loop {
+        let this_call = ThisCall {
+            http,
+            phone,
+            call_sid,
+            kit,
+        };
+        let played = play_stream(
+            &this_call,
+            &mut caller,
+            &mut barge_in,
+            report,
+            &connect.stream,
+        )
+        .await?;
+        let Played::Lost(why) = played else {
+            return Ok(());
+        };
+        // What the lost stream's recognizer was told to expect was never heard.
+        if let Some(deepgram) = &kit.deepgram {
+            deepgram.forget(call_sid);
+        }
+        match after_lost_stream(http, phone, call_sid, connect.action.as_deref(), &why).await? {
+            AfterLoss::Stream(next, said) => {
+                for text in said {
+                    caller.heard(&text);
+                    report.transcript.push((Speaker::Agent, text));
+                }
+                report.reconnects += 1;
+                caller.lost();
+                connect = next;
+            }
+            AfterLoss::Over(ending) => {
+                report.ending = ending;
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// How one stream of a call ended.
+enum Played {
+    /// The call is over (or failed); the report says how.
+    Over,
+    /// The socket closed or broke with no call update: Twilio goes to the `<Connect>` action.
+    Lost(String),
+}
+
+/// Who places a call, to which server, with which fakes.
+struct ThisCall<'a> {
+    http: &'a reqwest::Client,
+    phone: &'a PhoneLine,
+    call_sid: &'a str,
+    kit: &'a StreamKit,
+}
+
+/// Plays one Media Stream of a call until the call ends or the stream is lost.
+async fn play_stream(
+    this_call: &ThisCall<'_>,
+    caller: &mut dyn Caller,
+    barge_in: &mut Option<BargeIn>,
+    report: &mut PhoneReport,
+    stream: &Stream,
+) -> Result<Played, String> {
+    let ThisCall {
+        http,
+        phone,
+        call_sid,
+        kit,
+    } = *this_call;
     let mut request = stream
         .url
         .as_str()
@@ -283,9 +371,10 @@ async fn run_stream(
         "X-Twilio-Signature",
         signed.parse().map_err(|_| "signature header".to_string())?,
     );
-    let (socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .map_err(|e| format!("opening {}: {e}", stream.url))?;
+    let socket = match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => socket,
+        Err(e) => return Ok(Played::Lost(format!("opening {}: {e}", stream.url))),
+    };
     let (mut sink, mut frames) = socket.split();
 
     let mut updates = match &kit.rest {
@@ -310,20 +399,25 @@ async fn run_stream(
         mid_line: false,
         starved: false,
     };
-    let send = |sink_result: Result<(), tokio_tungstenite::tungstenite::Error>| {
-        sink_result.map_err(|e| format!("sending on the media stream: {e}"))
-    };
-    send(
+    // A send that fails means the socket is gone: the stream is lost, not the call.
+    macro_rules! send {
+        ($sent:expr) => {
+            if let Err(e) = $sent {
+                return Ok(Played::Lost(format!("sending on the media stream: {e}")));
+            }
+        };
+    }
+    send!(
         sink.send(Message::Text(
             json!({"event":"connected","protocol":"Call","version":"1.0.0"})
                 .to_string()
                 .into(),
         ))
-        .await,
-    )?;
+        .await
+    );
     line.seq += 1;
-    let start = start_frame(&phone.account_sid, call_sid, &stream);
-    send(sink.send(Message::Text(start.to_string().into())).await)?;
+    let start = start_frame(&phone.account_sid, call_sid, stream);
+    send!(sink.send(Message::Text(start.to_string().into())).await);
 
     let deadline = tokio::time::Instant::now() + kit.limit;
     let mut ticker = interval(Duration::from_millis(20));
@@ -350,7 +444,7 @@ async fn run_stream(
                     Some(Ok(Message::Close(_))) | None => {
                         report.ending = match updates.try_recv() {
                             Ok(update) => ending_of(&update.twiml, update.status.as_deref()),
-                            Err(_) => PhoneEnding::Failed("the server closed the stream".into()),
+                            Err(_) => return Ok(Played::Lost("the server closed the stream".into())),
                         };
                         break;
                     }
@@ -358,7 +452,7 @@ async fn run_stream(
                         return Err("the server sent a binary frame (Twilio warning 31950)".into());
                     }
                     Some(Ok(_)) => continue,
-                    Some(Err(e)) => return Err(format!("media stream: {e}")),
+                    Some(Err(e)) => return Ok(Played::Lost(format!("media stream: {e}"))),
                 };
                 let message: Value = serde_json::from_str(&text)
                     .map_err(|e| format!("the server sent invalid JSON (Twilio error 31924): {e}"))?;
@@ -426,9 +520,9 @@ async fn run_stream(
                         }
                         for name in line.clear() {
                             let echo = line.message("mark", json!({ "mark": { "name": name } }));
-                            send(sink.feed(echo).await)?;
+                            send!(sink.feed(echo).await);
                         }
-                        send(sink.flush().await)?;
+                        send!(sink.flush().await);
                     }
                     other => return Err(format!("unknown event {other:?} (Twilio error 31924)")),
                 }
@@ -448,7 +542,7 @@ async fn run_stream(
                     "accountSid": phone.account_sid, "callSid": call_sid }}));
                 let _ = sink.send(stop).await;
                 let _ = sink.close().await;
-                return Ok(());
+                return Ok(Played::Over);
             }
             tick = ticker.tick() => {
                 // Ticks that fire well after their slot mean this phone (or the machine)
@@ -462,14 +556,14 @@ async fn run_stream(
                     break;
                 }
                 let frame = line.media_frame();
-                send(sink.feed(frame).await)?;
+                send!(sink.feed(frame).await);
                 report.frames_sent += 1;
                 if line.mic.is_empty() {
                     caller_speaking_since = None;
                 }
                 for name in line.play_frame() {
                     let echo = line.message("mark", json!({ "mark": { "name": name } }));
-                    send(sink.feed(echo).await)?;
+                    send!(sink.feed(echo).await);
                     if is_turn_end(&name) {
                         // The agent finished and waits: the caller answers.
                         match caller.next(slot_of_mark(&name)) {
@@ -480,11 +574,11 @@ async fn run_stream(
                                     "accountSid": phone.account_sid, "callSid": call_sid }}));
                                 let _ = sink.send(stop).await;
                                 let _ = sink.close().await;
-                                return Ok(());
+                                return Ok(Played::Over);
                             }
                             action => {
                                 for message in act(action, &mut line, kit, call_sid, report).await {
-                                    send(sink.feed(message).await)?;
+                                    send!(sink.feed(message).await);
                                 }
                                 caller_speaking_since = (!line.mic.is_empty()).then(Instant::now);
                                 (cue, cleared) = (None, None);
@@ -499,17 +593,17 @@ async fn run_stream(
                     barge_at = None;
                     let messages = act(CallerAction::Say(plan.text), &mut line, kit, call_sid, report).await;
                     for message in messages {
-                        send(sink.feed(message).await)?;
+                        send!(sink.feed(message).await);
                     }
                     caller_speaking_since = Some(Instant::now());
                     (cue, cleared) = (None, None);
                 }
-                send(sink.flush().await)?;
+                send!(sink.flush().await);
             }
         }
     }
     let _ = sink.close().await;
-    Ok(())
+    Ok(Played::Over)
 }
 
 /// Once both the speech cue and the clear it caused are known, records how far apart they were.

@@ -3,6 +3,7 @@
 pub mod balancer;
 pub mod replay;
 pub mod served;
+pub mod tcp_balancer;
 
 use std::future::Future;
 use std::sync::Arc;
