@@ -115,6 +115,7 @@ const PROMPTS: &[(&str, &str)] = &[
     ("transfer", "Connecting you."),
     ("no_answer", "I'm not sure."),
     ("failure/lost_call", "Lost you; connecting you."),
+    ("failure/reconnected", "Lost you for a second."),
     ("failure/service_trouble", "Trouble here; connecting you."),
     ("failure/internal_error", "Something broke; connecting you."),
     (
