@@ -5,6 +5,7 @@
 mod gather;
 mod lost_stream;
 mod stream;
+mod stream_line;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
