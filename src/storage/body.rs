@@ -193,6 +193,60 @@ macro_rules! storage_body {
                 Ok(())
             }
 
+            /// Whether a visit of `minutes` from `start` would exceed the location's capacity at
+            /// some moment, counting the day's booked visits except the one booked by call
+            /// `except_call` (a retried booking) and appointment `except_id` (the visit being
+            /// moved). An unknown location is left to the usual checks.
+            async fn span_is_full(
+                tx: &mut Transaction<'static, Db>,
+                location: &str,
+                start: DateTime,
+                minutes: u32,
+                except_call: &str,
+                except_id: i64,
+            ) -> Result<bool, StorageError> {
+                let capacity: Option<i64> = sqlx::query_scalar(sql::LOCATION_CAPACITY)
+                    .bind(location)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                let Some(capacity) = capacity else {
+                    return Ok(false);
+                };
+                let end = start
+                    .checked_add(jiff::Span::new().minutes(i64::from(minutes)))
+                    .map_err(|e| StorageError::Conflict(format!("visit length: {e}")))?;
+                let day = start.date().to_datetime(jiff::civil::Time::midnight());
+                let rows: Vec<(String, Option<i64>, i64)> =
+                    sqlx::query_as(sql::DAY_SPANS_OF_OTHERS)
+                        .bind(location)
+                        .bind(sql::fmt_start(day))
+                        .bind(sql::fmt_start(end))
+                        .bind(except_call)
+                        .bind(except_id)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                let mut visits = Vec::new();
+                for (visit_start, length, n) in rows {
+                    let visit_start = sql::parse_time(&visit_start)?;
+                    let length = length.and_then(|m| u32::try_from(m).ok());
+                    visits.extend(std::iter::repeat_n(
+                        (visit_start, length),
+                        usize::try_from(n).unwrap_or(0),
+                    ));
+                }
+                let peak = $crate::storage::peak_overlap(&visits, start, end);
+                Ok(i64::from(peak) >= capacity)
+            }
+
+            /// The lock a change at `start` takes: the location's whole day for a visit with a
+            /// length (it may overlap visits starting elsewhere that day), else that start.
+            fn lock_key(start: DateTime, minutes: Option<u32>) -> DateTime {
+                match minutes {
+                    Some(_) => start.date().to_datetime(jiff::civil::Time::midnight()),
+                    None => start,
+                }
+            }
+
             impl $backend {
                 /// One call-record write on its own; returns the rows it touched.
                 async fn execute_call_write(&self, write: &CallWrite) -> Result<u64, StorageError> {
@@ -270,13 +324,11 @@ macro_rules! storage_body {
                     // Visits of several lengths overlap across starts: one lock for the
                     // location's day serialises every booking that could share a moment, and
                     // such a booking needs a free place at every moment of its length.
-                    let lock_at = match new.minutes {
-                        Some(_) => new.start.date().to_datetime(jiff::civil::Time::midnight()),
-                        None => new.start,
-                    };
+                    let lock_at = lock_key(new.start, new.minutes);
                     <$backend as Dialect>::lock_slot(tx, &new.location, lock_at).await?;
                     if let Some(minutes) = new.minutes
-                        && Self::span_is_full(tx, new, minutes).await?
+                        && span_is_full(tx, &new.location, new.start, minutes, &new.call_id, 0)
+                            .await?
                     {
                         return Err(StorageError::Full {
                             location: new.location.clone(),
@@ -339,48 +391,6 @@ macro_rules! storage_body {
                         Err(e) if sql::is_unique_violation(&e) => Ok(BookStep::SameCallRaced(e)),
                         Err(e) => Err(e.into()),
                     }
-                }
-
-                /// Whether a visit of `minutes` from `new.start` would exceed the location's
-                /// capacity at some moment, counting the day's booked visits (not this call's
-                /// own, so a retried booking is not refused because of itself).
-                async fn span_is_full(
-                    tx: &mut Transaction<'static, Db>,
-                    new: &NewAppointment,
-                    minutes: u32,
-                ) -> Result<bool, StorageError> {
-                    let capacity: Option<i64> = sqlx::query_scalar(sql::LOCATION_CAPACITY)
-                        .bind(&new.location)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                    // An unknown location is refused by the usual checks.
-                    let Some(capacity) = capacity else {
-                        return Ok(false);
-                    };
-                    let end = new
-                        .start
-                        .checked_add(jiff::Span::new().minutes(i64::from(minutes)))
-                        .map_err(|e| StorageError::Conflict(format!("visit length: {e}")))?;
-                    let day = new.start.date().to_datetime(jiff::civil::Time::midnight());
-                    let rows: Vec<(String, Option<i64>, i64)> =
-                        sqlx::query_as(sql::DAY_SPANS_OF_OTHERS)
-                            .bind(&new.location)
-                            .bind(sql::fmt_start(day))
-                            .bind(sql::fmt_start(end))
-                            .bind(&new.call_id)
-                            .fetch_all(&mut **tx)
-                            .await?;
-                    let mut visits = Vec::new();
-                    for (start, length, n) in rows {
-                        let start = sql::parse_time(&start)?;
-                        let length = length.and_then(|m| u32::try_from(m).ok());
-                        visits.extend(std::iter::repeat_n(
-                            (start, length),
-                            usize::try_from(n).unwrap_or(0),
-                        ));
-                    }
-                    let peak = $crate::storage::peak_overlap(&visits, new.start, end);
-                    Ok(i64::from(peak) >= capacity)
                 }
 
                 /// Why a booking cannot go ahead: this call already booked (that booking), or
@@ -451,8 +461,22 @@ macro_rules! storage_body {
                     if current.start == new_start && current.location == location {
                         return Ok(current);
                     }
-                    <$backend as Dialect>::lock_slot(&mut tx, &location, new_start).await?;
+                    let minutes: Option<i64> = sqlx::query_scalar(sql::VISIT_MINUTES)
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let minutes = minutes.and_then(|m| u32::try_from(m).ok());
+                    let lock_at = lock_key(new_start, minutes);
+                    <$backend as Dialect>::lock_slot(&mut tx, &location, lock_at).await?;
                     slot_check(&mut tx, &location, new_start, id).await?;
+                    if let Some(minutes) = minutes
+                        && span_is_full(&mut tx, &location, new_start, minutes, "", id).await?
+                    {
+                        return Err(StorageError::Full {
+                            location,
+                            start: new_start,
+                        });
+                    }
                     let row: AppointmentRow = sqlx::query_as(sql::MOVE)
                         .bind(id)
                         .bind(sql::fmt_start(new_start))

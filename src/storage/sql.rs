@@ -76,10 +76,12 @@ pub(super) const INSERT_APPOINTMENT: &str = concat!(
 pub(super) const BOOKED_SPANS: &str = "SELECT start_at, minutes, COUNT(*) FROM appointments \
      WHERE location = $1 AND status = 'booked' AND start_at >= $2 AND start_at < $3 \
      GROUP BY start_at, minutes ORDER BY start_at";
-/// [`BOOKED_SPANS`] without the visit booked by call `$4`.
+/// [`BOOKED_SPANS`] without the visit booked by call `$4` and appointment `$5`.
 pub(super) const DAY_SPANS_OF_OTHERS: &str = "SELECT start_at, minutes, COUNT(*) FROM appointments \
      WHERE location = $1 AND status = 'booked' AND start_at >= $2 AND start_at < $3 \
-     AND created_by_call <> $4 GROUP BY start_at, minutes ORDER BY start_at";
+     AND created_by_call <> $4 AND id <> $5 GROUP BY start_at, minutes ORDER BY start_at";
+/// How long appointment `$1` lasts (NULL: the business's own visit length).
+pub(super) const VISIT_MINUTES: &str = "SELECT minutes FROM appointments WHERE id = $1";
 /// Records a booked visit's length (`$1` id, `$2` minutes).
 pub(super) const SET_MINUTES: &str = "UPDATE appointments SET minutes = $2 WHERE id = $1";
 pub(super) const BOOKED_COUNTS: &str = "SELECT start_at, COUNT(*) FROM appointments \

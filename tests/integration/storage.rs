@@ -282,13 +282,27 @@ async fn visits_of_several_lengths_never_overlap_beyond_capacity(
         minutes: Some(60),
         ..request("long-after", "DAL", at(9, 12), "Later", "+12145579999")
     };
-    store.book(&after).await.unwrap();
+    let after = store.book(&after).await.unwrap();
     // One hour from 08:00 ends before any of them begins: it fits too.
     let before = NewAppointment {
         minutes: Some(60),
         ..request("long-before", "DAL", at(9, 8), "Earlier", "+12145579998")
     };
     store.book(&before).await.unwrap();
+    // Moving the noon visit to 11:00 would run it beside both winners: refused. One o'clock is
+    // free.
+    match store
+        .move_appointment(after.id, None, at(9, 11), "move-1")
+        .await
+    {
+        Err(StorageError::Full { .. }) => {}
+        other => panic!("expected Full, got {other:?}"),
+    }
+    let moved = store
+        .move_appointment(after.id, None, at(9, 13), "move-2")
+        .await
+        .unwrap();
+    assert_eq!(moved.start, at(9, 13));
 }
 
 async fn concurrent_reschedule_respects_capacity(store: Arc<dyn Storage>, _url: String) {
