@@ -56,6 +56,7 @@ async fn run(store: Arc<dyn Storage>, business: Arc<Business>, label: &str) {
                     name: "Bench Caller".into(),
                     phone: format!("+1214{:07}", n),
                     issue: "no heat".into(),
+                    minutes: None,
                 };
                 let one = Instant::now();
                 store.book(&new).await.expect("a free place books");

@@ -28,6 +28,7 @@ fn session_at_ask_name(engine: &Engine, now: DateTime) -> Session {
         id: "CA-bench".into(),
         caller: Some("+12145550123".into()),
         called: None,
+        customer: None,
     });
     engine.step(&mut session, Input::Start, now).unwrap();
     engine

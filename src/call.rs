@@ -201,9 +201,41 @@ impl CallDriver {
     }
 
     /// Answers the call: records it and runs the greeting.
-    pub async fn start(&self, call: CallInfo, now: DateTime) -> (LiveCall, AgentTurn) {
+    pub async fn start(&self, mut call: CallInfo, now: DateTime) -> (LiveCall, AgentTurn) {
+        if call.customer.is_none() {
+            call.customer = self.known_customer(&call).await;
+        }
         let session = self.engine.start(call);
         self.open(session, now).await
+    }
+
+    /// What the business knows of the caller by caller ID (`name`, `first_name`, `vehicles`
+    /// latest first, each with `year`, `make`, `model` and `text`): `call.customer` in
+    /// templates. A lookup that fails leaves the caller unknown rather than stop the call.
+    async fn known_customer(&self, call: &CallInfo) -> Option<serde_json::Value> {
+        let caller = call.caller.as_deref()?;
+        let found = async {
+            let Some(customer) = self.storage.find_customer(caller).await? else {
+                return Ok(None);
+            };
+            let vehicles = self.storage.customer_vehicles(customer.id).await?;
+            Ok::<_, crate::storage::StorageError>(Some((customer, vehicles)))
+        }
+        .await;
+        match found {
+            Ok(Some((customer, vehicles))) => Some(json!({
+                "name": customer.name,
+                "first_name": customer.name.split_whitespace().next().unwrap_or_default(),
+                "vehicles": vehicles.iter().map(|v| json!({
+                    "year": v.year, "make": v.make, "model": v.model, "text": v.label(),
+                })).collect::<Vec<_>>(),
+            })),
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(call_id = %call.id, %error, "could not look up the caller");
+                None
+            }
+        }
     }
 
     /// Opens a call the business placed for a purpose: records it and runs `flow` (with
@@ -522,6 +554,34 @@ impl CallDriver {
         }
     }
 
+    /// Texts the on-call numbers about a call whose urgency level asks for it (an emergency
+    /// was texted already).
+    async fn alert_urgent(&self, s: &Session, said: &str, now: DateTime) {
+        let business = self.engine.business();
+        let Some(level) = s
+            .urgency
+            .as_deref()
+            .and_then(|u| business.urgency_level(u))
+            .filter(|u| u.alert_on_call)
+        else {
+            return;
+        };
+        let Some(texts) = &self.texts else {
+            return;
+        };
+        let on_call = business.phones.at(now).on_call;
+        let vars = json!({
+            "level": level.level,
+            "caller": s.call.caller,
+            "said": said,
+            "appointment": s.result.get("appointment"),
+        });
+        let to = texts.alert_urgent(&s.call.id, &on_call, &vars).await;
+        if !to.is_empty() {
+            self.event(&s.call.id, &Event::EmergencyAlert { to }).await;
+        }
+    }
+
     async fn finish(&self, live: &LiveCall, now: DateTime) {
         let s = &live.session;
         let outcome = s.outcome();
@@ -539,6 +599,8 @@ impl CallDriver {
         let said = s.heard.join(" ");
         if outcome == frontdesk_engine::Outcome::Emergency {
             self.alert_emergency(s, hazard, &said, now).await;
+        } else {
+            self.alert_urgent(s, &said, now).await;
         }
         if let Some(webhooks) = &self.webhooks {
             let id = &s.call.id;

@@ -28,6 +28,9 @@ pub struct ScriptReport {
     pub outcome: String,
     pub appointments: Vec<Value>,
     pub transfer_to: Option<String>,
+    /// The most urgent level the call reached, for a business with urgency levels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<String>,
     pub transcript: Vec<Line>,
     /// After each agent turn: where the conversation stood.
     pub trace: Vec<TraceStep>,
@@ -75,10 +78,33 @@ pub async fn open_script_store(
                 name: given.name.clone(),
                 phone: given.phone.clone(),
                 issue: given.issue.clone(),
+                minutes: given.minutes,
             })
             .await
             .with_context(|| format!("{file}: given appointment {}", i + 1))?;
     }
+    let customers: Vec<storage::NewCustomer> = script
+        .given
+        .customers
+        .iter()
+        .map(|c| storage::NewCustomer {
+            phone: c.phone.clone(),
+            name: c.name.clone(),
+            vehicles: c
+                .vehicles
+                .iter()
+                .map(|v| storage::VehicleRecord {
+                    year: v.year,
+                    make: v.make.clone(),
+                    model: v.model.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    store
+        .seed_customers(&customers)
+        .await
+        .with_context(|| format!("{file}: given customers"))?;
     Ok(store)
 }
 
@@ -97,6 +123,7 @@ pub async fn run_script(engine: Arc<Engine>, script: &Script, file: &str) -> Res
         id: call_id.clone(),
         caller: crate::caller_id::usable_caller_id(script.caller_id.as_deref()),
         called: engine.business().phones.main.clone(),
+        customer: None,
     };
     let now = script.now;
     let mut transcript = Vec::new();
@@ -156,6 +183,15 @@ pub async fn run_script(engine: Arc<Engine>, script: &Script, file: &str) -> Res
         &transcript,
         agent_turns,
     );
+    let mut failures = failures;
+    if let Some(want) = &script.expect.urgency
+        && live.session.urgency.as_ref() != Some(want)
+    {
+        failures.push(format!(
+            "urgency: expected {want}, got {}",
+            live.session.urgency.as_deref().unwrap_or("none")
+        ));
+    }
     Ok(ScriptReport {
         name: script.name.clone(),
         file: file.to_string(),
@@ -164,6 +200,7 @@ pub async fn run_script(engine: Arc<Engine>, script: &Script, file: &str) -> Res
         outcome,
         appointments,
         transfer_to: live.session.transfer_to.clone(),
+        urgency: live.session.urgency.clone(),
         transcript,
         trace,
     })

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use crate::business::Business;
 use crate::extract::location::LocationMatcher;
 use crate::extract::normalize::normalize;
+use crate::extract::service::ServiceCatalog;
+use crate::extract::vehicle::VehicleCatalog;
 use crate::flow::model::{FlowDef, GlobalPattern, GlobalsDef, SlotRule, StateDef};
 use crate::flow::parse::{UnknownKey, parse_flow, parse_globals};
 use crate::flow::validate::Validator;
@@ -44,6 +46,10 @@ pub struct Engine {
     pub(crate) understanding: Understanding,
     /// The business's locations, prepared for matching what callers say.
     pub(crate) locations: LocationMatcher,
+    /// The business's vehicle catalogue, prepared for matching.
+    pub(crate) vehicles: VehicleCatalog,
+    /// The business's services, prepared for matching.
+    pub(crate) services: ServiceCatalog,
     pub(crate) tools: Vec<ToolSpec>,
     prompt_names: Vec<String>,
     /// `flow/slot` of slots whose value names a location, for hints.
@@ -114,6 +120,20 @@ impl Engine {
                 ));
             }
         }
+        let urgency_levels: Vec<String> = sources
+            .business
+            .urgency
+            .iter()
+            .map(|u| u.level.clone())
+            .collect();
+        if sources.business.urgency.iter().any(|u| u.alert_on_call)
+            && !prompt_names.iter().any(|n| n == "sms/urgent_alert")
+        {
+            errors.push(LoadError::file(
+                "prompts",
+                "missing prompt `sms/urgent_alert` (prompts/sms/urgent_alert.j2): an urgency level with `alert_on_call` texts it to the on-call numbers",
+            ));
+        }
         let validator = Validator {
             templates: &templates,
             tools: &sources.tools,
@@ -121,6 +141,9 @@ impl Engine {
             flows: &flows,
             unreadable_flows: &unreadable_flows,
             unknown_keys: &unknown_keys,
+            has_vehicles: !sources.business.vehicles.is_empty(),
+            has_services: !sources.business.services.is_empty(),
+            urgency_levels: &urgency_levels,
         };
         if let Some(globals) = &globals {
             validator.check_globals(globals, &sources.globals, &mut errors);
@@ -195,8 +218,12 @@ impl Engine {
             })
             .collect();
         let locations = LocationMatcher::new(&sources.business.locations);
+        let vehicles = VehicleCatalog::new(&sources.business.vehicles);
+        let services = ServiceCatalog::new(&sources.business.services);
         Ok(Engine {
+            services,
             locations,
+            vehicles,
             patterns,
             business_context,
             business: sources.business,
@@ -275,6 +302,9 @@ fn business_context(b: &Business) -> serde_json::Value {
         "phones": b.phones,
         "locations": b.locations.iter().map(|l| serde_json::json!({"code": l.code, "name": l.name})).collect::<Vec<_>>(),
         "location_names": b.locations.iter().map(|l| l.name.clone()).collect::<Vec<_>>(),
+        "vehicle_makes": b.vehicles.iter().map(|v| v.make.clone()).collect::<Vec<_>>(),
+        "services": b.services.iter().map(|s| serde_json::json!({"name": s.name, "minutes": s.minutes})).collect::<Vec<_>>(),
+        "visit_minutes": b.visit_minutes,
     })
 }
 

@@ -48,6 +48,36 @@ pub struct Given {
     #[serde(default)]
     /// Visits already booked.
     pub appointments: Vec<GivenAppointment>,
+    #[serde(default)]
+    /// Customers on file, with the vehicles they brought in before.
+    pub customers: Vec<GivenCustomer>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+/// A customer known before the call.
+pub struct GivenCustomer {
+    /// Their full name.
+    pub name: String,
+    /// Their phone number (what caller ID shows).
+    pub phone: String,
+    #[serde(default)]
+    /// Their vehicles, the latest last.
+    pub vehicles: Vec<GivenVehicle>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+/// A vehicle on file: `{ year: 2020, make: Mazda, model: Miata }`.
+pub struct GivenVehicle {
+    /// Model year.
+    #[serde(default)]
+    pub year: Option<i64>,
+    /// Make, as the catalogue writes it.
+    pub make: String,
+    /// Model, as the catalogue writes it.
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,6 +95,9 @@ pub struct GivenAppointment {
     #[serde(default)]
     /// What it is for.
     pub issue: String,
+    #[serde(default)]
+    /// How long it lasts, for a business whose services have lengths.
+    pub minutes: Option<u32>,
 }
 
 /// One thing the caller does.
@@ -140,6 +173,9 @@ pub struct Expect {
     #[serde(default)]
     /// At most this many agent turns.
     pub max_agent_turns: Option<usize>,
+    /// The urgency level the call reached (a business with `urgency` levels).
+    #[serde(default)]
+    pub urgency: Option<String>,
 }
 
 /// What a caller heard of a call: enough to check the expectations that need no database.

@@ -19,6 +19,10 @@ pub struct CallInfo {
     pub caller: Option<String>,
     /// The number that was dialled.
     pub called: Option<String>,
+    /// What the business knows of the caller, looked up by caller ID before the greeting
+    /// (`name`, `vehicles`); templates read it as `call.customer`.
+    #[serde(default)]
+    pub customer: Option<serde_json::Value>,
 }
 
 /// Everything the engine remembers about one call.
@@ -73,6 +77,9 @@ pub struct Session {
     /// A question the agent asked about what the caller meant, whose answer is awaited.
     #[serde(default)]
     pub pending: Option<Pending>,
+    /// The most urgent level the call reached (the business's `urgency` levels).
+    #[serde(default)]
+    pub urgency: Option<String>,
 }
 
 /// What the agent asked about the caller's meaning, and what the answer decides.

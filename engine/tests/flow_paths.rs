@@ -110,6 +110,7 @@ fn at_availability_check(engine: &Engine) -> Session {
         id: "CA-flow-paths".into(),
         caller: Some("+12145550123".into()),
         called: None,
+        customer: None,
     });
     engine.step(&mut s, Input::Start, now()).unwrap();
     for text in [

@@ -115,6 +115,7 @@ const PROMPTS: &[(&str, &str)] = &[
     ("transfer", "Connecting you."),
     ("no_answer", "I'm not sure."),
     ("failure/lost_call", "Lost you; connecting you."),
+    ("failure/reconnected", "Lost you for a second."),
     ("failure/service_trouble", "Trouble here; connecting you."),
     ("failure/internal_error", "Something broke; connecting you."),
     ("failure/reconnected", "Lost you for a second."),
@@ -170,6 +171,7 @@ fn greeted(engine: &Engine) -> Session {
         id: "CA-interpreter".into(),
         caller: Some("+12145550123".into()),
         called: None,
+        customer: None,
     });
     let out = engine.step(&mut s, Input::Start, now()).unwrap();
     assert_eq!(spoken(&out), "Hello, how can I help?");
@@ -524,6 +526,7 @@ fn at_the_read_back(engine: &Engine) -> Session {
         id: "CA-callback".into(),
         caller: Some("+12145550123".into()),
         called: None,
+        customer: None,
     });
     engine.step(&mut s, Input::Start, now()).unwrap();
     let out = engine
@@ -658,6 +661,7 @@ fn checked_in(engine: &Engine) -> Session {
         id: "CA-check-in".into(),
         caller: Some("+12145550123".into()),
         called: None,
+        customer: None,
     };
     let vars = [("visit".to_string(), json!({ "name": "Maria" }))].into();
     let mut s = engine.start_in(call, "check_in", vars).unwrap();
@@ -682,6 +686,7 @@ fn a_call_started_in_a_flow_opens_there_and_a_link_goes_on_in_another() {
         id: "CA-x".into(),
         caller: None,
         called: None,
+        customer: None,
     };
     assert!(
         engine

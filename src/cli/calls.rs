@@ -153,11 +153,17 @@ async fn list(database: &str, filter: &CallFilter, json: bool) -> Result<ExitCod
 
 /// The calls as aligned columns, one per line, with a header.
 fn table(calls: &[CallSummary]) -> String {
-    let header = ["STARTED", "CALL", "CALLER", "OUTCOME", "TURNS", "LENGTH"].map(String::from);
-    let rows: Vec<[String; 6]> = calls
+    // The urgency column only for a business whose calls carry one.
+    let urgent = calls.iter().any(|c| c.urgency.is_some());
+    let mut header = vec!["STARTED", "CALL", "CALLER", "OUTCOME", "TURNS", "LENGTH"];
+    if urgent {
+        header.push("URGENCY");
+    }
+    let header: Vec<String> = header.into_iter().map(String::from).collect();
+    let rows: Vec<Vec<String>> = calls
         .iter()
         .map(|call| {
-            [
+            let mut row = vec![
                 call.started_at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
                 call.call_id.clone(),
                 call.caller.clone(),
@@ -166,10 +172,14 @@ fn table(calls: &[CallSummary]) -> String {
                 call.ended_at
                     .map(|end| length(call.started_at, end))
                     .unwrap_or_default(),
-            ]
+            ];
+            if urgent {
+                row.push(call.urgency.clone().unwrap_or_default());
+            }
+            row
         })
         .collect();
-    let mut widths = header.clone().map(|h| h.len());
+    let mut widths: Vec<usize> = header.iter().map(String::len).collect();
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -179,8 +189,8 @@ fn table(calls: &[CallSummary]) -> String {
     for row in std::iter::once(&header).chain(&rows) {
         let cells: Vec<String> = row
             .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
+            .zip(&widths)
+            .map(|(cell, &width)| format!("{cell:<width$}"))
             .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
@@ -323,6 +333,7 @@ mod tests {
             outcome: outcome.map(String::from),
             transfer_to: None,
             turns: 12,
+            urgency: None,
         };
         let text = table(&[call("CA1", Some("booked")), call("CA22", None)]);
         let lines: Vec<&str> = text.lines().collect();
@@ -331,5 +342,20 @@ mod tests {
         assert!(lines[2].contains("(live)"), "{text}");
         let column = |line: &str| line.find("+1214");
         assert_eq!(column(lines[1]), column(lines[2]));
+        assert!(
+            !lines[0].contains("URGENCY"),
+            "no urgency levels, no column: {text}"
+        );
+
+        // Calls with urgency levels get the column; a call without one leaves it blank.
+        let urgent = CallSummary {
+            urgency: Some("high".into()),
+            ..call("CA3", Some("booked"))
+        };
+        let text = table(&[urgent, call("CA4", Some("answered"))]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with("LENGTH  URGENCY"), "{text}");
+        assert!(lines[1].ends_with("1m 05s  high"), "{text}");
+        assert!(lines[2].ends_with("1m 05s"), "{text}");
     }
 }

@@ -50,6 +50,7 @@ pub fn run(project: &Path, database: &str, args: ChatArgs) -> Result<ExitCode> {
             id: format!("CHAT-{}", jiff::Timestamp::now().as_millisecond()),
             caller: crate::caller_id::usable_caller_id(Some(&args.caller)),
             called: engine.business().phones.main.clone(),
+            customer: None,
         };
         println!(
             "(calling {} as {}; empty line = silence, #0 = keypad 0, /hangup to end)",

@@ -7,6 +7,7 @@ mod flows;
 mod jsonl;
 mod runtime;
 mod seed;
+mod seed_customers;
 mod serve;
 mod simulate;
 mod texting;

@@ -1,4 +1,5 @@
-//! `frontdesk seed`: demo appointments, so reschedule and cancel calls have something to find.
+//! `frontdesk seed`: demo appointments, so reschedule and cancel calls have something to find;
+//! with `--customers N`, N realistic customers (with vehicles for a business that takes them).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -14,7 +15,12 @@ use crate::scheduling::open_starts;
 use crate::storage::{NewAppointment, StorageError};
 
 #[derive(Debug, Args)]
-pub struct SeedArgs {}
+pub struct SeedArgs {
+    /// Instead of the demo visits, write this many customers (with one to three vehicles each
+    /// from the business's catalogue, if it has one). The same N gives the same customers.
+    #[arg(long)]
+    pub customers: Option<u32>,
+}
 
 /// (name, phone, location, business days ahead, hour, issue)
 const DEMO: &[(&str, &str, &str, i32, i8, &str)] = &[
@@ -45,8 +51,11 @@ const DEMO: &[(&str, &str, &str, i32, i8, &str)] = &[
     ),
 ];
 
-pub fn run(project: &Path, database: &str, _args: SeedArgs) -> Result<ExitCode> {
+pub fn run(project: &Path, database: &str, args: SeedArgs) -> Result<ExitCode> {
     let business = read_business(&ProjectPaths::at_root(project).business)?;
+    if let Some(count) = args.customers {
+        return seed_customers(database, &business, count);
+    }
     let now = business_now(&business)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -69,6 +78,7 @@ pub fn run(project: &Path, database: &str, _args: SeedArgs) -> Result<ExitCode> 
                 name: name.to_string(),
                 phone: phone.to_string(),
                 issue: issue.to_string(),
+                minutes: None,
             };
             // Seeding twice adds nothing: each demo visit is booked under its own call id.
             if let Some(a) = store.appointments_for_call(&new.call_id).await?.first() {
@@ -96,6 +106,30 @@ pub fn run(project: &Path, database: &str, _args: SeedArgs) -> Result<ExitCode> 
         }
         println!("seed: {booked} booked, {already} already there, {skipped} skipped");
         store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn seed_customers(
+    database: &str,
+    business: &frontdesk_engine::business::Business,
+    count: u32,
+) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = super::runtime::storage_for(database, business).await?;
+        let began = std::time::Instant::now();
+        let customers = super::seed_customers::customers(business, count);
+        let vehicles: usize = customers.iter().map(|c| c.vehicles.len()).sum();
+        let written = store.seed_customers(&customers).await;
+        store.close().await;
+        let written = written?;
+        println!(
+            "seed: {written} customers with {vehicles} vehicles in {:.2} s",
+            began.elapsed().as_secs_f64()
+        );
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -102,6 +102,8 @@ pub fn schema(request: &ModelRequest) -> Value {
             SlotType::Phone => " (a phone number, digits)",
             SlotType::PersonName => " (the caller's first and last name)",
             SlotType::YesNo => " (yes or no)",
+            SlotType::Service => " (the service asked for, in the caller's words)",
+            SlotType::Vehicle => " (the vehicle's year, make and model, as said)",
             _ => "",
         };
         description.push_str(hint);

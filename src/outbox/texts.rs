@@ -87,6 +87,28 @@ impl Texts {
         texted
     }
 
+    /// Texts the on-call numbers about a call that reached an urgency level with
+    /// `alert_on_call` (`prompts/sms/urgent_alert.j2`: `level`, `caller`, `said`, `appointment`,
+    /// the booked visit if any); the numbers texted. None for a business without the prompt.
+    pub async fn alert_urgent(
+        &self,
+        call_id: &str,
+        on_call: &[String],
+        vars: &serde_json::Value,
+    ) -> Vec<String> {
+        let Some(body) = self.render(call_id, "sms/urgent_alert", vars) else {
+            return Vec::new();
+        };
+        let mut texted = Vec::new();
+        for number in on_call {
+            let key = format!("urgent:{call_id}:{number}");
+            if self.queue_now(call_id, number, &body, key).await {
+                texted.push(number.clone());
+            }
+        }
+        texted
+    }
+
     /// Texts the owner the summary of a call, when the business names an owner's number and
     /// wants a text per call.
     pub async fn send_summary(&self, call_id: &str, summary: &str) {

@@ -30,6 +30,10 @@ pub struct SlotRequest {
     /// thing", "end of the day"). Unset is the first free start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefer: Option<StartPreference>,
+    /// How long the visit lasts (a service's length); unset is the business's `visit_minutes`.
+    /// A visit occupies a place at every start it overlaps and must end by closing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<u32>,
 }
 
 /// Why the asked start cannot be had.
@@ -94,6 +98,20 @@ pub fn open_starts(business: &Business, date: Date) -> Vec<DateTime> {
     starts
 }
 
+/// The starts on `date` from which a visit of `minutes` ends by closing.
+pub fn starts_for(business: &Business, date: Date, minutes: u32) -> Vec<DateTime> {
+    let close = business
+        .hours_on(date)
+        .map(|(_, close)| date.to_datetime(close));
+    open_starts(business, date)
+        .into_iter()
+        .filter(|s| {
+            let end = s.checked_add(i64::from(minutes).minutes()).ok();
+            end.zip(close).is_some_and(|(end, close)| end <= close)
+        })
+        .collect()
+}
+
 /// The range of starts [`check`] may look at for this request, for `Storage::booked_counts`.
 pub fn counts_range(request: &SlotRequest, now: DateTime) -> (DateTime, DateTime) {
     let today = now.date();
@@ -118,7 +136,8 @@ pub fn counts_range(request: &SlotRequest, now: DateTime) -> (DateTime, DateTime
 ///   the first free start of the first day whose first start is still ahead ("first thing"
 ///   said at noon means tomorrow).
 ///
-/// `booked(start)` is the number of booked visits at that start at this location.
+/// `booked(start)` is the number of booked visits occupying that start at this location (those
+/// starting there, and longer ones that started earlier and still run; see [`occupancy`]).
 pub fn check(
     business: &Business,
     location: &str,
@@ -137,6 +156,7 @@ pub fn check(
             latest: request.latest,
         },
         prefer: request.prefer,
+        minutes: request.minutes.unwrap_or(business.visit_minutes),
         booked: &booked,
     };
     let today = now.date();
@@ -167,9 +187,29 @@ pub fn alternatives(
         now,
         window: Window::default(),
         prefer: None,
+        minutes: business.visit_minutes,
         booked: &booked,
     };
     ctx.alternatives(anchor)
+}
+
+/// How many visits occupy each start, from booked visits as (start, length in minutes, how
+/// many): a visit occupies every start from its own up to (not including) its end.
+pub fn occupancy(
+    business: &Business,
+    visits: &[(DateTime, u32, u32)],
+) -> std::collections::BTreeMap<DateTime, u32> {
+    let step = i64::from(business.visit_minutes.max(1));
+    let mut occupied = std::collections::BTreeMap::new();
+    for (start, minutes, count) in visits {
+        let steps = (i64::from(*minutes) + step - 1) / step;
+        for k in 0..steps.max(1) {
+            if let Ok(at) = start.checked_add((k * step).minutes()) {
+                *occupied.entry(at).or_insert(0) += count;
+            }
+        }
+    }
+    occupied
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -195,12 +235,37 @@ struct Ctx<'a> {
     now: DateTime,
     window: Window,
     prefer: Option<StartPreference>,
+    /// The length of the visit asked for.
+    minutes: u32,
     booked: &'a dyn Fn(DateTime) -> u32,
 }
 
 impl Ctx<'_> {
+    /// Free for a visit of this length: after now, ending by closing, and under capacity at
+    /// every start it overlaps.
     fn is_free(&self, start: DateTime) -> bool {
-        start > self.now && (self.booked)(start) < self.business.capacity_per_start
+        start > self.now
+            && self.fits_the_day(start)
+            && self
+                .span(start)
+                .all(|at| (self.booked)(at) < self.business.capacity_per_start)
+    }
+
+    /// The starts a visit from `start` overlaps.
+    fn span(&self, start: DateTime) -> impl Iterator<Item = DateTime> + '_ {
+        let step = i64::from(self.business.visit_minutes.max(1));
+        let steps = (i64::from(self.minutes) + step - 1) / step;
+        (0..steps.max(1)).filter_map(move |k| start.checked_add((k * step).minutes()).ok())
+    }
+
+    /// Whether a visit from `start` ends by closing time.
+    fn fits_the_day(&self, start: DateTime) -> bool {
+        let Some((_, close)) = self.business.hours_on(start.date()) else {
+            return false;
+        };
+        start
+            .checked_add(i64::from(self.minutes).minutes())
+            .is_ok_and(|end| end <= start.date().to_datetime(close))
     }
 
     fn unavailable(&self, reason: UnavailableReason, anchor: DateTime) -> Availability {
@@ -273,7 +338,7 @@ impl Ctx<'_> {
                 reason: UnavailableReason::NotAStart,
                 alternatives: around,
             };
-        } else if !starts.contains(&target) {
+        } else if !starts.contains(&target) || !self.fits_the_day(target) {
             UnavailableReason::OutsideHours
         } else if !self.is_free(target) {
             UnavailableReason::Full

@@ -499,3 +499,77 @@ fn first_thing_without_a_date_is_a_day_not_yet_begun() {
         Availability::Available { start: at(4, 9, 0) }
     );
 }
+
+/// A shop with 30-minute starts, one bay, open 08:00-12:00 on Monday (2025-06-02).
+fn one_bay_shop() -> Business {
+    Business::from_yaml(
+        r#"
+name: Test Shop
+time_zone: America/Phoenix
+locations: [{ code: A, name: Alpha }]
+hours: [{ day: monday, open: "08:00", close: "12:00" }]
+visit_minutes: 30
+capacity_per_start: 1
+phones: { human: "+13035550100", emergency: "+13035550911" }
+"#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_long_visit_occupies_every_start_it_overlaps() {
+    let b = one_bay_shop();
+    // A two-hour visit booked at 09:00 fills 09:00, 09:30, 10:00 and 10:30.
+    let occupied = super::occupancy(&b, &[(at(2, 9, 0), 120, 1)]);
+    let booked = |start: DateTime| occupied.get(&start).copied().unwrap_or(0);
+    let half_hour = SlotRequest {
+        minutes: Some(30),
+        ..req(Some(day(2)), Some(time(10, 30, 0, 0)))
+    };
+    let (reason, alts) = unavailable(check(&b, "A", &half_hour, at(2, 7, 0), booked).unwrap());
+    assert_eq!(reason, UnavailableReason::Full);
+    assert!(alts.contains(&at(2, 11, 0)), "{alts:?}");
+    assert!(
+        !alts.iter().any(|a| (at(2, 9, 0)..at(2, 11, 0)).contains(a)),
+        "{alts:?}"
+    );
+    // An hour at 08:30 runs into the booked visit; one at 08:00 ends as it begins.
+    let hour_at = |h, m| SlotRequest {
+        minutes: Some(60),
+        ..req(Some(day(2)), Some(time(h, m, 0, 0)))
+    };
+    assert!(matches!(
+        check(&b, "A", &hour_at(8, 30), at(2, 7, 0), booked).unwrap(),
+        Availability::Unavailable {
+            reason: UnavailableReason::Full,
+            ..
+        }
+    ));
+    assert_eq!(
+        check(&b, "A", &hour_at(8, 0), at(2, 7, 0), booked).unwrap(),
+        Availability::Available { start: at(2, 8, 0) }
+    );
+}
+
+#[test]
+fn a_long_visit_must_end_by_closing() {
+    let b = one_bay_shop();
+    let two_hours_at = |h| SlotRequest {
+        minutes: Some(120),
+        ..req(Some(day(2)), Some(time(h, 0, 0, 0)))
+    };
+    // 11:00 + 2 h is past noon: outside the hours, and the latest start offered is 10:00.
+    let (reason, alts) = unavailable(check(&b, "A", &two_hours_at(11), at(2, 7, 0), none).unwrap());
+    assert_eq!(reason, UnavailableReason::OutsideHours);
+    assert!(
+        alts.iter()
+            .all(|a| a.date() != day(2) || *a <= at(2, 10, 0)),
+        "{alts:?}"
+    );
+    assert_eq!(
+        check(&b, "A", &two_hours_at(10), at(2, 7, 0), none).unwrap(),
+        Availability::Available {
+            start: at(2, 10, 0)
+        }
+    );
+}

@@ -102,6 +102,7 @@ pub(super) async fn voice(
         id: sid.clone(),
         caller: hook.get("From").and_then(caller_id),
         called: hook.get("To").map(str::to_string),
+        customer: None,
     };
     if state.config().mode == super::Mode::Stream {
         tracing::info!(call_id = %sid, caller = %mask_phone(call.caller.as_deref().unwrap_or("")), "connecting a media stream");

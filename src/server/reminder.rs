@@ -68,6 +68,7 @@ pub(super) async fn answered(
         id: sid.clone(),
         caller: hook.get("To").and_then(caller_id),
         called: hook.get("From").map(str::to_string),
+        customer: None,
     };
     let vars = BTreeMap::from([("visit".to_string(), described)]);
     let started = state

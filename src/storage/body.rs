@@ -92,7 +92,8 @@ macro_rules! storage_body {
             use $crate::storage::sql::{self, AppointmentRow, CallRow};
             use $crate::storage::{
                 Appointment, AppointmentFilter, AppointmentStatus, CallFilter, CallRecord,
-                CallSummary, CallWrite, Customer, NewAppointment, Speaker, Storage, StorageError,
+                CallSummary, CallWrite, Customer, NewAppointment, NewCustomer, Speaker, Storage,
+                StorageError, VehicleRecord,
             };
 
             type Db = <$backend as Dialect>::Db;
@@ -193,6 +194,60 @@ macro_rules! storage_body {
                 Ok(())
             }
 
+            /// Whether a visit of `minutes` from `start` would exceed the location's capacity at
+            /// some moment, counting the day's booked visits except the one booked by call
+            /// `except_call` (a retried booking) and appointment `except_id` (the visit being
+            /// moved). An unknown location is left to the usual checks.
+            async fn span_is_full(
+                tx: &mut Transaction<'static, Db>,
+                location: &str,
+                start: DateTime,
+                minutes: u32,
+                except_call: &str,
+                except_id: i64,
+            ) -> Result<bool, StorageError> {
+                let capacity: Option<i64> = sqlx::query_scalar(sql::LOCATION_CAPACITY)
+                    .bind(location)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                let Some(capacity) = capacity else {
+                    return Ok(false);
+                };
+                let end = start
+                    .checked_add(jiff::Span::new().minutes(i64::from(minutes)))
+                    .map_err(|e| StorageError::Conflict(format!("visit length: {e}")))?;
+                let day = start.date().to_datetime(jiff::civil::Time::midnight());
+                let rows: Vec<(String, Option<i64>, i64)> =
+                    sqlx::query_as(sql::DAY_SPANS_OF_OTHERS)
+                        .bind(location)
+                        .bind(sql::fmt_start(day))
+                        .bind(sql::fmt_start(end))
+                        .bind(except_call)
+                        .bind(except_id)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                let mut visits = Vec::new();
+                for (visit_start, length, n) in rows {
+                    let visit_start = sql::parse_time(&visit_start)?;
+                    let length = length.and_then(|m| u32::try_from(m).ok());
+                    visits.extend(std::iter::repeat_n(
+                        (visit_start, length),
+                        usize::try_from(n).unwrap_or(0),
+                    ));
+                }
+                let peak = $crate::storage::peak_overlap(&visits, start, end);
+                Ok(i64::from(peak) >= capacity)
+            }
+
+            /// The lock a change at `start` takes: the location's whole day for a visit with a
+            /// length (it may overlap visits starting elsewhere that day), else that start.
+            fn lock_key(start: DateTime, minutes: Option<u32>) -> DateTime {
+                match minutes {
+                    Some(_) => start.date().to_datetime(jiff::civil::Time::midnight()),
+                    None => start,
+                }
+            }
+
             impl $backend {
                 /// One call-record write on its own; returns the rows it touched.
                 async fn execute_call_write(&self, write: &CallWrite) -> Result<u64, StorageError> {
@@ -267,7 +322,20 @@ macro_rules! storage_body {
                     new: &NewAppointment,
                 ) -> Result<$crate::storage::body::BookStep<AppointmentRow>, StorageError> {
                     use $crate::storage::body::BookStep;
-                    <$backend as Dialect>::lock_slot(tx, &new.location, new.start).await?;
+                    // Visits of several lengths overlap across starts: one lock for the
+                    // location's day serialises every booking that could share a moment, and
+                    // such a booking needs a free place at every moment of its length.
+                    let lock_at = lock_key(new.start, new.minutes);
+                    <$backend as Dialect>::lock_slot(tx, &new.location, lock_at).await?;
+                    if let Some(minutes) = new.minutes
+                        && span_is_full(tx, &new.location, new.start, minutes, &new.call_id, 0)
+                            .await?
+                    {
+                        return Err(StorageError::Full {
+                            location: new.location.clone(),
+                            start: new.start,
+                        });
+                    }
                     // The usual case in one statement: the customer is written only if the
                     // booking can go ahead. No row means it cannot, and the check says why.
                     let bookable: Option<i64> = sqlx::query_scalar(
@@ -309,7 +377,16 @@ macro_rules! storage_body {
                             .fetch_one(&mut **tx)
                             .await;
                     match inserted {
-                        Ok(row) => Ok(BookStep::Booked(row)),
+                        Ok(row) => {
+                            if let Some(minutes) = new.minutes {
+                                sqlx::query(sql::SET_MINUTES)
+                                    .bind(row.0)
+                                    .bind(i64::from(minutes))
+                                    .execute(&mut **tx)
+                                    .await?;
+                            }
+                            Ok(BookStep::Booked(row))
+                        }
                         // The same call booked a *different* slot concurrently (where slot
                         // locks do not serialise the two): the unique creating-call id caught
                         // it.
@@ -386,8 +463,22 @@ macro_rules! storage_body {
                     if current.start == new_start && current.location == location {
                         return Ok(current);
                     }
-                    <$backend as Dialect>::lock_slot(&mut tx, &location, new_start).await?;
+                    let minutes: Option<i64> = sqlx::query_scalar(sql::VISIT_MINUTES)
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let minutes = minutes.and_then(|m| u32::try_from(m).ok());
+                    let lock_at = lock_key(new_start, minutes);
+                    <$backend as Dialect>::lock_slot(&mut tx, &location, lock_at).await?;
                     slot_check(&mut tx, &location, new_start, id).await?;
+                    if let Some(minutes) = minutes
+                        && span_is_full(&mut tx, &location, new_start, minutes, "", id).await?
+                    {
+                        return Err(StorageError::Full {
+                            location,
+                            start: new_start,
+                        });
+                    }
                     let row: AppointmentRow = sqlx::query_as(sql::MOVE)
                         .bind(id)
                         .bind(sql::fmt_start(new_start))
@@ -463,9 +554,91 @@ macro_rules! storage_body {
                     Ok(row.map(|(id, phone, name)| Customer { id, phone, name }))
                 }
 
+                async fn customer_vehicles(
+                    &self,
+                    customer_id: i64,
+                ) -> Result<Vec<VehicleRecord>, StorageError> {
+                    let rows: Vec<(Option<i64>, String, Option<String>)> =
+                        sqlx::query_as(sql::CUSTOMER_VEHICLES)
+                            .bind(customer_id)
+                            .fetch_all(self.pool())
+                            .await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(year, make, model)| VehicleRecord { year, make, model })
+                        .collect())
+                }
+
+                async fn add_vehicle(
+                    &self,
+                    phone: &str,
+                    name: &str,
+                    vehicle: &VehicleRecord,
+                ) -> Result<(), StorageError> {
+                    let customer = NewCustomer {
+                        phone: phone.to_string(),
+                        name: name.to_string(),
+                        vehicles: vec![vehicle.clone()],
+                    };
+                    self.seed_customers(std::slice::from_ref(&customer))
+                        .await
+                        .map(|_| ())
+                }
+
+                async fn seed_customers(
+                    &self,
+                    customers: &[NewCustomer],
+                ) -> Result<usize, StorageError> {
+                    let result: Result<usize, StorageError> = async {
+                        let (_turn, mut tx) = self.begin_write().await?;
+                        for customer in customers {
+                            let (id, _, _): (i64, String, String) =
+                                sqlx::query_as(sql::UPSERT_CUSTOMER)
+                                    .bind(&customer.phone)
+                                    .bind(&customer.name)
+                                    .fetch_one(&mut *tx)
+                                    .await?;
+                            for vehicle in &customer.vehicles {
+                                sqlx::query(sql::ADD_VEHICLE)
+                                    .bind(id)
+                                    .bind(vehicle.year)
+                                    .bind(&vehicle.make)
+                                    .bind(&vehicle.model)
+                                    .bind(vehicle.label())
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                        }
+                        tx.commit().await?;
+                        Ok(customers.len())
+                    }
+                    .await;
+                    self.wrote(result)
+                }
+
                 async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError> {
                     let result = <$backend as Dialect>::book(self, new).await;
                     self.wrote(result)
+                }
+
+                async fn booked_spans(
+                    &self,
+                    location: &str,
+                    from: DateTime,
+                    to: DateTime,
+                ) -> Result<Vec<(DateTime, Option<u32>, u32)>, StorageError> {
+                    let rows: Vec<(String, Option<i64>, i64)> = sqlx::query_as(sql::BOOKED_SPANS)
+                        .bind(location)
+                        .bind(sql::fmt_start(from))
+                        .bind(sql::fmt_start(to))
+                        .fetch_all(self.pool())
+                        .await?;
+                    rows.into_iter()
+                        .map(|(start, minutes, n)| {
+                            let minutes = minutes.and_then(|m| u32::try_from(m).ok());
+                            Ok((sql::parse_time(&start)?, minutes, sql::count_to_u32(n)))
+                        })
+                        .collect()
                 }
 
                 async fn booked_counts(

@@ -192,6 +192,37 @@ pub struct NewAppointment {
     pub name: String,
     pub phone: String,
     pub issue: String,
+    /// How long the visit lasts, for a business whose services have their own lengths: the
+    /// booking then needs a free place at every moment of it, not only at its start. `None`:
+    /// a visit of the business's own length, checked at its start.
+    #[serde(default)]
+    pub minutes: Option<u32>,
+}
+
+/// The most visits running at once at any moment of `[start, end)`, of `visits` given as
+/// (start, minutes; `None` counts at its start only, as one minute).
+pub(crate) fn peak_overlap(
+    visits: &[(DateTime, Option<u32>)],
+    start: DateTime,
+    end: DateTime,
+) -> u32 {
+    let spans: Vec<(DateTime, DateTime)> = visits
+        .iter()
+        .filter_map(|(s, minutes)| {
+            let length = i64::from(minutes.unwrap_or(1).max(1));
+            Some((*s, s.checked_add(jiff::Span::new().minutes(length)).ok()?))
+        })
+        .filter(|(s, e)| *s < end && *e > start)
+        .collect();
+    // The count only rises where a visit begins: at `start` and at each start inside.
+    std::iter::once(start)
+        .chain(spans.iter().map(|(s, _)| *s).filter(|s| *s > start))
+        .map(|at| {
+            let running = spans.iter().filter(|(s, e)| *s <= at && at < *e).count();
+            u32::try_from(running).unwrap_or(u32::MAX)
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// A known caller, keyed by phone number.
@@ -200,6 +231,38 @@ pub struct Customer {
     pub id: i64,
     pub phone: String,
     pub name: String,
+}
+
+/// A vehicle a customer has brought in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VehicleRecord {
+    pub year: Option<i64>,
+    pub make: String,
+    pub model: Option<String>,
+}
+
+impl VehicleRecord {
+    /// "2019 Mazda Miata", "Mazda Miata", "Mazda".
+    pub fn label(&self) -> String {
+        let year = self.year.map(|y| y.to_string());
+        [
+            year.as_deref(),
+            Some(self.make.as_str()),
+            self.model.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+}
+
+/// A customer and their vehicles, for [`Storage::seed_customers`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCustomer {
+    pub phone: String,
+    pub name: String,
+    pub vehicles: Vec<VehicleRecord>,
 }
 
 /// Who said a turn.
@@ -330,6 +393,9 @@ pub struct CallSummary {
     pub transfer_to: Option<String>,
     /// Turns recorded, caller's and agent's.
     pub turns: u32,
+    /// The most urgent level the call reached, for a business with urgency levels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<String>,
 }
 
 /// One write to the call record, for [`Storage::write_call_records`]. Serialized (one JSON line
@@ -445,11 +511,37 @@ pub trait Storage: Send + Sync {
 
     async fn find_customer(&self, phone: &str) -> Result<Option<Customer>, StorageError>;
 
+    /// A customer's vehicles, the latest added first.
+    async fn customer_vehicles(&self, customer_id: i64)
+    -> Result<Vec<VehicleRecord>, StorageError>;
+
+    /// Adds a vehicle to the customer with this phone (created with `name` if new); one they
+    /// already have is kept as it is.
+    async fn add_vehicle(
+        &self,
+        phone: &str,
+        name: &str,
+        vehicle: &VehicleRecord,
+    ) -> Result<(), StorageError>;
+
+    /// Writes customers and their vehicles in one transaction (an existing phone gets the new
+    /// name and any vehicles it lacks). Returns how many customers were written.
+    async fn seed_customers(&self, customers: &[NewCustomer]) -> Result<usize, StorageError>;
+
     /// Books a visit if the (location, start) is under capacity, atomically. Idempotent per call
     /// id: if this call already booked, that appointment is returned unchanged (even if the new
     /// request differs), so a retried request never books twice. A phone number that already
     /// has a booked visit at that location and start gets `AlreadyBooked` with it.
     async fn book(&self, new: &NewAppointment) -> Result<Appointment, StorageError>;
+
+    /// Booked visits starting in `[from, to)` at a location, as (start, minutes, how many);
+    /// `None` minutes: a visit of the business's own length.
+    async fn booked_spans(
+        &self,
+        location: &str,
+        from: DateTime,
+        to: DateTime,
+    ) -> Result<Vec<(DateTime, Option<u32>, u32)>, StorageError>;
 
     /// Booked visits per start in `[from, to)` at a location; starts with none are absent.
     async fn booked_counts(
@@ -668,5 +760,30 @@ pub async fn open(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
         Err(StorageError::Config(format!(
             "unsupported storage URL scheme {scheme:?} (use sqlite:// or postgres://)"
         )))
+    }
+}
+
+#[cfg(test)]
+mod overlap_tests {
+    use jiff::civil::date;
+
+    use super::peak_overlap;
+
+    #[test]
+    fn the_peak_counts_visits_running_at_the_same_moment() {
+        let at = |h, m| date(2026, 6, 1).at(h, m, 0, 0);
+        // 09:00-11:00 and 10:30-11:00 overlap; 11:00-11:30 starts as they end.
+        let visits = [
+            (at(9, 0), Some(120)),
+            (at(10, 30), Some(30)),
+            (at(11, 0), Some(30)),
+            // A visit of the business's own length counts at its start only.
+            (at(8, 0), None),
+        ];
+        assert_eq!(peak_overlap(&visits, at(10, 0), at(11, 0)), 2);
+        assert_eq!(peak_overlap(&visits, at(11, 0), at(12, 0)), 1);
+        assert_eq!(peak_overlap(&visits, at(8, 0), at(8, 30)), 1);
+        assert_eq!(peak_overlap(&visits, at(8, 1), at(9, 0)), 0);
+        assert_eq!(peak_overlap(&visits, at(7, 0), at(12, 0)), 2);
     }
 }

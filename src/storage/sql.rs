@@ -28,6 +28,14 @@ pub(super) const INSERT_HOURS: &str =
 pub(super) const UPSERT_CUSTOMER: &str = "INSERT INTO customers (phone, name) VALUES ($1, $2) \
      ON CONFLICT (phone) DO UPDATE SET name = excluded.name RETURNING id, phone, name";
 pub(super) const CUSTOMER_BY_PHONE: &str = "SELECT id, phone, name FROM customers WHERE phone = $1";
+/// A customer's vehicles (`$1` = customer id), the latest added first.
+pub(super) const CUSTOMER_VEHICLES: &str = "SELECT year, make, model FROM customer_vehicles \
+     WHERE customer_id = $1 ORDER BY id DESC";
+/// Adds a vehicle to a customer (`$1` customer id, `$2` year, `$3` make, `$4` model, `$5`
+/// label); one they have already is kept as it is.
+pub(super) const ADD_VEHICLE: &str = "INSERT INTO customer_vehicles \
+     (customer_id, year, make, model, label) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (customer_id, label) DO NOTHING";
 
 pub(super) const LOCATION_CAPACITY: &str =
     "SELECT capacity FROM locations WHERE code = $1 AND active";
@@ -54,6 +62,18 @@ pub(super) const INSERT_APPOINTMENT: &str = concat!(
      status, created_by_call) VALUES ($1, $2, $3, $4, $5, $6, $7, 'booked', $8) RETURNING ",
     appt_cols!()
 );
+/// Booked visits by start and length (`$1` location, starts in [`$2`, `$3`)).
+pub(super) const BOOKED_SPANS: &str = "SELECT start_at, minutes, COUNT(*) FROM appointments \
+     WHERE location = $1 AND status = 'booked' AND start_at >= $2 AND start_at < $3 \
+     GROUP BY start_at, minutes ORDER BY start_at";
+/// [`BOOKED_SPANS`] without the visit booked by call `$4` and appointment `$5`.
+pub(super) const DAY_SPANS_OF_OTHERS: &str = "SELECT start_at, minutes, COUNT(*) FROM appointments \
+     WHERE location = $1 AND status = 'booked' AND start_at >= $2 AND start_at < $3 \
+     AND created_by_call <> $4 AND id <> $5 GROUP BY start_at, minutes ORDER BY start_at";
+/// How long appointment `$1` lasts (NULL: the business's own visit length).
+pub(super) const VISIT_MINUTES: &str = "SELECT minutes FROM appointments WHERE id = $1";
+/// Records a booked visit's length (`$1` id, `$2` minutes).
+pub(super) const SET_MINUTES: &str = "UPDATE appointments SET minutes = $2 WHERE id = $1";
 pub(super) const BOOKED_COUNTS: &str = "SELECT start_at, COUNT(*) FROM appointments \
      WHERE location = $1 AND status = 'booked' AND start_at >= $2 AND start_at < $3 \
      GROUP BY start_at ORDER BY start_at";
@@ -120,9 +140,11 @@ pub(super) const CARRIER_STATUS: &str = "UPDATE calls SET carrier_status = $2, \
      outcome = COALESCE(outcome, 'hung_up') WHERE id = $1";
 /// Calls matching the filter (`$1` since, `$2` outcome, `$3` caller LIKE pattern, `$5` until,
 /// `$6` a flow's state pattern, `$7` a line's LIKE pattern; each may be NULL), newest first, at
-/// most `$4`.
+/// most `$4`. A call's urgency is its last `urgency` event (the engine only ever raises it).
 pub(super) const LIST_CALLS: &str = "SELECT c.id, c.caller, c.called, c.started_at, c.ended_at, \
-     c.outcome, c.transfer_to, (SELECT COUNT(*) FROM call_turns t WHERE t.call_id = c.id) \
+     c.outcome, c.transfer_to, (SELECT COUNT(*) FROM call_turns t WHERE t.call_id = c.id), \
+     (SELECT CAST(e.detail AS TEXT) FROM call_events e WHERE e.call_id = c.id \
+     AND e.kind = 'urgency' ORDER BY e.id DESC LIMIT 1) \
      FROM calls c WHERE ($1 IS NULL OR c.started_at >= $1) AND ($2 IS NULL OR c.outcome = $2) \
      AND ($3 IS NULL OR c.caller LIKE $3) AND ($5 IS NULL OR c.started_at < $5) \
      AND ($6 IS NULL OR EXISTS (SELECT 1 FROM call_turns f WHERE f.call_id = c.id \
@@ -295,10 +317,15 @@ pub(super) type CallSummaryRow = (
     Option<String>,
     Option<String>,
     i64,
+    Option<String>,
 );
 
 pub(super) fn call_summary_from_row(row: CallSummaryRow) -> Result<CallSummary, StorageError> {
-    let (call_id, caller, called, started_at, ended_at, outcome, transfer_to, turns) = row;
+    let (call_id, caller, called, started_at, ended_at, outcome, transfer_to, turns, urgency) = row;
+    // The event's detail, `{"level": "high"}`.
+    let urgency = urgency
+        .and_then(|detail| serde_json::from_str::<serde_json::Value>(&detail).ok())
+        .and_then(|detail| detail.get("level")?.as_str().map(str::to_string));
     Ok(CallSummary {
         call_id,
         caller,
@@ -308,6 +335,7 @@ pub(super) fn call_summary_from_row(row: CallSummaryRow) -> Result<CallSummary, 
         outcome,
         transfer_to,
         turns: count_to_u32(turns),
+        urgency,
     })
 }
 

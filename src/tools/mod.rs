@@ -16,16 +16,20 @@ mod lookup;
 
 use crate::outbox::{Change, Texts, Webhooks};
 use crate::scheduling::{self, Availability, SlotRequest};
-use crate::storage::{Appointment, NewAppointment, Storage, StorageError};
+use crate::storage::{Appointment, NewAppointment, Storage, StorageError, VehicleRecord};
 
 /// Every tool a flow may name, with its arguments. The flow validator checks against this.
 pub fn catalog() -> Vec<ToolSpec> {
     vec![
-        ToolSpec::new("check_availability", &["location", "when"], &["phone"]),
+        ToolSpec::new(
+            "check_availability",
+            &["location", "when"],
+            &["phone", "minutes"],
+        ),
         ToolSpec::new(
             "book_appointment",
             &["location", "start", "name", "phone"],
-            &["issue"],
+            &["issue", "minutes"],
         ),
         ToolSpec::new(
             "find_appointment",
@@ -45,6 +49,7 @@ pub fn catalog() -> Vec<ToolSpec> {
             &["location"],
         ),
         ToolSpec::new("cancel_appointment", &["appointment_id"], &[]),
+        ToolSpec::new("remember_vehicle", &["phone", "name", "vehicle"], &[]),
     ]
 }
 
@@ -108,6 +113,7 @@ impl Tools {
             "find_appointment" => self.find(args, now).await,
             "reschedule_appointment" => self.reschedule(call_id, args, now).await,
             "cancel_appointment" => self.cancel(call_id, args).await,
+            "remember_vehicle" => self.remember_vehicle(args).await,
             other => Err(ToolError::Invalid(format!("unknown tool `{other}`"))),
         };
         match result {
@@ -125,15 +131,17 @@ impl Tools {
 
     async fn check_availability(&self, args: &Value, now: DateTime) -> Result<Value, ToolError> {
         let location = str_arg(args, "location")?;
-        let request = slot_request(args.get("when").unwrap_or(&Value::Null))?;
+        let mut request = slot_request(args.get("when").unwrap_or(&Value::Null))?;
+        request.minutes = minutes_arg(args)?;
         let availability = self.availability(&location, &request, now).await?;
         let asked_day = request.date.or_else(|| match &availability {
             Availability::Available { start } => Some(start.date()),
             Availability::Unavailable { .. } => None,
         });
         // What prompts need to say why: the day asked, and that day's first and last starts.
+        let minutes = request.minutes.unwrap_or(self.business.visit_minutes);
         let starts = asked_day
-            .map(|d| scheduling::open_starts(&self.business, d))
+            .map(|d| scheduling::starts_for(&self.business, d, minutes))
             .unwrap_or_default();
         let about_the_day = json!({
             "asked": {
@@ -176,6 +184,26 @@ impl Tools {
         Ok(result)
     }
 
+    /// Adds the vehicle of a `vehicle` slot (`year`, `make`, `model`) to the customer with this
+    /// phone, so a later call from it is asked about that vehicle.
+    async fn remember_vehicle(&self, args: &Value) -> Result<Value, ToolError> {
+        let phone = str_arg(args, "phone")?;
+        let name = str_arg(args, "name")?;
+        let vehicle = args.get("vehicle").unwrap_or(&Value::Null);
+        let make = opt_str(vehicle, "make")
+            .ok_or_else(|| ToolError::Invalid("`vehicle` has no `make`".to_string()))?;
+        let record = VehicleRecord {
+            year: vehicle.get("year").and_then(Value::as_i64),
+            make,
+            model: opt_str(vehicle, "model"),
+        };
+        self.storage
+            .add_vehicle(&phone, &name, &record)
+            .await
+            .map_err(ToolError::Storage)?;
+        Ok(json!({ "ok": true, "vehicle": record.label() }))
+    }
+
     /// The caller's own booked visit at this location and start, if they already have one.
     async fn booked_at(
         &self,
@@ -199,9 +227,15 @@ impl Tools {
         now: DateTime,
     ) -> Result<Availability, ToolError> {
         let (from, to) = scheduling::counts_range(request, now);
-        let counts = self.storage.booked_counts(location, from, to).await?;
+        let spans = self.storage.booked_spans(location, from, to).await?;
+        // A visit of the business's own length (no `minutes`) occupies its start only.
+        let visits: Vec<(DateTime, u32, u32)> = spans
+            .into_iter()
+            .map(|(start, minutes, n)| (start, minutes.unwrap_or(self.business.visit_minutes), n))
+            .collect();
+        let occupied = scheduling::occupancy(&self.business, &visits);
         scheduling::check(&self.business, location, request, now, |start| {
-            counts.get(&start).copied().unwrap_or(0)
+            occupied.get(&start).copied().unwrap_or(0)
         })
         .map_err(|e| ToolError::Invalid(e.to_string()))
     }
@@ -211,11 +245,13 @@ impl Tools {
         &self,
         location: &str,
         start: DateTime,
+        minutes: Option<u32>,
         now: DateTime,
     ) -> Result<Vec<String>, ToolError> {
         let request = SlotRequest {
             date: Some(start.date()),
             time: Some(start.time()),
+            minutes,
             ..SlotRequest::default()
         };
         Ok(match self.availability(location, &request, now).await? {
@@ -238,6 +274,7 @@ impl Tools {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string(),
+            minutes: minutes_arg(args)?,
         };
         match self.storage.book(&new).await {
             Ok(appointment) => {
@@ -246,7 +283,7 @@ impl Tools {
             }
             Err(StorageError::Full { .. }) => {
                 let alternatives = self
-                    .alternatives_near(&new.location, new.start, now)
+                    .alternatives_near(&new.location, new.start, new.minutes, now)
                     .await?;
                 Ok(json!({ "ok": false, "reason": "full", "alternatives": alternatives }))
             }
@@ -298,7 +335,7 @@ impl Tools {
                 Ok(json!({ "ok": true, "appointment": self.describe(&a) }))
             }
             Err(StorageError::Full { location, .. }) => {
-                let alternatives = self.alternatives_near(&location, start, now).await?;
+                let alternatives = self.alternatives_near(&location, start, None, now).await?;
                 Ok(json!({ "ok": false, "reason": "full", "alternatives": alternatives }))
             }
             Err(StorageError::NotFound(_) | StorageError::Cancelled(_)) => {
@@ -369,6 +406,29 @@ fn opt_str(args: &Value, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The optional `minutes` a visit lasts (a service's length), as a number or digits.
+fn minutes_arg(args: &Value) -> Result<Option<u32>, ToolError> {
+    let invalid = |v: &Value| {
+        ToolError::Invalid(format!(
+            "`minutes` = `{v}` is not a whole number of minutes"
+        ))
+    };
+    match args.get("minutes") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<u32>()
+            .map(Some)
+            .map_err(|_| invalid(&json!(s))),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| invalid(v)),
+    }
+}
+
 fn str_arg(args: &Value, key: &str) -> Result<String, ToolError> {
     opt_str(args, key).ok_or_else(|| ToolError::Invalid(format!("missing `{key}`")))
 }
@@ -419,5 +479,6 @@ fn slot_request(when: &Value) -> Result<SlotRequest, ToolError> {
                 })
             })
             .transpose()?,
+        minutes: None,
     })
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::support::browser::Browser;
 use crate::support::replay::TestServer;
-use crate::twilio_gather::{engine, script, scripts};
+use crate::twilio_gather::{Project, engine, project_scripts, script};
 
 const TOKEN: &str = "owner-test-token";
 
@@ -26,7 +26,7 @@ fn shots() -> PathBuf {
 /// A morning: half the caller scripts of 2026-06-01 09:12 that need no visits beforehand, and one
 /// reschedule of the visit the server starts with, eight calls at a time.
 async fn simulated_morning(server: &TestServer, first: &Script) -> usize {
-    let mut day: Vec<Script> = scripts()
+    let mut day: Vec<Script> = project_scripts(&Project::Default)
         .into_iter()
         .map(|(_, s)| s)
         .filter(|s| s.now == first.now && s.given.appointments.is_empty())

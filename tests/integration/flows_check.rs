@@ -47,6 +47,37 @@ fn shipped_flows_are_valid() {
     assert!(stdout.starts_with("ok: 8 flows"), "{stdout}");
 }
 
+#[test]
+fn each_example_business_passes_flows_check_from_its_own_folder() {
+    for example in crate::twilio_gather::Project::examples() {
+        let root = example.root();
+        let flows = fs::read_dir(root.join("flows"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                name.ends_with(".yaml") && name != "global.yaml"
+            })
+            .count();
+        let output = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+            .args(["--project", &root.to_string_lossy(), "flows", "check"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{}: {stdout}{}",
+            root.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            stdout.starts_with(&format!("ok: {flows} flows")),
+            "{}: {stdout}",
+            root.display()
+        );
+    }
+}
+
 const BROKEN_FLOW: &str = r#"# yaml-language-server: $schema=../schema/flow.schema.json
 flow: broken
 description: A flow with one of every mistake

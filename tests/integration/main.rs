@@ -5,6 +5,7 @@ mod calendar;
 mod cli;
 mod dashboard;
 mod deadlines;
+mod examples;
 mod flows_check;
 mod llm_answers;
 mod llm_fallback;

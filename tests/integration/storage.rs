@@ -18,6 +18,7 @@ both_backends!(
     booking_is_idempotent_per_call,
     concurrent_booking_respects_capacity,
     bookings_arriving_together_each_get_their_own_answer,
+    visits_of_several_lengths_never_overlap_beyond_capacity,
     concurrent_reschedule_respects_capacity,
     reschedule_and_cancel,
     the_same_phone_and_start_is_booked_once,
@@ -47,6 +48,7 @@ fn request(call: &str, location: &str, start: DateTime, name: &str, phone: &str)
         name: name.into(),
         phone: phone.into(),
         issue: "AC blowing warm air".into(),
+        minutes: None,
     }
 }
 
@@ -309,6 +311,78 @@ async fn bookings_arriving_together_each_get_their_own_answer(
         .unwrap();
     assert_eq!(counts.get(&at(10, 10)), Some(&2));
     assert_eq!(counts.get(&at(10, 9)), Some(&1));
+}
+
+async fn visits_of_several_lengths_never_overlap_beyond_capacity(
+    store: Arc<dyn Storage>,
+    _url: String,
+) {
+    // Ten bookings race for Wednesday: from 09:00 for three hours, from 10:00 for two, from 11:00
+    // for one. Every one of them runs 11:00-12:00, so only two (DAL's capacity) may win.
+    let barrier = start_line(&store, 10).await;
+    let mut tasks = Vec::new();
+    for i in 0..10u32 {
+        let (store, barrier) = (store.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            let offset = i8::try_from(i % 3).unwrap();
+            let new = NewAppointment {
+                minutes: Some((3 - i % 3) * 60),
+                ..request(
+                    &format!("long-{i}"),
+                    "DAL",
+                    at(9, 9 + offset),
+                    "Racer",
+                    &format!("+1214557{i:04}"),
+                )
+            };
+            barrier.wait().await;
+            store.book(&new).await
+        }));
+    }
+    let (mut won, mut full) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(StorageError::Full { .. }) => full += 1,
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!((won, full), (2, 8));
+    let spans = store
+        .booked_spans("DAL", at(9, 0), at(10, 0))
+        .await
+        .unwrap();
+    let visits: Vec<(DateTime, Option<u32>)> = spans
+        .iter()
+        .flat_map(|(start, minutes, n)| std::iter::repeat_n((*start, *minutes), *n as usize))
+        .collect();
+    assert_eq!(visits.len(), 2, "{spans:?}");
+    // A visit from noon runs after all of them: it fits.
+    let after = NewAppointment {
+        minutes: Some(60),
+        ..request("long-after", "DAL", at(9, 12), "Later", "+12145579999")
+    };
+    let after = store.book(&after).await.unwrap();
+    // One hour from 08:00 ends before any of them begins: it fits too.
+    let before = NewAppointment {
+        minutes: Some(60),
+        ..request("long-before", "DAL", at(9, 8), "Earlier", "+12145579998")
+    };
+    store.book(&before).await.unwrap();
+    // Moving the noon visit to 11:00 would run it beside both winners: refused. One o'clock is
+    // free.
+    match store
+        .move_appointment(after.id, None, at(9, 11), "move-1")
+        .await
+    {
+        Err(StorageError::Full { .. }) => {}
+        other => panic!("expected Full, got {other:?}"),
+    }
+    let moved = store
+        .move_appointment(after.id, None, at(9, 13), "move-2")
+        .await
+        .unwrap();
+    assert_eq!(moved.start, at(9, 13));
 }
 
 async fn concurrent_reschedule_respects_capacity(store: Arc<dyn Storage>, _url: String) {

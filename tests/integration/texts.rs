@@ -193,6 +193,74 @@ async fn a_booking_by_phone_texts_its_confirmation_and_stop_ends_the_texts() {
     texting.shutdown().await;
 }
 
+/// In an example business with an urgency level that alerts the on-call numbers, a booked call
+/// at that level (one of its caller scripts) texts each of them as it ends, and the caller gets
+/// the usual confirmation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_at_an_alerting_urgency_level_texts_the_on_call_numbers() {
+    let (engine, script) = crate::twilio_gather::Project::examples()
+        .into_iter()
+        .find_map(|example| {
+            let engine = example.engine();
+            let business = engine.business().clone();
+            let alerting: Vec<String> = business
+                .urgency
+                .iter()
+                .filter(|u| u.alert_on_call)
+                .map(|u| u.level.clone())
+                .collect();
+            crate::twilio_gather::project_scripts(&example)
+                .into_iter()
+                .map(|(_, script)| script)
+                .find(|s| {
+                    s.expect.outcome.as_deref() == Some("booked")
+                        && s.expect
+                            .urgency
+                            .as_ref()
+                            .is_some_and(|u| alerting.contains(u))
+                })
+                .map(|script| (engine, script))
+        })
+        .expect("an example with an alerting urgency level and a booked script at it");
+    let level = script.expect.urgency.clone().unwrap();
+    let on_call = engine.business().phones.on_call.clone();
+    assert!(!on_call.is_empty());
+    let texting = TextingServer::start_with(engine, &script).await;
+    let (server, fake) = (&texting.server, &texting.fake);
+    let report = server.call(&script, None).await;
+    let stored = server.stored(&report.call_sid).await.unwrap();
+    assert_eq!(stored.outcome, "booked", "{report:?}");
+    // The caller's confirmation and one alert per on-call number.
+    messages_reach(fake, 1 + on_call.len()).await;
+    let sent = fake.messages();
+    let caller = script.caller_id.clone().unwrap();
+    for number in &on_call {
+        let alert = sent
+            .iter()
+            .find(|m| &m.to == number)
+            .unwrap_or_else(|| panic!("no alert to {number}: {sent:?}"));
+        for part in [level.to_uppercase().as_str(), caller.as_str(), "Booked for"] {
+            assert!(alert.body.contains(part), "{part:?} in {:?}", alert.body);
+        }
+    }
+    assert!(sent.iter().any(|m| m.to == caller), "{sent:?}");
+    let record = server
+        .storage
+        .get_call(&report.call_sid)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        record.events.iter().any(|e| e.event()
+            == Event::EmergencyAlert {
+                to: on_call.clone()
+            }),
+        "{:?}",
+        record.events
+    );
+    texting.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_emergency_texts_the_on_call_numbers_at_once() {
     let script = script("emergency_gas");
@@ -330,6 +398,7 @@ async fn tomorrows_visits_are_reminded_once_outside_quiet_hours() {
         name: "Ana Ruiz".into(),
         phone: phone.into(),
         issue: "no heat".into(),
+        minutes: None,
     };
     // Monday 2030-01-07; visits on Tuesday and on Wednesday.
     let tuesday = store

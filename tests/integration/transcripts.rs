@@ -1,32 +1,20 @@
-//! Every caller script under tests/transcripts/ runs as a test: its `expect` block must pass and
-//! its full transcript and state trace must match the reviewed snapshot.
+//! Every caller script (the default business's under tests/transcripts/, each example's under
+//! examples/NAME/transcripts/) runs as a test: its `expect` block must pass and its full
+//! transcript and state trace must match the reviewed snapshot beside it.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-use frontdesk::project::{ProjectPaths, load_engine};
 use frontdesk::simulate::run_file;
-use frontdesk::tools;
 
-fn scripts() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
-}
+use crate::twilio_gather::Project;
 
-#[tokio::test(flavor = "current_thread")]
-async fn caller_scripts_pass_and_match_their_snapshots() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let engine = Arc::new(load_engine(&ProjectPaths::at_root(root), tools::catalog()).unwrap());
-    let files = scripts();
+async fn scripts_pass_and_match_their_snapshots(project: &Project) {
+    let engine = project.engine();
+    let files = project.script_files();
+    let dir = project.scripts_dir();
     assert!(
-        files.len() >= 40,
-        "expected at least 40 caller scripts, found {}",
+        files.len() >= project.min_scripts(),
+        "expected at least {} caller scripts in {}, found {}",
+        project.min_scripts(),
+        dir.display(),
         files.len()
     );
     let mut failed = Vec::new();
@@ -37,7 +25,7 @@ async fn caller_scripts_pass_and_match_their_snapshots() {
             failed.push(format!("{stem}: {}", report.failures.join("; ")));
         }
         let mut settings = insta::Settings::clone_current();
-        settings.set_snapshot_path(root.join("tests/transcripts/snapshots"));
+        settings.set_snapshot_path(dir.join("snapshots"));
         settings.set_prepend_module_to_snapshot(false);
         settings.set_omit_expression(true);
         settings.set_description(report.name.clone());
@@ -48,4 +36,16 @@ async fn caller_scripts_pass_and_match_their_snapshots() {
         });
     }
     assert!(failed.is_empty(), "scripts failed:\n{}", failed.join("\n"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn caller_scripts_pass_and_match_their_snapshots() {
+    scripts_pass_and_match_their_snapshots(&Project::Default).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_example_businesss_scripts_pass_and_match_their_snapshots() {
+    for example in Project::examples() {
+        scripts_pass_and_match_their_snapshots(&example).await;
+    }
 }

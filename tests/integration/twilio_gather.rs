@@ -2,7 +2,7 @@
 //! webhooks, a real SQLite file behind it.
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::support::replay::{AUTH_TOKEN, ReplayPace, TestServer};
@@ -17,19 +17,82 @@ use frontdesk_testkit::phone::{
     Caller, PhoneEnding, Speaker, gather_call, http_client, new_call_sid,
 };
 
-pub fn engine() -> Arc<Engine> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    Arc::new(load_engine(&ProjectPaths::at_root(root), tools::catalog()).unwrap())
+/// A business folder and where its caller scripts live: the default business (the repository
+/// itself) or one under `examples/`.
+#[derive(Debug, Clone)]
+pub enum Project {
+    Default,
+    /// A folder under `examples/`, by name.
+    Example(String),
 }
 
-pub fn scripts() -> Vec<(String, Script)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
+impl Project {
+    /// Every business folder under `examples/`: each one is tested as it is added, and no
+    /// business is named in Rust.
+    pub fn examples() -> Vec<Project> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("config/business.yaml").is_file())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        assert!(
+            names.len() >= 2,
+            "expected the example businesses in {}",
+            dir.display()
+        );
+        names.into_iter().map(Project::Example).collect()
+    }
+
+    pub fn root(&self) -> PathBuf {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        match self {
+            Project::Default => repo.to_path_buf(),
+            Project::Example(name) => repo.join("examples").join(name),
+        }
+    }
+
+    /// The caller scripts' folder (snapshots in its `snapshots/`).
+    pub fn scripts_dir(&self) -> PathBuf {
+        match self {
+            Project::Default => self.root().join("tests/transcripts"),
+            Project::Example(_) => self.root().join("transcripts"),
+        }
+    }
+
+    /// How many scripts the project must at least have (none silently lost).
+    pub fn min_scripts(&self) -> usize {
+        match self {
+            Project::Default => 40,
+            Project::Example(_) => 25,
+        }
+    }
+
+    pub fn engine(&self) -> Arc<Engine> {
+        Arc::new(load_engine(&ProjectPaths::at_root(&self.root()), tools::catalog()).unwrap())
+    }
+
+    /// The project's script files, sorted.
+    pub fn script_files(&self) -> Vec<PathBuf> {
+        let dir = self.scripts_dir();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        files.sort();
+        files
+    }
+}
+
+pub fn engine() -> Arc<Engine> {
+    Project::Default.engine()
+}
+
+pub fn project_scripts(project: &Project) -> Vec<(String, Script)> {
+    let files = project.script_files();
     files
         .iter()
         .map(|f| {
@@ -86,11 +149,22 @@ pub fn webhook_fields(sid: &str, extra: &[(&str, &str)]) -> Vec<(String, String)
 /// Replays every script through a server in `mode` and compares what the server stored with
 /// what `simulate` decides for the same script.
 pub async fn replay_all(mode: Mode, parallel: usize, model: Option<Arc<frontdesk::llm::Model>>) {
-    let engine = engine();
-    let all = scripts();
+    replay_project(&Project::Default, mode, parallel, model).await;
+}
+
+/// [`replay_all`] for one project's scripts.
+pub async fn replay_project(
+    project: &Project,
+    mode: Mode,
+    parallel: usize,
+    model: Option<Arc<frontdesk::llm::Model>>,
+) {
+    let engine = project.engine();
+    let all = project_scripts(project);
     assert!(
-        all.len() >= 40,
-        "expected the caller scripts, found {}",
+        all.len() >= project.min_scripts(),
+        "expected the caller scripts of {}, found {}",
+        project.root().display(),
         all.len()
     );
     let pace = ReplayPace::default();
@@ -107,8 +181,23 @@ pub async fn replay_all(mode: Mode, parallel: usize, model: Option<Arc<frontdesk
                     .unwrap();
                 let report = server.call(&script, None).await;
                 let stored = server.stored(&report.call_sid).await;
+                // The urgency the call record keeps, as `frontdesk calls list` shows it.
+                let filter = frontdesk::storage::CallFilter::latest(10);
+                let listed_urgency = server
+                    .storage
+                    .list_calls(&filter)
+                    .await
+                    .ok()
+                    .and_then(|calls| calls.into_iter().find(|c| c.call_id == report.call_sid))
+                    .and_then(|call| call.urgency);
                 server.shutdown().await;
                 let mut problems = Vec::new();
+                if listed_urgency != expected.urgency {
+                    problems.push(format!(
+                        "urgency {listed_urgency:?} in the call list (simulate: {:?})",
+                        expected.urgency
+                    ));
+                }
                 if let PhoneEnding::Failed(why) = &report.ending {
                     problems.push(format!("the phone failed: {why}"));
                 }
@@ -153,9 +242,10 @@ pub async fn replay_all(mode: Mode, parallel: usize, model: Option<Arc<frontdesk
     }
     assert!(
         mismatches.is_empty(),
-        "{} of {} scripts differ from simulate in {} mode:\n{}",
+        "{} of {} scripts of {} differ from simulate in {} mode:\n{}",
         mismatches.len(),
         all.len(),
+        project.root().display(),
         mode.as_str(),
         mismatches.join("\n")
     );
@@ -164,6 +254,13 @@ pub async fn replay_all(mode: Mode, parallel: usize, model: Option<Arc<frontdesk
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_caller_script_ends_the_same_through_gather_webhooks() {
     replay_all(Mode::Gather, 8, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_example_businesss_scripts_end_the_same_through_gather_webhooks() {
+    for example in Project::examples() {
+        replay_project(&example, Mode::Gather, 8, None).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

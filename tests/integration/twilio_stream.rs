@@ -17,11 +17,18 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::twilio_gather::{engine, replay_all, script, steps};
+use crate::twilio_gather::{Project, engine, replay_all, replay_project, script, steps};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_caller_script_ends_the_same_over_media_streams() {
     replay_all(Mode::Stream, 12, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_example_businesss_scripts_end_the_same_over_media_streams() {
+    for example in Project::examples() {
+        replay_project(&example, Mode::Stream, 12, None).await;
+    }
 }
 
 /// Agent audio at a real speaking rate, so there is something to talk over.

@@ -44,6 +44,18 @@ impl Business {
             return Vec::new();
         };
         let mut errors = Vec::new();
+        for service in &self.services {
+            let step = self.visit_minutes.max(1);
+            if service.minutes == 0 || service.minutes % step != 0 {
+                errors.push(LoadError::file(
+                    &file.path,
+                    format!(
+                        "service `{}` lasts {} minutes: make it a multiple of visit_minutes ({step})",
+                        service.name, service.minutes
+                    ),
+                ));
+            }
+        }
         let at = |spanned: &Spanned<String>, message: String| {
             LoadError::at(&file.path, spanned.referenced, message)
         };

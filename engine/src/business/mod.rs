@@ -46,6 +46,110 @@ pub struct Business {
     /// Call recording: off unless turned on; callers hear `prompts/recording/notice.j2` first.
     #[serde(default)]
     pub recording: Recording,
+    /// The makes and models a `vehicle` slot accepts (empty: the business takes no vehicles).
+    #[serde(default)]
+    pub vehicles: Vec<VehicleMake>,
+    /// The services callers book, each with its length: a `service` slot reads them from
+    /// speech, and a visit occupies capacity for every start its length overlaps. Empty: every
+    /// visit lasts `visit_minutes`.
+    #[serde(default)]
+    pub services: Vec<Service>,
+    /// Urgency levels, most urgent first. A flow's `urgency` (or a trigger's `set: { urgency:
+    /// .. }`) names one; a call keeps the most urgent level it reached, recorded with the call.
+    /// Empty: calls carry no urgency.
+    #[serde(default)]
+    pub urgency: Vec<UrgencyLevel>,
+}
+
+/// A service and how long its visit lasts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Its name as spoken back and stored, e.g. "deep clean".
+    pub name: String,
+    /// How long it occupies a place, in minutes: a multiple of `visit_minutes`.
+    pub minutes: u32,
+    /// Other ways callers ask for it ("carpets", "the whole house", "move out clean").
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// One urgency level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UrgencyLevel {
+    /// Its name, e.g. "critical" (what flows name and call records show).
+    pub level: String,
+    /// Text the on-call numbers (`phones.on_call`) as a call at this level ends
+    /// (`prompts/sms/urgent_alert.j2`); emergencies are texted at once anyway.
+    #[serde(default)]
+    pub alert_on_call: bool,
+}
+
+impl Business {
+    /// The position of `level` among the urgency levels (0 = most urgent).
+    pub fn urgency_rank(&self, level: &str) -> Option<usize> {
+        self.urgency.iter().position(|u| u.level == level)
+    }
+
+    /// The urgency level called `level`.
+    pub fn urgency_level(&self, level: &str) -> Option<&UrgencyLevel> {
+        self.urgency.iter().find(|u| u.level == level)
+    }
+}
+
+/// One make of vehicle and its models, as a `vehicle` slot reads them from speech.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VehicleMake {
+    /// The make as written and spoken back, e.g. "Chevrolet".
+    pub make: String,
+    /// Other ways callers say it ("chevy").
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Its models: a name ("Miata"), or a name with aliases (`{ name: Grand Caravan, aliases:
+    /// [caravan] }`). Number words and spacing are matched already: "x c ninety" is "XC90"
+    /// and "cx five" is "CX-5" without aliases.
+    pub models: Vec<VehicleModel>,
+}
+
+/// A model: its name, or its name with other ways callers say it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum VehicleModel {
+    /// Just the name.
+    Name(String),
+    /// The name and its aliases.
+    Aliased(AliasedModel),
+}
+
+/// A model with aliases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AliasedModel {
+    /// The model as written and spoken back, e.g. "4Runner".
+    pub name: String,
+    /// Other ways callers say it.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+impl VehicleModel {
+    /// The model as written and spoken back.
+    pub fn name(&self) -> &str {
+        match self {
+            VehicleModel::Name(name) => name,
+            VehicleModel::Aliased(model) => &model.name,
+        }
+    }
+
+    /// Other ways callers say it.
+    pub fn aliases(&self) -> &[String] {
+        match self {
+            VehicleModel::Name(_) => &[],
+            VehicleModel::Aliased(model) => &model.aliases,
+        }
+    }
 }
 
 /// One system told about what happens.

@@ -53,6 +53,11 @@ pub struct FlowDef {
     /// The values this flow collects, by slot name.
     #[serde(default)]
     pub slots: SpannedMap<SlotDef>,
+    /// The urgency level a call reaches when this flow starts (one of the business's
+    /// `urgency` levels); a starting trigger's `set: { urgency: .. }` names another.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub urgency: Option<Name>,
     /// The state the flow starts in.
     #[schemars(with = "String")]
     pub initial: Name,
@@ -103,6 +108,13 @@ pub enum SlotType {
     Number,
     /// One of `options`.
     Choice,
+    /// A vehicle (year, make, model) from the business's `vehicles` catalogue: "a twenty
+    /// nineteen mazda miata", "my x c ninety". The value has `year`, `make`, `model` and
+    /// `text` ("2019 Mazda Miata").
+    Vehicle,
+    /// One of the business's `services`, by its name or an alias ("a deep clean", "the carpets
+    /// are filthy"). The value has `name` and `minutes` (how long the visit lasts).
+    Service,
     /// What the caller says to single out something they already have (a visit): days, times,
     /// parts of day, locations, "the second one", "the later one", other words ("the duct
     /// cleaning"), and what they set aside ("keep tomorrow's"). Filled from the parts of every

@@ -24,6 +24,12 @@ pub(crate) struct Validator<'a> {
     pub unreadable_flows: &'a [String],
     /// Keys taken out of files as unknown, with the file's path.
     pub unknown_keys: &'a [(String, UnknownKey)],
+    /// Whether the business has a vehicle catalogue (`vehicles:` in its business file).
+    pub has_vehicles: bool,
+    /// Whether the business lists `services`.
+    pub has_services: bool,
+    /// The business's urgency levels, most urgent first.
+    pub urgency_levels: &'a [String],
 }
 
 impl Validator<'_> {
@@ -164,6 +170,23 @@ impl Validator<'_> {
                 format!("flow `{name}` is defined in more than one file"),
             ));
         }
+        if let Some(urgency) = &flow.urgency
+            && !self.urgency_levels.contains(&urgency.value)
+        {
+            errors.push(LoadError::at(
+                path,
+                urgency.referenced,
+                format!(
+                    "urgency `{}` is not one of the business's urgency levels ({})",
+                    urgency.value,
+                    if self.urgency_levels.is_empty() {
+                        "it has none: add `urgency:` to the business file".to_string()
+                    } else {
+                        self.urgency_levels.join(", ")
+                    }
+                ),
+            ));
+        }
         for (_, hazard) in flow.hazards.iter() {
             if let Some(check) = &hazard.check
                 && !self.prompt_exists(&check.value)
@@ -227,6 +250,26 @@ impl Validator<'_> {
                     path,
                     slot_name.referenced,
                     format!("choice slot `{}` needs `options`", slot_name.value),
+                ));
+            }
+            if slot.kind == SlotType::Service && !self.has_services {
+                errors.push(LoadError::at(
+                    path,
+                    slot_name.referenced,
+                    format!(
+                        "service slot `{}` needs `services:` (names and lengths) in the business file",
+                        slot_name.value
+                    ),
+                ));
+            }
+            if slot.kind == SlotType::Vehicle && !self.has_vehicles {
+                errors.push(LoadError::at(
+                    path,
+                    slot_name.referenced,
+                    format!(
+                        "vehicle slot `{}` needs a catalogue: add `vehicles:` (makes and models) to the business file",
+                        slot_name.value
+                    ),
                 ));
             }
             for rule in &slot.rules {

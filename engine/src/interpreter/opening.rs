@@ -33,6 +33,7 @@ impl Engine {
             id: "understand".into(),
             caller,
             called: None,
+            customer: None,
         });
         self.step(&mut session, Input::Start, now)?;
         let outputs = self.step(

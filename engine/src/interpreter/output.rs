@@ -91,6 +91,8 @@ impl<'e> Turn<'e> {
         let hints = match kind {
             Some(SlotType::Location) => self.engine.location_hints.clone(),
             Some(SlotType::YesNo) => vec!["yes".into(), "no".into()],
+            Some(SlotType::Vehicle) => self.engine.vehicles.hints(),
+            Some(SlotType::Service) => self.engine.services.hints(),
             Some(SlotType::Datetime) => ["today", "tomorrow", "morning", "afternoon"]
                 .map(String::from)
                 .to_vec(),

@@ -373,6 +373,12 @@ impl Turn<'_> {
                 extract_yes_no_in(norm, &context).map(Value::Bool)
             }
             SlotType::Number => extract_number(text).map(|n| json!(n)),
+            SlotType::Service => self
+                .engine
+                .services
+                .find(text)
+                .map(|s| json!({ "name": s.name, "minutes": s.minutes })),
+            SlotType::Vehicle => self.engine.vehicles.find(text, asked).map(|v| v.to_json()),
             SlotType::Choice => extract_choice(text, &def.options)
                 .and_then(|i| def.options.get(i))
                 .map(|o| json!(o)),

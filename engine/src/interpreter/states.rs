@@ -47,6 +47,17 @@ impl Turn<'_> {
                 s.vars.insert(key.clone(), value);
             }
         }
+        let set_by_trigger = group
+            .and_then(|g| flow.triggers.get(g))
+            .filter(|g| g.set.contains_key("urgency"))
+            .and_then(|_| s.vars.get("urgency"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if let Some(level) =
+            set_by_trigger.or_else(|| flow.urgency.as_ref().map(|u| u.value.clone()))
+        {
+            self.raise_urgency(s, &level);
+        }
         if group.is_some() && !norm.is_empty() {
             // Every trigger group of this flow the opening matched may fill slots: "book a
             // visit, my ac is not cooling" starts on "book" but has told us the issue too.
@@ -94,6 +105,19 @@ impl Turn<'_> {
         }
         self.goto(s, &flow.initial.value.clone())?;
         self.run(s)
+    }
+
+    /// The call reaches `level` unless it already reached a more urgent one.
+    fn raise_urgency(&mut self, s: &mut Session, level: &str) {
+        let business = &self.engine.business;
+        let Some(rank) = business.urgency_rank(level) else {
+            return;
+        };
+        let current = s.urgency.as_deref().and_then(|u| business.urgency_rank(u));
+        if current.is_none_or(|c| rank < c) {
+            s.urgency = Some(level.to_string());
+            self.event("urgency", json!({ "level": level }));
+        }
     }
 
     /// A slot's default for this call, `None` when it gives nothing usable: no default, an

@@ -94,6 +94,7 @@ pub(super) async fn run_on(
         id: call_sid.clone(),
         caller,
         called: start.custom_parameters.get("To").cloned(),
+        customer: None,
     };
     let (live, turn) = match resume::lost_session(&state, &call_sid).await {
         // This call's stream was lost and Twilio came back through the `<Connect>` action.

@@ -142,6 +142,7 @@ impl StreamServices {
             id: "warm-up".into(),
             caller: None,
             called: None,
+            customer: None,
         });
         let Ok(outputs) = engine.step(&mut session, frontdesk_engine::Input::Start, now) else {
             return;

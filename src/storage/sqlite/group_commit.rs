@@ -23,6 +23,9 @@ use crate::storage::{Appointment, NewAppointment, StorageError, booking_sql, sql
 /// Most bookings in one commit: enough to amortise the sync, few enough that the first in the
 /// group is not kept waiting behind a long one.
 const MAX_GROUP: usize = 64;
+/// Most bookings in one round trip: each size is prepared once on the writer's connection and
+/// kept, so a handful of sizes, not one per group size.
+const BATCH: usize = 16;
 
 /// A booking waiting for its group.
 pub(super) struct Request {
@@ -37,8 +40,9 @@ pub(super) struct Bookings {
 }
 
 impl Bookings {
-    /// Starts the task that commits groups on `pool`, taking turns at `writer` with the other
-    /// writers of this process. It ends when the last `Bookings` is dropped.
+    /// Starts the task that commits groups on `pool` (a connection of its own), taking turns
+    /// at `writer` with the other writers of this process. It ends when the last `Bookings` is
+    /// dropped.
     pub(super) fn start(pool: SqlitePool, writer: Arc<tokio::sync::Mutex<()>>) -> Bookings {
         let (queue, waiting) = mpsc::unbounded_channel();
         tokio::spawn(commit_groups(pool, writer, waiting));
@@ -114,16 +118,17 @@ async fn commit_group(
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     // A caller that gave up waiting (the tool deadline) was told it did not happen: it must
     // not happen now.
+    // A visit with its own length is checked over its whole span, one by one below.
     let waiting: Vec<&NewAppointment> = group
         .iter()
-        .filter(|request| !request.reply.is_closed())
+        .filter(|request| !request.reply.is_closed() && request.new.minutes.is_none())
         .map(|request| &request.new)
         .collect();
     let mut booked: HashMap<String, sql::AppointmentRow> = HashMap::new();
-    if !waiting.is_empty() {
-        let statements = booking_sql::book_many(waiting.len());
+    for chunk in waiting.chunks(BATCH) {
+        let statements = booking_sql::book_many(chunk.len());
         let mut batch = sqlx::query_as::<_, sql::AppointmentRow>(AssertSqlSafe(statements));
-        for new in &waiting {
+        for new in chunk {
             batch = batch
                 .bind(&new.phone)
                 .bind(&new.name)
@@ -147,12 +152,17 @@ async fn commit_group(
             results.push(sql::appointment_from_row(row));
             continue;
         }
-        let result = match SqliteStorage::why_not_bookable(&mut tx, &request.new).await {
+        let checked = match request.new.minutes {
+            Some(_) => Ok(None),
+            None => SqliteStorage::why_not_bookable(&mut tx, &request.new).await,
+        };
+        let result = match checked {
             Ok(Some(BookStep::Existing(row) | BookStep::Booked(row))) => {
                 sql::appointment_from_row(row)
             }
             Ok(Some(BookStep::SameCallRaced(e))) => Err(e.into()),
-            // Nothing stands against it after all: the statements one at a time.
+            // A visit with its own length, or nothing stood against it after all: the
+            // statements one at a time.
             Ok(None) => match SqliteStorage::book_steps(&mut tx, &request.new).await {
                 Ok(BookStep::Booked(row) | BookStep::Existing(row)) => {
                     sql::appointment_from_row(row)

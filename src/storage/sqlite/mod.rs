@@ -82,18 +82,20 @@ impl SqliteStorage {
             // The default; said here because a memory-mapped file is what SIGBUS needs.
             .pragma("mmap_size", "0")
             .foreign_keys(true)
-            // Room for a prepared group of bookings of every size (up to 64) besides the
-            // other statements, so none is prepared twice on a connection.
-            .statement_cache_capacity(256)
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
         tracing::info!(path = %path.display(), "sqlite storage ready");
         let writer = Arc::new(tokio::sync::Mutex::new(()));
-        let bookings = group_commit::Bookings::start(pool.clone(), writer.clone());
+        // Bookings have a connection of their own, so their prepared statements stay prepared.
+        let booking_connection = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        let bookings = group_commit::Bookings::start(booking_connection, writer.clone());
         Ok(SqliteStorage {
             pool,
             writer,
