@@ -211,6 +211,8 @@ pub struct CallDetail {
     pub carrier_status: Option<String>,
     pub length_seconds: Option<i64>,
     pub summary: Option<String>,
+    /// The most urgent level the call reached, for a business with urgency levels.
+    pub urgency: Option<String>,
     pub transcript: Vec<TurnLine>,
     /// The slots as the call left them (a corrected slot has its last value).
     pub slots: BTreeMap<String, String>,
@@ -261,6 +263,7 @@ pub async fn call_detail(state: &AppState, call_id: &str) -> Result<CallDetail, 
     let messages = storage.messages(Some(call_id)).await?;
     let appointments = storage.appointments_for_call(call_id).await?;
     let mut summary = None;
+    let mut urgency = None;
     let mut slots = BTreeMap::new();
     let mut model_calls = Vec::new();
     let mut recordings = Vec::new();
@@ -271,6 +274,10 @@ pub async fn call_detail(state: &AppState, call_id: &str) -> Result<CallDetail, 
                 latencies.insert(seq, ms);
             }
             Event::Summary { text } => summary = Some(text),
+            // The engine only ever raises it: the last one is the call's.
+            Event::Engine { kind, detail } if kind == "urgency" => {
+                urgency = detail["level"].as_str().map(str::to_string);
+            }
             Event::Recording {
                 recording_sid,
                 url,
@@ -346,6 +353,7 @@ pub async fn call_detail(state: &AppState, call_id: &str) -> Result<CallDetail, 
         carrier_status: record.carrier_status.clone(),
         length_seconds: length_seconds(&record),
         summary,
+        urgency,
         transcript,
         slots,
         events,

@@ -321,5 +321,30 @@ mod tests {
         assert!(html.contains("1 call<"), "{html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");
         assert!(!html.contains("<script>"));
+        assert!(
+            !html.contains("Urgency"),
+            "no urgency levels, no column: {html}"
+        );
+    }
+
+    #[test]
+    fn calls_with_urgency_levels_show_them() {
+        let calls = serde_json::json!([
+            { "call_id": "CA1", "caller": "+17575550123", "started_at": "2026-06-01T09:12:00",
+              "outcome": "booked", "turns": 7, "urgency": "high" },
+            { "call_id": "CA2", "caller": "+17575550124", "started_at": "2026-06-01T09:20:00",
+              "outcome": "booked", "turns": 5, "urgency": null },
+        ]);
+        let html = page(
+            "calls.html",
+            context! {
+                title => "Calls", nav => "calls",
+                calls => Value::from(minijinja::value::Serde(&calls)),
+                query => Value::from(minijinja::value::Serde(&CallsQuery::default())),
+                flows => vec!["booking"], outcomes => outcome_names(),
+            },
+        );
+        assert!(html.contains("<th>Urgency</th>"), "{html}");
+        assert!(html.contains(r#"<td class="urgency">high</td>"#), "{html}");
     }
 }
