@@ -73,6 +73,11 @@ async fn commit_groups(
     mut waiting: mpsc::UnboundedReceiver<Request>,
 ) {
     while let Some(first) = waiting.recv().await {
+        // The callers the last group's answers woke are about to book again: a moment for
+        // them to queue, so they go together rather than one alone and the rest after it.
+        tokio::task::yield_now().await;
+        // Whoever arrives while the write lock is busy joins this group too.
+        let turn = writer.clone().lock_owned().await;
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match waiting.try_recv() {
@@ -80,7 +85,6 @@ async fn commit_groups(
                 Err(_) => break,
             }
         }
-        let turn = writer.clone().lock_owned().await;
         let results = match commit_group(&pool, &group).await {
             Ok(results) => results,
             Err(_) => {
