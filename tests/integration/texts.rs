@@ -541,3 +541,22 @@ async fn the_shift_on_call_takes_the_emergency_and_its_alert() {
     assert_eq!(texting.fake.messages()[0].to, "+12145550998");
     texting.shutdown().await;
 }
+
+/// A call that ends after a tool result with no visit in it (an availability check) still has
+/// its one-line summary.
+#[test]
+fn a_call_ending_after_a_result_without_a_visit_is_still_summarized() {
+    let engine = crate::twilio_gather::engine();
+    let vars = serde_json::json!({
+        "outcome": "abandoned",
+        "caller": "+12145550123",
+        "said": "is anything open tuesday afternoon",
+        "hazard": null,
+        "result": { "available": true, "offered": ["2026-06-02T14:00"] },
+    });
+    let summary = engine.render_message("summary/call", &vars).unwrap();
+    assert!(
+        summary.contains("left before anything was settled"),
+        "{summary}"
+    );
+}
