@@ -156,25 +156,21 @@ async fn commit_group(
             results.push(sql::appointment_from_row(row));
             continue;
         }
-        let checked = match request.new.minutes {
+        // Not booked with the others: why not, or (a visit with its own length, or nothing
+        // stood against it after all) its statements one at a time.
+        let new = &request.new;
+        let found = match new.minutes {
+            None => SqliteStorage::why_not_bookable(&mut tx, new).await,
             Some(_) => Ok(None),
-            None => SqliteStorage::why_not_bookable(&mut tx, &request.new).await,
         };
-        let result = match checked {
-            Ok(Some(BookStep::Existing(row) | BookStep::Booked(row))) => {
-                sql::appointment_from_row(row)
-            }
-            Ok(Some(BookStep::SameCallRaced(e))) => Err(e.into()),
-            // A visit with its own length, or nothing stood against it after all: the
-            // statements one at a time.
-            Ok(None) => match SqliteStorage::book_steps(&mut tx, &request.new).await {
-                Ok(BookStep::Booked(row) | BookStep::Existing(row)) => {
-                    sql::appointment_from_row(row)
-                }
-                Ok(BookStep::SameCallRaced(e)) => already_booked_by(&mut tx, &request.new, e).await,
-                Err(refused) if is_refusal(&refused) => Err(refused),
-                Err(failed) => return Err(failed),
-            },
+        let found = match found {
+            Ok(Some(step)) => Ok(step),
+            Ok(None) => SqliteStorage::book_steps(&mut tx, new).await,
+            Err(error) => Err(error),
+        };
+        let result = match found {
+            Ok(BookStep::Booked(row) | BookStep::Existing(row)) => sql::appointment_from_row(row),
+            Ok(BookStep::SameCallRaced(e)) => already_booked_by(&mut tx, new, e).await,
             Err(refused) if is_refusal(&refused) => Err(refused),
             // SQLite may have rolled the whole transaction back: nothing more goes in it.
             Err(failed) => return Err(failed),
