@@ -26,6 +26,8 @@ const MAX_GROUP: usize = 64;
 /// Most bookings in one round trip: each size is prepared once on the writer's connection and
 /// kept, so a handful of sizes, not one per group size.
 const BATCH: usize = 16;
+/// Most times the writer lets other tasks run before it gathers a group.
+const SETTLE_YIELDS: usize = 4;
 
 /// A booking waiting for its group.
 pub(super) struct Request {
@@ -73,9 +75,16 @@ async fn commit_groups(
     mut waiting: mpsc::UnboundedReceiver<Request>,
 ) {
     while let Some(first) = waiting.recv().await {
-        // The callers the last group's answers woke are about to book again: a moment for
-        // them to queue, so they go together rather than one alone and the rest after it.
-        tokio::task::yield_now().await;
+        // The callers the last group's answers woke are about to book again: moments for
+        // them to queue (while more keep coming), so they go together rather than one alone
+        // and the rest after it.
+        for _ in 0..SETTLE_YIELDS {
+            let queued = waiting.len();
+            tokio::task::yield_now().await;
+            if waiting.len() == queued {
+                break;
+            }
+        }
         // Whoever arrives while the write lock is busy joins this group too.
         let turn = writer.clone().lock_owned().await;
         let mut group = vec![first];
