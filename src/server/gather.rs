@@ -185,13 +185,8 @@ pub(super) async fn answer(
 ) -> Result<Response, Rejection> {
     let body = render_turn(state, live, turn);
     live.keep_reply(live.answered, &body);
-    if state.sessions().shared() {
-        // Another server may take the next webhook, and this one may die before its recorder
-        // writes: the turn's record is in the database before the session moves on. (A write
-        // the database does not take in time stays held as usual.)
-        let flushed = state.driver().recorder.flush();
-        let _ = tokio::time::timeout(state.config().tool_deadline, flushed).await;
-    }
+    // The turn's record is in the database before the session moves on.
+    state.flush_records_for_takeover().await;
     if let Err(error) = finish_turn(state, sid, live, turn).await {
         return Ok(hand_over_without_session(state, sid, "save", &error).await);
     }

@@ -153,6 +153,17 @@ impl AppState {
         self.inner.rest.as_ref()
     }
 
+    /// With sessions other servers read, waits (up to the tool deadline) until the call
+    /// records written so far are in the database: another server may take the call's next
+    /// turn, and this one may die before its recorder writes. (A write the database does not
+    /// take in time stays held as usual.)
+    pub(crate) async fn flush_records_for_takeover(&self) {
+        if self.sessions().shared() {
+            let flushed = self.driver().recorder.flush();
+            let _ = tokio::time::timeout(self.config().tool_deadline, flushed).await;
+        }
+    }
+
     pub fn latencies(&self) -> &latency::StreamLatencies {
         &self.inner.latencies
     }

@@ -155,10 +155,7 @@ impl SessionSaver {
 }
 
 async fn save(state: &AppState, sid: &str, live: &LiveCall) {
-    if state.sessions().shared() {
-        let flushed = state.driver().recorder.flush();
-        let _ = tokio::time::timeout(state.config().tool_deadline, flushed).await;
-    }
+    state.flush_records_for_takeover().await;
     // An ended call is kept a little while, so a late action request hears it is over.
     let ttl = if live.session.ended {
         ENDED_TTL
