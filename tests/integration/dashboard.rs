@@ -144,7 +144,8 @@ async fn the_dashboard_shows_a_simulated_day_in_a_real_browser() {
     // Signed in: back to the page asked for.
     browser.type_into("#token", TOKEN).await;
     browser.click("#sign-in").await;
-    assert!(browser.url().await.ends_with("/dashboard/calls"));
+    let url = browser.url_once_it_ends_with("/dashboard/calls").await;
+    assert!(url.ends_with("/dashboard/calls"), "{url}");
     assert_eq!(
         browser.text("#call-count").await,
         format!("{} calls", calls.len())
@@ -259,6 +260,8 @@ async fn the_dashboard_shows_a_simulated_day_in_a_real_browser() {
 
     // Signing out ends it.
     browser.click(".sign-out button").await;
+    let url = browser.url_once_it_ends_with("/dashboard/sign-in").await;
+    assert!(url.ends_with("/dashboard/sign-in"), "{url}");
     browser.open(&format!("{base}/dashboard/quality")).await;
     assert!(browser.url().await.contains("/dashboard/sign-in"));
     browser.close().await;

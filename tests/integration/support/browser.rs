@@ -105,6 +105,20 @@ impl Browser {
         value.as_str().unwrap_or_default().to_string()
     }
 
+    /// The page's URL once it ends with `suffix`, waiting up to 5 s for a navigation a click
+    /// started (a form's POST and its redirect finish after the click returns).
+    pub async fn url_once_it_ends_with(&self, suffix: &str) -> String {
+        let mut url = self.url().await;
+        for _ in 0..100 {
+            if url.ends_with(suffix) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            url = self.url().await;
+        }
+        url
+    }
+
     async fn find(&self, css: &str) -> String {
         let found = self
             .command(
