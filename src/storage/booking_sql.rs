@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 /// Values of a booking per statement, before the group's others.
-const VALUES_PER_BOOKING: usize = 7;
+pub(super) const VALUES_PER_BOOKING: usize = 7;
 
 /// Where each value of one booking sits among the parameters.
 #[derive(Debug, Clone, Copy)]

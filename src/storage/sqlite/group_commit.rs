@@ -3,12 +3,13 @@
 //! second while the CPU idles. Bookings that arrive while a commit is under way are queued
 //! and go together in the next transaction, with one commit for all: each still commits before
 //! it is confirmed, with the same durability as before, at a fraction of the syncs and round
-//! trips. The group's statements go to SQLite in one round trip (each booking's customer and
-//! visit written only if it can go ahead): the statements themselves take microseconds, and
-//! every separate trip to the connection's thread costs about as much as several of them. A
-//! refused booking (full, already booked, unknown place) writes nothing and leaves the others
-//! alone, and learns why afterwards; any other failure abandons the group, and each of its
-//! bookings is tried again on its own.
+//! trips. The whole transaction (its `BEGIN`, each booking's customer and visit written only
+//! if it can go ahead, its `COMMIT`) goes to SQLite in one round trip: the statements
+//! themselves take microseconds, and every separate trip to the connection's thread costs about
+//! as much as several of them. A booking that could not go ahead (full, already booked,
+//! unknown place) wrote nothing and left the others alone; it then learns why in a transaction
+//! of its own. If the group as a whole fails, it committed nothing, and each of its bookings is
+//! tried again on its own.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,11 +22,8 @@ use crate::storage::body::{BookStep, log_booked};
 use crate::storage::{Appointment, NewAppointment, StorageError, booking_sql, sql};
 
 /// Most bookings in one commit: enough to amortise the sync, few enough that the first in the
-/// group is not kept waiting behind a long one.
+/// group is not kept waiting behind a long one. A power of two (see [`commit_bookable`]).
 const MAX_GROUP: usize = 64;
-/// Most bookings in one round trip: each size is prepared once on the writer's connection and
-/// kept, so a handful of sizes, not one per group size.
-const BATCH: usize = 16;
 /// Most times the writer lets other tasks run before it gathers a group.
 const SETTLE_YIELDS: usize = 4;
 
@@ -121,73 +119,77 @@ async fn commit_groups(
     }
 }
 
-/// The group in one transaction; an `Err` is the transaction's own failure. Every booking that
-/// can go ahead is written by one round trip of statements ([`booking_sql::book_many`]); the
-/// few that cannot learn why afterwards, one by one.
+/// The group's answers, in its order; an `Err` is a failure of the group as a whole, which
+/// committed nothing. Every booking that can go ahead is committed by one round trip to the
+/// connection ([`commit_bookable`]). The few that were not (refused, a visit with its own
+/// length, or nothing stood against it after all) then go one by one, each in a transaction of
+/// its own that says why or books it.
 async fn commit_group(
     pool: &SqlitePool,
     group: &[Request],
 ) -> Result<Vec<Result<Appointment, StorageError>>, StorageError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     // A caller that gave up waiting (the tool deadline) was told it did not happen: it must
-    // not happen now.
-    // A visit with its own length is checked over its whole span, one by one below.
-    let waiting: Vec<&NewAppointment> = group
+    // not happen now. A visit with its own length is checked over its whole span, alone.
+    let bookable: Vec<&NewAppointment> = group
         .iter()
         .filter(|request| !request.reply.is_closed() && request.new.minutes.is_none())
         .map(|request| &request.new)
         .collect();
-    let mut booked: HashMap<String, sql::AppointmentRow> = HashMap::new();
-    for chunk in waiting.chunks(BATCH) {
-        let statements = booking_sql::book_many(chunk.len());
-        let mut batch = sqlx::query_as::<_, sql::AppointmentRow>(AssertSqlSafe(statements));
-        for new in chunk {
-            batch = batch
-                .bind(&new.phone)
-                .bind(&new.name)
-                .bind(&new.call_id)
-                .bind(&new.location)
-                .bind(sql::fmt_start(new.start))
-                .bind(sql::name_key(&new.name))
-                .bind(&new.issue);
-        }
-        for row in batch.fetch_all(&mut *tx).await? {
-            booked.insert(row.7.clone(), row);
-        }
-    }
+    let mut booked = commit_bookable(pool, &bookable).await?;
     let mut results = Vec::with_capacity(group.len());
     for request in group {
         if request.reply.is_closed() {
             results.push(Err(StorageError::Config("the booking was given up".into())));
             continue;
         }
-        if let Some(row) = booked.remove(&request.new.call_id) {
-            results.push(sql::appointment_from_row(row));
-            continue;
-        }
-        // Not booked with the others: why not, or (a visit with its own length, or nothing
-        // stood against it after all) its statements one at a time.
-        let new = &request.new;
-        let found = match new.minutes {
-            None => SqliteStorage::why_not_bookable(&mut tx, new).await,
-            Some(_) => Ok(None),
-        };
-        let found = match found {
-            Ok(Some(step)) => Ok(step),
-            Ok(None) => SqliteStorage::book_steps(&mut tx, new).await,
-            Err(error) => Err(error),
-        };
-        let result = match found {
-            Ok(BookStep::Booked(row) | BookStep::Existing(row)) => sql::appointment_from_row(row),
-            Ok(BookStep::SameCallRaced(e)) => already_booked_by(&mut tx, new, e).await,
-            Err(refused) if is_refusal(&refused) => Err(refused),
-            // SQLite may have rolled the whole transaction back: nothing more goes in it.
-            Err(failed) => return Err(failed),
-        };
-        results.push(result);
+        results.push(match booked.remove(&request.new.call_id) {
+            Some(row) => sql::appointment_from_row(row),
+            None => book_in_own_transaction(pool, &request.new).await,
+        });
     }
-    tx.commit().await?;
     Ok(results)
+}
+
+/// `bookings` in one transaction, begun and committed in the same round trip as their
+/// statements ([`booking_sql::book_many`]): the visits booked, by creating call. A booking
+/// that cannot go ahead writes nothing and is simply missing from the answer.
+async fn commit_bookable(
+    pool: &SqlitePool,
+    bookings: &[&NewAppointment],
+) -> Result<HashMap<String, sql::AppointmentRow>, StorageError> {
+    if bookings.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Each size of statements is prepared once on the connection and kept: a few sizes, with
+    // the places left over bound to NULL (a booking of nothing, which cannot go ahead).
+    let size = bookings.len().next_power_of_two();
+    let statements = format!("BEGIN IMMEDIATE;\n{}COMMIT;", booking_sql::book_many(size));
+    let mut batch = sqlx::query_as::<_, sql::AppointmentRow>(AssertSqlSafe(statements));
+    for new in bookings {
+        batch = batch
+            .bind(&new.phone)
+            .bind(&new.name)
+            .bind(&new.call_id)
+            .bind(&new.location)
+            .bind(sql::fmt_start(new.start))
+            .bind(sql::name_key(&new.name))
+            .bind(&new.issue);
+    }
+    for _ in bookings.len()..size {
+        for _ in 0..booking_sql::VALUES_PER_BOOKING {
+            batch = batch.bind(None::<&str>);
+        }
+    }
+    let mut connection = pool.acquire().await?;
+    match batch.fetch_all(&mut *connection).await {
+        Ok(rows) => Ok(rows.into_iter().map(|row| (row.7.clone(), row)).collect()),
+        Err(error) => {
+            // sqlx did not begin this transaction, so it would not end it: whatever the
+            // statements left open is undone here (an error if nothing is open, which is fine).
+            let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+            Err(error.into())
+        }
+    }
 }
 
 /// The booking the call already has, when its insert met the call's other booking.
@@ -206,13 +208,21 @@ async fn already_booked_by(
     }
 }
 
-/// One booking in its own transaction.
+/// One booking in its own transaction, at its turn with the other writers.
 async fn book_alone(
     pool: &SqlitePool,
     writer: &Arc<tokio::sync::Mutex<()>>,
     new: &NewAppointment,
 ) -> Result<Appointment, StorageError> {
     let _turn = writer.clone().lock_owned().await;
+    book_in_own_transaction(pool, new).await
+}
+
+/// One booking in its own transaction; the caller holds the write turn.
+async fn book_in_own_transaction(
+    pool: &SqlitePool,
+    new: &NewAppointment,
+) -> Result<Appointment, StorageError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let result = match SqliteStorage::book_steps(&mut tx, new).await? {
         BookStep::Booked(row) | BookStep::Existing(row) => sql::appointment_from_row(row),
@@ -220,14 +230,4 @@ async fn book_alone(
     };
     tx.commit().await?;
     result
-}
-
-/// A booking refused for what it asks, before it wrote anything.
-fn is_refusal(error: &StorageError) -> bool {
-    matches!(
-        error,
-        StorageError::Full { .. }
-            | StorageError::AlreadyBooked(_)
-            | StorageError::UnknownLocation(_)
-    )
 }
