@@ -50,10 +50,15 @@ const TEMPERATURE_BEFORE: &[&str] = &[
     "its", "hit", "to", "reach", "reaching", "high", "low", "been", "stays", "says", "reads",
     "shows", "of",
 ];
-/// Words right after a number that make it a temperature.
+/// Words right after a number that make it a temperature ("in" only before a place indoors:
+/// "fifty in the house", not "ten in plano").
 const TEMPERATURE_AFTER: &[&str] = &[
     "degrees", "degree", "outside", "out", "inside", "indoors", "tonight", "today", "in",
 ];
+/// Words right before an hour that make it a time of day ("come at four today").
+const CLOCK_BEFORE: &[&str] = &["at", "around", "by", "til", "till", "until"];
+/// Words right after a number that make it a time of day.
+const CLOCK_AFTER: &[&str] = &["am", "pm", "oclock"];
 const INDOOR_AFTER: &[&[&str]] = &[
     &["inside"],
     &["indoors"],
@@ -144,7 +149,14 @@ fn readings(tokens: &[&str]) -> Vec<Reading> {
             });
             continue;
         }
-        let temperature = TEMPERATURE_AFTER.contains(&after(0))
+        if is_clock_time(tokens, start, end, value) {
+            continue;
+        }
+        let temperature_after = match after(0) {
+            "in" => INDOOR_AFTER.iter().any(|p| tokens[end..].starts_with(p)),
+            word => TEMPERATURE_AFTER.contains(&word),
+        };
+        let temperature = temperature_after
             || prev.is_some_and(|p| TEMPERATURE_BEFORE.contains(&p))
             || (matches!(prev, Some("is" | "was"))
                 && prev2.is_some_and(|s| NOT_PERSON.contains(&s)));
@@ -178,6 +190,25 @@ fn readings(tokens: &[&str]) -> Vec<Reading> {
         });
     }
     out
+}
+
+/// Whether the number `value` at `tokens[start..end]` is an hour of the day: "four pm", "at ten
+/// o'clock", or "at four" after a word that is not a reading's ("it's at ten outside" is cold).
+fn is_clock_time(tokens: &[&str], start: usize, end: usize, value: i64) -> bool {
+    if !(1..=12).contains(&value) {
+        return false;
+    }
+    let after = tokens.get(end).copied().unwrap_or("");
+    if CLOCK_AFTER.contains(&after)
+        || (matches!(after, "a" | "p") && tokens.get(end + 1) == Some(&"m"))
+    {
+        return true;
+    }
+    let before = |k: usize| start.checked_sub(k).and_then(|i| tokens.get(i)).copied();
+    before(1).is_some_and(|w| CLOCK_BEFORE.contains(&w))
+        && !before(2).is_some_and(|w| {
+            TEMPERATURE_BEFORE.contains(&w) || matches!(w, "is" | "was" | "stuck" | "set")
+        })
 }
 
 /// Occurrences of the configured number concepts.
@@ -249,5 +280,20 @@ mod tests {
         assert!(read("unit twelve has four residents").is_empty());
         assert!(read("a three month old").is_empty());
         assert!(read("come at four").is_empty());
+        // Hours of the day, though a place or a day follows.
+        assert!(read("got anything thursday at 10 in plano").is_empty());
+        assert!(read("could someone come out at 3 today").is_empty());
+        assert!(read("around 9 am tonight works").is_empty());
+    }
+
+    #[test]
+    fn a_reading_at_an_hour_like_number_is_still_a_temperature() {
+        use Measure::Temperature as T;
+        assert_eq!(read("its at 10 outside"), [(T, 10, Some(false))]);
+        assert_eq!(
+            read("the thermostat is at 9 in the house"),
+            [(T, 9, Some(true))]
+        );
+        assert_eq!(read("its 95 in dallas"), [(T, 95, None)]);
     }
 }
