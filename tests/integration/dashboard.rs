@@ -133,9 +133,10 @@ async fn the_dashboard_shows_a_simulated_day_in_a_real_browser() {
     );
     browser.type_into("#token", "not-the-token").await;
     browser.click("#sign-in").await;
+    // Found once the form's answer is the page (find waits for it).
     assert!(
         browser
-            .page_text()
+            .text("#wrong-token")
             .await
             .contains("That is not the owner token")
     );

@@ -69,30 +69,47 @@ impl Browser {
         }
     }
 
-    async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    /// The command's value, or WebDriver's error code and message.
+    async fn try_command(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, (String, Value)> {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut request = self.http.request(method, &url);
         if let Some(body) = body {
             request = request.json(&body);
         }
         let answer: Value = request.send().await.unwrap().json().await.unwrap();
-        if answer["value"]["error"].is_string() {
-            // The page as it was, to see why.
-            let source = self
-                .http
-                .get(format!("{}/session/{}/source", self.base, self.session))
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap_or_default();
-            panic!(
-                "WebDriver {path}: {}\non the page:\n{}",
-                answer["value"]["message"], source["value"]
-            );
+        match answer["value"]["error"].as_str() {
+            Some(error) => Err((error.to_string(), answer["value"]["message"].clone())),
+            None => Ok(answer["value"].clone()),
         }
-        answer["value"].clone()
+    }
+
+    async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        match self.try_command(method, path, body).await {
+            Ok(value) => value,
+            Err((_, message)) => self.fail(path, &message).await,
+        }
+    }
+
+    /// Panics with WebDriver's message and the page as it was, to see why.
+    async fn fail(&self, path: &str, message: &Value) -> ! {
+        let source = self
+            .http
+            .get(format!("{}/session/{}/source", self.base, self.session))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap_or_default();
+        panic!(
+            "WebDriver {path}: {message}\non the page:\n{}",
+            source["value"]
+        );
     }
 
     pub async fn open(&self, url: &str) {
@@ -119,14 +136,24 @@ impl Browser {
         url
     }
 
+    /// The first element matching `css`, waiting up to 5 s for it: a click that submits a form
+    /// returns before the next page is there, and the page in between has no elements.
     async fn find(&self, css: &str) -> String {
-        let found = self
-            .command(
-                reqwest::Method::POST,
-                "/element",
-                Some(json!({ "using": "css selector", "value": css })),
-            )
-            .await;
+        let query = json!({ "using": "css selector", "value": css });
+        let mut tries = 0;
+        let found = loop {
+            match self
+                .try_command(reqwest::Method::POST, "/element", Some(query.clone()))
+                .await
+            {
+                Ok(found) => break found,
+                Err((error, _)) if error == "no such element" && tries < 100 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err((_, message)) => self.fail("/element", &message).await,
+            }
+        };
         match found[ELEMENT].as_str() {
             Some(element) => element.to_string(),
             None => panic!("no element {css}: {found}\n{}", self.source().await),
@@ -182,11 +209,6 @@ impl Browser {
     pub async fn source(&self) -> String {
         let value = self.command(reqwest::Method::GET, "/source", None).await;
         value.as_str().unwrap_or_default().to_string()
-    }
-
-    /// The page's body text.
-    pub async fn page_text(&self) -> String {
-        self.text("body").await
     }
 
     /// Saves a PNG of the window to `path`.
