@@ -1,34 +1,8 @@
 //! The commands as a user runs them: real binary, real SQLite file, stdin and stdout.
 
-use std::io::Write;
+use std::process::{Command, Stdio};
 
-use std::process::{Command, Output, Stdio};
-
-fn frontdesk(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use crate::support::binary::{printed as text, run as frontdesk};
 
 #[test]
 fn a_booking_made_in_chat_is_stored_and_found_by_later_calls() {

@@ -3,37 +3,17 @@
 //! about their vehicle, and a new vehicle is remembered for the next call. The business and
 //! what the caller says come from its configuration, so no business is named here.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use frontdesk_engine::business::Business;
 
-fn frontdesk(project: &str, db: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
-        .args(["--project", project, "--database", db])
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+use crate::support::binary::{self, printed as text};
 
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+fn frontdesk(project: &str, db: &str, args: &[&str], stdin: &str) -> Output {
+    let mut all = vec!["--project", project, "--database", db];
+    all.extend_from_slice(args);
+    binary::run(&all, stdin)
 }
 
 /// The example business folder with a vehicle catalogue and services, and its business.

@@ -244,20 +244,7 @@ async fn a_call_at_an_alerting_urgency_level_texts_the_on_call_numbers() {
         }
     }
     assert!(sent.iter().any(|m| m.to == caller), "{sent:?}");
-    let record = server
-        .storage
-        .get_call(&report.call_sid)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        record.events.iter().any(|e| e.event()
-            == Event::EmergencyAlert {
-                to: on_call.clone()
-            }),
-        "{:?}",
-        record.events
-    );
+    alert_is_recorded(server, &report.call_sid, &on_call).await;
     texting.shutdown().await;
 }
 
@@ -277,23 +264,23 @@ async fn an_emergency_texts_the_on_call_numbers_at_once() {
     for part in ["EMERGENCY (gas)", caller.as_str(), "smell gas"] {
         assert!(alert.body.contains(part), "{part:?} in {:?}", alert.body);
     }
-    let record = server
-        .storage
-        .get_call(&report.call_sid)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        record.events.iter().any(|e| e.event()
-            == Event::EmergencyAlert {
-                to: on_call.clone()
-            }),
-        "{:?}",
-        record.events
-    );
+    alert_is_recorded(server, &report.call_sid, on_call).await;
     let summary = summary_of(server, &report.call_sid).await;
     assert!(summary.starts_with("Emergency (gas): "), "{summary}");
     texting.shutdown().await;
+}
+
+/// The call's record holds the alert sent to `on_call`.
+async fn alert_is_recorded(server: &TestServer, call_id: &str, on_call: &[String]) {
+    let record = server.storage.get_call(call_id).await.unwrap().unwrap();
+    let alert = Event::EmergencyAlert {
+        to: on_call.to_vec(),
+    };
+    assert!(
+        record.events.iter().any(|e| e.event() == alert),
+        "{:?}",
+        record.events
+    );
 }
 
 /// The one-line summary stored with a call.

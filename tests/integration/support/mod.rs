@@ -1,6 +1,7 @@
 //! Test fixtures: the configured business, a fresh SQLite file, a fresh PostgreSQL schema.
 
 pub mod balancer;
+pub mod binary;
 pub mod browser;
 pub mod replay;
 pub mod served;
