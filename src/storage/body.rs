@@ -397,7 +397,7 @@ macro_rules! storage_body {
 
                 /// Why a booking cannot go ahead: this call already booked (that booking), or
                 /// a refusal; `None` when nothing stands against it.
-                pub(super) async fn why_not_bookable(
+                async fn why_not_bookable(
                     tx: &mut Transaction<'static, Db>,
                     new: &NewAppointment,
                 ) -> Result<Option<$crate::storage::body::BookStep<AppointmentRow>>, StorageError>
